@@ -1,0 +1,3 @@
+"""The relaysync version."""
+
+__version__ = "0.1.0"

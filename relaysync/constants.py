@@ -1,0 +1,79 @@
+"""Wire vocabulary: states, event types and method names of RELAY."""
+
+from __future__ import annotations
+
+from typing import FrozenSet
+
+PROTOCOL_VERSION = {"major": 2, "minor": 0, "revision": 0}
+
+# JSON-RPC methods of the session layer.
+METHOD_CONNECT = "signalwire.connect"
+METHOD_EVENT = "signalwire.event"
+METHOD_PING = "signalwire.ping"
+METHOD_DISCONNECT = "signalwire.disconnect"
+METHOD_RECEIVE = "signalwire.receive"
+METHOD_UNRECEIVE = "signalwire.unreceive"
+
+# Event types.
+EVENT_AUTHORIZATION_STATE = "signalwire.authorization.state"
+EVENT_CALL_STATE = "calling.call.state"
+EVENT_CALL_RECEIVE = "calling.call.receive"
+EVENT_CALL_DIAL = "calling.call.dial"
+EVENT_CALL_CONNECT = "calling.call.connect"
+EVENT_CALL_PLAY = "calling.call.play"
+EVENT_CALL_RECORD = "calling.call.record"
+EVENT_CALL_COLLECT = "calling.call.collect"
+EVENT_CALL_DETECT = "calling.call.detect"
+EVENT_CALL_FAX = "calling.call.fax"
+EVENT_CALL_TAP = "calling.call.tap"
+EVENT_CALL_STREAM = "calling.call.stream"
+EVENT_CALL_SEND_DIGITS = "calling.call.send_digits"
+EVENT_CALL_PAY = "calling.call.pay"
+EVENT_CALL_TRANSCRIBE = "calling.call.transcribe"
+EVENT_CALL_QUEUE = "calling.call.queue"
+EVENT_CALL_ECHO = "calling.call.echo"
+EVENT_CALL_HOLD = "calling.call.hold"
+EVENT_CALL_DENOISE = "calling.call.denoise"
+EVENT_CALL_REFER = "calling.call.refer"
+EVENT_CALL_AI = "calling.call.ai"
+EVENT_CONFERENCE = "calling.conference"
+EVENT_CALLING_ERROR = "calling.error"
+EVENT_MESSAGING_RECEIVE = "messaging.receive"
+EVENT_MESSAGING_STATE = "messaging.state"
+
+# Call states, in order.
+CALL_CREATED = "created"
+CALL_RINGING = "ringing"
+CALL_ANSWERED = "answered"
+CALL_ENDING = "ending"
+CALL_ENDED = "ended"
+CALL_STATES = (CALL_CREATED, CALL_RINGING, CALL_ANSWERED, CALL_ENDING, CALL_ENDED)
+
+END_REASONS: FrozenSet[str] = frozenset(
+    {"hangup", "cancel", "busy", "noAnswer", "decline", "error", "abandoned", "max_duration",
+     "not_found"}
+)
+
+# Dial / connect / refer / play states.
+DIAL_DIALING = "dialing"
+DIAL_ANSWERED = "answered"
+DIAL_FAILED = "failed"
+
+CONNECT_CONNECTING = "connecting"
+CONNECT_CONNECTED = "connected"
+CONNECT_FAILED = "failed"
+CONNECT_DISCONNECTED = "disconnected"
+
+REFER_IN_PROGRESS = "inProgress"
+REFER_SUCCESS = "success"
+REFER_FINAL_STATES: FrozenSet[str] = frozenset({"success", "busy", "noAnswer", "cancel", "error"})
+
+PLAY_FINAL_STATES: FrozenSet[str] = frozenset({"finished", "error"})
+
+MESSAGE_FINAL_STATES: FrozenSet[str] = frozenset({"delivered", "undelivered", "failed", "received"})
+
+# Connection states reported to on_connection_change callbacks.
+CONNECTING = "connecting"
+CONNECTED = "connected"
+RECONNECTING = "reconnecting"
+CLOSED = "closed"
