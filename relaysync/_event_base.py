@@ -1,0 +1,129 @@
+"""The base event class and the helpers every typed event uses.
+
+:meth:`RelayEvent.from_payload` takes the outer ``params`` of a ``signalwire.event``
+frame; :func:`common_fields` reads the fields every event shares, and each subclass
+reads only its own fields from the inner ``params`` in a small ``_own_fields`` hook.
+Nothing here raises on a malformed payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as _MappingABC
+from typing import Any, Dict, Mapping, Optional, Type, TypeVar
+
+import attrs
+
+from relaysync._util import as_code, as_dict, as_number, as_str
+
+E = TypeVar("E", bound="RelayEvent")
+
+#: Keys whose values are hidden in the ``repr`` of an event's ``params``.
+SECRET_KEYS = frozenset(
+    {"authorization_state", "password", "token", "jwt_token", "authorization_bearer_token"}
+)
+
+_MASK_DEPTH = 8
+
+
+def _mask(value: Any, depth: int = 0) -> Any:
+    if depth >= _MASK_DEPTH:
+        return value
+    if isinstance(value, _MappingABC):
+        return {
+            key: "<hidden>" if key in SECRET_KEYS else _mask(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_mask(item, depth + 1) for item in value]
+    return value
+
+
+def _params_repr(value: Any) -> str:
+    return repr(_mask(value))
+
+
+def first_str(*values: Any) -> Optional[str]:
+    """Return the first non-empty string among ``values``, else ``None``."""
+    for value in values:
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def sub_dict(mapping: Mapping[str, Any], key: str) -> Dict[str, Any]:
+    """Return ``mapping[key]`` as a dict copy, or ``{}`` when it is absent or not a mapping."""
+    return as_dict(mapping.get(key)) or {}
+
+
+def common_fields(payload: Any, event_id: Any) -> Dict[str, Any]:
+    """Read the fields every event shares from the outer ``params`` of a frame."""
+    outer: Mapping[str, Any] = payload if isinstance(payload, _MappingABC) else {}
+    inner = sub_dict(outer, "params")
+    timestamp = as_number(outer.get("timestamp"))
+    if timestamp is None:
+        timestamp = as_number(inner.get("timestamp"))
+    return {
+        "event_type": as_str(outer.get("event_type")) or "",
+        "params": inner,
+        "call_id": as_str(inner.get("call_id")),
+        "node_id": first_str(inner.get("node_id"), outer.get("node_id")),
+        "control_id": as_str(inner.get("control_id")),
+        "tag": as_str(inner.get("tag")),
+        "timestamp": timestamp if timestamp is not None else 0.0,
+        "event_id": as_code(event_id),
+    }
+
+
+@attrs.frozen
+class RelayEvent:
+    """One event delivered by RELAY (base class; unknown event types stay this class).
+
+    Attributes:
+        event_type: the ``event_type`` of the frame (``""`` if it had none).
+        params: a plain ``dict`` copy of the inner event body.
+        call_id: ``params.call_id``, if a string.
+        node_id: ``params.node_id`` (else the outer ``node_id``), if a string.
+        control_id: ``params.control_id`` of the operation this event belongs to.
+        tag: ``params.tag`` (the client's dial/connect tag; may be ``""``).
+        timestamp: epoch seconds: the outer ``timestamp`` if numeric, else the inner
+            ``params.timestamp``, else ``0.0``.
+        event_id: the JSON-RPC ``id`` of the ``signalwire.event`` frame, as a string.
+    """
+
+    event_type: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, repr=_params_repr)
+    call_id: Optional[str] = None
+    node_id: Optional[str] = None
+    control_id: Optional[str] = None
+    tag: Optional[str] = None
+    timestamp: float = 0.0
+    event_id: Optional[str] = None
+
+    @classmethod
+    def from_payload(cls: Type[E], payload: Any, event_id: Any = None) -> E:
+        """Build this event class from the outer ``params`` of a ``signalwire.event``.
+
+        Args:
+            payload: ``{event_type, timestamp?, params: {...}}``; any other value gives
+                an event with empty fields.
+            event_id: the frame's JSON-RPC ``id`` (numbers are kept as strings).
+
+        Returns:
+            An instance of ``cls`` (whatever the payload's ``event_type`` says; use
+            :func:`parse_event` to pick the class from it).
+        """
+        common = common_fields(payload, event_id)
+        return cls(**common, **cls._own_fields(common["params"]))
+
+    @classmethod
+    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
+        """Return this class's own fields read from the inner params ``p``."""
+        return {}
+
+
+def state_field(p: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return ``{"state": ...}`` read from the inner params ``p`` (the common case)."""
+    return {"state": as_str(p.get("state"))}
+
+
+__all__ = ["SECRET_KEYS", "RelayEvent", "common_fields", "first_str", "state_field", "sub_dict"]

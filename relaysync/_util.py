@@ -1,0 +1,132 @@
+"""Small helpers shared by the request builders and the event parsers.
+
+``compact``/``compact_kw`` are the one place where ``None`` values are dropped from
+request parameters. The ``as_*`` coercers turn loosely typed wire values into the
+types the public classes promise; they never raise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping as _MappingABC
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+
+def compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a new dict holding the items of ``mapping`` whose value is not ``None``.
+
+    Args:
+        mapping: the parameters to filter; left unchanged.
+
+    Returns:
+        A new ``dict`` without the ``None`` values (falsy values such as ``0``, ``""``
+        or ``False`` are kept).
+    """
+    return {key: value for key, value in mapping.items() if value is not None}
+
+
+def compact_kw(**kw: Any) -> dict[str, Any]:
+    """Return the keyword arguments whose value is not ``None``, as a new dict.
+
+    Args:
+        **kw: the parameters to filter.
+
+    Returns:
+        A ``dict`` without the ``None`` values.
+    """
+    return compact(kw)
+
+
+def as_str(value: Any) -> Optional[str]:
+    """Return ``value`` if it is a ``str``, else ``None``."""
+    return value if isinstance(value, str) else None
+
+
+def as_code(value: Any) -> Optional[str]:
+    """Return a wire code (``"202"``) as a string, accepting numbers for it.
+
+    Args:
+        value: a string, an ``int`` or an integral ``float`` (``202.0`` → ``"202"``).
+
+    Returns:
+        The code as a ``str``, or ``None`` for any other type (booleans included).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else str(value)
+    return None
+
+
+def as_number(value: Any) -> Optional[float]:
+    """Return a finite number (``int`` or ``float``, not ``bool``) as ``float``, else ``None``.
+
+    Numeric strings such as ``"15.5"`` are accepted too.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_int(value: Any) -> Optional[int]:
+    """Return an integral number (``3``, ``3.0`` or ``"3"``) as ``int``, else ``None``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = as_number(value)
+    if number is None or not number.is_integer():
+        return None
+    return int(number)
+
+
+def as_bool(value: Any) -> Optional[bool]:
+    """Return ``value`` as a ``bool`` if it clearly is one, else ``None``.
+
+    Accepts ``True``/``False``, the strings ``"true"``/``"false"`` (any case) and the
+    integers ``1``/``0``.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return None
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return None
+
+
+def as_dict(value: Any) -> Optional[Dict[str, Any]]:
+    """Return a shallow ``dict`` copy of a mapping, else ``None``."""
+    return dict(value) if isinstance(value, _MappingABC) else None
+
+
+def as_str_tuple(value: Any) -> Tuple[str, ...]:
+    """Return the strings of a list or tuple as a tuple; anything else gives ``()``.
+
+    Non-string items are skipped.
+    """
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
+__all__ = [
+    "as_bool",
+    "as_code",
+    "as_dict",
+    "as_int",
+    "as_number",
+    "as_str",
+    "as_str_tuple",
+    "compact",
+    "compact_kw",
+]
