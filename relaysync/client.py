@@ -1,0 +1,358 @@
+"""RelayClient: the facade — connect, run, close, handlers, dial."""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import ssl
+import threading
+import time
+from types import FrameType, TracebackType
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, Union
+
+from . import constants as C
+from ._log import logger
+from ._util import compact
+from .call import Call
+from .connection import Connection
+from .devices import normalize_devices, phone_device, sip_device
+from .dispatch import CallRegistry, Router
+from .errors import RelayConnectionError
+from .events import RelayEvent
+from .rpc import new_id
+from .transport import build_sslopt, build_url
+from .workers import SerialQueue, WorkerPool
+
+CallHandler = Callable[[Call], Any]
+StateCallback = Callable[[str], Any]
+BUSY_POLICIES = ("wait", "pass")
+
+
+class _Terminate(BaseException):
+    """Raised inside run() by its SIGTERM handler."""
+
+
+def _credentials(project: Optional[str], token: Optional[str], jwt_token: Optional[str]
+                 ) -> Dict[str, str]:
+    """Pick the authentication block from arguments, then the environment."""
+    if jwt_token:
+        return {"jwt_token": jwt_token}
+    if project and token:
+        return {"project": project, "token": token}
+    project = project or os.environ.get("SIGNALWIRE_PROJECT_ID")
+    token = token or os.environ.get("SIGNALWIRE_API_TOKEN")
+    if project and token:
+        return {"project": project, "token": token}
+    env_jwt = os.environ.get("SIGNALWIRE_JWT_TOKEN")
+    if env_jwt and not (project or token):
+        return {"jwt_token": env_jwt}
+    if not project:
+        raise ValueError("missing project: pass project= or set SIGNALWIRE_PROJECT_ID "
+                         "(or use jwt_token= / SIGNALWIRE_JWT_TOKEN)")
+    raise ValueError("missing token: pass token= or set SIGNALWIRE_API_TOKEN "
+                     "(or use jwt_token= / SIGNALWIRE_JWT_TOKEN)")
+
+
+class RelayClient:
+    """A synchronous RELAY client: blocking calls, one background reader thread.
+
+    Args:
+        project: project id; else ``SIGNALWIRE_PROJECT_ID``.
+        token: API token; else ``SIGNALWIRE_API_TOKEN``.
+        jwt_token: a JWT instead of project/token; else ``SIGNALWIRE_JWT_TOKEN``.
+        host: space host such as ``example.signalwire.com``; else ``SIGNALWIRE_SPACE``;
+            the URL is ``wss://host``.
+        url: full WebSocket URL; overrides ``host``. ``ws://`` only for loopback hosts
+            unless ``allow_insecure=True``.
+        contexts: contexts to receive inbound calls and messages on.
+        request_timeout: default timeout of one request, in seconds.
+        max_workers: threads for handlers and callbacks.
+        busy_policy: when every worker is busy and a call arrives: ``"wait"`` queues it
+            for the next free worker; ``"pass"`` passes it to another consumer.
+        reconnect: reconnect (and resume the session) when the socket is lost.
+        ca_file, ssl_context: TLS trust settings for ``wss://``.
+        allow_insecure: allow ``ws://`` to non-loopback hosts.
+        ping_interval: seconds of silence before the client pings the server.
+        ping_timeout: seconds without any frame after a ping before the socket is
+            declared dead; a half-open socket is closed within
+            ``ping_interval + ping_timeout`` seconds.
+        backoff_initial, backoff_max: reconnect backoff, growing exponentially with
+            jitter from the first to the second.
+
+    Raises:
+        ValueError: missing credentials (naming the argument and variable), a bad URL or
+            host, or a bad option.
+    """
+
+    def __init__(self, project: Optional[str] = None, token: Optional[str] = None, *,
+                 jwt_token: Optional[str] = None, host: Optional[str] = None,
+                 url: Optional[str] = None, contexts: Sequence[str] = (),
+                 request_timeout: float = 10.0, max_workers: int = 64,
+                 busy_policy: str = "wait", reconnect: bool = True,
+                 ca_file: Optional[str] = None, ssl_context: Optional[ssl.SSLContext] = None,
+                 allow_insecure: bool = False, ping_interval: float = 30.0,
+                 ping_timeout: float = 10.0, backoff_initial: float = 1.0,
+                 backoff_max: float = 30.0) -> None:
+        authentication = _credentials(project, token, jwt_token)
+        self.project = authentication.get("project")
+        self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
+        if isinstance(contexts, str):
+            raise ValueError(f"contexts must be a list of strings, got the string {contexts!r}")
+        contexts = _check_contexts(contexts)
+        if busy_policy not in BUSY_POLICIES:
+            raise ValueError(f"busy_policy must be one of {BUSY_POLICIES}, got {busy_policy!r}")
+        if request_timeout <= 0:
+            raise ValueError(f"request_timeout must be positive, got {request_timeout!r}")
+        self.request_timeout = float(request_timeout)
+        self.busy_policy = busy_policy
+        self._pool = WorkerPool(max_workers)
+        self._state_queue = SerialQueue(self._pool, "connection state callbacks")
+        self._state_callbacks: List[StateCallback] = []
+        self._call_handler: Optional[CallHandler] = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._registry = CallRegistry(self)
+        self._router = Router(self, self._registry)
+        self._connection = Connection(
+            url=self.url, authentication=authentication, contexts=contexts,
+            sslopt=build_sslopt(ca_file, ssl_context), on_event=self._router.route,
+            on_state=self._state_changed, request_timeout=self.request_timeout,
+            reconnect=reconnect, ping_interval=ping_interval, ping_timeout=ping_timeout,
+            backoff_initial=backoff_initial, backoff_max=backoff_max)
+
+    def __repr__(self) -> str:
+        return (f"RelayClient(url={self.url!r}, project={self.project!r}, "
+                f"state={self._connection.state!r})")
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def connect(self, timeout: float = 10.0) -> RelayClient:
+        """Open the connection and authenticate, blocking up to ``timeout`` seconds.
+
+        Returns:
+            The client, for chaining.
+
+        Raises:
+            AuthenticationError: the server rejected the credentials.
+            RelayConnectionError: no session within ``timeout`` (or the client is closed).
+        """
+        with self._lock:
+            if self._closed:
+                raise RelayConnectionError(-1, "this client is closed; create a new one")
+        self._connection.start(timeout)
+        return self
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the connection and join every thread this client started. Idempotent.
+
+        Waits in progress on calls and actions are released with
+        :class:`RelayConnectionError`.
+        """
+        with self._lock:
+            self._closed = True
+        self._connection.close(timeout)
+        self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
+        self._pool.shutdown(timeout)
+
+    def __enter__(self) -> RelayClient:
+        return self.connect()
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+        self.close()
+
+    def run(self) -> None:
+        """Connect if needed, then block until :meth:`close`, SIGINT or SIGTERM.
+
+        Signal handlers are installed only while ``run`` blocks, only when it is called
+        on the main thread, and the previous handlers are restored afterwards.
+
+        Raises:
+            AuthenticationError: credentials rejected (at start or after reconnects).
+            RelayConnectionError: the connection ended for good for another reason.
+        """
+        if not self._connection.connected:
+            self.connect()
+        on_main = threading.current_thread() is threading.main_thread()
+        previous: Dict[int, Any] = {}
+        if on_main:
+            def terminate(signum: int, frame: Optional[FrameType]) -> None:
+                raise _Terminate()
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, terminate)
+        try:
+            self._connection.wait_closed()
+        except (KeyboardInterrupt, _Terminate):
+            logger.info("relaysync: stopping on signal")
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.close()
+        error = self._connection.fatal_error
+        if error is not None:
+            raise error
+
+    @property
+    def connected(self) -> bool:
+        """True while a RELAY session is established."""
+        return self._connection.connected
+
+    @property
+    def state(self) -> str:
+        """Connection state: connecting, connected, reconnecting or closed."""
+        return self._connection.state
+
+    @property
+    def protocol(self) -> Optional[str]:
+        """The session's protocol string (kept across reconnects to resume)."""
+        return self._connection.session.protocol
+
+    @property
+    def session_resumed(self) -> bool:
+        """False after a reconnect that started a fresh session (events may be lost)."""
+        return self._connection.session.resumed
+
+    @property
+    def calls(self) -> List[Call]:
+        """The calls this client is tracking (ended calls are forgotten)."""
+        return self._registry.all()
+
+    def on_connection_change(self, callback: StateCallback) -> StateCallback:
+        """Register ``callback(state)`` for connection state changes (worker thread).
+
+        States: connecting, connected, reconnecting, closed. Usable as a decorator.
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        with self._lock:
+            self._state_callbacks.append(callback)
+        return callback
+
+    def on_call(self, handler: CallHandler) -> CallHandler:
+        """Register ``handler(call)`` for inbound calls; usable as a decorator.
+
+        The handler runs on a worker thread. A handler that ends with
+        :class:`CallEndedError` is logged at INFO.
+        """
+        if not callable(handler):
+            raise TypeError(f"on_call handler must be callable, got {handler!r}")
+        self._call_handler = handler
+        return handler
+
+    # ---------------------------------------------------------------- requests
+
+    def execute(self, method: str, params: Optional[Mapping[str, Any]] = None,
+                timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Send any RELAY method and block for its result (the raw escape hatch).
+
+        Raises:
+            RelayError: error answer or non-2xx code.
+            RelayConnectionError: connection lost after sending, or client closed.
+            RelayTimeoutError: no answer within ``timeout`` (default request_timeout).
+        """
+        if not isinstance(method, str) or not method:
+            raise ValueError(f"method must be a non-empty string, got {method!r}")
+        return self._connection.execute(method, params or {}, timeout)
+
+    def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
+        """Start receiving inbound calls and messages on more contexts.
+
+        The contexts are remembered and subscribed again after every reconnect.
+        """
+        contexts = _check_contexts(contexts)
+        if not contexts:
+            return
+        self.execute(C.METHOD_RECEIVE, {"contexts": contexts}, timeout)
+        current = self._connection.session.contexts
+        self._connection.set_contexts([*current, *contexts])
+
+    def unreceive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
+        """Stop receiving on these contexts (remembered across reconnects)."""
+        contexts = _check_contexts(contexts)
+        if not contexts:
+            return
+        self.execute(C.METHOD_UNRECEIVE, {"contexts": contexts}, timeout)
+        current = self._connection.session.contexts
+        self._connection.set_contexts([c for c in current if c not in contexts])
+
+    # ---------------------------------------------------------------- dialing
+
+    def dial(self, devices: Union[Mapping[str, Any], List[Any]], *, tag: Optional[str] = None,
+             region: Optional[str] = None, max_price_per_minute: Optional[float] = None,
+             max_duration: Optional[int] = None, timeout: float = 120.0) -> Call:
+        """Place an outbound call and block until a leg answers.
+
+        Args:
+            devices: a device, a list of devices (tried one after another), or a dial
+                plan (list of lists: outer tried in series, inner rung in parallel).
+            tag: correlation tag (generated if omitted).
+            region, max_price_per_minute, max_duration: passed to RELAY.
+            timeout: seconds to wait for an answer. A dial given up on keeps listening
+                for its tag and hangs up a call that is answered afterwards.
+
+        Returns:
+            The answered :class:`Call`.
+
+        Raises:
+            ValueError: malformed devices, or a tag already in use.
+            DialError: no device answered.
+            RelayTimeoutError: no outcome within ``timeout``.
+        """
+        plan = normalize_devices(devices)
+        tag = tag or new_id()
+        deadline = time.monotonic() + timeout
+        waiter = self._registry.start_dial(tag)
+        try:
+            self.execute("calling.dial", compact({
+                "tag": tag, "devices": plan, "region": region,
+                "max_price_per_minute": max_price_per_minute, "max_duration": max_duration,
+            }), timeout=min(self.request_timeout, timeout))
+        except BaseException:
+            self._registry.end_dial(tag)
+            raise
+        return waiter.wait(max(0.0, deadline - time.monotonic()), f"dial {tag}")
+
+    def dial_phone(self, to: str, from_: str, *, timeout: float = 30.0,
+                   **kwargs: Any) -> Call:
+        """Dial a phone number; ``timeout`` is how long it may ring. See :meth:`dial`."""
+        device = phone_device(to, from_, timeout=int(timeout))
+        wait = kwargs.pop("dial_timeout", timeout + 10.0)
+        return self.dial(device, timeout=wait, **kwargs)
+
+    def dial_sip(self, to: str, from_: str, *, headers: Optional[Any] = None,
+                 **kwargs: Any) -> Call:
+        """Dial a SIP URI, optionally with SIP headers. See :meth:`dial`."""
+        return self.dial(sip_device(to, from_, headers=headers), **kwargs)
+
+    # ---------------------------------------------------------------- internals
+
+    def _state_changed(self, state: str) -> None:
+        """Connection state hook (I/O thread): queue the user callbacks."""
+        with self._lock:
+            callbacks = list(self._state_callbacks)
+        for callback in callbacks:
+            self._state_queue.submit(functools.partial(callback, state))
+        if state == C.CLOSED:
+            error = self._connection.fatal_error
+            if error is not None:
+                self._registry.detach_all(error)
+
+    def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
+        """Send a call method without waiting (usable on the reader thread)."""
+        self._connection.send_nowait(method, {"node_id": call.node_id, "call_id": call.call_id,
+                                              **params})
+
+    def _on_messaging_event(self, event: RelayEvent) -> None:
+        """Messaging events (reader thread)."""
+        logger.debug("relaysync: %s ignored (no messaging handler)", event.event_type)
+
+
+def _check_contexts(contexts: Sequence[str]) -> List[str]:
+    """Validate a list of context names."""
+    if isinstance(contexts, str):
+        raise ValueError(f"contexts must be a list of strings, got the string {contexts!r}")
+    result = list(contexts)
+    for context in result:
+        if not isinstance(context, str) or not context:
+            raise ValueError(f"each context must be a non-empty string, got {context!r}")
+    return result

@@ -1,0 +1,671 @@
+"""The RELAY connection: socket, reader thread, session, pings and reconnects.
+
+One I/O thread ("relaysync-io") owns reading the socket. It opens the socket, performs
+the ``signalwire.connect`` handshake, then reads frames until the socket is lost, and
+starts over with backoff (tenacity) until :meth:`Connection.close`. It answers server
+pings, acks events before handing them to the ``on_event`` callback, resolves pending
+requests, and detects half-open sockets. It never runs user code: ``on_event`` and
+``on_state`` must only queue work.
+
+Writes from any thread go through one send lock.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import random
+import socket
+import threading
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import tenacity
+import websocket
+
+from . import constants as C
+from ._log import MaskedFrame, RateLimiter, logger
+from ._version import __version__
+from .errors import (
+    AuthenticationError,
+    RelayConnectionError,
+    RelayError,
+    RelayTimeoutError,
+    timeout_error,
+)
+from .rpc import PendingMap, PendingRequest, check_result, error_from_response, request_frame
+from .transport import MAX_FRAME_BYTES, open_socket
+
+AGENT = f"relaysync/{__version__}"
+AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
+STALE_RESUME_CODE = -32003
+DEDUPE_MEMORY = 4096
+
+EventSink = Callable[[Dict[str, Any], Optional[str]], None]
+StateSink = Callable[[str], None]
+
+
+class _NotSent(Exception):
+    """Nothing was written: the socket was not there (safe to retry after reconnect)."""
+
+
+class _AuthRejected(RelayError):
+    """The server refused our credentials during the handshake."""
+
+
+class _StaleResume(RelayError):
+    """The server refused our saved protocol/authorization_state (-32003)."""
+
+
+class _Closing(Exception):
+    """close() was called while connecting."""
+
+
+class _LoggedRequest(PendingRequest):
+    """A request nobody waits for: an error answer is logged instead of raised."""
+
+    __slots__ = ()
+
+    def set_error(self, error: BaseException) -> None:
+        logger.warning("relaysync: %s failed: %s", self.method, error)
+        super().set_error(error)
+
+
+class Session:
+    """What a reconnect needs to resume: protocol, authorization state, contexts."""
+
+    __slots__ = ("authorization_state", "contexts", "identity", "protocol", "resumed")
+
+    def __init__(self, contexts: Sequence[str]) -> None:
+        self.protocol: Optional[str] = None
+        self.authorization_state: Optional[str] = None
+        self.identity: Optional[str] = None
+        self.contexts: List[str] = list(dict.fromkeys(contexts))
+        self.resumed = True
+
+    def forget(self) -> None:
+        """Drop the resume state so the next connect starts a fresh session."""
+        self.protocol = None
+        self.authorization_state = None
+
+    def __repr__(self) -> str:
+        return f"Session(protocol={self.protocol!r}, contexts={self.contexts!r})"
+
+
+class Connection:
+    """A self-healing RELAY session over one WebSocket at a time.
+
+    Args:
+        url: the WebSocket URL.
+        authentication: the ``authentication`` block of ``signalwire.connect``.
+        contexts: contexts to subscribe at connect time.
+        sslopt: websocket-client TLS options.
+        on_event: called on the I/O thread with (event payload, event id) for every
+            new event; must not block.
+        on_state: called on the I/O thread with each connection state; must not block.
+        request_timeout: default timeout of :meth:`execute`.
+        reconnect: reconnect after a lost socket (else the connection closes).
+        ping_interval: send a client ping after this many quiet seconds.
+        ping_timeout: close the socket when nothing arrives this long after a ping.
+        backoff_initial, backoff_max: reconnect backoff bounds in seconds.
+        max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
+    """
+
+    def __init__(self, *, url: str, authentication: Mapping[str, str], contexts: Sequence[str],
+                 sslopt: Dict[str, Any], on_event: EventSink, on_state: StateSink,
+                 request_timeout: float = 10.0, reconnect: bool = True,
+                 ping_interval: float = 30.0, ping_timeout: float = 10.0,
+                 backoff_initial: float = 1.0, backoff_max: float = 30.0,
+                 max_auth_attempts: int = 3) -> None:
+        self.url = url
+        self._authentication = dict(authentication)
+        self._sslopt = sslopt
+        self._on_event = on_event
+        self._on_state = on_state
+        self.request_timeout = request_timeout
+        self._reconnect = reconnect
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._max_auth_attempts = max_auth_attempts
+        self.session = Session(contexts)
+
+        self._cond = threading.Condition()
+        self._state = C.CLOSED
+        self._fatal: Optional[RelayError] = None
+        self._ever_connected = False
+        self._closing = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+        self._send_lock = threading.Lock()
+        self._ws: Optional[websocket.WebSocket] = None
+        self._generation = 0
+        self._pending = PendingMap()
+        self._seen_events: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._auth_failures = 0
+        self._disconnect_deadline: Optional[float] = None
+        self._retry_log = RateLimiter(10.0)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def state(self) -> str:
+        """One of ``connecting``, ``connected``, ``reconnecting``, ``closed``."""
+        with self._cond:
+            return self._state
+
+    @property
+    def connected(self) -> bool:
+        """True while a session is established."""
+        return self.state == C.CONNECTED
+
+    @property
+    def fatal_error(self) -> Optional[RelayError]:
+        """The error that ended the connection for good, if any."""
+        with self._cond:
+            return self._fatal
+
+    def start(self, timeout: float) -> None:
+        """Connect (blocking up to ``timeout`` s) and keep the session alive afterwards.
+
+        Raises:
+            AuthenticationError: the credentials were rejected.
+            RelayConnectionError: no session within ``timeout`` seconds.
+        """
+        with self._cond:
+            if self._state == C.CONNECTED:
+                return
+            if self._thread is None or not self._thread.is_alive():
+                self._closing.clear()
+                self._fatal = None
+                self._set_state(C.CONNECTING)
+                self._thread = threading.Thread(target=self._run, args=(timeout,),
+                                                name="relaysync-io", daemon=True)
+                self._thread.start()
+            done = self._cond.wait_for(
+                lambda: self._state == C.CONNECTED or self._fatal is not None, timeout)
+            error = self._fatal
+        if error is not None:
+            self.close()
+            raise error
+        if not done:
+            self.close()
+            raise RelayConnectionError(-1, f"could not connect to {self.url} within {timeout:g} s")
+
+    def wait_closed(self, timeout: Optional[float] = None) -> bool:
+        """Block until the connection is closed for good; True if it is."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._state == C.CLOSED, timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the socket, stop the I/O thread and fail pending requests. Idempotent."""
+        self._closing.set()
+        with self._cond:
+            self._cond.notify_all()
+            thread = self._thread
+        self._abort_socket(graceful=True)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._pending.fail_all("connection closed")
+        with self._cond:
+            if self._state != C.CLOSED and (thread is None or not thread.is_alive()):
+                self._set_state(C.CLOSED)
+
+    def execute(self, method: str, params: Mapping[str, Any],
+                timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Send a request and block for its result.
+
+        A request issued while the connection is re-establishing waits for it (within
+        ``timeout``) and is sent after the session is back. A request already written
+        when the socket dies is failed: re-sending it could repeat a side effect.
+
+        Returns:
+            The ``result`` object (checked: any 2xx ``code`` is success).
+
+        Raises:
+            RelayError: the server answered with an error or a non-2xx code.
+            RelayConnectionError: the socket was lost after the request was written, or
+                the client is closed.
+            RelayTimeoutError: no result within ``timeout`` (default: request_timeout).
+        """
+        timeout = self.request_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        frame = request_frame(method, params)
+        while True:
+            generation = self._wait_connected(method, deadline, timeout)
+            pending = PendingRequest(frame["id"], method, generation)
+            self._pending.add(pending)
+            try:
+                self._send(frame, generation)
+            except _NotSent:
+                self._pending.pop(pending.id)
+                continue
+            except BaseException:
+                self._pending.pop(pending.id)
+                raise
+            try:
+                result = pending.wait(max(0.0, deadline - time.monotonic()))
+            except RelayTimeoutError:
+                self._pending.pop(pending.id)
+                raise timeout_error(f"request {method}", timeout) from None
+            return check_result(method, result)
+
+    def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
+        """Send a request without waiting for its answer (safe on the reader thread).
+
+        A failure, or an error answer, is logged; nothing is raised.
+        """
+        frame = request_frame(method, params)
+        with self._cond:
+            generation = self._generation
+        pending = _LoggedRequest(frame["id"], method, generation)
+        self._pending.add(pending)
+        try:
+            self._send(frame, generation)
+        except (_NotSent, RelayConnectionError) as exc:
+            self._pending.pop(pending.id)
+            logger.warning("relaysync: could not send %s: %r", method, exc)
+
+    def set_contexts(self, contexts: Sequence[str]) -> None:
+        """Remember the contexts to subscribe on every future (re)connect."""
+        with self._cond:
+            self.session.contexts = list(dict.fromkeys(contexts))
+
+    # ------------------------------------------------------------------ I/O thread
+
+    def _run(self, first_timeout: float) -> None:
+        """I/O thread body: connect, read until lost, reconnect, until closed."""
+        first = True
+        try:
+            while not self._closing.is_set():
+                try:
+                    ws = self._establish(first_timeout if first else None)
+                except _Closing:
+                    break
+                except RelayError as exc:
+                    with self._cond:
+                        self._fatal = exc
+                        self._cond.notify_all()
+                    break
+                first = False
+                self._read_loop(ws)
+                self._lost(ws)
+                if not self._reconnect and not self._closing.is_set():
+                    with self._cond:
+                        self._fatal = RelayConnectionError(-1, "connection lost")
+                    break
+        except BaseException:  # a bug here must not leave waiters hanging
+            logger.exception("relaysync I/O thread crashed")
+            with self._cond:
+                self._fatal = RelayConnectionError(-1, "I/O thread crashed")
+        finally:
+            self._abort_socket(graceful=False)
+            self._pending.fail_all("connection closed")
+            with self._cond:
+                self._set_state(C.CLOSED)
+
+    def _establish(self, first_timeout: Optional[float]) -> websocket.WebSocket:
+        """Open and authenticate a socket, retrying with backoff (tenacity)."""
+        # Wrong credentials on the very first connect cannot get better by retrying; after
+        # a session existed, a rejection may be a server hiccup and gets a few attempts.
+        retryable: tuple[type[BaseException], ...] = (RelayConnectionError, _StaleResume)
+        if first_timeout is None:
+            retryable += (_AuthRejected,)
+        stops: List[Any] = [tenacity.stop_when_event_set(self._closing)]
+        if first_timeout is not None:
+            stops.append(tenacity.stop_after_delay(first_timeout))
+        else:
+            stops.append(lambda rs: self._auth_failures >= self._max_auth_attempts)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(retryable),
+            wait=tenacity.wait_exponential(multiplier=self._backoff_initial,
+                                           max=self._backoff_max)
+            + tenacity.wait_random(0, self._backoff_initial),
+            stop=tenacity.stop_any(*stops),
+            sleep=tenacity.nap.sleep_using_event(self._closing),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            ws: websocket.WebSocket = retrying(self._attempt)
+            return ws
+        except _AuthRejected as exc:
+            if self._closing.is_set():
+                raise _Closing() from None
+            raise AuthenticationError(exc.code, exc.message) from None
+        except (RelayConnectionError, _StaleResume) as exc:
+            if self._closing.is_set():
+                raise _Closing() from None
+            raise RelayConnectionError(-1, f"could not connect to {self.url}: {exc}") from None
+
+    def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
+        """before_sleep hook: one rate-limited line per retry series."""
+        suppressed = self._retry_log.allow("reconnect")
+        if suppressed < 0 or retry_state.outcome is None:
+            return
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        logger.warning("relaysync: connecting to %s failed (%s); retrying in %.1f s%s",
+                       self.url, retry_state.outcome.exception(), wait,
+                       f" ({suppressed} similar lines suppressed)" if suppressed else "")
+
+    def _attempt(self) -> websocket.WebSocket:
+        """One connection attempt: socket + ``signalwire.connect``."""
+        if self._closing.is_set():
+            raise _Closing()
+        ws = open_socket(self.url, timeout=min(self.request_timeout, 10.0), sslopt=self._sslopt)
+        try:
+            self._handshake(ws)
+        except BaseException:
+            self._shutdown(ws)
+            raise
+        return ws
+
+    def _handshake(self, ws: websocket.WebSocket) -> None:
+        """Send ``signalwire.connect`` and read until its answer arrives."""
+        with self._cond:
+            session = self.session
+            params: Dict[str, Any] = {"version": dict(C.PROTOCOL_VERSION), "agent": AGENT,
+                                      "event_acks": True,
+                                      "authentication": dict(self._authentication)}
+            if session.contexts:
+                params["contexts"] = list(session.contexts)
+            if session.protocol:
+                params["protocol"] = session.protocol
+                if session.authorization_state:
+                    params["authorization_state"] = session.authorization_state
+            sent_protocol = session.protocol
+            self._generation += 1
+            generation = self._generation
+        frame = request_frame(C.METHOD_CONNECT, params)
+        pending = PendingRequest(frame["id"], C.METHOD_CONNECT, generation)
+        self._pending.add(pending)
+        with self._send_lock:
+            self._ws = ws
+        self._send(frame, generation)
+        deadline = time.monotonic() + self.request_timeout
+        try:
+            result = self._await_handshake(ws, pending, deadline)
+        except RelayError as exc:
+            with self._send_lock:
+                self._ws = None
+            self._pending.pop(pending.id)
+            if isinstance(exc, RelayConnectionError):
+                raise
+            if exc.code == STALE_RESUME_CODE and sent_protocol:
+                logger.warning("relaysync: server refused to resume the session; starting fresh")
+                with self._cond:
+                    self.session.forget()
+                raise _StaleResume(exc.code, exc.message) from None
+            if exc.code in AUTH_REJECTION_CODES:
+                self._auth_failures += 1
+                raise _AuthRejected(exc.code, exc.message or "authentication failed") from None
+            raise RelayConnectionError(exc.code, exc.message) from None
+        if not isinstance(result, dict) or not isinstance(result.get("protocol"), str):
+            raise RelayConnectionError(-1, "signalwire.connect result has no protocol")
+        with self._cond:
+            resumed = bool(sent_protocol) and (bool(result.get("session_restored"))
+                                               or result["protocol"] == sent_protocol)
+            session.resumed = resumed if self._ever_connected else True
+            session.protocol = result["protocol"]
+            identity = result.get("identity")
+            session.identity = identity if isinstance(identity, str) else None
+            self._auth_failures = 0
+            self._ever_connected = True
+            self._disconnect_deadline = None
+            self._set_state(C.CONNECTED)
+        logger.info("relaysync: connected to %s (%s session)", self.url,
+                    "resumed" if resumed else "new")
+
+    def _await_handshake(self, ws: websocket.WebSocket, pending: PendingRequest,
+                         deadline: float) -> Any:
+        """Read frames until the connect answer arrives; return its result."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RelayConnectionError(-1, "no answer to signalwire.connect")
+            ws.settimeout(remaining)
+            try:
+                if not self._read_one(ws):
+                    raise RelayConnectionError(-1, "socket closed during handshake")
+            except websocket.WebSocketTimeoutException:
+                continue
+            try:
+                return pending.wait(0)
+            except RelayTimeoutError:
+                continue
+
+    def _read_loop(self, ws: websocket.WebSocket) -> None:
+        """Read frames until the socket is lost or close() is called."""
+        last_rx = time.monotonic()
+        ping_sent: Optional[float] = None
+        while not self._closing.is_set():
+            now = time.monotonic()
+            if self._disconnect_deadline is not None and now >= self._disconnect_deadline:
+                logger.info("relaysync: server asked to disconnect; closing the socket")
+                return
+            if ping_sent is not None and now - ping_sent >= self._ping_timeout:
+                logger.warning("relaysync: no answer from the server for %.1f s; "
+                               "treating the socket as dead", now - last_rx)
+                return
+            if ping_sent is None and now - last_rx >= self._ping_interval:
+                ping_sent = now
+                self._send_ping()
+            if ping_sent is not None:
+                wait = ping_sent + self._ping_timeout - now
+            else:
+                wait = last_rx + self._ping_interval - now
+            if self._disconnect_deadline is not None:
+                wait = min(wait, self._disconnect_deadline - now)
+            ws.settimeout(max(0.01, wait))
+            try:
+                if not self._read_one(ws):
+                    return
+            except websocket.WebSocketTimeoutException:
+                continue
+            except RelayConnectionError as exc:
+                if not self._closing.is_set():
+                    logger.warning("relaysync: connection lost: %s", exc)
+                return
+            last_rx = time.monotonic()
+            ping_sent = None
+
+    def _read_one(self, ws: websocket.WebSocket) -> bool:
+        """Read and handle one frame. False when the peer closed the socket.
+
+        Raises:
+            websocket.WebSocketTimeoutException: nothing arrived in time.
+            RelayConnectionError: the socket broke.
+        """
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except websocket.WebSocketTimeoutException:
+            raise
+        except (websocket.WebSocketException, OSError, ValueError) as exc:
+            raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return False
+        if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            return True
+        if len(data) > MAX_FRAME_BYTES:
+            logger.warning("relaysync: dropped a %d-byte frame (limit %d)", len(data),
+                           MAX_FRAME_BYTES)
+            return True
+        self._handle_frame(data)
+        return True
+
+    def _handle_frame(self, data: bytes) -> None:
+        """Parse one frame and act on it (I/O thread)."""
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            logger.warning("relaysync: dropped a frame that is not JSON (%d bytes)", len(data))
+            return
+        if not isinstance(frame, dict):
+            logger.warning("relaysync: dropped a frame that is not a JSON object")
+            return
+        logger.debug("recv %s", MaskedFrame(frame))
+        method = frame.get("method")
+        if method is not None:
+            self._handle_request(frame, method)
+        elif "result" in frame or "error" in frame:
+            pending = self._pending.pop(frame.get("id"))
+            if pending is None:
+                logger.debug("relaysync: response for unknown id %r", frame.get("id"))
+            elif "error" in frame:
+                pending.set_error(error_from_response(frame["error"]))
+            else:
+                pending.set_result(frame["result"])
+        else:
+            logger.warning("relaysync: dropped a frame with neither method nor result")
+
+    def _handle_request(self, frame: Dict[str, Any], method: Any) -> None:
+        """A server-initiated request: event, ping or disconnect."""
+        request_id = frame.get("id")
+        params = frame.get("params")
+        if not isinstance(params, dict):
+            params = {}
+        if method == C.METHOD_EVENT:
+            if request_id is not None:
+                self._reply(request_id, {})
+            self._handle_event(params, request_id if isinstance(request_id, str) else None)
+        elif method == C.METHOD_PING:
+            if request_id is not None:
+                self._reply(request_id, {})
+        elif method == C.METHOD_DISCONNECT:
+            if request_id is not None:
+                self._reply(request_id, {})
+            restart = params.get("restart") is True
+            logger.info("relaysync: server requested disconnect (restart=%s)", restart)
+            with self._cond:
+                if restart:
+                    self.session.forget()
+                self._disconnect_deadline = time.monotonic() + 10.0
+        else:
+            logger.warning("relaysync: unknown server method %r", method)
+            if request_id is not None:
+                self._send_quiet({"jsonrpc": "2.0", "id": request_id,
+                                  "error": {"code": -32601, "message": "Method not found"}})
+
+    def _handle_event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
+        """Dedupe, keep the authorization state, and pass the event on."""
+        if event_id is not None:
+            if event_id in self._seen_events:
+                logger.debug("relaysync: duplicate event %s ignored", event_id)
+                return
+            self._seen_events[event_id] = None
+            if len(self._seen_events) > DEDUPE_MEMORY:
+                self._seen_events.popitem(last=False)
+        if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:
+            inner = payload.get("params")
+            blob = inner.get("authorization_state") if isinstance(inner, dict) else None
+            if isinstance(blob, str) and blob:
+                with self._cond:
+                    self.session.authorization_state = blob
+            return
+        try:
+            self._on_event(payload, event_id)
+        except Exception:
+            logger.exception("relaysync: error routing event %r", payload.get("event_type"))
+
+    def _lost(self, ws: websocket.WebSocket) -> None:
+        """Clean up after a socket is gone (I/O thread)."""
+        with self._send_lock:
+            if self._ws is ws:
+                self._ws = None
+        self._shutdown(ws)
+        with self._cond:
+            generation = self._generation
+            self._disconnect_deadline = None
+            if not self._closing.is_set() and self._reconnect:
+                self._set_state(C.RECONNECTING)
+        failed = self._pending.fail_generation(generation, "connection lost")
+        if failed:
+            logger.info("relaysync: %d request(s) in flight failed with the lost socket", failed)
+        if not self._closing.is_set() and self._reconnect and self._backoff_initial > 0:
+            # A short random pause spreads a crowd of clients reconnecting at once.
+            self._closing.wait(random.uniform(0, self._backoff_initial / 2))
+
+    # ------------------------------------------------------------------ writing
+
+    def _wait_connected(self, method: str, deadline: float, timeout: float) -> int:
+        """Block until connected; return the socket generation."""
+        with self._cond:
+            ok = self._cond.wait_for(
+                lambda: self._state in (C.CONNECTED, C.CLOSED) or self._closing.is_set(),
+                max(0.0, deadline - time.monotonic()))
+            if self._state == C.CLOSED or self._closing.is_set():
+                raise RelayConnectionError(-1, f"cannot send {method}: the client is closed")
+            if not ok:
+                raise timeout_error(f"request {method} (waiting for the connection)", timeout)
+            return self._generation
+
+    def _send(self, frame: Mapping[str, Any], generation: Optional[int] = None) -> None:
+        """Write one frame under the send lock.
+
+        Raises:
+            _NotSent: no socket, or not the socket of ``generation``.
+            RelayConnectionError: the write failed.
+        """
+        text = json.dumps(frame, separators=(",", ":"))
+        with self._send_lock:
+            ws = self._ws
+            if ws is None or (generation is not None and generation != self._generation):
+                raise _NotSent()
+            logger.debug("send %s", MaskedFrame(frame))
+            try:
+                ws.send(text)
+            except (websocket.WebSocketException, OSError) as exc:
+                raise RelayConnectionError(-1, f"send failed: {exc}") from exc
+
+    def _send_quiet(self, frame: Mapping[str, Any]) -> None:
+        """Write a frame, ignoring failures (replies; the reader notices broken sockets)."""
+        try:
+            self._send(frame)
+        except (_NotSent, RelayConnectionError) as exc:
+            logger.debug("relaysync: could not send reply: %r", exc)
+
+    def _reply(self, request_id: Any, result: Mapping[str, Any]) -> None:
+        """Answer a server request with a result."""
+        self._send_quiet({"jsonrpc": "2.0", "id": request_id, "result": dict(result)})
+
+    def _send_ping(self) -> None:
+        """Send a client ping; the answer (any frame, really) proves the socket alive."""
+        frame = request_frame(C.METHOD_PING, {})
+        self._send_quiet(frame)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _set_state(self, state: str) -> None:
+        """Record a state change and report it (caller holds ``_cond``)."""
+        if self._state == state:
+            return
+        self._state = state
+        self._cond.notify_all()
+        try:
+            self._on_state(state)
+        except Exception:
+            logger.exception("relaysync: error reporting connection state")
+
+    def _abort_socket(self, graceful: bool) -> None:
+        """Shut the current socket so a blocked reader wakes up."""
+        with self._send_lock:
+            ws = self._ws
+            self._ws = None
+        if ws is None:
+            return
+        if graceful:
+            with contextlib.suppress(Exception):  # best effort; it may already be gone
+                ws.send_close(websocket.STATUS_NORMAL)
+        self._shutdown(ws)
+
+    @staticmethod
+    def _shutdown(ws: websocket.WebSocket) -> None:
+        """Close a socket, waking any thread blocked on it."""
+        sock = ws.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            ws.shutdown()  # type: ignore[no-untyped-call]

@@ -1,0 +1,158 @@
+"""JSON-RPC plumbing: one-shot pending requests and result-code checking."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from typing import Any, Dict, Iterator, List, Mapping, Optional
+
+from .errors import RelayConnectionError, RelayError, timeout_error
+
+_SUCCESS = re.compile(r"^2\d\d$")
+
+
+def new_id() -> str:
+    """Return a fresh JSON-RPC id (UUID v4 string)."""
+    return str(uuid.uuid4())
+
+
+def request_frame(method: str, params: Mapping[str, Any], request_id: Optional[str] = None
+                  ) -> Dict[str, Any]:
+    """Build a JSON-RPC 2.0 request frame."""
+    return {"jsonrpc": "2.0", "id": request_id or new_id(), "method": method,
+            "params": dict(params)}
+
+
+def result_frame(request_id: Any, result: Mapping[str, Any]) -> Dict[str, Any]:
+    """Build a JSON-RPC 2.0 success response frame."""
+    return {"jsonrpc": "2.0", "id": request_id, "result": dict(result)}
+
+
+def error_from_response(error: Any) -> RelayError:
+    """Turn a JSON-RPC ``error`` member into a :class:`RelayError`."""
+    if isinstance(error, dict):
+        code = error.get("code", -1)
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            code = -1
+        return RelayError(code, str(error.get("message", "")), error.get("data"))
+    return RelayError(-1, str(error))
+
+
+def check_result(method: str, result: Any) -> Dict[str, Any]:
+    """Validate a RELAY result: any 2xx ``code`` (string or int) or no code is success.
+
+    Returns:
+        The result as a dict (a non-object result is wrapped as ``{"raw": value}``).
+
+    Raises:
+        RelayError: the code is not 2xx (non-numeric codes become ``-1``).
+    """
+    if not isinstance(result, dict):
+        return {"raw": result}
+    if "code" not in result:
+        return result
+    code = str(result.get("code"))
+    if _SUCCESS.match(code):
+        return result
+    try:
+        numeric = int(code)
+    except ValueError:
+        numeric = -1
+    message = str(result.get("message") or f"{method} failed")
+    return_error = RelayError(numeric, message, result)
+    raise return_error
+
+
+class PendingRequest:
+    """A request waiting for its response: a value or an exception behind a Condition.
+
+    Resolved exactly once by the reader thread (or by a disconnect); waited on by the
+    thread that sent the request.
+    """
+
+    __slots__ = ("_cond", "_done", "_error", "_result", "generation", "id", "method")
+
+    def __init__(self, request_id: str, method: str, generation: int) -> None:
+        self.id = request_id
+        self.method = method
+        self.generation = generation
+        self._cond = threading.Condition(threading.Lock())
+        self._done = False
+        self._result: Any = None
+        self._error: Optional[BaseException] = None
+
+    def set_result(self, result: Any) -> None:
+        """Resolve with a result (first resolution wins)."""
+        with self._cond:
+            if not self._done:
+                self._done, self._result = True, result
+                self._cond.notify_all()
+
+    def set_error(self, error: BaseException) -> None:
+        """Resolve with an exception (first resolution wins)."""
+        with self._cond:
+            if not self._done:
+                self._done, self._error = True, error
+                self._cond.notify_all()
+
+    def wait(self, timeout: Optional[float]) -> Any:
+        """Block until resolved; return the result or raise the error.
+
+        Raises:
+            RelayTimeoutError: no response within ``timeout`` seconds.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._done, timeout):
+                raise timeout_error(f"request {self.method}", timeout)
+            if self._error is not None:
+                raise self._error
+            return self._result
+
+
+class PendingMap:
+    """Requests awaiting responses, by id. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: Dict[str, PendingRequest] = {}
+
+    def add(self, request: PendingRequest) -> None:
+        """Register a request before it is written to the socket."""
+        with self._lock:
+            self._items[request.id] = request
+
+    def pop(self, request_id: Any) -> Optional[PendingRequest]:
+        """Remove and return the request with this id, if any."""
+        if not isinstance(request_id, str):
+            return None
+        with self._lock:
+            return self._items.pop(request_id, None)
+
+    def fail_generation(self, generation: int, reason: str) -> int:
+        """Fail every request written on socket ``generation``; return how many."""
+        with self._lock:
+            doomed = [r for r in self._items.values() if r.generation == generation]
+            for r in doomed:
+                del self._items[r.id]
+        for r in doomed:
+            r.set_error(RelayConnectionError(-1, f"{reason} while waiting for {r.method}"))
+        return len(doomed)
+
+    def fail_all(self, error_text: str) -> None:
+        """Fail every pending request (used by close())."""
+        with self._lock:
+            doomed: List[PendingRequest] = list(self._items.values())
+            self._items.clear()
+        for r in doomed:
+            r.set_error(RelayConnectionError(-1, f"{error_text} while waiting for {r.method}"))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __iter__(self) -> Iterator[PendingRequest]:
+        with self._lock:
+            return iter(list(self._items.values()))

@@ -1,0 +1,144 @@
+"""Worker threads that run user code (handlers and callbacks), never on the reader thread."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any, Callable, Deque, List, Optional
+
+from ._log import logger
+
+Task = Callable[[], Any]
+
+
+class QueueFullError(RuntimeError):
+    """The worker queue is full; the task was not accepted."""
+
+
+class WorkerPool:
+    """A bounded pool of named daemon threads fed from one FIFO queue.
+
+    Threads start lazily, up to ``max_workers``. ``shutdown()`` joins them all (except the
+    calling thread, if it is one of them). A task's exception is logged with its label.
+    """
+
+    def __init__(self, max_workers: int, *, max_queue: int = 100_000,
+                 name: str = "relaysync-worker") -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
+        self.max_workers = max_workers
+        self._max_queue = max_queue
+        self._name = name
+        self._cond = threading.Condition()
+        self._queue: Deque[tuple[Task, str]] = collections.deque()
+        self._threads: List[threading.Thread] = []
+        self._idle = 0
+        self._busy = 0
+        self._stopping = False
+
+    @property
+    def busy(self) -> int:
+        """How many workers are running a task right now."""
+        with self._cond:
+            return self._busy
+
+    def saturated(self) -> bool:
+        """True when every worker is busy (or will be, given the queued tasks)."""
+        with self._cond:
+            return self._busy + len(self._queue) >= self.max_workers
+
+    def submit(self, task: Task, label: str = "task") -> None:
+        """Queue ``task``; raises :class:`QueueFullError` when the queue is full.
+
+        Tasks submitted after shutdown are dropped with a log line.
+        """
+        with self._cond:
+            if self._stopping:
+                logger.debug("worker pool closed; dropping %s", label)
+                return
+            if len(self._queue) >= self._max_queue:
+                raise QueueFullError(f"worker queue is full ({self._max_queue}); {label} rejected")
+            self._queue.append((task, label))
+            if self._idle == 0 and len(self._threads) < self.max_workers:
+                thread = threading.Thread(target=self._run, daemon=True,
+                                          name=f"{self._name}-{len(self._threads) + 1}")
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        """Worker thread body: take tasks until shutdown."""
+        while True:
+            with self._cond:
+                self._idle += 1
+                self._cond.wait_for(lambda: self._queue or self._stopping)
+                self._idle -= 1
+                if not self._queue:
+                    return
+                task, label = self._queue.popleft()
+                self._busy += 1
+            try:
+                task()
+            except BaseException:  # user code: log, never let it kill the worker
+                logger.exception("error in %s", label)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+
+    def shutdown(self, timeout: Optional[float] = 5.0) -> bool:
+        """Stop accepting tasks, let queued ones finish, and join the threads.
+
+        Returns:
+            True if every thread (other than the caller) ended within ``timeout``.
+        """
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            threads = list(self._threads)
+        current = threading.current_thread()
+        ok = True
+        for thread in threads:
+            if thread is not current:
+                thread.join(timeout)
+                ok = ok and not thread.is_alive()
+        return ok
+
+
+class SerialQueue:
+    """Runs tasks for one key (one call) in order, one at a time, on a shared pool."""
+
+    def __init__(self, pool: WorkerPool, label: str) -> None:
+        self._pool = pool
+        self._label = label
+        self._lock = threading.Lock()
+        self._tasks: Deque[Task] = collections.deque()
+        self._scheduled = False
+
+    def submit(self, task: Task) -> None:
+        """Append ``task``; schedule a drain on the pool if none is running."""
+        with self._lock:
+            self._tasks.append(task)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self._pool.submit(self._drain, self._label)
+        except QueueFullError:
+            with self._lock:
+                self._scheduled = False
+                self._tasks.clear()
+            logger.error("worker queue full: callbacks for %s dropped", self._label)
+
+    def _drain(self) -> None:
+        """Run queued tasks until empty (on a worker thread)."""
+        while True:
+            with self._lock:
+                if not self._tasks:
+                    self._scheduled = False
+                    return
+                task = self._tasks.popleft()
+            try:
+                task()
+            except BaseException:
+                logger.exception("error in callback for %s", self._label)
