@@ -1,0 +1,156 @@
+"""The ``relaysync`` command (also ``python -m relaysync``).
+
+Subcommands:
+
+``relaysync demo [--target URI] [--verbose]``
+    Run a complete inbound call flow (answer, play, SIP REFER) against the embedded
+    RelaySimulator and print its timeline; exit 0 when the REFER succeeded, else 1.
+``relaysync simulate [--host H] [--port N] [--tls] [--project P --token T]``
+    Run a RelaySimulator until Ctrl-C or SIGTERM, printing its URL and credentials.
+``relaysync --version``
+    Print the version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any, Dict, List, Optional, Sequence
+
+from ._version import __version__
+from .demo import DEFAULT_TARGET, EXIT_UNAVAILABLE, SCRIPTED_TARGETS, run_demo
+
+DEFAULT_SIM_PROJECT = "local-project"
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by the SIGTERM handler of ``simulate``."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``relaysync`` command.
+
+    Returns:
+        The parser, with the ``demo`` and ``simulate`` subcommands.
+    """
+    parser = argparse.ArgumentParser(
+        prog="relaysync",
+        description="Synchronous SignalWire RELAY client, with a local RELAY simulator.")
+    parser.add_argument("--version", action="version", version=f"relaysync {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scripted = ", ".join(f"{uri} ({state})" for uri, state in SCRIPTED_TARGETS.items())
+    demo = commands.add_parser(
+        "demo", help="run an answer/play/REFER call flow against the embedded simulator",
+        description="Start the embedded RelaySimulator, receive an inbound call, answer it, "
+                    "play a greeting and transfer it with SIP REFER; print the timeline of "
+                    "frames and the REFER result. Exit status 0 when the REFER succeeded, "
+                    f"1 otherwise. Scripted failing targets: {scripted}.")
+    demo.add_argument("--target", default=DEFAULT_TARGET, metavar="URI",
+                      help=f"SIP URI to transfer the call to (default: {DEFAULT_TARGET})")
+    demo.add_argument("--verbose", "-v", action="store_true",
+                      help="also show pings and acks, and every frame as JSON "
+                           "(secrets masked)")
+
+    sim = commands.add_parser(
+        "simulate", help="run a standalone RelaySimulator until Ctrl-C",
+        description="Run a local RELAY server for development and tests. It prints its URL "
+                    "and throwaway credentials, then serves until Ctrl-C or SIGTERM.")
+    sim.add_argument("--host", default="127.0.0.1", help="interface to listen on "
+                                                         "(default: 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=0,
+                     help="port to listen on (default: 0, a free port)")
+    sim.add_argument("--tls", action="store_true",
+                     help="serve wss:// with a generated certificate (CA file printed)")
+    sim.add_argument("--project", default=DEFAULT_SIM_PROJECT,
+                     help=f"project id clients must present (default: {DEFAULT_SIM_PROJECT})")
+    sim.add_argument("--token", default=None,
+                     help="API token clients must present (default: a random one)")
+    sim.add_argument("--time-scale", type=float, default=1.0, metavar="FACTOR",
+                     help="multiply simulated media durations by FACTOR (default: 1.0)")
+    sim.add_argument("--verbose", "-v", action="store_true",
+                     help="log connections and calls to stderr")
+    return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """Run a RelaySimulator in the foreground until Ctrl-C or SIGTERM."""
+    try:
+        from .testing import RelaySimulator
+    except ImportError as exc:
+        print(f"relaysync simulate needs the simulator extra ({exc}); install it with:\n"
+              "  python -m pip install \"relaysync[sim]\"", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    if args.verbose:
+        logging.getLogger("relaysync").setLevel(logging.INFO)
+    token = args.token or secrets.token_urlsafe(16)
+    try:
+        sim = RelaySimulator(project=args.project, token=token, host=args.host,
+                             port=args.port, tls=args.tls, time_scale=args.time_scale)
+        sim.start()
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"relaysync simulate: cannot start: {exc}", file=sys.stderr)
+        return 1
+    previous: Dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        def stop(signum: int, frame: Optional[FrameType]) -> None:
+            raise _Stop()
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop)
+    try:
+        lines: List[str] = [
+            f"RelaySimulator listening on {sim.url}",
+            f"  url:     {sim.url}",
+            f"  project: {sim.project}",
+            f"  token:   {sim.token}",
+        ]
+        trust = ""
+        if sim.ca_file:
+            lines.append(f"  ca_file: {sim.ca_file}")
+            trust = f", ca_file={sim.ca_file!r}"
+        lines += [
+            "Connect a client with:",
+            f"  RelayClient({sim.project!r}, {sim.token!r}, url={sim.url!r}{trust}, "
+            "contexts=[\"office\"])",
+            "Press Ctrl-C to stop.",
+        ]
+        print("\n".join(lines), flush=True)
+        threading.Event().wait()
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sim.stop()
+    print("RelaySimulator stopped.", flush=True)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``relaysync`` command.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: for ``demo``, 0 when the REFER succeeded and 1 when it did not;
+        0 for ``simulate`` stopped by Ctrl-C or SIGTERM; 2 for usage errors or a missing
+        ``sim`` extra.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":
+        return run_demo(args.target, verbose=args.verbose)
+    if args.command == "simulate":
+        return _simulate(args)
+    parser.print_help(sys.stderr)
+    return 2
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,40 @@
+"""The scripts in examples/ run to completion against the embedded simulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Dict
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE = os.path.join(ROOT, "examples", "answer_and_refer.py")
+
+
+def offline_env(**extra: str) -> Dict[str, str]:
+    """The environment without SignalWire credentials or example settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SIGNALWIRE_") and k not in ("RELAY_CONTEXT", "REFER_TARGET")}
+    env.update(extra)
+    return env
+
+
+@pytest.mark.timeout(60)
+def test_answer_and_refer_runs_on_the_simulator() -> None:
+    proc = subprocess.run([sys.executable, EXAMPLE], cwd=ROOT, env=offline_env(),
+                          capture_output=True, text=True, timeout=50, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "connected to the RelaySimulator at ws://127.0.0.1:" in proc.stdout
+    assert "from +15550001111 to +15550002222" in proc.stdout
+    assert "transferred to sip:support@example.com (REFER 202, NOTIFY 200)" in proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_answer_and_refer_wants_all_or_none_of_the_credentials() -> None:
+    env = offline_env(SIGNALWIRE_SPACE="example.signalwire.com")
+    proc = subprocess.run([sys.executable, EXAMPLE], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=50, check=False)
+    assert proc.returncode == 2
+    assert "missing: SIGNALWIRE_API_TOKEN, SIGNALWIRE_PROJECT_ID" in proc.stderr
