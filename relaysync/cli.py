@@ -23,7 +23,13 @@ from types import FrameType
 from typing import Any, Dict, List, Optional, Sequence
 
 from ._version import __version__
-from .demo import DEFAULT_TARGET, EXIT_UNAVAILABLE, SCRIPTED_TARGETS, run_demo
+from .demo import (
+    DEFAULT_TARGET,
+    EXIT_UNAVAILABLE,
+    SCRIPTED_TARGETS,
+    load_simulator,
+    run_demo,
+)
 
 DEFAULT_SIM_PROJECT = "local-project"
 
@@ -80,17 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _simulate(args: argparse.Namespace) -> int:
     """Run a RelaySimulator in the foreground until Ctrl-C or SIGTERM."""
-    try:
-        from .testing import RelaySimulator
-    except ImportError as exc:
-        print(f"relaysync simulate needs the simulator extra ({exc}); install it with:\n"
-              "  python -m pip install \"relaysync[sim]\"", file=sys.stderr)
+    simulator_class = load_simulator("simulate")
+    if simulator_class is None:
         return EXIT_UNAVAILABLE
     if args.verbose:
         logging.getLogger("relaysync").setLevel(logging.INFO)
     token = args.token or secrets.token_urlsafe(16)
     try:
-        sim = RelaySimulator(project=args.project, token=token, host=args.host,
+        sim = simulator_class(project=args.project, token=token, host=args.host,
                              port=args.port, tls=args.tls, time_scale=args.time_scale)
         sim.start()
     except (OSError, ValueError, ImportError) as exc:

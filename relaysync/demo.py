@@ -13,7 +13,7 @@ import os
 import secrets
 import sys
 import threading
-from typing import Callable, List, Optional, TextIO
+from typing import TYPE_CHECKING, Callable, List, Optional, TextIO, Type
 
 import attrs
 
@@ -22,6 +22,9 @@ from .client import RelayClient
 from .errors import RelayError
 from .results import ReferResult
 from .timeline import LEGEND, build_timeline, render_timeline
+
+if TYPE_CHECKING:
+    from .testing import RelaySimulator
 
 DEFAULT_TARGET = "sip:support@example.com"
 GREETING = "Thanks for calling. Transferring you to support."
@@ -42,6 +45,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 2
 
+#: Modules that the ``sim`` extra installs.
+SIM_EXTRA_MODULES = ("websockets", "trustme")
+
 
 @attrs.define
 class _Outcome:
@@ -51,6 +57,29 @@ class _Outcome:
     result: Optional[ReferResult] = None
     error: Optional[BaseException] = None
     hung_up: bool = False
+
+
+def load_simulator(command: str) -> Optional[Type[RelaySimulator]]:
+    """Import :class:`~relaysync.testing.RelaySimulator`, or explain why it cannot be.
+
+    Args:
+        command: the subcommand, named in the message.
+
+    Returns:
+        The class, or ``None`` after printing to stderr what is missing.
+    """
+    try:
+        from .testing import RelaySimulator
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or ""
+        if missing.split(".")[0] in SIM_EXTRA_MODULES:
+            print(f"relaysync {command} needs the simulator extra (no module {missing!r}); "
+                  "install it with:\n  python -m pip install \"relaysync[sim]\"",
+                  file=sys.stderr)
+        else:
+            print(f"relaysync {command}: cannot load the simulator: {exc}", file=sys.stderr)
+        return None
+    return RelaySimulator
 
 
 def use_color(stream: TextIO) -> bool:
@@ -132,11 +161,8 @@ def run_demo(target: str = DEFAULT_TARGET, *, verbose: bool = False,
     """
     stream = out if out is not None else sys.stdout
     color = use_color(stream) if color is None else color
-    try:
-        from .testing import RelaySimulator
-    except ImportError as exc:
-        print(f"relaysync demo needs the simulator extra ({exc}); install it with:\n"
-              "  python -m pip install \"relaysync[sim]\"", file=sys.stderr)
+    simulator_class = load_simulator("demo")
+    if simulator_class is None:
         return EXIT_UNAVAILABLE
     token = token or secrets.token_urlsafe(16)
 
@@ -145,7 +171,7 @@ def run_demo(target: str = DEFAULT_TARGET, *, verbose: bool = False,
         stream.flush()
 
     outcome = _Outcome()
-    with RelaySimulator(project="demo-project", token=token, time_scale=TIME_SCALE) as sim:
+    with simulator_class(project="demo-project", token=token, time_scale=TIME_SCALE) as sim:
         for uri, state in SCRIPTED_TARGETS.items():
             sim.on_refer(uri, state=state)
         emit("relaysync demo: answer an inbound call, play a greeting, transfer it with "
@@ -175,4 +201,4 @@ def run_demo(target: str = DEFAULT_TARGET, *, verbose: bool = False,
     return EXIT_OK if result is not None and result.successful else EXIT_FAILED
 
 
-__all__ = ["DEFAULT_TARGET", "SCRIPTED_TARGETS", "run_demo"]
+__all__ = ["DEFAULT_TARGET", "SCRIPTED_TARGETS", "load_simulator", "run_demo", "use_color"]
