@@ -1,0 +1,18 @@
+"""RelaySimulator: a local RELAY server for tests, demos and CI, and its pytest plugin.
+
+Example::
+
+    from relaysync.testing import RelaySimulator
+
+    with RelaySimulator(project="p", token="t") as sim:
+        print(sim.url)
+"""
+
+from __future__ import annotations
+
+from .calls import SimCall
+from .core import RpcFault, SessionInfo
+from .journal import Journal, JournalEntry
+from .simulator import RelaySimulator
+
+__all__ = ["Journal", "JournalEntry", "RelaySimulator", "RpcFault", "SessionInfo", "SimCall"]

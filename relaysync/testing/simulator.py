@@ -1,0 +1,346 @@
+"""RelaySimulator: a real local RELAY server (JSON-RPC 2.0 over WebSocket) for tests and demos.
+
+Start it, point a client at ``sim.url`` with ``sim.project``/``sim.token``, then script
+calls and inject faults from the test thread. Every public method is thread-safe: work
+is marshalled onto the simulator's own loop thread and the caller waits (5 s at most).
+
+Lifecycle and introspection::
+
+    with RelaySimulator(project="p", token="t", time_scale=0.01) as sim:  # 127.0.0.1, free port
+        sim.url                     # "ws://127.0.0.1:PORT" ("wss://" with tls=True)
+        sim.ca_file                 # CA PEM to trust when tls=True, else None
+        sim.wait_for_sessions(1)    # exactly one online session; -> [SessionInfo]
+        sim.sessions                # [SessionInfo(id, protocol, contexts, online)]
+        sim.connection_count, sim.authentication_count
+        sim.wait_until(lambda: ..., timeout=5.0)   # re-checked on every session change
+        sim.journal.wait_for_request("calling.answer")
+        sim.journal.wait_for_event("calling.call.state", predicate=...)
+
+Fault injection (``session_id=None`` means every online session)::
+
+    sim.drop_connections()               # abort sockets, no close handshake
+    sim.send_disconnect(restart=False)   # signalwire.disconnect; close on ack or after 2 s
+    sim.go_silent(); sim.wake()          # half-open socket: nothing read, answered or sent
+    sim.delay_method("calling.answer", 2.0, times=1)   # real seconds; times=None: always
+    sim.fail_method("calling.play", 404, "Call not found", as_result=True)
+    sim.fail_method("signalwire.connect", -32002, "Authentication failed")
+    sim.clear_faults()
+    sim.push_event("calling.call.state", {...})          # -> event ids; acked/redelivered
+    sim.push_frame("{not json")                          # raw text, dict or bytes
+
+Session behaviour: the first frame must be ``signalwire.connect`` (bad credentials get
+``-32002``/``AUTH_REQUIRED`` and the socket is closed). A connect carrying a known
+``protocol`` resumes that session (same protocol, ``session_restored: true``, contexts
+kept and merged, calls kept) and re-sends its unacked events with their original ids,
+then the events queued while it was offline. Each connect issues a fresh
+``signalwire.authorization.state``; a resume presenting a stale one gets ``-32003`` (the
+previous blob stays valid until the client acks the event carrying its successor). A
+session whose socket has been gone for ``resume_window`` seconds expires. Frames
+received while silent are journaled but otherwise ignored; malformed frames are journaled
+and answered with ``-32700``/``-32600`` when their id is known.
+
+Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
+call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import ssl
+import threading
+import uuid
+from types import TracebackType
+from typing import Any, Callable, Dict, List, Optional, Type, Union
+
+from . import faults
+from .calls import CallEngine, CallScriptingMixin
+from .core import SessionInfo, SimCore
+from .journal import Journal
+from .server import WsServer
+from .tls import TlsMaterial
+
+logger = logging.getLogger("relaysync.simulator")
+
+UNKNOWN_PROTOCOL_MODES = ("fresh", "error")
+
+
+def _fake_jwt(project: str) -> str:
+    def part(data: Dict[str, Any]) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signature = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    return ".".join((part({"alg": "HS256", "typ": "JWT"}),
+                     part({"project_id": project, "jti": str(uuid.uuid4())}), signature))
+
+
+class RelaySimulator(CallScriptingMixin):
+    """A local RELAY server on its own thread; see the module docstring for the API.
+
+    Args:
+        project: project id clients must present.
+        token: API token clients must present.
+        jwt_token: JWT clients may present instead (a random one is generated if None).
+        host: interface to listen on.
+        port: port to listen on (0 = a free port, see :attr:`port` after start).
+        tls: serve ``wss://`` with a generated certificate (``trustme`` required); the CA
+            to trust is :attr:`ca_file`.
+        time_scale: factor for simulated media durations (e.g. 0.01 in tests).
+        ping_interval: seconds between server ``signalwire.ping`` requests (0 = never).
+        resume_window: seconds a session without a socket stays resumable.
+        unknown_protocol: ``"fresh"`` starts a new session when a client resumes an
+            unknown protocol; ``"error"`` rejects it with ``AUTH_REQUIRED``.
+
+    Raises:
+        ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
+            ``unknown_protocol``.
+    """
+
+    def __init__(self, project: str = "test-project", token: str = "test-token", *,
+                 jwt_token: Optional[str] = None, host: str = "127.0.0.1", port: int = 0,
+                 tls: bool = False, time_scale: float = 1.0, ping_interval: float = 30.0,
+                 resume_window: float = 60.0, unknown_protocol: str = "fresh") -> None:
+        if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
+            raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
+        for name, value in (("time_scale", time_scale), ("ping_interval", ping_interval),
+                            ("resume_window", resume_window)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+        self.project = project
+        self.token = token
+        self.jwt_token = jwt_token if jwt_token is not None else _fake_jwt(project)
+        self.host = host
+        self.port = port
+        self.time_scale = time_scale
+        self._tls_enabled = tls
+        self._tls: Optional[TlsMaterial] = None
+        self._lock = threading.Lock()
+        self._server: Optional[WsServer] = None
+        self._core = SimCore(project, token, self.jwt_token, time_scale=time_scale,
+                             ping_interval=ping_interval, resume_window=resume_window,
+                             unknown_protocol=unknown_protocol)
+        self._engine = CallEngine(self._core)
+        self._engine.install()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> RelaySimulator:
+        """Start listening (idempotent). Returns ``self``.
+
+        Raises:
+            RuntimeError: the simulator was stopped before (it cannot be restarted).
+            OSError: the port cannot be bound.
+        """
+        with self._lock:
+            if self._server is not None:
+                return self
+            if self._tls_enabled:
+                self._tls = TlsMaterial()
+            context = self._tls.server_context if self._tls else None
+            server = WsServer(self._core, self.host, self.port, context)
+            try:
+                self._core.runner.start(server.open)
+            except BaseException:
+                if self._tls is not None:
+                    self._tls.cleanup()
+                raise
+            self._server = server
+            self.port = server.port
+        logger.info("RELAY simulator listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Close every socket, stop the loop and join its thread (idempotent)."""
+        with self._lock:
+            server = self._server
+            if server is None:
+                self._core.runner.stop(_nothing)
+                return
+            self._server = None
+            self._core.runner.stop(server.close)
+            if self._tls is not None:
+                self._tls.cleanup()
+
+    def __enter__(self) -> RelaySimulator:
+        return self.start()
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self._server is not None else "not started"
+        return f"<RelaySimulator project={self.project!r} {where}>"
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port`` (``wss://`` with TLS).
+
+        Raises:
+            RuntimeError: the simulator has not been started.
+        """
+        if self._server is None:
+            raise RuntimeError("RelaySimulator is not started: call start() first")
+        return f"{'wss' if self._tls_enabled else 'ws'}://{self.host}:{self.port}"
+
+    @property
+    def ca_file(self) -> Optional[str]:
+        """Path of the CA certificate (PEM) to trust with ``tls=True``; else ``None``."""
+        return self._tls.ca_file if self._tls is not None else None
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """An SSL context that trusts this simulator's certificate (``tls=True`` only).
+
+        Raises:
+            RuntimeError: TLS is off or the simulator is not running.
+        """
+        if self._tls is None:
+            raise RuntimeError("the simulator does not serve TLS (pass tls=True)")
+        return self._tls.client_context()
+
+    # -- introspection ----------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        """Every frame received and sent, in order."""
+        return self._core.journal
+
+    @property
+    def sessions(self) -> List[SessionInfo]:
+        """Snapshot of the live (online or resumable) sessions, oldest first."""
+        return self._core.snapshot()
+
+    @property
+    def connection_count(self) -> int:
+        """Open sockets, authenticated or not."""
+        return self._core.connection_count
+
+    @property
+    def authentication_count(self) -> int:
+        """Successful ``signalwire.connect`` requests (fresh and resumed)."""
+        return self._core.authentication_count
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Block until ``predicate()`` is true; it is re-checked on every session change.
+
+        Args:
+            predicate: may read :attr:`sessions`, :attr:`connection_count` and so on.
+            timeout: seconds to wait.
+
+        Raises:
+            TimeoutError: still false after ``timeout`` seconds.
+        """
+        cond = self._core.state_condition
+        with cond:
+            if not cond.wait_for(predicate, timeout):
+                raise TimeoutError(f"simulator condition not met within {timeout:g} s")
+
+    def wait_for_sessions(self, n: int, timeout: float = 5.0) -> List[SessionInfo]:
+        """Block until exactly ``n`` sessions are online; return them.
+
+        Raises:
+            TimeoutError: not so within ``timeout`` seconds.
+        """
+        def online() -> List[SessionInfo]:
+            return [s for s in self._core.snapshot() if s.online]
+
+        try:
+            self.wait_until(lambda: len(online()) == n, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{len(online())} sessions online, not {n}, "
+                               f"after {timeout:g} s") from None
+        return online()
+
+    # -- faults -----------------------------------------------------------------------
+
+    def drop_connections(self, session_id: Optional[str] = None) -> int:
+        """Abort sockets abruptly (no close handshake); all sockets when ``session_id`` is
+        None. Returns how many.
+
+        Raises:
+            ValueError: unknown ``session_id``.
+        """
+        return self._core.run_sync(lambda: faults.drop_connections(self._core, session_id))
+
+    def send_disconnect(self, restart: bool = False, session_id: Optional[str] = None) -> int:
+        """Send ``signalwire.disconnect {restart}``; the socket closes when the client acks
+        (or after 2 s). ``restart=True`` makes the session's protocol unknown to a later
+        resume. Returns how many sockets were told.
+
+        Raises:
+            ValueError: unknown ``session_id``.
+        """
+        return self._core.run_sync(
+            lambda: faults.send_disconnect(self._core, restart, session_id))
+
+    def go_silent(self, session_id: Optional[str] = None) -> int:
+        """Half-open: keep the sockets open but read, answer and send nothing (not even
+        pings) until :meth:`wake`. Returns how many sockets went silent.
+
+        Raises:
+            ValueError: unknown ``session_id``.
+        """
+        return self._core.run_sync(lambda: faults.go_silent(self._core, session_id))
+
+    def wake(self, session_id: Optional[str] = None) -> int:
+        """Undo :meth:`go_silent`; events held back meanwhile are sent. Returns how many.
+
+        Raises:
+            ValueError: unknown ``session_id``.
+        """
+        return self._core.run_sync(lambda: faults.wake(self._core, session_id))
+
+    def delay_method(self, method: str, seconds: float, times: Optional[int] = None) -> None:
+        """Answer ``method`` ``seconds`` (real time) late, the next ``times`` times
+        (``None`` = always, until :meth:`clear_faults`)."""
+        self._core.run_sync(lambda: self._core.faults.delay(method, seconds, times))
+
+    def fail_method(self, method: str, code: int, message: str = "Simulated failure",
+                    times: Optional[int] = 1, as_result: bool = False) -> None:
+        """Fail the next ``times`` requests of ``method`` (``None`` = always).
+
+        Args:
+            method: any method, ``signalwire.connect`` included.
+            code: the error code.
+            message: the error message.
+            times: how many requests to fail.
+            as_result: answer the result ``{"code": str(code), "message": message}``
+                instead of a JSON-RPC error ``{code, message}``.
+        """
+        self._core.run_sync(
+            lambda: self._core.faults.fail(method, code, message, times, as_result))
+
+    def clear_faults(self) -> None:
+        """Remove every method delay and failure rule."""
+        self._core.run_sync(self._core.faults.clear)
+
+    def push_event(self, event_type: str, params: Dict[str, Any],
+                   session_id: Optional[str] = None) -> List[str]:
+        """Send a ``signalwire.event``, acked and redelivered like engine events.
+
+        Returns:
+            The event ids (one per targeted session).
+
+        Raises:
+            ValueError: unknown ``session_id``.
+        """
+        return self._core.run_sync(
+            lambda: faults.push_event(self._core, event_type, params, session_id))
+
+    def push_frame(self, frame: Union[Dict[str, Any], str, bytes],
+                   session_id: Optional[str] = None) -> int:
+        """Send a raw frame: dict as JSON, str verbatim (malformed frames too), bytes as
+        a binary frame. Returns how many sockets it went to.
+
+        Raises:
+            ValueError: unknown ``session_id``.
+        """
+        return self._core.run_sync(lambda: faults.push_frame(self._core, frame, session_id))
+
+
+async def _nothing() -> None:
+    """Teardown of a simulator that never started."""
+
