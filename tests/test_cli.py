@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import queue
 import re
@@ -16,7 +15,7 @@ import pytest
 
 import relaysync
 from relaysync import RelayClient
-from relaysync.demo import run_demo
+from relaysync.demo import DEFAULT_TARGET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,6 +25,16 @@ def run_cli(*args: str, timeout: float = 50.0) -> subprocess.CompletedProcess[st
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     return subprocess.run([sys.executable, "-m", "relaysync", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def run_demo_process(target: str = DEFAULT_TARGET, *, verbose: bool = False,
+                     token: str = "") -> subprocess.CompletedProcess[str]:
+    """Run :func:`relaysync.demo.run_demo` in a child process (so a hang or a leaked
+    thread cannot reach other tests), with a known simulator token."""
+    code = ("import sys; from relaysync.demo import run_demo; "
+            f"sys.exit(run_demo({target!r}, verbose={verbose!r}, token={token!r} or None))")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=50, check=False)
 
 
 def timeline_line(output: str, arrow: str, name: str, *words: str) -> str:
@@ -84,31 +93,28 @@ def test_demo_verbose_masks_credentials() -> None:
 
 
 @pytest.mark.timeout(60)
-def test_demo_never_prints_the_token() -> None:
+@pytest.mark.parametrize("verbose", [False, True])
+def test_demo_never_prints_the_token(verbose: bool) -> None:
     token = "demo-secret-token-4f1b9c"
-    for verbose in (False, True):
-        out = io.StringIO()
-        assert run_demo(verbose=verbose, out=out, token=token) == 0
-        text = out.getvalue()
-        assert "state=success" in text
-        assert token not in text
+    proc = run_demo_process(verbose=verbose, token=token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "state=success" in proc.stdout
+    assert token not in proc.stdout + proc.stderr
 
 
 @pytest.mark.timeout(60)
 def test_demo_no_answer_target() -> None:
-    out = io.StringIO()
-    assert run_demo("sip:noanswer@example.com", out=out) == 1
-    assert "state=noAnswer" in out.getvalue()
-    assert "NOTIFY 480" in out.getvalue()
+    proc = run_demo_process("sip:noanswer@example.com")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    timeline_line(proc.stdout, "<--", "calling.call.refer", "state=noAnswer", "NOTIFY 480")
 
 
 @pytest.mark.timeout(60)
 def test_demo_rejects_a_target_that_is_not_sip() -> None:
-    out = io.StringIO()
-    assert run_demo("support@example.com", out=out) == 1
-    text = out.getvalue()
-    assert "FAILED: ValueError" in text
-    assert "calling.refer " not in text  # nothing was sent
+    proc = run_demo_process("support@example.com")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILED: ValueError" in proc.stdout
+    assert "calling.refer " not in proc.stdout  # nothing was sent
 
 
 @pytest.mark.timeout(60)
