@@ -66,7 +66,7 @@ class Action(Generic[R]):
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(control_id={self.control_id!r}, state={self.state!r}, "
-                f"done={self.done!r})")
+                f"done={self._done!r})")
 
     @property
     def done(self) -> bool:
@@ -156,7 +156,7 @@ class Action(Generic[R]):
         self._cond.notify_all()
         callback = self._on_completed
         if callback is not None:
-            self.call._schedule(lambda: callback(self), f"on_completed of {self!r}")
+            self.call._schedule(lambda: callback(self), "on_completed")
 
     # ---------------------------------------------------------------- sub-commands
 

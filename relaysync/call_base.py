@@ -141,7 +141,8 @@ class CallBase:
             event = self._state_events.get(state)
             if event is not None:
                 return event
-            if self._state == C.CALL_ENDED and state not in (C.CALL_ENDING, C.CALL_ENDED):
+            if self._state in (C.CALL_ENDING, C.CALL_ENDED) and \
+                    state not in (C.CALL_ENDING, C.CALL_ENDED):
                 passed = any(_ORDER[seen] > want and seen not in (C.CALL_ENDING, C.CALL_ENDED)
                              for seen in self._state_events)
                 if not passed:
@@ -359,7 +360,7 @@ class CallBase:
                 del self._actions[event.control_id]
         elif event.event_type == C.EVENT_CALL_REFER:
             for refer in self._refers:
-                if not refer.done:
+                if not refer._done:
                     if refer._offer(event):
                         self._refers.remove(refer)
                     break
