@@ -240,7 +240,8 @@ def test_play_pause_resume_volume_stop(client: RelayClient, sim: RelaySimulator)
         action.wait(0.05)
     action.stop()
     assert action.wait(5).state == "finished"
-    methods = [f["method"] for f in sim.journal.requests() if f["method"].startswith("calling.play")]
+    methods = [f["method"] for f in sim.journal.requests()
+               if f["method"].startswith("calling.play")]
     assert methods == ["calling.play", "calling.play.pause", "calling.play.resume",
                        "calling.play.volume", "calling.play.stop"]
 
@@ -429,11 +430,11 @@ def test_fifty_parallel_calls_answer_and_refer(sim: RelaySimulator) -> None:
 def test_thousand_sequential_calls_leave_nothing_behind(client: RelayClient,
                                                         sim: RelaySimulator) -> None:
     threads_before = None
+    handled = threading.Semaphore(0)
+    client.on_call(lambda call: (call.answer(), call.hangup(), handled.release()))
     for i in range(1000):
-        done = threading.Event()
-        client.on_call(lambda call: (call.answer(), call.hangup(), done.set()))
         sim.inbound_call("office")
-        assert done.wait(5)
+        assert handled.acquire(timeout=5)
         if i == 9:
             threads_before = relaysync_threads()
     ended = Recorder()

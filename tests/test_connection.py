@@ -47,9 +47,9 @@ def _connect_frames(sim: RelaySimulator) -> list[dict[str, Any]]:
 def test_missing_project_names_argument_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_JWT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ValueError, match="project=.*SIGNALWIRE_PROJECT_ID"):
+    with pytest.raises(ValueError, match=r"project=.*SIGNALWIRE_PROJECT_ID"):
         RelayClient(token="t", url="ws://127.0.0.1:1")
-    with pytest.raises(ValueError, match="token=.*SIGNALWIRE_API_TOKEN"):
+    with pytest.raises(ValueError, match=r"token=.*SIGNALWIRE_API_TOKEN"):
         RelayClient("p", url="ws://127.0.0.1:1")
 
 
