@@ -13,13 +13,11 @@ Writes from any thread go through one send lock.
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import random
-import socket
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 import tenacity
 import websocket
@@ -27,6 +25,7 @@ import websocket
 from . import constants as C
 from ._log import MaskedFrame, RateLimiter, logger
 from ._version import __version__
+from .backoff import backoff_policy
 from .errors import (
     AuthenticationError,
     RelayConnectionError,
@@ -34,7 +33,9 @@ from .errors import (
     RelayTimeoutError,
     timeout_error,
 )
+from .link import Link, NotSent, shutdown
 from .rpc import PendingMap, PendingRequest, check_result, error_from_response, request_frame
+from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
 from .transport import MAX_FRAME_BYTES, open_socket
 
 AGENT = f"relaysync/{__version__}"
@@ -44,53 +45,6 @@ DEDUPE_MEMORY = 4096
 
 EventSink = Callable[[Dict[str, Any], Optional[str]], None]
 StateSink = Callable[[str], None]
-
-
-class _NotSent(Exception):
-    """Nothing was written: the socket was not there (safe to retry after reconnect)."""
-
-
-class _AuthRejected(RelayError):
-    """The server refused our credentials during the handshake."""
-
-
-class _StaleResume(RelayError):
-    """The server refused our saved protocol/authorization_state (-32003)."""
-
-
-class _Closing(Exception):
-    """close() was called while connecting."""
-
-
-class _LoggedRequest(PendingRequest):
-    """A request nobody waits for: an error answer is logged instead of raised."""
-
-    __slots__ = ()
-
-    def set_error(self, error: BaseException) -> None:
-        logger.warning("relaysync: %s failed: %s", self.method, error)
-        super().set_error(error)
-
-
-class Session:
-    """What a reconnect needs to resume: protocol, authorization state, contexts."""
-
-    __slots__ = ("authorization_state", "contexts", "identity", "protocol", "resumed")
-
-    def __init__(self, contexts: Sequence[str]) -> None:
-        self.protocol: Optional[str] = None
-        self.authorization_state: Optional[str] = None
-        self.identity: Optional[str] = None
-        self.contexts: List[str] = list(dict.fromkeys(contexts))
-        self.resumed = True
-
-    def forget(self) -> None:
-        """Drop the resume state so the next connect starts a fresh session."""
-        self.protocol = None
-        self.authorization_state = None
-
-    def __repr__(self) -> str:
-        return f"Session(protocol={self.protocol!r}, contexts={self.contexts!r})"
 
 
 class Connection:
@@ -139,9 +93,7 @@ class Connection:
         self._closing = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
-        self._send_lock = threading.Lock()
-        self._ws: Optional[websocket.WebSocket] = None
-        self._generation = 0
+        self._link = Link()
         self._pending = PendingMap()
         self._seen_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._auth_failures = 0
@@ -205,7 +157,7 @@ class Connection:
         with self._cond:
             self._cond.notify_all()
             thread = self._thread
-        self._abort_socket(graceful=True)
+        self._link.abort(graceful=True)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._pending.fail_all("connection closed")
@@ -238,8 +190,8 @@ class Connection:
             pending = PendingRequest(frame["id"], method, generation)
             self._pending.add(pending)
             try:
-                self._send(frame, generation)
-            except _NotSent:
+                self._link.send(frame, generation)
+            except NotSent:
                 self._pending.pop(pending.id)
                 continue
             except BaseException:
@@ -258,13 +210,12 @@ class Connection:
         A failure, or an error answer, is logged; nothing is raised.
         """
         frame = request_frame(method, params)
-        with self._cond:
-            generation = self._generation
-        pending = _LoggedRequest(frame["id"], method, generation)
+        generation = self._link.generation
+        pending = LoggedRequest(frame["id"], method, generation)
         self._pending.add(pending)
         try:
-            self._send(frame, generation)
-        except (_NotSent, RelayConnectionError) as exc:
+            self._link.send(frame, generation)
+        except (NotSent, RelayConnectionError) as exc:
             self._pending.pop(pending.id)
             logger.warning("relaysync: could not send %s: %r", method, exc)
 
@@ -282,7 +233,7 @@ class Connection:
             while not self._closing.is_set():
                 try:
                     ws = self._establish(first_timeout if first else None)
-                except _Closing:
+                except Closing:
                     break
                 except RelayError as exc:
                     with self._cond:
@@ -301,7 +252,7 @@ class Connection:
             with self._cond:
                 self._fatal = RelayConnectionError(-1, "I/O thread crashed")
         finally:
-            self._abort_socket(graceful=False)
+            self._link.abort(graceful=False)
             self._pending.fail_all("connection closed")
             with self._cond:
                 self._set_state(C.CLOSED)
@@ -310,34 +261,23 @@ class Connection:
         """Open and authenticate a socket, retrying with backoff (tenacity)."""
         # Wrong credentials on the very first connect cannot get better by retrying; after
         # a session existed, a rejection may be a server hiccup and gets a few attempts.
-        retryable: tuple[type[BaseException], ...] = (RelayConnectionError, _StaleResume)
-        if first_timeout is None:
-            retryable += (_AuthRejected,)
-        stops: List[Any] = [tenacity.stop_when_event_set(self._closing)]
-        if first_timeout is not None:
-            stops.append(tenacity.stop_after_delay(first_timeout))
-        else:
-            stops.append(lambda rs: self._auth_failures >= self._max_auth_attempts)
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(retryable),
-            wait=tenacity.wait_exponential(multiplier=self._backoff_initial,
-                                           max=self._backoff_max)
-            + tenacity.wait_random(0, self._backoff_initial),
-            stop=tenacity.stop_any(*stops),
-            sleep=tenacity.nap.sleep_using_event(self._closing),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
+        retrying = backoff_policy(
+            retry_on=(RelayConnectionError, StaleResume) if first_timeout is not None
+            else (RelayConnectionError, StaleResume, AuthRejected),
+            closing=self._closing, initial=self._backoff_initial, maximum=self._backoff_max,
+            deadline=first_timeout,
+            give_up=lambda: self._auth_failures >= self._max_auth_attempts,
+            before_sleep=self._log_retry)
         try:
             ws: websocket.WebSocket = retrying(self._attempt)
             return ws
-        except _AuthRejected as exc:
+        except AuthRejected as exc:
             if self._closing.is_set():
-                raise _Closing() from None
+                raise Closing() from None
             raise AuthenticationError(exc.code, exc.message) from None
-        except (RelayConnectionError, _StaleResume) as exc:
+        except (RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
-                raise _Closing() from None
+                raise Closing() from None
             raise RelayConnectionError(-1, f"could not connect to {self.url}: {exc}") from None
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
@@ -353,12 +293,12 @@ class Connection:
     def _attempt(self) -> websocket.WebSocket:
         """One connection attempt: socket + ``signalwire.connect``."""
         if self._closing.is_set():
-            raise _Closing()
+            raise Closing()
         ws = open_socket(self.url, timeout=min(self.request_timeout, 10.0), sslopt=self._sslopt)
         try:
             self._handshake(ws)
         except BaseException:
-            self._shutdown(ws)
+            shutdown(ws)
             raise
         return ws
 
@@ -366,30 +306,18 @@ class Connection:
         """Send ``signalwire.connect`` and read until its answer arrives."""
         with self._cond:
             session = self.session
-            params: Dict[str, Any] = {"version": dict(C.PROTOCOL_VERSION), "agent": AGENT,
-                                      "event_acks": True,
-                                      "authentication": dict(self._authentication)}
-            if session.contexts:
-                params["contexts"] = list(session.contexts)
-            if session.protocol:
-                params["protocol"] = session.protocol
-                if session.authorization_state:
-                    params["authorization_state"] = session.authorization_state
+            params = session.connect_params(self._authentication, AGENT)
             sent_protocol = session.protocol
-            self._generation += 1
-            generation = self._generation
+        generation = self._link.attach(ws)
         frame = request_frame(C.METHOD_CONNECT, params)
         pending = PendingRequest(frame["id"], C.METHOD_CONNECT, generation)
         self._pending.add(pending)
-        with self._send_lock:
-            self._ws = ws
-        self._send(frame, generation)
+        self._link.send(frame, generation)
         deadline = time.monotonic() + self.request_timeout
         try:
             result = self._await_handshake(ws, pending, deadline)
         except RelayError as exc:
-            with self._send_lock:
-                self._ws = None
+            self._link.detach(ws)
             self._pending.pop(pending.id)
             if isinstance(exc, RelayConnectionError):
                 raise
@@ -397,10 +325,10 @@ class Connection:
                 logger.warning("relaysync: server refused to resume the session; starting fresh")
                 with self._cond:
                     self.session.forget()
-                raise _StaleResume(exc.code, exc.message) from None
+                raise StaleResume(exc.code, exc.message) from None
             if exc.code in AUTH_REJECTION_CODES:
                 self._auth_failures += 1
-                raise _AuthRejected(exc.code, exc.message or "authentication failed") from None
+                raise AuthRejected(exc.code, exc.message or "authentication failed") from None
             raise RelayConnectionError(exc.code, exc.message) from None
         if not isinstance(result, dict) or not isinstance(result.get("protocol"), str):
             raise RelayConnectionError(-1, "signalwire.connect result has no protocol")
@@ -545,7 +473,7 @@ class Connection:
         else:
             logger.warning("relaysync: unknown server method %r", method)
             if request_id is not None:
-                self._send_quiet({"jsonrpc": "2.0", "id": request_id,
+                self._link.send_quiet({"jsonrpc": "2.0", "id": request_id,
                                   "error": {"code": -32601, "message": "Method not found"}})
 
     def _handle_event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
@@ -571,12 +499,10 @@ class Connection:
 
     def _lost(self, ws: websocket.WebSocket) -> None:
         """Clean up after a socket is gone (I/O thread)."""
-        with self._send_lock:
-            if self._ws is ws:
-                self._ws = None
-        self._shutdown(ws)
+        self._link.detach(ws)
+        shutdown(ws)
+        generation = self._link.generation
         with self._cond:
-            generation = self._generation
             self._disconnect_deadline = None
             if not self._closing.is_set() and self._reconnect:
                 self._set_state(C.RECONNECTING)
@@ -599,41 +525,16 @@ class Connection:
                 raise RelayConnectionError(-1, f"cannot send {method}: the client is closed")
             if not ok:
                 raise timeout_error(f"request {method} (waiting for the connection)", timeout)
-            return self._generation
-
-    def _send(self, frame: Mapping[str, Any], generation: Optional[int] = None) -> None:
-        """Write one frame under the send lock.
-
-        Raises:
-            _NotSent: no socket, or not the socket of ``generation``.
-            RelayConnectionError: the write failed.
-        """
-        text = json.dumps(frame, separators=(",", ":"))
-        with self._send_lock:
-            ws = self._ws
-            if ws is None or (generation is not None and generation != self._generation):
-                raise _NotSent()
-            logger.debug("send %s", MaskedFrame(frame))
-            try:
-                ws.send(text)
-            except (websocket.WebSocketException, OSError) as exc:
-                raise RelayConnectionError(-1, f"send failed: {exc}") from exc
-
-    def _send_quiet(self, frame: Mapping[str, Any]) -> None:
-        """Write a frame, ignoring failures (replies; the reader notices broken sockets)."""
-        try:
-            self._send(frame)
-        except (_NotSent, RelayConnectionError) as exc:
-            logger.debug("relaysync: could not send reply: %r", exc)
+            return self._link.generation
 
     def _reply(self, request_id: Any, result: Mapping[str, Any]) -> None:
         """Answer a server request with a result."""
-        self._send_quiet({"jsonrpc": "2.0", "id": request_id, "result": dict(result)})
+        self._link.send_quiet({"jsonrpc": "2.0", "id": request_id, "result": dict(result)})
 
     def _send_ping(self) -> None:
         """Send a client ping; the answer (any frame, really) proves the socket alive."""
         frame = request_frame(C.METHOD_PING, {})
-        self._send_quiet(frame)
+        self._link.send_quiet(frame)
 
     # ------------------------------------------------------------------ helpers
 
@@ -647,25 +548,3 @@ class Connection:
             self._on_state(state)
         except Exception:
             logger.exception("relaysync: error reporting connection state")
-
-    def _abort_socket(self, graceful: bool) -> None:
-        """Shut the current socket so a blocked reader wakes up."""
-        with self._send_lock:
-            ws = self._ws
-            self._ws = None
-        if ws is None:
-            return
-        if graceful:
-            with contextlib.suppress(Exception):  # best effort; it may already be gone
-                ws.send_close(websocket.STATUS_NORMAL)
-        self._shutdown(ws)
-
-    @staticmethod
-    def _shutdown(ws: websocket.WebSocket) -> None:
-        """Close a socket, waking any thread blocked on it."""
-        sock = ws.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(Exception):
-            ws.shutdown()  # type: ignore[no-untyped-call]

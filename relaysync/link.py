@@ -1,0 +1,98 @@
+"""The write side of the connection: the current socket, its generation, one send lock."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from typing import Any, Mapping, Optional
+
+import websocket
+
+from ._log import MaskedFrame, logger
+from .errors import RelayConnectionError
+
+
+class NotSent(Exception):
+    """Nothing was written: no socket, or not the expected one (safe to retry)."""
+
+
+class Link:
+    """Holds the socket the reader attached and writes frames to it under one lock.
+
+    Each attached socket gets a new *generation* number, so a request can be sent only
+    on the socket it was registered for, and failed with exactly that socket.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ws: Optional[websocket.WebSocket] = None
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """The generation of the latest attached socket."""
+        with self._lock:
+            return self._generation
+
+    def attach(self, ws: websocket.WebSocket) -> int:
+        """Make ``ws`` the socket to write to; returns its generation."""
+        with self._lock:
+            self._generation += 1
+            self._ws = ws
+            return self._generation
+
+    def detach(self, ws: Optional[websocket.WebSocket] = None) -> Optional[websocket.WebSocket]:
+        """Stop writing to ``ws`` (or to whatever is attached); returns what was detached."""
+        with self._lock:
+            current = self._ws
+            if current is None or (ws is not None and current is not ws):
+                return None
+            self._ws = None
+            return current
+
+    def send(self, frame: Mapping[str, Any], generation: Optional[int] = None) -> None:
+        """Write one frame.
+
+        Raises:
+            NotSent: no socket, or not the socket of ``generation``.
+            RelayConnectionError: the write failed.
+        """
+        text = json.dumps(frame, separators=(",", ":"))
+        with self._lock:
+            ws = self._ws
+            if ws is None or (generation is not None and generation != self._generation):
+                raise NotSent()
+            logger.debug("send %s", MaskedFrame(frame))
+            try:
+                ws.send(text)
+            except (websocket.WebSocketException, OSError) as exc:
+                raise RelayConnectionError(-1, f"send failed: {exc}") from exc
+
+    def send_quiet(self, frame: Mapping[str, Any]) -> None:
+        """Write a frame, ignoring failures (replies; the reader notices broken sockets)."""
+        try:
+            self.send(frame)
+        except (NotSent, RelayConnectionError) as exc:
+            logger.debug("relaysync: could not send reply: %r", exc)
+
+    def abort(self, graceful: bool) -> None:
+        """Detach and shut the socket so a reader blocked on it wakes up."""
+        ws = self.detach()
+        if ws is None:
+            return
+        if graceful:
+            with contextlib.suppress(Exception):  # best effort; it may already be gone
+                ws.send_close(websocket.STATUS_NORMAL)
+        shutdown(ws)
+
+
+def shutdown(ws: websocket.WebSocket) -> None:
+    """Close a socket, waking any thread blocked on it."""
+    sock = ws.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        ws.shutdown()  # type: ignore[no-untyped-call]
