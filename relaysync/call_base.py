@@ -47,17 +47,7 @@ _ORDER = {state: index for index, state in enumerate(C.CALL_STATES)}
 
 
 class CallBase:
-    """The core of a call leg (see :class:`relaysync.call.Call` for the whole API).
-
-    Attributes:
-        call_id, node_id: the server's identifiers of the leg.
-        tag: the client tag it was dialled with (outbound), if any.
-        direction: ``inbound`` or ``outbound``.
-        device: the wire device ``{type, params}`` of the far end.
-        context: the context an inbound call arrived on.
-        from_number, to_number: the numbers (or SIP URIs) of the device.
-        peer: the bridged :class:`Call` after a successful ``connect``.
-    """
+    """The core of a call leg; :class:`relaysync.call.Call` documents the attributes."""
 
     def __init__(self, client: RelayClient, call_id: str, node_id: Optional[str], *,
                  direction: str, device: Optional[Mapping[str, Any]] = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Iterator, List
+from typing import Any, List
 
 import pytest
 
@@ -23,20 +23,6 @@ from relaysync.testing import RelaySimulator
 from .helpers import Recorder, make_client, relaysync_threads
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def sim() -> Iterator[RelaySimulator]:
-    with RelaySimulator(time_scale=0.01) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(sim: RelaySimulator) -> Iterator[RelayClient]:
-    c = make_client(sim)
-    c.connect()
-    yield c
-    c.close()
 
 
 def answered_call(client: RelayClient, sim: RelaySimulator) -> Call:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,20 +21,6 @@ from relaysync.testing import RelaySimulator
 from .helpers import Recorder, make_client, relaysync_threads
 
 pytestmark = pytest.mark.timeout(20)
-
-
-@pytest.fixture
-def sim() -> Iterator[RelaySimulator]:
-    with RelaySimulator(time_scale=0.01) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(sim: RelaySimulator) -> Iterator[RelayClient]:
-    c = make_client(sim)
-    c.connect()
-    yield c
-    c.close()
 
 
 def _connect_frames(sim: RelaySimulator) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator, List
+from typing import List
 
 import pytest
 
@@ -18,25 +18,11 @@ from relaysync import (
 from relaysync.devices import phone_device
 from relaysync.testing import RelaySimulator
 
-from .helpers import Recorder, make_client
+from .helpers import Recorder
 
 pytestmark = pytest.mark.timeout(30)
 
 FROM = "+15550000000"
-
-
-@pytest.fixture
-def sim() -> Iterator[RelaySimulator]:
-    with RelaySimulator(time_scale=0.01) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(sim: RelaySimulator) -> Iterator[RelayClient]:
-    c = make_client(sim)
-    c.connect()
-    yield c
-    c.close()
 
 
 def phone(to: str) -> dict:
