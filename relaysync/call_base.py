@@ -238,8 +238,14 @@ class CallBase:
             return
 
     def pass_(self, timeout: Optional[float] = None) -> None:
-        """Decline an inbound offer so another consumer receives it (``calling.pass``)."""
+        """Decline an inbound offer so another consumer receives it (``calling.pass``).
+
+        The call is no longer tracked afterwards: its waits end with
+        :class:`CallEndedError`.
+        """
         self._execute("calling.pass", {}, timeout=timeout)
+        self._client._registry.remove(cast("Call", self))
+        self._detach(CallEndedError(-1, f"call {self.call_id} was passed to another consumer"))
 
     # ---------------------------------------------------------------- plumbing
 

@@ -244,18 +244,24 @@ class Router:
         if handler is None:
             logger.warning("relaysync: inbound call %s on %r but no on_call handler; passing it",
                            call.call_id, event.context)
-            client._send_and_forget("calling.pass", call)
+            self._pass(call)
             return
         if client.busy_policy == "pass" and client._pool.saturated():
             logger.info("relaysync: all %d workers busy; passing inbound call %s",
                         client._pool.max_workers, call.call_id)
-            client._send_and_forget("calling.pass", call)
+            self._pass(call)
             return
         try:
             client._pool.submit(lambda: _run_handler(handler, call), f"on_call for {call!r}")
         except QueueFullError:
             logger.error("relaysync: worker queue full; passing inbound call %s", call.call_id)
-            client._send_and_forget("calling.pass", call)
+            self._pass(call)
+
+    def _pass(self, call: Call) -> None:
+        """Pass an offer on without waiting, and stop tracking the call."""
+        self._client._send_and_forget("calling.pass", call)
+        self._registry.remove(call)
+        call._detach(CallEndedError(-1, f"call {call.call_id} was passed to another consumer"))
 
     def _dial(self, event: DialEvent) -> None:
         """The outcome of a dial, correlated by tag."""

@@ -148,10 +148,35 @@ def test_busy_policy_pass_hands_call_to_another_consumer(sim: RelaySimulator) ->
         owners = {call_id: who for who, call_id in got}
         assert sorted(owners) == sorted([first.call_id, second.call_id, third.call_id])
         assert list(owners.values()).count("busy") == 1
-        assert sim.journal.requests("calling.pass")
+        passed = {f["params"]["call_id"] for f in sim.journal.requests("calling.pass")}
+        assert passed and not passed & {c.call_id for c in busy.calls}
     finally:
         release.set()
         busy.close()
+        other.close()
+
+
+def test_pass_stops_tracking_the_call(client: RelayClient, sim: RelaySimulator) -> None:
+    other = make_client(sim)
+    taken = Recorder()
+    other.on_call(taken)
+    other.connect()
+    passed = Recorder()
+
+    def handler(call: Call) -> None:
+        call.pass_()
+        passed(call)
+
+    client.on_call(handler)
+    try:
+        sim.wait_for_sessions(2)
+        sim.inbound_call("office")
+        call: Call = passed.wait_for(lambda items: len(items) == 1)[0]
+        assert call not in client.calls
+        with pytest.raises(CallEndedError, match="passed"):
+            call.wait_for_ended(1)
+        assert taken.wait_for(lambda items: len(items) == 1)[0].call_id == call.call_id
+    finally:
         other.close()
 
 
