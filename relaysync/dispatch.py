@@ -259,9 +259,9 @@ class Router:
 
     def _pass(self, call: Call) -> None:
         """Pass an offer on without waiting, and stop tracking the call."""
-        self._client._send_and_forget("calling.pass", call)
         self._registry.remove(call)
         call._detach(CallEndedError(-1, f"call {call.call_id} was passed to another consumer"))
+        self._client._send_and_forget("calling.pass", call)
 
     def _dial(self, event: DialEvent) -> None:
         """The outcome of a dial, correlated by tag."""
