@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import select
 import signal
 import ssl
 import threading
 import time
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, Union
 
 from . import constants as C
@@ -27,10 +29,6 @@ from .workers import SerialQueue, WorkerPool
 CallHandler = Callable[[Call], Any]
 StateCallback = Callable[[str], Any]
 BUSY_POLICIES = ("wait", "pass")
-
-
-class _Terminate(BaseException):
-    """Raised inside run() by its SIGTERM handler."""
 
 
 def _credentials(project: Optional[str], token: Optional[str], jwt_token: Optional[str]
@@ -165,8 +163,8 @@ class RelayClient:
     def run(self) -> None:
         """Connect if needed, then block until :meth:`close`, SIGINT or SIGTERM.
 
-        Signal handlers are installed only while ``run`` blocks, only when it is called
-        on the main thread, and the previous handlers are restored afterwards.
+        SIGINT and SIGTERM handlers are installed only while ``run`` blocks, only when it
+        is called on the main thread, and the previous handlers are restored afterwards.
 
         Raises:
             AuthenticationError: credentials rejected (at start or after reconnects).
@@ -174,23 +172,49 @@ class RelayClient:
         """
         if not self._connection.connected:
             self.connect()
-        on_main = threading.current_thread() is threading.main_thread()
-        previous: Dict[int, Any] = {}
-        if on_main:
-            def terminate(signum: int, frame: Optional[FrameType]) -> None:
-                raise _Terminate()
-            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, terminate)
-        try:
-            self._connection.wait_closed()
-        except (KeyboardInterrupt, _Terminate):
-            logger.info("relaysync: stopping on signal")
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            self.close()
+        if threading.current_thread() is not threading.main_thread():
+            try:
+                self._connection.wait_closed()
+            finally:
+                self.close()
+        else:
+            self._run_on_main_thread()
         error = self._connection.fatal_error
         if error is not None:
             raise error
+
+    def _run_on_main_thread(self) -> None:
+        """Block until closed or signalled, without raising from a signal handler.
+
+        Signal handlers only write a byte to a pipe the main thread waits on, so no
+        exception can fire in the middle of a lock operation.
+        """
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+
+        def wake(*_: Any) -> None:
+            with contextlib.suppress(OSError):
+                os.write(wake_write, b"x")
+
+        previous = {signum: signal.signal(signum, wake)
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
+        def watch() -> None:
+            self._connection.wait_closed()
+            wake()
+
+        watcher = threading.Thread(target=watch, name="relaysync-run", daemon=True)
+        watcher.start()
+        try:
+            select.select([wake_read], [], [])
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            if not self._connection.wait_closed(0):
+                logger.info("relaysync: stopping on signal")
+            self.close()
+            watcher.join()
+            os.close(wake_read)
+            os.close(wake_write)
 
     @property
     def connected(self) -> bool:

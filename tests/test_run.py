@@ -1,0 +1,80 @@
+"""run() in a real process (signals) and blocking use from inside a running asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from relaysync import RelayClient
+from relaysync.testing import RelaySimulator
+
+from .helpers import make_client, relaysync_threads
+
+pytestmark = pytest.mark.timeout(30)
+
+# run() installs its handlers after connecting; nothing signals that moment, so the
+# child watches the handler table and says when it has changed.
+SCRIPT = textwrap.dedent("""
+    import signal, sys, threading, time
+    from relaysync import RelayClient
+    client = RelayClient("test-project", "test-token", url=sys.argv[1])
+
+    def announce():
+        while signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            time.sleep(0.005)  # sleep-ok: no event marks a handler being installed
+        print("ready", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+    client.run()
+    print("run returned", flush=True)
+""")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_run_exits_cleanly_on_signal(sim: RelaySimulator, signum: int) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, sim.url], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "ready":
+            break
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "run returned" in out and "Traceback" not in err
+
+
+def test_blocking_calls_inside_a_running_event_loop(sim: RelaySimulator) -> None:
+    async def notebook_cell() -> str:
+        client = make_client(sim)
+        with client:
+            result = client.execute("signalwire.receive", {"contexts": ["sales"]})
+        return str(result["code"])
+
+    assert asyncio.run(notebook_cell()) == "200"
+    assert relaysync_threads() == []
+
+
+def test_client_usable_from_many_threads(client: RelayClient) -> None:
+    import threading
+
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(20):
+            code = client.execute("signalwire.receive", {"contexts": ["x"]})["code"]
+            with lock:
+                results.append(code)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == ["200"] * 160
