@@ -12,8 +12,6 @@ Writes from any thread go through one send lock.
 
 from __future__ import annotations
 
-import collections
-import json
 import random
 import threading
 import time
@@ -23,7 +21,7 @@ import tenacity
 import websocket
 
 from . import constants as C
-from ._log import MaskedFrame, RateLimiter, logger
+from ._log import RateLimiter, logger
 from ._version import __version__
 from .backoff import backoff_policy
 from .errors import (
@@ -33,17 +31,16 @@ from .errors import (
     RelayTimeoutError,
     timeout_error,
 )
+from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
-from .rpc import PendingMap, PendingRequest, check_result, error_from_response, request_frame
+from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
 from .transport import MAX_FRAME_BYTES, open_socket
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
 STALE_RESUME_CODE = -32003
-DEDUPE_MEMORY = 4096
 
-EventSink = Callable[[Dict[str, Any], Optional[str]], None]
 StateSink = Callable[[str], None]
 
 
@@ -95,7 +92,9 @@ class Connection:
 
         self._link = Link()
         self._pending = PendingMap()
-        self._seen_events: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._frames = FrameHandler(link=self._link, pending=self._pending, on_event=on_event,
+                                    on_auth_state=self._auth_state,
+                                    on_disconnect=self._server_disconnect)
         self._auth_failures = 0
         self._disconnect_deadline: Optional[float] = None
         self._retry_log = RateLimiter(10.0)
@@ -420,82 +419,20 @@ class Connection:
             logger.warning("relaysync: dropped a %d-byte frame (limit %d)", len(data),
                            MAX_FRAME_BYTES)
             return True
-        self._handle_frame(data)
+        self._frames.handle(data)
         return True
 
-    def _handle_frame(self, data: bytes) -> None:
-        """Parse one frame and act on it (I/O thread)."""
-        try:
-            frame = json.loads(data)
-        except ValueError:
-            logger.warning("relaysync: dropped a frame that is not JSON (%d bytes)", len(data))
-            return
-        if not isinstance(frame, dict):
-            logger.warning("relaysync: dropped a frame that is not a JSON object")
-            return
-        logger.debug("recv %s", MaskedFrame(frame))
-        method = frame.get("method")
-        if method is not None:
-            self._handle_request(frame, method)
-        elif "result" in frame or "error" in frame:
-            pending = self._pending.pop(frame.get("id"))
-            if pending is None:
-                logger.debug("relaysync: response for unknown id %r", frame.get("id"))
-            elif "error" in frame:
-                pending.set_error(error_from_response(frame["error"]))
-            else:
-                pending.set_result(frame["result"])
-        else:
-            logger.warning("relaysync: dropped a frame with neither method nor result")
+    def _auth_state(self, blob: str) -> None:
+        """Keep the latest authorization state (I/O thread)."""
+        with self._cond:
+            self.session.authorization_state = blob
 
-    def _handle_request(self, frame: Dict[str, Any], method: Any) -> None:
-        """A server-initiated request: event, ping or disconnect."""
-        request_id = frame.get("id")
-        params = frame.get("params")
-        if not isinstance(params, dict):
-            params = {}
-        if method == C.METHOD_EVENT:
-            if request_id is not None:
-                self._reply(request_id, {})
-            self._handle_event(params, request_id if isinstance(request_id, str) else None)
-        elif method == C.METHOD_PING:
-            if request_id is not None:
-                self._reply(request_id, {})
-        elif method == C.METHOD_DISCONNECT:
-            if request_id is not None:
-                self._reply(request_id, {})
-            restart = params.get("restart") is True
-            logger.info("relaysync: server requested disconnect (restart=%s)", restart)
-            with self._cond:
-                if restart:
-                    self.session.forget()
-                self._disconnect_deadline = time.monotonic() + 10.0
-        else:
-            logger.warning("relaysync: unknown server method %r", method)
-            if request_id is not None:
-                self._link.send_quiet({"jsonrpc": "2.0", "id": request_id,
-                                  "error": {"code": -32601, "message": "Method not found"}})
-
-    def _handle_event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
-        """Dedupe, keep the authorization state, and pass the event on."""
-        if event_id is not None:
-            if event_id in self._seen_events:
-                logger.debug("relaysync: duplicate event %s ignored", event_id)
-                return
-            self._seen_events[event_id] = None
-            if len(self._seen_events) > DEDUPE_MEMORY:
-                self._seen_events.popitem(last=False)
-        if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:
-            inner = payload.get("params")
-            blob = inner.get("authorization_state") if isinstance(inner, dict) else None
-            if isinstance(blob, str) and blob:
-                with self._cond:
-                    self.session.authorization_state = blob
-            return
-        try:
-            self._on_event(payload, event_id)
-        except Exception:
-            logger.exception("relaysync: error routing event %r", payload.get("event_type"))
+    def _server_disconnect(self, restart: bool) -> None:
+        """The server asked us to go: reconnect once it closes (fresh if ``restart``)."""
+        with self._cond:
+            if restart:
+                self.session.forget()
+            self._disconnect_deadline = time.monotonic() + 10.0
 
     def _lost(self, ws: websocket.WebSocket) -> None:
         """Clean up after a socket is gone (I/O thread)."""
@@ -526,10 +463,6 @@ class Connection:
             if not ok:
                 raise timeout_error(f"request {method} (waiting for the connection)", timeout)
             return self._link.generation
-
-    def _reply(self, request_id: Any, result: Mapping[str, Any]) -> None:
-        """Answer a server request with a result."""
-        self._link.send_quiet({"jsonrpc": "2.0", "id": request_id, "result": dict(result)})
 
     def _send_ping(self) -> None:
         """Send a client ping; the answer (any frame, really) proves the socket alive."""

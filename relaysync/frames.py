@@ -1,0 +1,110 @@
+"""Acting on one inbound frame: responses, events (ack, dedupe), pings, disconnects.
+
+Runs on the I/O thread only. Nothing here blocks: replies go through the link's send
+lock, events are handed to a sink that only queues work.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from typing import Any, Callable, Dict, Optional
+
+from . import constants as C
+from ._log import MaskedFrame, logger
+from .link import Link
+from .rpc import PendingMap, error_from_response
+
+DEDUPE_MEMORY = 4096
+
+EventSink = Callable[[Dict[str, Any], Optional[str]], None]
+
+
+class FrameHandler:
+    """Parses frames and dispatches them by kind.
+
+    Args:
+        link: where replies (acks, pongs) are written.
+        pending: requests waiting for a response.
+        on_event: receives (event payload, event id) of each new event, after its ack.
+        on_auth_state: receives each non-empty ``authorization_state`` blob.
+        on_disconnect: called with ``restart`` when the server sends
+            ``signalwire.disconnect``.
+    """
+
+    def __init__(self, *, link: Link, pending: PendingMap, on_event: EventSink,
+                 on_auth_state: Callable[[str], None],
+                 on_disconnect: Callable[[bool], None]) -> None:
+        self._link = link
+        self._pending = pending
+        self._on_event = on_event
+        self._on_auth_state = on_auth_state
+        self._on_disconnect = on_disconnect
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+
+    def handle(self, data: bytes) -> None:
+        """Parse one frame and act on it; malformed frames are logged and dropped."""
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            logger.warning("relaysync: dropped a frame that is not JSON (%d bytes)", len(data))
+            return
+        if not isinstance(frame, dict):
+            logger.warning("relaysync: dropped a frame that is not a JSON object")
+            return
+        logger.debug("recv %s", MaskedFrame(frame))
+        method = frame.get("method")
+        if method is not None:
+            self._request(frame, method)
+        elif "result" in frame or "error" in frame:
+            pending = self._pending.pop(frame.get("id"))
+            if pending is None:
+                logger.debug("relaysync: response for unknown id %r", frame.get("id"))
+            elif "error" in frame:
+                pending.set_error(error_from_response(frame["error"]))
+            else:
+                pending.set_result(frame["result"])
+        else:
+            logger.warning("relaysync: dropped a frame with neither method nor result")
+
+    def _request(self, frame: Dict[str, Any], method: Any) -> None:
+        """A server-initiated request: event, ping or disconnect."""
+        request_id = frame.get("id")
+        params = frame.get("params")
+        if not isinstance(params, dict):
+            params = {}
+        if method in (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT):
+            if request_id is not None:
+                self._link.send_quiet({"jsonrpc": "2.0", "id": request_id, "result": {}})
+        else:
+            logger.warning("relaysync: unknown server method %r", method)
+            if request_id is not None:
+                self._link.send_quiet({"jsonrpc": "2.0", "id": request_id,
+                                       "error": {"code": -32601, "message": "Method not found"}})
+            return
+        if method == C.METHOD_EVENT:
+            self._event(params, request_id if isinstance(request_id, str) else None)
+        elif method == C.METHOD_DISCONNECT:
+            restart = params.get("restart") is True
+            logger.info("relaysync: server requested disconnect (restart=%s)", restart)
+            self._on_disconnect(restart)
+
+    def _event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
+        """Dedupe, keep the authorization state, and pass the event on."""
+        if event_id is not None:
+            if event_id in self._seen:
+                logger.debug("relaysync: duplicate event %s ignored", event_id)
+                return
+            self._seen[event_id] = None
+            if len(self._seen) > DEDUPE_MEMORY:
+                self._seen.popitem(last=False)
+        if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:
+            inner = payload.get("params")
+            blob = inner.get("authorization_state") if isinstance(inner, dict) else None
+            if isinstance(blob, str) and blob:
+                self._on_auth_state(blob)
+            return
+        try:
+            self._on_event(payload, event_id)
+        except Exception:
+            logger.exception("relaysync: error routing event %r", payload.get("event_type"))
