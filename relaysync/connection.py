@@ -352,9 +352,8 @@ class Connection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RelayConnectionError(-1, "no answer to signalwire.connect")
-            ws.settimeout(remaining)
             try:
-                if not self._read_one(ws):
+                if not self._read_one(ws, remaining):
                     raise RelayConnectionError(-1, "socket closed during handshake")
             except websocket.WebSocketTimeoutException:
                 continue
@@ -385,9 +384,8 @@ class Connection:
                 wait = last_rx + self._ping_interval - now
             if self._disconnect_deadline is not None:
                 wait = min(wait, self._disconnect_deadline - now)
-            ws.settimeout(max(0.01, wait))
             try:
-                if not self._read_one(ws):
+                if not self._read_one(ws, max(0.01, wait)):
                     return
             except websocket.WebSocketTimeoutException:
                 continue
@@ -398,18 +396,19 @@ class Connection:
             last_rx = time.monotonic()
             ping_sent = None
 
-    def _read_one(self, ws: websocket.WebSocket) -> bool:
+    def _read_one(self, ws: websocket.WebSocket, timeout: float) -> bool:
         """Read and handle one frame. False when the peer closed the socket.
 
         Raises:
-            websocket.WebSocketTimeoutException: nothing arrived in time.
-            RelayConnectionError: the socket broke.
+            websocket.WebSocketTimeoutException: nothing arrived within ``timeout``.
+            RelayConnectionError: the socket broke (or close() shut it meanwhile).
         """
         try:
+            ws.settimeout(timeout)
             opcode, data = ws.recv_data(control_frame=True)
         except websocket.WebSocketTimeoutException:
             raise
-        except (websocket.WebSocketException, OSError, ValueError) as exc:
+        except (websocket.WebSocketException, OSError, ValueError, AttributeError) as exc:
             raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             return False

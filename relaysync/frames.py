@@ -75,7 +75,7 @@ class FrameHandler:
             params = {}
         if method in (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT):
             if request_id is not None:
-                self._link.send_quiet({"jsonrpc": "2.0", "id": request_id, "result": {}})
+                self._link.ack(request_id)
         else:
             logger.warning("relaysync: unknown server method %r", method)
             if request_id is not None:

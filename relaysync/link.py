@@ -59,12 +59,27 @@ class Link:
             NotSent: no socket, or not the socket of ``generation``.
             RelayConnectionError: the write failed.
         """
-        text = json.dumps(frame, separators=(",", ":"))
+        self._write(json.dumps(frame, separators=(",", ":")), frame, generation)
+
+    def ack(self, request_id: Any) -> None:
+        """Answer a server request with an empty result, ignoring failures.
+
+        The reader acks every event, so the frame text is built directly.
+        """
+        text = '{"jsonrpc":"2.0","id":' + json.dumps(request_id) + ',"result":{}}'
+        try:
+            self._write(text, None, None)
+        except (NotSent, RelayConnectionError) as exc:
+            logger.debug("relaysync: could not send reply: %r", exc)
+
+    def _write(self, text: str, frame: Optional[Mapping[str, Any]],
+               generation: Optional[int]) -> None:
+        """Write ``text`` under the lock (``frame`` is its source, for the DEBUG log)."""
         with self._lock:
             ws = self._ws
             if ws is None or (generation is not None and generation != self._generation):
                 raise NotSent()
-            logger.debug("send %s", MaskedFrame(frame))
+            logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
             try:
                 ws.send(text)
             except (websocket.WebSocketException, OSError) as exc:

@@ -349,3 +349,16 @@ def test_secrets_never_logged(sim: RelaySimulator, caplog: pytest.LogCaptureFixt
     assert sim.token not in text
     for blob in blobs:
         assert blob not in text
+
+
+def test_close_racing_the_reader_logs_no_error(sim: RelaySimulator,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    for _ in range(150):
+        client = RelayClient(sim.project, sim.token, url=sim.url)
+        client.connect()
+        client.execute("signalwire.ping", {})
+        client.close()
+        assert client.state == "closed"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert relaysync_threads() == []
