@@ -1,0 +1,266 @@
+"""Regression tests for client-side concurrency and protocol defects.
+
+Each test reproduces one defect over the simulator's real sockets (or, where only a
+thread schedule matters, forces that schedule deterministically). They are marked
+``xfail(strict=True)`` until the defect is fixed; a fix turns them into XPASS, which
+fails the run, so the marker must then be removed.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from relaysync import Call, RelayClient, RelayError, RelayTimeoutError
+from relaysync.devices import phone_device
+from relaysync.testing import RelaySimulator
+from relaysync.workers import WorkerPool
+
+from .helpers import Recorder, make_client, relaysync_threads
+
+FROM = "+15550000000"
+
+
+def phone(to: str) -> Dict[str, Any]:
+    return phone_device(to, FROM)
+
+
+def answered_call(client: RelayClient, sim: RelaySimulator) -> Call:
+    """An inbound call the client has answered."""
+    calls = Recorder()
+
+    def handler(call: Call) -> None:
+        call.answer()
+        calls(call)
+
+    client.on_call(handler)
+    sim.inbound_call("office")
+    call: Call = calls.wait_for(lambda items: len(items) == 1)[0]
+    return call
+
+
+# ------------------------------------------------------------------ connect / close
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.xfail(strict=True, reason="connect() wait ignores _detached: close() does not "
+                                       "release it")
+def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
+    client = make_client(sim)
+    client.connect()
+    try:
+        sim.on_dial("+15559991111", "answer", delay=1500)  # 15 s at time_scale 0.01
+        call = answered_call(client, sim)
+        outcome: List[BaseException] = []
+        finished = threading.Event()
+
+        def connect() -> None:
+            try:
+                call.connect(phone("+15559991111"), timeout=20)
+            except BaseException as exc:
+                outcome.append(exc)
+            finally:
+                finished.set()
+
+        threading.Thread(target=connect, daemon=True).start()
+        sim.journal.wait_for_request("calling.connect")
+        # Its answer precedes the ping's: once the ping returns, connect() has its RPC
+        # result and is (or is about to be) blocked waiting for the outcome event.
+        client.execute("signalwire.ping", {}, timeout=5)
+    finally:
+        client.close()
+    assert finished.wait(3), "connect() still blocked after close()"
+    assert outcome and isinstance(outcome[0], RelayError)
+
+
+# ------------------------------------------------------------------ dial
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.xfail(strict=True, reason="dial forgets its tag when the calling.dial RPC times "
+                                       "out, so a late answer is never hung up")
+def test_dial_whose_request_timed_out_hangs_up_a_late_answer(client: RelayClient,
+                                                             sim: RelaySimulator) -> None:
+    sim.delay_method("calling.dial", 1.0, times=1)  # the dial starts after the RPC gave up
+    with pytest.raises(RelayTimeoutError):
+        client.dial(phone("+15557771111"), timeout=0.5)
+    late = sim.wait_for_call(lambda c: c.direction == "outbound", timeout=5)
+    late.wait_for_state("answered", timeout=5)
+    # The client gave up on this dial; the call answered afterwards must not stay up.
+    late.wait_for_state("ended", timeout=3)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.xfail(strict=True, reason="connect() adopts its peer after waking; a peer that "
+                                       "ended meanwhile becomes an untracked zombie Call")
+def test_connect_peer_that_hangs_up_at_once_is_not_a_zombie(
+        client: RelayClient, sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    call = answered_call(client, sim)
+    registry = client._registry
+    original = registry.adopt_peer
+
+    def adopt_late(peer: Dict[str, Any]) -> Optional[Call]:
+        # Force the schedule "peer hangs up before the connect() caller wakes up": the
+        # reader handles the peer's ended event before the caller looks the peer up.
+        if threading.current_thread().name != "relaysync-io":
+            sim_peer = sim.get_call(peer["call_id"])
+            assert sim_peer is not None
+            sim_peer.hangup()
+            # The answer is read after the ended event, so the reader has applied it.
+            client.execute("signalwire.ping", {}, timeout=5)
+        return original(peer)
+
+    monkeypatch.setattr(registry, "adopt_peer", adopt_late)
+    result = call.connect(phone("+15559992222"), timeout=10)
+    assert result.successful
+    peer = result.peer
+    if peer is not None:
+        sim_peer = sim.get_call(peer.call_id)
+        assert sim_peer is not None
+        if sim_peer.state != "ended":
+            sim_peer.hangup()
+        peer.wait_for_ended(3)
+        assert peer not in client.calls
+
+
+# ------------------------------------------------------------------ worker pool
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.xfail(strict=True, reason="WorkerPool counts a notified-but-not-yet-awake worker "
+                                       "as idle; a second task waits behind the first")
+def test_pool_runs_two_tasks_at_once_when_one_worker_is_idle() -> None:
+    pool = WorkerPool(4)
+    try:
+        warm = threading.Event()
+        pool.submit(warm.set)
+        assert warm.wait(5)
+        with pool._cond:  # one worker exists; wait until it is idle again
+            assert pool._cond.wait_for(lambda: pool._idle == 1 and pool.busy == 0, 5)
+        second_started = threading.Event()
+        first_saw_second = threading.Event()
+
+        def first() -> None:
+            if second_started.wait(3):
+                first_saw_second.set()
+
+        # Two submits in a row before the idle worker wakes up (the lock makes that
+        # schedule certain; without it, it is merely likely, e.g. two inbound calls
+        # read back to back by the reader thread).
+        with pool._cond:
+            pool.submit(first)
+            pool.submit(second_started.set)
+        assert first_saw_second.wait(5), "the second task only ran after the first finished"
+    finally:
+        pool.shutdown(5)
+
+
+# ------------------------------------------------------------------ run / reconnect
+
+
+@pytest.mark.timeout(40)
+@pytest.mark.xfail(strict=True, reason="run() during a >10 s reconnect calls connect(), whose "
+                                       "timeout closes the client for good")
+def test_run_during_a_long_outage_keeps_reconnecting(sim: RelaySimulator) -> None:
+    client = make_client(sim)
+    client.connect()
+    states = Recorder()
+    client.on_connection_change(states)
+    errors: List[BaseException] = []
+    done = threading.Event()
+    try:
+        # A non-auth rejection: the client must keep retrying without end.
+        sim.fail_method("signalwire.connect", -32603, "Internal error", times=None)
+        sim.drop_connections()
+        states.wait_for(lambda s: "reconnecting" in s)
+
+        def run() -> None:
+            try:
+                client.run()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        closed_early = done.wait(12)  # run() waits 10 s in connect() before giving up
+        sim.clear_faults()
+        assert not closed_early, f"run() returned during the outage: {errors!r}"
+        states.wait_for(lambda s: s[-1] == "connected", timeout=10)
+    finally:
+        client.close()
+
+
+# ------------------------------------------------------------------ close while opening
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.xfail(strict=True, reason="close() cannot interrupt a socket being opened; the I/O "
+                                       "thread outlives close()")
+def test_close_while_the_socket_is_opening_leaves_no_thread() -> None:
+    # A listener that accepts TCP connections and never answers the HTTP upgrade (a
+    # stalled load balancer); no RELAY server could behave like this at the WS level.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted: List[socket.socket] = []
+    got_connection = threading.Event()
+
+    def accept() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        accepted.append(conn)
+        got_connection.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    client = RelayClient("p", "t", url=f"ws://127.0.0.1:{port}")
+    failures: List[BaseException] = []
+
+    def connect() -> None:
+        try:
+            client.connect(timeout=12)
+        except BaseException as exc:
+            failures.append(exc)
+
+    connector = threading.Thread(target=connect, daemon=True)
+    connector.start()
+    try:
+        assert got_connection.wait(5)
+        client.close(timeout=1.0)
+        assert relaysync_threads() == [], "I/O thread still alive after close()"
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+        connector.join(15)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.xfail(strict=True, reason="start() waits for CONNECTED or a fatal error only; close() "
+                                       "ends the I/O thread without either, so connect() hangs")
+def test_close_releases_a_concurrent_connect(sim: RelaySimulator) -> None:
+    sim.fail_method("signalwire.connect", -32603, "Internal error", times=None)
+    client = make_client(sim)
+    failures: List[BaseException] = []
+    finished = threading.Event()
+
+    def connect() -> None:
+        try:
+            client.connect(timeout=20)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            finished.set()
+
+    threading.Thread(target=connect, daemon=True).start()
+    sim.journal.wait_for_request("signalwire.connect")
+    client.close()
+    assert relaysync_threads() == []
+    assert finished.wait(3), "connect() kept waiting after close() ended the connection"
+    assert failures and isinstance(failures[0], RelayError)
