@@ -118,15 +118,20 @@ class CallControlMixin(CallBase):
         tag = tag or new_id()
         deadline = None if timeout is None else time.monotonic() + timeout
         outcome: List[ConnectEvent] = []
+        peers: List[Optional[Call]] = []
+        client = self._client
 
         def settles(event: RelayEvent) -> bool:
+            # Runs on the reader, in event order: the peer is adopted before any later
+            # event (such as its hang-up) can be applied.
             if isinstance(event, ConnectEvent) and event.connect_state in (
                     C.CONNECT_CONNECTED, C.CONNECT_FAILED):
+                if event.connect_state == C.CONNECT_CONNECTED and isinstance(event.peer, dict):
+                    peers.append(client._registry.adopt_peer(event.peer))
                 outcome.append(event)
                 return True
             return False
 
-        client = self._client
         client._registry.watch_tag(tag)
         remove = self._add_waiter(settles)
         try:
@@ -136,21 +141,21 @@ class CallControlMixin(CallBase):
             }, timeout=self._rpc_timeout(timeout))
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             with self._cond:
-                ok = self._cond.wait_for(lambda: bool(outcome) or self._state == C.CALL_ENDED,
-                                         remaining)
+                ok = self._cond.wait_for(lambda: bool(outcome) or self._state == C.CALL_ENDED
+                                         or self._detached is not None, remaining)
+                detached = self._detached
             if not outcome:
+                if detached is not None:
+                    raise detached
                 if not ok:
                     raise timeout_error(f"connect on call {self.call_id}", timeout)
                 raise CallEndedError(-1, f"call {self.call_id} ended before connect finished")
-            event = outcome[0]
-            peer = None
-            if event.connect_state == C.CONNECT_CONNECTED and isinstance(event.peer, dict):
-                peer = client._registry.adopt_peer(event.peer)
+            peer = peers[0] if peers else None
+            if peer is not None:
                 with self._cond:
                     self.peer = peer
-                if peer is not None:
-                    peer.peer = cast("Call", self)
-            return ConnectResult.from_event(event, peer)
+                peer.peer = cast("Call", self)
+            return ConnectResult.from_event(outcome[0], peer)
         finally:
             remove()
             client._registry.unwatch_tag(tag)

@@ -20,7 +20,7 @@ from .call import Call
 from .connection import Connection
 from .devices import normalize_devices, phone_device, sip_device
 from .dispatch import CallRegistry, Router
-from .errors import RelayConnectionError
+from .errors import RelayConnectionError, RelayTimeoutError
 from .events import RelayEvent
 from .rpc import new_id
 from .transport import build_sslopt, build_url
@@ -163,6 +163,9 @@ class RelayClient:
     def run(self) -> None:
         """Connect if needed, then block until :meth:`close`, SIGINT or SIGTERM.
 
+        A client that is already connecting or reconnecting is not asked to connect
+        again: ``run`` just waits, however long the outage lasts.
+
         SIGINT and SIGTERM handlers are installed only while ``run`` blocks, only when it
         is called on the main thread, and the previous handlers are restored afterwards.
 
@@ -170,7 +173,7 @@ class RelayClient:
             AuthenticationError: credentials rejected (at start or after reconnects).
             RelayConnectionError: the connection ended for good for another reason.
         """
-        if not self._connection.connected:
+        if self._connection.state == C.CLOSED:
             self.connect()
         if threading.current_thread() is not threading.main_thread():
             try:
@@ -331,6 +334,10 @@ class RelayClient:
                 "tag": tag, "devices": plan, "region": region,
                 "max_price_per_minute": max_price_per_minute, "max_duration": max_duration,
             }), timeout=min(self.request_timeout, timeout))
+        except (RelayTimeoutError, RelayConnectionError):
+            # The dial may have started anyway: keep listening so a late answer is hung up.
+            waiter.abandon()
+            raise
         except BaseException:
             self._registry.end_dial(tag)
             raise

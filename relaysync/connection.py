@@ -35,7 +35,7 @@ from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
-from .transport import MAX_FRAME_BYTES, open_socket
+from .transport import MAX_FRAME_BYTES, new_socket, open_socket
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
@@ -128,7 +128,8 @@ class Connection:
         with self._cond:
             if self._state == C.CONNECTED:
                 return
-            if self._thread is None or not self._thread.is_alive():
+            started = self._thread is None or not self._thread.is_alive()
+            if started:
                 self._closing.clear()
                 self._fatal = None
                 self._set_state(C.CONNECTING)
@@ -136,14 +137,24 @@ class Connection:
                                                 name="relaysync-io", daemon=True)
                 self._thread.start()
             done = self._cond.wait_for(
-                lambda: self._state == C.CONNECTED or self._fatal is not None, timeout)
+                lambda: self._state == C.CONNECTED or self._fatal is not None
+                or self._closing.is_set(), timeout)
             error = self._fatal
+            connected = self._state == C.CONNECTED
+        if connected:
+            return
         if error is not None:
-            self.close()
+            if started:
+                self.close()
             raise error
-        if not done:
+        if done:  # close() was called meanwhile
+            raise RelayConnectionError(-1, "the client was closed while connecting")
+        if started:
             self.close()
             raise RelayConnectionError(-1, f"could not connect to {self.url} within {timeout:g} s")
+        # A reconnect in progress keeps going; only this wait gave up.
+        raise RelayConnectionError(-1, f"not connected to {self.url} within {timeout:g} s; "
+                                       "still trying")
 
     def wait_closed(self, timeout: Optional[float] = None) -> bool:
         """Block until the connection is closed for good; True if it is."""
@@ -293,8 +304,12 @@ class Connection:
         """One connection attempt: socket + ``signalwire.connect``."""
         if self._closing.is_set():
             raise Closing()
-        ws = open_socket(self.url, timeout=min(self.request_timeout, 10.0), sslopt=self._sslopt)
+        ws = new_socket(self._sslopt)
+        self._link.opening(ws)
         try:
+            open_socket(ws, self.url, timeout=min(self.request_timeout, 10.0))
+            if self._closing.is_set():
+                raise Closing()
             self._handshake(ws)
         except BaseException:
             shutdown(ws)

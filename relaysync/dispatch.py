@@ -54,6 +54,11 @@ class DialWaiter:
             self.error = error
             self._cond.notify_all()
 
+    def abandon(self) -> None:
+        """Nobody waits any more; a late winner gets hung up."""
+        with self._cond:
+            self.abandoned = True
+
     def wait(self, timeout: Optional[float], what: str) -> Call:
         """Block for the winner; on timeout the dial is marked abandoned.
 

@@ -28,6 +28,7 @@ class Link:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
+        self._opening: Optional[websocket.WebSocket] = None
         self._generation = 0
 
     @property
@@ -36,11 +37,18 @@ class Link:
         with self._lock:
             return self._generation
 
+    def opening(self, ws: websocket.WebSocket) -> None:
+        """Remember a socket being opened, so :meth:`abort` can shut it too."""
+        with self._lock:
+            self._opening = ws
+
     def attach(self, ws: websocket.WebSocket) -> int:
         """Make ``ws`` the socket to write to; returns its generation."""
         with self._lock:
             self._generation += 1
             self._ws = ws
+            if self._opening is ws:
+                self._opening = None
             return self._generation
 
     def detach(self, ws: Optional[websocket.WebSocket] = None) -> Optional[websocket.WebSocket]:
@@ -93,7 +101,11 @@ class Link:
             logger.debug("relaysync: could not send reply: %r", exc)
 
     def abort(self, graceful: bool) -> None:
-        """Detach and shut the socket so a reader blocked on it wakes up."""
+        """Detach and shut the socket (and one being opened) so a blocked reader wakes."""
+        with self._lock:
+            opening, self._opening = self._opening, None
+        if opening is not None:
+            shutdown(opening)
         ws = self.detach()
         if ws is None:
             return

@@ -60,20 +60,25 @@ def build_sslopt(ca_file: Optional[str], ssl_context: Optional[ssl.SSLContext]
     return {"context": context}
 
 
-def open_socket(url: str, *, timeout: float, sslopt: Dict[str, Any]) -> websocket.WebSocket:
-    """Open the WebSocket (TCP, TLS, HTTP upgrade) within ``timeout`` seconds.
+def new_socket(sslopt: Dict[str, Any]) -> websocket.WebSocket:
+    """A websocket-client socket, not yet connected.
 
-    The socket skips websocket-client's pure-Python UTF-8 check: frames are JSON-decoded
-    from bytes, which rejects invalid UTF-8 anyway, at a fraction of the cost.
+    It skips websocket-client's pure-Python UTF-8 check: frames are JSON-decoded from
+    bytes, which rejects invalid UTF-8 anyway, at a fraction of the cost.
+    """
+    return websocket.WebSocket(sslopt=sslopt, enable_multithread=True,
+                               skip_utf8_validation=True)
+
+
+def open_socket(ws: websocket.WebSocket, url: str, *, timeout: float) -> None:
+    """Open ``ws`` to ``url`` (TCP, TLS, HTTP upgrade) within ``timeout`` seconds.
 
     Raises:
         RelayConnectionError: any failure to open the connection.
     """
-    ws = websocket.WebSocket(sslopt=sslopt, enable_multithread=True, skip_utf8_validation=True)
     try:
         ws.connect(url, timeout=timeout, suppress_origin=True)  # type: ignore[no-untyped-call]
-    except (OSError, websocket.WebSocketException, ValueError) as exc:
+    except (OSError, websocket.WebSocketException, ValueError, AttributeError) as exc:
         with contextlib.suppress(Exception):  # already broken; nothing to release
             ws.shutdown()  # type: ignore[no-untyped-call]
         raise RelayConnectionError(-1, f"cannot connect to {url}: {exc}") from exc
-    return ws

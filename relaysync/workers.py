@@ -59,7 +59,8 @@ class WorkerPool:
             if len(self._queue) >= self._max_queue:
                 raise QueueFullError(f"worker queue is full ({self._max_queue}); {label} rejected")
             self._queue.append((task, label))
-            if self._idle == 0 and len(self._threads) < self.max_workers:
+            # Idle workers already woken for earlier tasks are not free for this one.
+            if len(self._queue) > self._idle and len(self._threads) < self.max_workers:
                 thread = threading.Thread(target=self._run, daemon=True,
                                           name=f"{self._name}-{len(self._threads) + 1}")
                 self._threads.append(thread)
