@@ -1,9 +1,9 @@
 """Regression tests for client-side concurrency and protocol defects.
 
 Each test reproduces one defect over the simulator's real sockets (or, where only a
-thread schedule matters, forces that schedule deterministically). They are marked
-``xfail(strict=True)`` until the defect is fixed; a fix turns them into XPASS, which
-fails the run, so the marker must then be removed.
+thread schedule matters, forces that schedule deterministically). A test for a defect
+not fixed yet is marked ``xfail(strict=True)``; once fixed, the marker is removed and
+the test stays as a regression test.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ def answered_call(client: RelayClient, sim: RelaySimulator) -> Call:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(strict=True, reason="connect() wait ignores _detached: close() does not "
-                                       "release it")
 def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
     client = make_client(sim)
     client.connect()
@@ -80,8 +78,6 @@ def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(strict=True, reason="dial forgets its tag when the calling.dial RPC times "
-                                       "out, so a late answer is never hung up")
 def test_dial_whose_request_timed_out_hangs_up_a_late_answer(client: RelayClient,
                                                              sim: RelaySimulator) -> None:
     sim.delay_method("calling.dial", 1.0, times=1)  # the dial starts after the RPC gave up
@@ -94,8 +90,6 @@ def test_dial_whose_request_timed_out_hangs_up_a_late_answer(client: RelayClient
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(strict=True, reason="connect() adopts its peer after waking; a peer that "
-                                       "ended meanwhile becomes an untracked zombie Call")
 def test_connect_peer_that_hangs_up_at_once_is_not_a_zombie(
         client: RelayClient, sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     call = answered_call(client, sim)
@@ -130,8 +124,6 @@ def test_connect_peer_that_hangs_up_at_once_is_not_a_zombie(
 
 
 @pytest.mark.timeout(20)
-@pytest.mark.xfail(strict=True, reason="WorkerPool counts a notified-but-not-yet-awake worker "
-                                       "as idle; a second task waits behind the first")
 def test_pool_runs_two_tasks_at_once_when_one_worker_is_idle() -> None:
     pool = WorkerPool(4)
     try:
@@ -162,8 +154,6 @@ def test_pool_runs_two_tasks_at_once_when_one_worker_is_idle() -> None:
 
 
 @pytest.mark.timeout(40)
-@pytest.mark.xfail(strict=True, reason="run() during a >10 s reconnect calls connect(), whose "
-                                       "timeout closes the client for good")
 def test_run_during_a_long_outage_keeps_reconnecting(sim: RelaySimulator) -> None:
     client = make_client(sim)
     client.connect()
@@ -198,8 +188,6 @@ def test_run_during_a_long_outage_keeps_reconnecting(sim: RelaySimulator) -> Non
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(strict=True, reason="close() cannot interrupt a socket being opened; the I/O "
-                                       "thread outlives close()")
 def test_close_while_the_socket_is_opening_leaves_no_thread() -> None:
     # A listener that accepts TCP connections and never answers the HTTP upgrade (a
     # stalled load balancer); no RELAY server could behave like this at the WS level.
@@ -242,8 +230,6 @@ def test_close_while_the_socket_is_opening_leaves_no_thread() -> None:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(strict=True, reason="start() waits for CONNECTED or a fatal error only; close() "
-                                       "ends the I/O thread without either, so connect() hangs")
 def test_close_releases_a_concurrent_connect(sim: RelaySimulator) -> None:
     sim.fail_method("signalwire.connect", -32603, "Internal error", times=None)
     client = make_client(sim)
