@@ -6,7 +6,8 @@ Subcommands:
     Run a complete inbound call flow (answer, play, SIP REFER) against the embedded
     RelaySimulator and print its timeline; exit 0 when the REFER succeeded, else 1.
 ``relaysync simulate [--host H] [--port N] [--tls] [--project P --token T]``
-    Run a RelaySimulator until Ctrl-C or SIGTERM, printing its URL and credentials.
+    Run a RelaySimulator until Ctrl-C or SIGTERM, printing its URL, credentials and
+    control token (for ``relaysync.testing.remote.RemoteSimulator``).
 ``relaysync --version``
     Print the version.
 """
@@ -65,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = commands.add_parser(
         "simulate", help="run a standalone RelaySimulator until Ctrl-C",
-        description="Run a local RELAY server for development and tests. It prints its URL "
-                    "and throwaway credentials, then serves until Ctrl-C or SIGTERM.")
+        description="Run a local RELAY server for development and tests. It prints its URL, "
+                    "throwaway credentials and a control token for driving it from another "
+                    "process, then serves until Ctrl-C or SIGTERM.")
     sim.add_argument("--host", default="127.0.0.1", help="interface to listen on "
                                                          "(default: 127.0.0.1)")
     sim.add_argument("--port", type=int, default=0,
@@ -110,6 +112,7 @@ def _simulate(args: argparse.Namespace) -> int:
             f"  url:     {sim.url}",
             f"  project: {sim.project}",
             f"  token:   {sim.token}",
+            f"  control_token: {sim.control_token}",
         ]
         trust = ""
         if sim.ca_file:
@@ -119,6 +122,9 @@ def _simulate(args: argparse.Namespace) -> int:
             "Connect a client with:",
             f"  RelayClient({sim.project!r}, {sim.token!r}, url={sim.url!r}{trust}, "
             "contexts=[\"office\"])",
+            "Drive it from another process (from relaysync.testing.remote import "
+            "RemoteSimulator) with:",
+            f"  RemoteSimulator({sim.url!r}, {sim.project!r}, {sim.control_token!r}{trust})",
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), flush=True)

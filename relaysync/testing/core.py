@@ -4,6 +4,13 @@ The session records themselves are in :mod:`relaysync.testing.sessions` (re-expo
 here: ``Session``, ``SessionInfo``, ``RpcFault``). Every method of :class:`SimCore` runs
 on the simulator's loop thread unless its docstring says "any thread"; call handlers
 registered by the call engine run there too.
+
+Remote control: a socket that authenticates with ``{project, token: control_token}``
+gets a *control* session (see :mod:`relaysync.testing.control`). Only control sessions
+may call ``simulator.*`` methods (others get ``-32601``); control sessions are never
+resumable, get no inbound offers, and are left out of session snapshots, connection and
+authentication counts, socket faults, method faults and the journal. A handler may
+return an :class:`asyncio.Future` to answer later (its result, or its ``RpcFault``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from .sessions import (
     SessionInfo,
     auth_failed,
     contexts_param,
+    control_credentials_ok,
     credentials_ok,
 )
 
@@ -36,12 +44,17 @@ logger = logging.getLogger("relaysync.simulator")
 
 T = TypeVar("T")
 Params = Dict[str, Any]
-Handler = Callable[[Session, Params], Params]
+Handler = Callable[[Session, Params], Union[Params, "asyncio.Future[Params]"]]
 SessionListener = Callable[[Session, str], None]
 
 MAX_PENDING_REQUESTS = 1_000
 CLOSE_AUTH_FAILED = 1008
 CLOSE_TAKEN_OVER = 4000
+CONTROL_PREFIX = "simulator."
+
+
+def _is_control(conn: Connection) -> bool:
+    return conn.session is not None and conn.session.control
 
 
 def _valid_id(value: Any) -> bool:
@@ -61,12 +74,14 @@ class SimCore:
         resume_window: seconds a session without a socket stays resumable.
         unknown_protocol: ``"fresh"`` (start a new session) or ``"error"`` (reject with
             ``AUTH_REQUIRED``) when a client resumes a protocol the simulator does not know.
+        control_token: the token of remote-control sessions (``None``: no control).
     """
 
     def __init__(self, project: str, token: str, jwt_token: str, *, time_scale: float = 1.0,
                  ping_interval: float = 30.0, resume_window: float = 60.0,
-                 unknown_protocol: str = "fresh") -> None:
+                 unknown_protocol: str = "fresh", control_token: Optional[str] = None) -> None:
         self.project = project
+        self.control_token = control_token
         self.token = token
         self.jwt_token = jwt_token
         self.node_id = f"relaysync-sim-{secrets.token_hex(3)}"
@@ -174,7 +189,8 @@ class SimCore:
             conn = self.session(session_id).connection
             return [conn] if conn is not None else []
         if include_unauthenticated:
-            return sorted(self._connections, key=lambda c: c.id)
+            return sorted((c for c in self._connections if not _is_control(c)),
+                          key=lambda c: c.id)
         return [s.connection for s in self._live.values() if s.connection is not None]
 
     def write(self, conn: Connection, frame: Union[Params, str, bytes]) -> bool:
@@ -189,7 +205,8 @@ class SimCore:
         if not conn.send(data):
             return False
         recorded = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
-        self.journal.record("out", conn.session.id if conn.session else None, recorded)
+        if not _is_control(conn):
+            self.journal.record("out", conn.session.id if conn.session else None, recorded)
         return True
 
     def send_request(self, conn: Connection, method: str, params: Params,
@@ -251,10 +268,12 @@ class SimCore:
                       for s in self._live.values())
         with self._state:
             self._snapshot = infos
-            self._connection_count = len(self._connections)
+            self._connection_count = sum(not _is_control(c) for c in self._connections)
             self._state.notify_all()
 
     def _notify(self, session: Session, what: str) -> None:
+        if session.control:
+            return
         for listener in list(self._listeners):
             try:
                 listener(session, what)
@@ -287,8 +306,9 @@ class SimCore:
             frame: Any = json.loads(text)
         except ValueError:
             frame = None
-        self.journal.record("in", conn.session.id if conn.session else None,
-                            frame if isinstance(frame, dict) else text)
+        if not self._control_traffic(conn, frame):
+            self.journal.record("in", conn.session.id if conn.session else None,
+                                frame if isinstance(frame, dict) else text)
         if conn.silent:
             return
         if not isinstance(frame, dict):
@@ -318,7 +338,8 @@ class SimCore:
                     -32602, "Invalid params: signalwire.execute needs method and params"))
                 return
             method, params = inner, inner_params
-        delay, failure = self.faults.take(method)
+        control = self._control_traffic(conn, {"method": method, "params": params})
+        delay, failure = (0.0, None) if control else self.faults.take(method)
         session = conn.session
         if delay > 0:
             self.call_later(delay, lambda: self._invoke(conn, session, frame_id, method,
@@ -341,6 +362,10 @@ class SimCore:
             self._connect(conn, frame_id, params)
             return
         handler = self._methods.get(method)
+        if method.startswith(CONTROL_PREFIX) and (
+                handler is None or session is None or not session.control):
+            self._reply_error(conn, frame_id, RpcFault(-32601, "Method not found"))
+            return
         if handler is None:
             self._reply(conn, frame_id, {"code": "200", "message": "OK"})
             return
@@ -355,7 +380,31 @@ class SimCore:
             logger.exception("simulator handler for %s failed", method)
             self._reply_error(conn, frame_id, RpcFault(-32603, "Internal error"))
         else:
-            self._reply(conn, frame_id, result)
+            if isinstance(result, asyncio.Future):
+                result.add_done_callback(
+                    lambda done: self._reply_when_done(conn, frame_id, method, done))
+            else:
+                self._reply(conn, frame_id, result)
+
+    def _reply_when_done(self, conn: Connection, frame_id: Any, method: str,
+                         done: asyncio.Future[Params]) -> None:
+        error = RpcFault(-32603, "Cancelled") if done.cancelled() else done.exception()
+        if error is None:
+            self._reply(conn, frame_id, done.result())
+            return
+        if not isinstance(error, RpcFault):
+            logger.error("simulator handler for %s failed", method, exc_info=error)
+            error = RpcFault(-32603, "Internal error")
+        self._reply_error(conn, frame_id, error)
+
+    def _control_traffic(self, conn: Connection, frame: Any) -> bool:
+        """Whether ``frame`` on ``conn`` is a control session's, or authenticates one."""
+        if conn.session is not None:
+            return conn.session.control
+        params = frame.get("params") if isinstance(frame, dict) else None
+        return (isinstance(params, dict) and frame.get("method") == "signalwire.connect"
+                and control_credentials_ok(params.get("authentication"), self.project,
+                                           self.control_token))
 
     def _reply(self, conn: Connection, frame_id: Any, result: Params) -> None:
         if _valid_id(frame_id):
@@ -390,12 +439,14 @@ class SimCore:
 
     def _connect(self, conn: Connection, frame_id: Any, params: Params) -> None:
         """Authenticate ``conn`` and attach it to a new or resumed session."""
+        auth = params.get("authentication")
+        control = control_credentials_ok(auth, self.project, self.control_token)
         try:
-            if not credentials_ok(params.get("authentication"), self.project, self.token,
-                                  self.jwt_token):
+            if not control and not credentials_ok(auth, self.project, self.token,
+                                                  self.jwt_token):
                 raise auth_failed()
-            contexts = contexts_param(params)
-            session = self._resume_target(params)
+            contexts = [] if control else contexts_param(params)
+            session = None if control else self._resume_target(params)
         except RpcFault as fault:
             logger.info("signalwire.connect rejected on socket %d: %s", conn.id, fault.message)
             self._reply_error(conn, frame_id, fault)
@@ -404,12 +455,16 @@ class SimCore:
         restored = session is not None
         if session is None:
             session = Session(set())
-            self._resumable[session.id] = session
-            self._live[session.id] = session
+            if control:  # never resumable, never listed: it expires with its socket
+                session.control = session.forgotten = True
+            else:
+                self._resumable[session.id] = session
+                self._live[session.id] = session
         session.contexts.update(contexts)
         self._attach(conn, session)
-        with self._state:
-            self._auth_count += 1
+        if not control:
+            with self._state:
+                self._auth_count += 1
         self._reply(conn, frame_id, {
             "protocol": session.protocol,
             "identity": f"{session.sessionid}@{self.node_id}",
@@ -423,7 +478,7 @@ class SimCore:
             item.sent = self.write(conn, item.frame)
         if conn.ping_timer is None:
             self._schedule_ping(conn)
-        logger.info("session %s %s on socket %d", session.id,
+        logger.info("%ssession %s %s on socket %d", "control " if control else "", session.id,
                     "resumed" if restored else "started", conn.id)
         self._publish()
         self._notify(session, "online")

@@ -84,6 +84,14 @@ def credentials_ok(auth: Any, project: str, token: str, jwt_token: str) -> bool:
     return _str_equal(auth.get("project"), project) and _str_equal(auth.get("token"), token)
 
 
+def control_credentials_ok(auth: Any, project: str, control_token: Optional[str]) -> bool:
+    """Whether a connect ``authentication`` block is ``{project, token: control_token}``
+    (a remote-control session, see :mod:`relaysync.testing.control`)."""
+    return (control_token is not None and isinstance(auth, dict) and "jwt_token" not in auth
+            and _str_equal(auth.get("project"), project)
+            and _str_equal(auth.get("token"), control_token))
+
+
 @attrs.frozen
 class SessionInfo:
     """A snapshot of one session, safe to read from any thread.
@@ -124,6 +132,8 @@ class Session:
         expiry: timer that expires the session while it is offline.
         expired: the session is gone for good.
         forgotten: its protocol is unknown to resumes (``disconnect restart``).
+        control: authenticated with the control token: may call ``simulator.*``, gets no
+            offers, is not resumable and is left out of snapshots, faults and the journal.
     """
 
     def __init__(self, contexts: Set[str]) -> None:
@@ -136,6 +146,7 @@ class Session:
         self.expiry: Optional[asyncio.TimerHandle] = None
         self.expired = False
         self.forgotten = False
+        self.control = False
         self._pending: OrderedDict[str, PendingEvent] = collections.OrderedDict()
         self._auth_state = ""
         self._auth_previous: Optional[str] = None  # valid until its successor is acked

@@ -41,6 +41,10 @@ and answered with ``-32700``/``-32600`` when their id is known.
 
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
 call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`.
+
+Remote control: another process connects with ``sim.project`` and ``sim.control_token``
+(:class:`~relaysync.testing.remote.RemoteSimulator`) and calls this API over the same
+socket server; see :mod:`relaysync.testing.control`.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from . import faults
 from .calls import CallEngine, CallScriptingMixin
+from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
 from .server import WsServer
@@ -93,16 +98,19 @@ class RelaySimulator(CallScriptingMixin):
         resume_window: seconds a session without a socket stays resumable.
         unknown_protocol: ``"fresh"`` starts a new session when a client resumes an
             unknown protocol; ``"error"`` rejects it with ``AUTH_REQUIRED``.
+        control_token: token of remote-control sessions (a random one is generated if
+            None); exposed as :attr:`control_token`.
 
     Raises:
         ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
-            ``unknown_protocol``.
+            ``unknown_protocol``, or a ``control_token`` equal to ``token``/``jwt_token``.
     """
 
     def __init__(self, project: str = "test-project", token: str = "test-token", *,
                  jwt_token: Optional[str] = None, host: str = "127.0.0.1", port: int = 0,
                  tls: bool = False, time_scale: float = 1.0, ping_interval: float = 30.0,
-                 resume_window: float = 60.0, unknown_protocol: str = "fresh") -> None:
+                 resume_window: float = 60.0, unknown_protocol: str = "fresh",
+                 control_token: Optional[str] = None) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
         for name, value in (("time_scale", time_scale), ("ping_interval", ping_interval),
@@ -112,6 +120,9 @@ class RelaySimulator(CallScriptingMixin):
         self.project = project
         self.token = token
         self.jwt_token = jwt_token if jwt_token is not None else _fake_jwt(project)
+        self.control_token = control_token or secrets.token_urlsafe(16)
+        if self.control_token in (token, self.jwt_token):
+            raise ValueError("control_token must differ from token and jwt_token")
         self.host = host
         self.port = port
         self.time_scale = time_scale
@@ -121,9 +132,11 @@ class RelaySimulator(CallScriptingMixin):
         self._server: Optional[WsServer] = None
         self._core = SimCore(project, token, self.jwt_token, time_scale=time_scale,
                              ping_interval=ping_interval, resume_window=resume_window,
-                             unknown_protocol=unknown_protocol)
+                             unknown_protocol=unknown_protocol,
+                             control_token=self.control_token)
         self._engine = CallEngine(self._core)
         self._engine.install()
+        install_control(self, self._core, self._engine)
 
     # -- lifecycle --------------------------------------------------------------------
 
