@@ -8,12 +8,14 @@ the test stays as a regression test.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from typing import Any, Dict, List, Optional
 
 import pytest
 
+import relaysync.transport
 from relaysync import Call, RelayClient, RelayError, RelayTimeoutError
 from relaysync.devices import phone_device
 from relaysync.testing import RelaySimulator
@@ -203,6 +205,9 @@ def test_close_while_the_socket_is_opening_leaves_no_thread() -> None:
         except OSError:
             return
         accepted.append(conn)
+        conn.settimeout(5)
+        with contextlib.suppress(OSError):
+            conn.recv(1)  # the upgrade request started: the client's socket is set up
         got_connection.set()
 
     threading.Thread(target=accept, daemon=True).start()
@@ -250,3 +255,42 @@ def test_close_releases_a_concurrent_connect(sim: RelaySimulator) -> None:
     assert relaysync_threads() == []
     assert finished.wait(3), "connect() kept waiting after close() ended the connection"
     assert failures and isinstance(failures[0], RelayError)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.xfail(strict=True, reason="close() cannot interrupt the TCP connect itself: ws.sock "
+                                       "is None until it completes, so shutdown() is a no-op")
+def test_close_during_tcp_connect_leaves_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A listener with a full backlog: the kernel drops further SYNs, so the client's
+    # TCP connect hangs (like a black-holed address) until its own timeout.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port), timeout=2)
+    opening = threading.Event()
+    original = relaysync.transport.open_socket
+
+    def open_socket(*args: Any, **kwargs: Any) -> Any:
+        opening.set()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("relaysync.connection.open_socket", open_socket)
+    client = RelayClient("p", "t", url=f"ws://127.0.0.1:{port}")
+    connector = threading.Thread(target=lambda: _swallow(lambda: client.connect(timeout=12)),
+                                 daemon=True)
+    connector.start()
+    try:
+        assert opening.wait(5)
+        client.close(timeout=1.0)
+        assert relaysync_threads() == [], "I/O thread still alive after close()"
+    finally:
+        filler.close()
+        listener.close()
+        connector.join(15)
+
+
+def _swallow(fn: Any) -> None:
+    # The outcome of connect() is not what the test checks.
+    with contextlib.suppress(BaseException):
+        fn()
