@@ -13,6 +13,9 @@ Writes from any thread go through one send lock.
 from __future__ import annotations
 
 import random
+import select
+import socket
+import ssl
 import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
@@ -98,6 +101,7 @@ class Connection:
         self._auth_failures = 0
         self._disconnect_deadline: Optional[float] = None
         self._retry_log = RateLimiter(10.0)
+        self._last_error: Optional[str] = None
 
     # ------------------------------------------------------------------ public API
 
@@ -149,9 +153,12 @@ class Connection:
             raise error
         if done:  # close() was called meanwhile
             raise RelayConnectionError(-1, "the client was closed while connecting")
+        last = self._last_error
+        detail = f" (last error: {last})" if last else ""
         if started:
             self.close()
-            raise RelayConnectionError(-1, f"could not connect to {self.url} within {timeout:g} s")
+            raise RelayConnectionError(
+                -1, f"could not connect to {self.url} within {timeout:g} s{detail}")
         # A reconnect in progress keeps going; only this wait gave up.
         raise RelayConnectionError(-1, f"not connected to {self.url} within {timeout:g} s; "
                                        "still trying")
@@ -292,6 +299,8 @@ class Connection:
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""
+        if retry_state.outcome is not None:
+            self._last_error = str(retry_state.outcome.exception())
         suppressed = self._retry_log.allow("reconnect")
         if suppressed < 0 or retry_state.outcome is None:
             return
@@ -305,9 +314,15 @@ class Connection:
         if self._closing.is_set():
             raise Closing()
         ws = new_socket(self._sslopt)
-        self._link.opening(ws)
+
+        def opening(sock: socket.socket) -> None:
+            self._link.opening(sock)
+            if self._closing.is_set():  # close() came before the link knew this socket
+                raise OSError("the client is closing")
+
         try:
-            open_socket(ws, self.url, timeout=min(self.request_timeout, 10.0))
+            open_socket(ws, self.url, timeout=min(self.request_timeout, 10.0),
+                        sslopt=self._sslopt, on_socket=opening)
             if self._closing.is_set():
                 raise Closing()
             self._handshake(ws)
@@ -346,6 +361,10 @@ class Connection:
             raise RelayConnectionError(exc.code, exc.message) from None
         if not isinstance(result, dict) or not isinstance(result.get("protocol"), str):
             raise RelayConnectionError(-1, "signalwire.connect result has no protocol")
+        try:
+            ws.settimeout(self._ping_interval + self._ping_timeout)
+        except (OSError, AttributeError) as exc:
+            raise RelayConnectionError(-1, f"socket lost after connect: {exc}") from exc
         with self._cond:
             resumed = bool(sent_protocol) and (bool(result.get("session_restored"))
                                                or result["protocol"] == sent_protocol)
@@ -355,7 +374,6 @@ class Connection:
             session.identity = identity if isinstance(identity, str) else None
             self._auth_failures = 0
             self._ever_connected = True
-            self._disconnect_deadline = None
             self._set_state(C.CONNECTED)
         logger.info("relaysync: connected to %s (%s session)", self.url,
                     "resumed" if resumed else "new")
@@ -367,11 +385,8 @@ class Connection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RelayConnectionError(-1, "no answer to signalwire.connect")
-            try:
-                if not self._read_one(ws, remaining):
-                    raise RelayConnectionError(-1, "socket closed during handshake")
-            except websocket.WebSocketTimeoutException:
-                continue
+            if self._read_one(ws, remaining) is False:
+                raise RelayConnectionError(-1, "socket closed during handshake")
             try:
                 return pending.wait(0)
             except RelayTimeoutError:
@@ -400,29 +415,38 @@ class Connection:
             if self._disconnect_deadline is not None:
                 wait = min(wait, self._disconnect_deadline - now)
             try:
-                if not self._read_one(ws, max(0.01, wait)):
-                    return
-            except websocket.WebSocketTimeoutException:
-                continue
+                got = self._read_one(ws, max(0.0, wait))
             except RelayConnectionError as exc:
                 if not self._closing.is_set():
                     logger.warning("relaysync: connection lost: %s", exc)
                 return
+            if got is None:
+                continue
+            if not got:
+                return
             last_rx = time.monotonic()
             ping_sent = None
 
-    def _read_one(self, ws: websocket.WebSocket, timeout: float) -> bool:
-        """Read and handle one frame. False when the peer closed the socket.
+    def _read_one(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
+        """Wait up to ``wait`` s for data, then read and handle one whole frame.
+
+        The idle wait uses ``select``, so the socket keeps one long timeout that only a
+        dead peer reaches; a send from another thread never times out half-way through a
+        frame because the reader is between frames.
+
+        Returns:
+            None if nothing arrived, False if the peer closed the socket, else True.
 
         Raises:
-            websocket.WebSocketTimeoutException: nothing arrived within ``timeout``.
             RelayConnectionError: the socket broke (or close() shut it meanwhile).
         """
         try:
-            ws.settimeout(timeout)
+            if not _readable(ws, wait):
+                return None
             opcode, data = ws.recv_data(control_frame=True)
-        except websocket.WebSocketTimeoutException:
-            raise
+        except websocket.WebSocketTimeoutException as exc:
+            raise RelayConnectionError(-1, "the server went silent in the middle of a frame"
+                                       ) from exc
         except (websocket.WebSocketException, OSError, ValueError, AttributeError) as exc:
             raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
         if opcode == websocket.ABNF.OPCODE_CLOSE:
@@ -495,3 +519,14 @@ class Connection:
             self._on_state(state)
         except Exception:
             logger.exception("relaysync: error reporting connection state")
+
+
+def _readable(ws: websocket.WebSocket, wait: float) -> bool:
+    """True when a frame can be read from ``ws`` without waiting more than ``wait`` s."""
+    sock = ws.sock
+    if sock is None:
+        raise RelayConnectionError(-1, "the socket is closed")
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    readable, _, _ = select.select([sock], [], [], wait)
+    return bool(readable)

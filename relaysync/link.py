@@ -28,7 +28,7 @@ class Link:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
-        self._opening: Optional[websocket.WebSocket] = None
+        self._opening: Optional[socket.socket] = None
         self._generation = 0
 
     @property
@@ -37,18 +37,17 @@ class Link:
         with self._lock:
             return self._generation
 
-    def opening(self, ws: websocket.WebSocket) -> None:
-        """Remember a socket being opened, so :meth:`abort` can shut it too."""
+    def opening(self, sock: Optional[socket.socket]) -> None:
+        """Remember the raw socket being opened, so :meth:`abort` can shut it too."""
         with self._lock:
-            self._opening = ws
+            self._opening = sock
 
     def attach(self, ws: websocket.WebSocket) -> int:
         """Make ``ws`` the socket to write to; returns its generation."""
         with self._lock:
             self._generation += 1
             self._ws = ws
-            if self._opening is ws:
-                self._opening = None
+            self._opening = None
             return self._generation
 
     def detach(self, ws: Optional[websocket.WebSocket] = None) -> Optional[websocket.WebSocket]:
@@ -105,7 +104,8 @@ class Link:
         with self._lock:
             opening, self._opening = self._opening, None
         if opening is not None:
-            shutdown(opening)
+            with contextlib.suppress(OSError):
+                opening.shutdown(socket.SHUT_RDWR)
         ws = self.detach()
         if ws is None:
             return

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import socket
 import ssl
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 from urllib.parse import urlsplit
 
 import websocket
@@ -70,15 +71,54 @@ def new_socket(sslopt: Dict[str, Any]) -> websocket.WebSocket:
                                skip_utf8_validation=True)
 
 
-def open_socket(ws: websocket.WebSocket, url: str, *, timeout: float) -> None:
+def open_socket(ws: websocket.WebSocket, url: str, *, timeout: float,
+                sslopt: Dict[str, Any],
+                on_socket: Callable[[socket.socket], None]) -> None:
     """Open ``ws`` to ``url`` (TCP, TLS, HTTP upgrade) within ``timeout`` seconds.
+
+    The TCP socket is made here and handed to ``on_socket`` before it connects, so that
+    another thread can shut it down (which aborts even a pending TCP connect).
 
     Raises:
         RelayConnectionError: any failure to open the connection.
     """
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or ""
+    sock: Optional[socket.socket] = None
     try:
-        ws.connect(url, timeout=timeout, suppress_origin=True)  # type: ignore[no-untyped-call]
+        port = parts.port or (443 if secure else 80)
+        sock = _connect_tcp(host, port, timeout, on_socket)
+        if secure:
+            context: ssl.SSLContext = sslopt["context"]
+            sock = context.wrap_socket(sock, server_hostname=host)
+            on_socket(sock)
+        ws.connect(url, timeout=timeout, suppress_origin=True,  # type: ignore[no-untyped-call]
+                   socket=sock)
     except (OSError, websocket.WebSocketException, ValueError, AttributeError) as exc:
         with contextlib.suppress(Exception):  # already broken; nothing to release
             ws.shutdown()  # type: ignore[no-untyped-call]
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
         raise RelayConnectionError(-1, f"cannot connect to {url}: {exc}") from exc
+
+
+def _connect_tcp(host: str, port: int, timeout: float,
+                 on_socket: Callable[[socket.socket], None]) -> socket.socket:
+    """Connect a TCP socket to the first address of ``host`` that answers."""
+    error: Optional[OSError] = None
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port,
+                                                               type=socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            on_socket(sock)
+            sock.settimeout(timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error or OSError(f"no address found for {host!r}")

@@ -362,3 +362,16 @@ def test_close_racing_the_reader_logs_no_error(sim: RelaySimulator,
         assert client.state == "closed"
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert relaysync_threads() == []
+
+
+def test_tls_with_the_simulator_ca_and_verification_on() -> None:
+    with RelaySimulator(tls=True) as secure:
+        assert secure.url.startswith("wss://") and secure.ca_file
+        with RelayClient(secure.project, secure.token, url=secure.url,
+                         ca_file=secure.ca_file) as client:
+            assert client.execute("signalwire.ping", {}) is not None
+        untrusted = RelayClient(secure.project, secure.token, url=secure.url,
+                                backoff_initial=0.05, backoff_max=0.1)
+        with pytest.raises(RelayConnectionError, match=r"(?i)certificate"):
+            untrusted.connect(timeout=1)
+    assert relaysync_threads() == []

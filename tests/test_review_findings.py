@@ -258,8 +258,6 @@ def test_close_releases_a_concurrent_connect(sim: RelaySimulator) -> None:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(strict=True, reason="close() cannot interrupt the TCP connect itself: ws.sock "
-                                       "is None until it completes, so shutdown() is a no-op")
 def test_close_during_tcp_connect_leaves_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     # A listener with a full backlog: the kernel drops further SYNs, so the client's
     # TCP connect hangs (like a black-holed address) until its own timeout.
