@@ -139,6 +139,11 @@ class RelayClient:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
         self._connection.start(timeout)
+        with self._lock:
+            closed = self._closed
+        if closed:  # close() ran while this connect was starting
+            self._connection.close()
+            raise RelayConnectionError(-1, "the client was closed while connecting")
         return self
 
     def close(self, timeout: float = 5.0) -> None:
@@ -290,8 +295,7 @@ class RelayClient:
         if not contexts:
             return
         self.execute(C.METHOD_RECEIVE, {"contexts": contexts}, timeout)
-        current = self._connection.session.contexts
-        self._connection.set_contexts([*current, *contexts])
+        self._connection.update_contexts(add=contexts)
 
     def unreceive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Stop receiving on these contexts (remembered across reconnects)."""
@@ -299,8 +303,7 @@ class RelayClient:
         if not contexts:
             return
         self.execute(C.METHOD_UNRECEIVE, {"contexts": contexts}, timeout)
-        current = self._connection.session.contexts
-        self._connection.set_contexts([c for c in current if c not in contexts])
+        self._connection.update_contexts(remove=contexts)
 
     # ---------------------------------------------------------------- dialing
 
@@ -334,9 +337,12 @@ class RelayClient:
                 "tag": tag, "devices": plan, "region": region,
                 "max_price_per_minute": max_price_per_minute, "max_duration": max_duration,
             }), timeout=min(self.request_timeout, timeout))
-        except (RelayTimeoutError, RelayConnectionError):
-            # The dial may have started anyway: keep listening so a late answer is hung up.
-            waiter.abandon()
+        except (RelayTimeoutError, RelayConnectionError) as exc:
+            if getattr(exc, "request_sent", True):
+                # The dial may have started anyway: keep listening, hang up a late answer.
+                waiter.abandon()
+            else:
+                self._registry.end_dial(tag)
             raise
         except BaseException:
             self._registry.end_dial(tag)

@@ -236,10 +236,11 @@ class Connection:
             self._pending.pop(pending.id)
             logger.warning("relaysync: could not send %s: %r", method, exc)
 
-    def set_contexts(self, contexts: Sequence[str]) -> None:
-        """Remember the contexts to subscribe on every future (re)connect."""
+    def update_contexts(self, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """Change the contexts subscribed on every future (re)connect, atomically."""
         with self._cond:
-            self.session.contexts = list(dict.fromkeys(contexts))
+            kept = [c for c in self.session.contexts if c not in remove]
+            self.session.contexts = list(dict.fromkeys([*kept, *add]))
 
     # ------------------------------------------------------------------ I/O thread
 
@@ -496,10 +497,14 @@ class Connection:
             ok = self._cond.wait_for(
                 lambda: self._state in (C.CONNECTED, C.CLOSED) or self._closing.is_set(),
                 max(0.0, deadline - time.monotonic()))
+            error: Optional[RelayError] = None
             if self._state == C.CLOSED or self._closing.is_set():
-                raise RelayConnectionError(-1, f"cannot send {method}: the client is closed")
-            if not ok:
-                raise timeout_error(f"request {method} (waiting for the connection)", timeout)
+                error = RelayConnectionError(-1, f"cannot send {method}: the client is closed")
+            elif not ok:
+                error = timeout_error(f"request {method} (waiting for the connection)", timeout)
+            if error is not None:
+                error.request_sent = False  # type: ignore[attr-defined]
+                raise error
             return self._link.generation
 
     def _send_ping(self) -> None:

@@ -234,3 +234,18 @@ def test_transfer(client: RelayClient, sim: RelaySimulator) -> None:
     call.wait_for_ended(5)
     with pytest.raises(ValueError):
         call.transfer("")
+
+
+def test_dial_never_sent_is_forgotten_and_its_tag_reusable(client: RelayClient,
+                                                           sim: RelaySimulator) -> None:
+    states = Recorder()
+    client.on_connection_change(states)
+    sim.fail_method("signalwire.connect", -32603, "Internal error", times=None)
+    sim.drop_connections()
+    states.wait_for(lambda s: "reconnecting" in s)
+    with pytest.raises(RelayTimeoutError, match="waiting for the connection"):
+        client.dial(phone("+15551230000"), tag="retry-me", timeout=0.3)
+    assert client._registry.sizes()["dials"] == 0
+    sim.clear_faults()
+    states.wait_for(lambda s: s[-1] == "connected")
+    assert client.dial(phone("+15551230000"), tag="retry-me").tag == "retry-me"
