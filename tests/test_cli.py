@@ -164,7 +164,10 @@ def test_simulate_serves_until_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    pump.join(timeout=10)
+        pump.join(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
     while not lines.empty():
         seen.append(lines.get_nowait())
     assert seen[-1].strip() == "RelaySimulator stopped."
