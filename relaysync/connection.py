@@ -13,9 +13,7 @@ Writes from any thread go through one send lock.
 from __future__ import annotations
 
 import random
-import select
 import socket
-import ssl
 import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
@@ -38,7 +36,7 @@ from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
-from .transport import MAX_FRAME_BYTES, new_socket, open_socket
+from .transport import new_socket, open_socket
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
@@ -386,7 +384,7 @@ class Connection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RelayConnectionError(-1, "no answer to signalwire.connect")
-            if self._read_one(ws, remaining) is False:
+            if self._frames.read(ws, remaining) is False:
                 raise RelayConnectionError(-1, "socket closed during handshake")
             try:
                 return pending.wait(0)
@@ -416,7 +414,7 @@ class Connection:
             if self._disconnect_deadline is not None:
                 wait = min(wait, self._disconnect_deadline - now)
             try:
-                got = self._read_one(ws, max(0.0, wait))
+                got = self._frames.read(ws, max(0.0, wait))
             except RelayConnectionError as exc:
                 if not self._closing.is_set():
                     logger.warning("relaysync: connection lost: %s", exc)
@@ -427,39 +425,6 @@ class Connection:
                 return
             last_rx = time.monotonic()
             ping_sent = None
-
-    def _read_one(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
-        """Wait up to ``wait`` s for data, then read and handle one whole frame.
-
-        The idle wait uses ``select``, so the socket keeps one long timeout that only a
-        dead peer reaches; a send from another thread never times out half-way through a
-        frame because the reader is between frames.
-
-        Returns:
-            None if nothing arrived, False if the peer closed the socket, else True.
-
-        Raises:
-            RelayConnectionError: the socket broke (or close() shut it meanwhile).
-        """
-        try:
-            if not _readable(ws, wait):
-                return None
-            opcode, data = ws.recv_data(control_frame=True)
-        except websocket.WebSocketTimeoutException as exc:
-            raise RelayConnectionError(-1, "the server went silent in the middle of a frame"
-                                       ) from exc
-        except (websocket.WebSocketException, OSError, ValueError, AttributeError) as exc:
-            raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return False
-        if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
-            return True
-        if len(data) > MAX_FRAME_BYTES:
-            logger.warning("relaysync: dropped a %d-byte frame (limit %d)", len(data),
-                           MAX_FRAME_BYTES)
-            return True
-        self._frames.handle(data)
-        return True
 
     def _auth_state(self, blob: str) -> None:
         """Keep the latest authorization state (I/O thread)."""
@@ -524,14 +489,3 @@ class Connection:
             self._on_state(state)
         except Exception:
             logger.exception("relaysync: error reporting connection state")
-
-
-def _readable(ws: websocket.WebSocket, wait: float) -> bool:
-    """True when a frame can be read from ``ws`` without waiting more than ``wait`` s."""
-    sock = ws.sock
-    if sock is None:
-        raise RelayConnectionError(-1, "the socket is closed")
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    readable, _, _ = select.select([sock], [], [], wait)
-    return bool(readable)

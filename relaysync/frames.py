@@ -1,19 +1,27 @@
-"""Acting on one inbound frame: responses, events (ack, dedupe), pings, disconnects.
+"""Reading and acting on inbound frames: responses, events (ack, dedupe), pings,
+disconnects.
 
-Runs on the I/O thread only. Nothing here blocks: replies go through the link's send
-lock, events are handed to a sink that only queues work.
+Runs on the I/O thread only. Apart from waiting for the next frame, nothing here
+blocks: replies go through the link's send lock, events go to a sink that only queues
+work.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import select
+import ssl
 from typing import Any, Callable, Dict, Optional
+
+import websocket
 
 from . import constants as C
 from ._log import MaskedFrame, logger
+from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
+from .transport import MAX_FRAME_BYTES
 
 DEDUPE_MEMORY = 4096
 
@@ -41,6 +49,39 @@ class FrameHandler:
         self._on_auth_state = on_auth_state
         self._on_disconnect = on_disconnect
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+
+    def read(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
+        """Wait up to ``wait`` s for data, then read and handle one whole frame.
+
+        The idle wait uses ``select``, so the socket keeps one long timeout that only a
+        dead peer reaches; a send from another thread never times out half-way through a
+        frame because the reader is between frames.
+
+        Returns:
+            None if nothing arrived, False if the peer closed the socket, else True.
+
+        Raises:
+            RelayConnectionError: the socket broke (or close() shut it meanwhile).
+        """
+        try:
+            if not _readable(ws, wait):
+                return None
+            opcode, data = ws.recv_data(control_frame=True)
+        except websocket.WebSocketTimeoutException as exc:
+            raise RelayConnectionError(-1, "the server went silent in the middle of a frame"
+                                       ) from exc
+        except (websocket.WebSocketException, OSError, ValueError, AttributeError) as exc:
+            raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return False
+        if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            return True
+        if len(data) > MAX_FRAME_BYTES:
+            logger.warning("relaysync: dropped a %d-byte frame (limit %d)", len(data),
+                           MAX_FRAME_BYTES)
+            return True
+        self.handle(data)
+        return True
 
     def handle(self, data: bytes) -> None:
         """Parse one frame and act on it; malformed frames are logged and dropped."""
@@ -108,3 +149,14 @@ class FrameHandler:
             self._on_event(payload, event_id)
         except Exception:
             logger.exception("relaysync: error routing event %r", payload.get("event_type"))
+
+
+def _readable(ws: websocket.WebSocket, wait: float) -> bool:
+    """True when a frame can be read from ``ws`` without waiting more than ``wait`` s."""
+    sock = ws.sock
+    if sock is None:
+        raise RelayConnectionError(-1, "the socket is closed")
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    readable, _, _ = select.select([sock], [], [], wait)
+    return bool(readable)
