@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterator, List
 
-from relaysync import RelayClient
+from relaysync import Call, RelayClient
 
 FAST = {"backoff_initial": 0.05, "backoff_max": 0.2}
 
@@ -44,3 +44,17 @@ class Recorder:
     def __iter__(self) -> Iterator[Any]:
         with self._cond:
             return iter(list(self.items))
+
+
+def answered_call(client: RelayClient, sim: Any) -> Call:
+    """Place an inbound call on "office", answer it in the handler, return the Call."""
+    calls = Recorder()
+
+    def handler(call: Call) -> None:
+        call.answer()
+        calls(call)
+
+    client.on_call(handler)
+    sim.inbound_call("office", from_="+15550001111", to="+15550002222")
+    call: Call = calls.wait_for(lambda items: len(items) == 1)[0]
+    return call

@@ -20,23 +20,9 @@ from relaysync import (
 from relaysync.events import CallStateEvent, PlayEvent, ReferEvent
 from relaysync.testing import RelaySimulator
 
-from .helpers import Recorder, make_client, relaysync_threads
+from .helpers import Recorder, answered_call, make_client, relaysync_threads
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def answered_call(client: RelayClient, sim: RelaySimulator) -> Call:
-    """Place an inbound call, answer it in the handler, and return the Call."""
-    calls = Recorder()
-
-    def handler(call: Call) -> None:
-        call.answer()
-        calls(call)
-
-    client.on_call(handler)
-    sim.inbound_call("office", from_="+15550001111", to="+15550002222")
-    call: Call = calls.wait_for(lambda items: len(items) == 1)[0]
-    return call
 
 
 def refer_frames(sim: RelaySimulator) -> List[dict[str, Any]]:

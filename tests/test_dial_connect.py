@@ -18,7 +18,7 @@ from relaysync import (
 from relaysync.devices import phone_device
 from relaysync.testing import RelaySimulator
 
-from .helpers import Recorder
+from .helpers import Recorder, answered_call
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -158,21 +158,8 @@ def _capture(errors: List[BaseException], fn: object) -> None:
 # ------------------------------------------------------------------ connect
 
 
-def answered(client: RelayClient, sim: RelaySimulator) -> Call:
-    calls = Recorder()
-
-    def handler(call: Call) -> None:
-        call.answer()
-        calls(call)
-
-    client.on_call(handler)
-    sim.inbound_call("office")
-    call: Call = calls.wait_for(lambda items: len(items) == 1)[0]
-    return call
-
-
 def test_connect_success_gives_peer_call(client: RelayClient, sim: RelaySimulator) -> None:
-    call = answered(client, sim)
+    call = answered_call(client, sim)
     result = call.connect(phone("+15559990000"),
                           ringback={"type": "ringtone", "name": "us", "duration": 2})
     assert result.successful and result.state == "connected"
@@ -190,7 +177,7 @@ def test_connect_success_gives_peer_call(client: RelayClient, sim: RelaySimulato
 
 def test_connect_failure(client: RelayClient, sim: RelaySimulator) -> None:
     sim.on_dial("+15559990001", "busy")
-    call = answered(client, sim)
+    call = answered_call(client, sim)
     result = call.connect_phone("+15559990001", FROM)
     assert not result.successful and result.state == "failed" and result.peer is None
     assert not call.ended
@@ -198,7 +185,7 @@ def test_connect_failure(client: RelayClient, sim: RelaySimulator) -> None:
 
 def test_connect_when_caller_hangs_up(client: RelayClient, sim: RelaySimulator) -> None:
     sim.on_dial("+15559990002", "answer", delay=500)
-    call = answered(client, sim)
+    call = answered_call(client, sim)
     outcome: List[object] = []
     thread = threading.Thread(target=lambda: _capture(outcome, lambda: outcome.append(
         call.connect(phone("+15559990002")))))
@@ -216,7 +203,7 @@ def test_connect_when_caller_hangs_up(client: RelayClient, sim: RelaySimulator) 
 def test_connect_released_when_call_ends_without_outcome(client: RelayClient,
                                                          sim: RelaySimulator) -> None:
     sim.on_dial("+15559990003", "answer", delay=500)
-    call = answered(client, sim)
+    call = answered_call(client, sim)
     errors: List[BaseException] = []
     thread = threading.Thread(target=lambda: _capture(errors, lambda: call.connect(
         phone("+15559990003"))))
@@ -229,7 +216,7 @@ def test_connect_released_when_call_ends_without_outcome(client: RelayClient,
 
 
 def test_transfer(client: RelayClient, sim: RelaySimulator) -> None:
-    call = answered(client, sim)
+    call = answered_call(client, sim)
     call.transfer("https://example.com/swml")
     call.wait_for_ended(5)
     with pytest.raises(ValueError):

@@ -21,27 +21,13 @@ from relaysync.devices import phone_device
 from relaysync.testing import RelaySimulator
 from relaysync.workers import WorkerPool
 
-from .helpers import Recorder, make_client, relaysync_threads
+from .helpers import Recorder, answered_call, make_client, relaysync_threads
 
 FROM = "+15550000000"
 
 
 def phone(to: str) -> Dict[str, Any]:
     return phone_device(to, FROM)
-
-
-def answered_call(client: RelayClient, sim: RelaySimulator) -> Call:
-    """An inbound call the client has answered."""
-    calls = Recorder()
-
-    def handler(call: Call) -> None:
-        call.answer()
-        calls(call)
-
-    client.on_call(handler)
-    sim.inbound_call("office")
-    call: Call = calls.wait_for(lambda items: len(items) == 1)[0]
-    return call
 
 
 # ------------------------------------------------------------------ connect / close
