@@ -25,7 +25,7 @@ from typing import (
 )
 
 from . import constants as C
-from .errors import CallEndedError, RelayError, timeout_error
+from .errors import RelayError, timeout_error
 from .events import ReferEvent, RelayEvent
 from .results import ActionResult, PlayResult, ReferResult
 
@@ -51,6 +51,9 @@ class Action(Generic[R]):
     event_types: ClassVar[FrozenSet[str]] = frozenset()
     final_states: ClassVar[FrozenSet[str]] = frozenset({"finished", "error"})
     result_class: ClassVar[Type[Any]] = ActionResult
+    #: False for operations whose events carry no ``control_id`` (REFER): the call
+    #: routes their events to the oldest pending action of the type.
+    uses_control_id: ClassVar[bool] = True
 
     def __init__(self, call: CallBase, control_id: Optional[str],
                  on_completed: Optional[Completion] = None) -> None:
@@ -136,14 +139,6 @@ class Action(Generic[R]):
         self._settle()
         return True
 
-    def _call_gone(self) -> bool:
-        """Settle with :class:`CallEndedError`; True if it was still pending (lock held)."""
-        if self._done:
-            return False
-        self._fail(CallEndedError(
-            -1, f"call {self.call.call_id} ended before {type(self).__name__} finished"))
-        return True
-
     def _fail(self, error: RelayError) -> None:
         """Settle with ``error`` if still pending (lock held)."""
         if not self._done:
@@ -156,7 +151,7 @@ class Action(Generic[R]):
         self._cond.notify_all()
         callback = self._on_completed
         if callback is not None:
-            self.call._schedule(lambda: callback(self), "on_completed")
+            self.call._schedule(lambda: callback(self))
 
     # ---------------------------------------------------------------- sub-commands
 
@@ -192,14 +187,15 @@ class PlayAction(Action[PlayResult]):
 class ReferAction(Action[ReferResult]):
     """A SIP REFER: settles on success, busy, noAnswer, cancel or error.
 
-    REFER has no ``control_id``; the call routes ``calling.call.refer`` events to its
-    oldest unsettled ReferAction.
+    REFER has no ``control_id`` (``uses_control_id = False``); the call routes
+    ``calling.call.refer`` events to its oldest unsettled ReferAction.
     """
 
     method = "calling.refer"
     event_types = frozenset({C.EVENT_CALL_REFER})
     final_states = C.REFER_FINAL_STATES
     result_class = ReferResult
+    uses_control_id = False
 
     def _make_result(self, event: RelayEvent) -> ReferResult:
         assert isinstance(event, ReferEvent)

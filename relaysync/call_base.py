@@ -73,7 +73,7 @@ class CallBase:
         self._dropped = 0
         self._listeners: Dict[str, List[Listener]] = {}
         self._actions: Dict[str, Action[Any]] = {}
-        self._refers: List[Action[Any]] = []
+        self._uncontrolled: List[Action[Any]] = []  # pending actions without a control_id
         self._waiters: List[Callable[[RelayEvent], bool]] = []
         self._serial = SerialQueue(client._pool, f"call {call_id}")
         self._detached: Optional[RelayError] = None
@@ -270,15 +270,15 @@ class CallBase:
                on_completed: Optional[Callable[[Any], Any]] = None,
                timeout: Optional[float] = None, control_id: Optional[str] = None) -> A:
         """Register an action, send its start method, and return it once accepted."""
-        uses_control = action_class.event_types != {C.EVENT_CALL_REFER}
-        control_id = control_id or (new_id() if uses_control else None)
+        if action_class.uses_control_id:
+            control_id = control_id or new_id()
         action = action_class(self, control_id, on_completed)
         with self._cond:
             if self._state == C.CALL_ENDED:
                 raise CallEndedError(-1, f"cannot {action_class.method}: call "
                                          f"{self.call_id} has ended")
             if control_id is None:
-                self._refers.append(action)
+                self._uncontrolled.append(action)
             else:
                 self._actions[control_id] = action
         body = dict(params)
@@ -289,16 +289,15 @@ class CallBase:
         except BaseException:
             with self._cond:
                 if control_id is None:
-                    if action in self._refers:
-                        self._refers.remove(action)
+                    if action in self._uncontrolled:
+                        self._uncontrolled.remove(action)
                 else:
                     self._actions.pop(control_id, None)
             raise
         return action
 
-    def _schedule(self, task: Callable[[], Any], label: str) -> None:
+    def _schedule(self, task: Callable[[], Any]) -> None:
         """Run ``task`` on the worker pool, in order with this call's other callbacks."""
-        del label  # SerialQueue labels by call; the task's own errors are logged there
         self._serial.submit(task)
 
     def _add_waiter(self, predicate: Callable[[RelayEvent], bool]) -> Callable[[], None]:
@@ -345,7 +344,7 @@ class CallBase:
             listeners = list(self._listeners.get(event.event_type, ())) + \
                 list(self._listeners.get("*", ()))
         for listener in listeners:
-            self._schedule(functools.partial(listener, event), f"listener for {event.event_type}")
+            self._schedule(functools.partial(listener, event))
         return just_ended
 
     def _route_to_actions(self, event: RelayEvent) -> None:
@@ -354,19 +353,25 @@ class CallBase:
             action = self._actions.get(event.control_id)
             if action is not None and action._offer(event):
                 del self._actions[event.control_id]
-        elif event.event_type == C.EVENT_CALL_REFER:
-            for refer in self._refers:
-                if not refer._done:
-                    if refer._offer(event):
-                        self._refers.remove(refer)
+        else:
+            # Without a control_id (REFER), the oldest pending action of that type owns it.
+            for action in self._uncontrolled:
+                if event.event_type in action.event_types:
+                    if action._offer(event):
+                        self._uncontrolled.remove(action)
                     break
 
     def _settle_all(self) -> None:
         """The call ended: settle every pending action (lock held)."""
-        for action in list(self._actions.values()) + self._refers:
-            action._call_gone()
+        self._fail_actions(lambda action: CallEndedError(
+            -1, f"call {self.call_id} ended before {type(action).__name__} finished"))
+
+    def _fail_actions(self, error_for: Callable[[Action[Any]], RelayError]) -> None:
+        """Settle every pending action with the error ``error_for`` gives it (lock held)."""
+        for action in [*self._actions.values(), *self._uncontrolled]:
+            action._fail(error_for(action))
         self._actions.clear()
-        self._refers.clear()
+        self._uncontrolled.clear()
 
     def _gone(self, why: str) -> None:
         """Mark the call ended locally (server says it no longer exists)."""
@@ -384,8 +389,5 @@ class CallBase:
         """The client closed: wake every wait on this call with ``error``."""
         with self._cond:
             self._detached = error
-            for action in list(self._actions.values()) + self._refers:
-                action._fail(error)
-            self._actions.clear()
-            self._refers.clear()
+            self._fail_actions(lambda action: error)
             self._cond.notify_all()

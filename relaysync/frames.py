@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import select
 import ssl
 from typing import Any, Callable, Dict, Optional
@@ -93,7 +94,8 @@ class FrameHandler:
         if not isinstance(frame, dict):
             logger.warning("relaysync: dropped a frame that is not a JSON object")
             return
-        logger.debug("recv %s", MaskedFrame(frame))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("recv %s", MaskedFrame(frame))
         method = frame.get("method")
         if method is not None:
             self._request(frame, method)

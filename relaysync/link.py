@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 from typing import Any, Mapping, Optional
@@ -86,7 +87,8 @@ class Link:
             ws = self._ws
             if ws is None or (generation is not None and generation != self._generation):
                 raise NotSent()
-            logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
             try:
                 ws.send(text)
             except (websocket.WebSocketException, OSError) as exc:
