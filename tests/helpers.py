@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import signal
+import subprocess
+import sys
 import threading
-from typing import Any, Iterator, List
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Dict, Iterator, List, Optional, Type
 
 from relaysync import Call, RelayClient
 
@@ -58,3 +65,58 @@ def answered_call(client: RelayClient, sim: Any) -> Call:
     sim.inbound_call("office", from_="+15550001111", to="+15550002222")
     call: Call = calls.wait_for(lambda items: len(items) == 1)[0]
     return call
+
+
+class SimulateProcess:
+    """``relaysync simulate ARGS`` in a child process, read until it is serving.
+
+    Attributes:
+        lines: what it printed so far (complete after :meth:`stop`).
+        fields: the ``  name: value`` lines of its banner (url, project, token, ...).
+    """
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "relaysync", "simulate", *args],
+            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True)
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._pump = threading.Thread(target=self._read, args=(self.proc.stdout,),
+                                      daemon=True)
+        self._pump.start()
+        self.lines: List[str] = []
+        try:
+            while not any(line.startswith("Press Ctrl-C") for line in self.lines):
+                self.lines.append(self._queue.get(timeout=20))
+        except BaseException:
+            self.stop()
+            raise
+        self.fields: Dict[str, str] = dict(
+            re.findall(r"^  (\w+):\s+(\S+)$", "".join(self.lines), re.M))
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+
+    def stop(self, signum: int = signal.SIGTERM) -> Optional[int]:
+        """Signal the process, wait for it (kill if it hangs) and return its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signum)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._pump.join(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        while not self._queue.empty():
+            self.lines.append(self._queue.get_nowait())
+        return self.proc.returncode
+
+    def __enter__(self) -> SimulateProcess:
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+        self.stop()

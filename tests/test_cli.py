@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
-from typing import IO, List
 
 import pytest
 
 import relaysync
 from relaysync import RelayClient
 from relaysync.demo import DEFAULT_TARGET
+
+from .helpers import SimulateProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,25 +130,11 @@ def test_no_command_prints_usage() -> None:
     assert "demo" in proc.stderr and "simulate" in proc.stderr
 
 
-def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
-
-
 @pytest.mark.timeout(60)
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX")
 def test_simulate_serves_until_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "relaysync", "simulate", "--project", "p1", "--token", "t1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    pump = threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True)
-    pump.start()
-    seen: List[str] = []
-    try:
-        while not any(line.startswith("Press Ctrl-C") for line in seen):
-            seen.append(lines.get(timeout=20))
-        fields = dict(re.findall(r"^  (url|project|token):\s+(\S+)$", "".join(seen), re.M))
+    with SimulateProcess("--project", "p1", "--token", "t1") as served:
+        fields = served.fields
         assert fields["project"] == "p1" and fields["token"] == "t1"
         assert fields["url"].startswith("ws://127.0.0.1:")
         client = RelayClient("p1", "t1", url=fields["url"], contexts=["office"])
@@ -158,16 +143,5 @@ def test_simulate_serves_until_sigterm() -> None:
             assert client.connected
         finally:
             client.close()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        pump.join(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-    while not lines.empty():
-        seen.append(lines.get_nowait())
-    assert seen[-1].strip() == "RelaySimulator stopped."
+        assert served.stop(signal.SIGTERM) == 0
+    assert served.lines[-1].strip() == "RelaySimulator stopped."

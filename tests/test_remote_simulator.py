@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import queue
-import re
-import subprocess
-import sys
 import threading
-from pathlib import Path
-from typing import IO, Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator
 
 import pytest
 import websocket
@@ -20,42 +16,17 @@ from relaysync.errors import CallEndedError, RelayError, RelayTimeoutError
 from relaysync.testing import RelaySimulator
 from relaysync.testing.remote import RemoteCall, RemoteSimulator
 
-from .helpers import Recorder, make_client
+from .helpers import Recorder, SimulateProcess, make_client
 
-ROOT = Path(__file__).resolve().parent.parent
 BUSY = "sip:busy@example.com"
-FIELDS = re.compile(r"^  (url|project|token|control_token):\s+(\S+)$", re.M)
-
-
-def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
 
 
 @pytest.fixture
 def served() -> Iterator[Dict[str, str]]:
     """``relaysync simulate`` in a child process; yields its printed url and credentials."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "relaysync", "simulate", "--port", "0", "--time-scale", "0.01"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    pump = threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True)
-    pump.start()
-    seen: List[str] = []
-    try:
-        while not any(line.startswith("Press Ctrl-C") for line in seen):
-            seen.append(lines.get(timeout=20))
-        fields = dict(FIELDS.findall("".join(seen)))
-        assert any(line.strip().startswith("RemoteSimulator(") for line in seen)
-        yield fields
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        pump.join(timeout=10)
+    with SimulateProcess("--port", "0", "--time-scale", "0.01") as process:
+        assert any(line.strip().startswith("RemoteSimulator(") for line in process.lines)
+        yield process.fields
 
 
 @pytest.fixture
