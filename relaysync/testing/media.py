@@ -13,7 +13,7 @@ ends, its plays end ``finished``, as a media server stopping playback would repo
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_PLAY
 from relaysync.testing.replies import invalid_params, require_str, result
@@ -176,39 +176,37 @@ class MediaPlayer:
         return result("404", "Control not found", call_id=call.call_id,
                       control_id=params["control_id"])
 
-    def _stop(self, session: Session, call: CallRecord, params: Params) -> Params:
+    def _sub_command(self, call: CallRecord, params: Params, message: str,
+                     effect: Callable[[_Play], None]) -> Params:
+        """Find the play by ``control_id`` (404 if unknown); apply ``effect`` after the reply."""
         play = self._control(call, params)
         if play is None:
             return self._not_found(call, params)
-        self._engine.after_reply(lambda: self._finish(play, "finished"))
-        return result("200", "Stopped", call_id=call.call_id, control_id=play.control_id)
+        self._engine.after_reply(lambda: effect(play))
+        return result("200", message, call_id=call.call_id, control_id=play.control_id)
+
+    def _stop(self, session: Session, call: CallRecord, params: Params) -> Params:
+        return self._sub_command(call, params, "Stopped",
+                                 lambda play: self._finish(play, "finished"))
 
     def _pause(self, session: Session, call: CallRecord, params: Params) -> Params:
-        play = self._control(call, params)
-        if play is None:
-            return self._not_found(call, params)
-
-        def pause() -> None:
-            if play.state != "playing":
-                return
-            play.cancel_timer()
-            if play.remaining is not None:
-                play.remaining = max(0.0, play.remaining - (time.monotonic() - play.since))
-            self._emit(play, "paused")
-        self._engine.after_reply(pause)
-        return result("200", "Paused", call_id=call.call_id, control_id=play.control_id)
+        return self._sub_command(call, params, "Paused", self._pause_now)
 
     def _resume(self, session: Session, call: CallRecord, params: Params) -> Params:
-        play = self._control(call, params)
-        if play is None:
-            return self._not_found(call, params)
+        return self._sub_command(call, params, "Resumed", self._resume_now)
 
-        def resume() -> None:
-            if play.state == "paused":
-                self._emit(play, "playing")
-                self._arm(play)
-        self._engine.after_reply(resume)
-        return result("200", "Resumed", call_id=call.call_id, control_id=play.control_id)
+    def _pause_now(self, play: _Play) -> None:
+        if play.state != "playing":
+            return
+        play.cancel_timer()
+        if play.remaining is not None:
+            play.remaining = max(0.0, play.remaining - (time.monotonic() - play.since))
+        self._emit(play, "paused")
+
+    def _resume_now(self, play: _Play) -> None:
+        if play.state == "paused":
+            self._emit(play, "playing")
+            self._arm(play)
 
     def _volume(self, session: Session, call: CallRecord, params: Params) -> Params:
         play = self._control(call, params)
