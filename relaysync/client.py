@@ -350,10 +350,17 @@ class RelayClient:
         return waiter.wait(max(0.0, deadline - time.monotonic()), f"dial {tag}")
 
     def dial_phone(self, to: str, from_: str, *, timeout: float = 30.0,
-                   **kwargs: Any) -> Call:
-        """Dial a phone number; ``timeout`` is how long it may ring. See :meth:`dial`."""
+                   dial_timeout: Optional[float] = None, **kwargs: Any) -> Call:
+        """Dial a phone number.
+
+        Args:
+            to, from_: E.164 numbers.
+            timeout: how long the phone may ring, in seconds (sent to RELAY).
+            dial_timeout: how long to wait for the outcome (default ``timeout + 10``).
+            kwargs: as for :meth:`dial`.
+        """
         device = phone_device(to, from_, timeout=int(timeout))
-        wait = kwargs.pop("dial_timeout", timeout + 10.0)
+        wait = timeout + 10.0 if dial_timeout is None else dial_timeout
         return self.dial(device, timeout=wait, **kwargs)
 
     def dial_sip(self, to: str, from_: str, *, headers: Optional[Any] = None,

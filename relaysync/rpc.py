@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from .errors import RelayConnectionError, RelayError, timeout_error
 
@@ -22,11 +22,6 @@ def request_frame(method: str, params: Mapping[str, Any], request_id: Optional[s
     """Build a JSON-RPC 2.0 request frame."""
     return {"jsonrpc": "2.0", "id": request_id or new_id(), "method": method,
             "params": dict(params)}
-
-
-def result_frame(request_id: Any, result: Mapping[str, Any]) -> Dict[str, Any]:
-    """Build a JSON-RPC 2.0 success response frame."""
-    return {"jsonrpc": "2.0", "id": request_id, "result": dict(result)}
 
 
 def error_from_response(error: Any) -> RelayError:
@@ -148,11 +143,3 @@ class PendingMap:
             self._items.clear()
         for r in doomed:
             r.set_error(RelayConnectionError(-1, f"{error_text} while waiting for {r.method}"))
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-    def __iter__(self) -> Iterator[PendingRequest]:
-        with self._lock:
-            return iter(list(self._items.values()))
