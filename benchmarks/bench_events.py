@@ -106,8 +106,14 @@ def _is_last(event: RelayEvent) -> bool:
     return event.event_type == "calling.call.play" and event.params.get("state") == "finished"
 
 
-def run_once(sim: SimProcess, n: int, *, consumer: str = "callback",
-             utf8_validation: bool = False, index: int = 0) -> EventRun:
+def run_once(
+    sim: SimProcess,
+    n: int,
+    *,
+    consumer: str = "callback",
+    utf8_validation: bool = False,
+    index: int = 0,
+) -> EventRun:
     """Push ``n`` events at one call of a fresh client; return the timings.
 
     Raises:
@@ -125,11 +131,14 @@ def run_once(sim: SimProcess, n: int, *, consumer: str = "callback",
         consumer_threads: List[threading.Thread] = []
         measured = threading.Event()  # the iterator thread lives until its CPU is read
         if consumer == "callback":
+
             def on_event(event: RelayEvent) -> None:
                 if event.event_type == "calling.call.play":
                     finish.add(_is_last(event), time.monotonic())
+
             call.on("*", on_event)
         else:
+
             def iterate() -> None:
                 for event in call.events(timeout=90.0):
                     if event.event_type == "calling.call.play":
@@ -137,59 +146,74 @@ def run_once(sim: SimProcess, n: int, *, consumer: str = "callback",
                         if _is_last(event):
                             break
                 measured.wait(90.0)
+
             thread = threading.Thread(target=iterate, name="bench-iterator", daemon=True)
             thread.start()
             consumer_threads.append(thread)
         reader = threads_named("relaysync-io")
         workers = threads_named("relaysync-worker")
-        cpu_before = (threads_cpu(reader), threads_cpu(workers),
-                      threads_cpu(consumer_threads))
+        cpu_before = (threads_cpu(reader), threads_cpu(workers), threads_cpu(consumer_threads))
         timings = sim.push(call.call_id, call.node_id or "", n)
         if not finish.wait(90.0):
             raise TimeoutError(f"the last of {n} events was not delivered within 90 s")
         workers = threads_named("relaysync-worker")
-        cpu_after = (threads_cpu(reader), threads_cpu(workers),
-                     threads_cpu(consumer_threads))
+        cpu_after = (threads_cpu(reader), threads_cpu(workers), threads_cpu(consumer_threads))
         measured.set()
         for thread in consumer_threads:
             thread.join(5.0)
-        return EventRun(n=n, seen=finish.count, start=timings["start"],
-                        queued=timings["queued"], acked=timings["acked"],
-                        delivered=finish.done_at,
-                        reader_cpu=cpu_after[0] - cpu_before[0],
-                        workers_cpu=cpu_after[1] - cpu_before[1],
-                        consumer_cpu=cpu_after[2] - cpu_before[2],
-                        sim_cpu=timings["sim_cpu"])
+        return EventRun(
+            n=n,
+            seen=finish.count,
+            start=timings["start"],
+            queued=timings["queued"],
+            acked=timings["acked"],
+            delivered=finish.done_at,
+            reader_cpu=cpu_after[0] - cpu_before[0],
+            workers_cpu=cpu_after[1] - cpu_before[1],
+            consumer_cpu=cpu_after[2] - cpu_before[2],
+            sim_cpu=timings["sim_cpu"],
+        )
     finally:
         client.close()
 
 
 def describe(run: EventRun, label: str) -> str:
     """One line of detail about a run, for the log."""
-    return (f"{label}: {run.n} events ({run.seen} delivered); simulator queued "
-            f"{run.rate(run.queued):,.0f}/s, reader acked {run.rate(run.acked):,.0f}/s, "
-            f"consumer got {run.rate(run.delivered):,.0f}/s; CPU per event: reader "
-            f"{run.per_event_us(run.reader_cpu):.0f} us, workers "
-            f"{run.per_event_us(run.workers_cpu):.0f} us, consumer thread "
-            f"{run.per_event_us(run.consumer_cpu):.0f} us, simulator process "
-            f"{run.per_event_us(run.sim_cpu):.0f} us")
+    return (
+        f"{label}: {run.n} events ({run.seen} delivered); simulator queued "
+        f"{run.rate(run.queued):,.0f}/s, reader acked {run.rate(run.acked):,.0f}/s, "
+        f"consumer got {run.rate(run.delivered):,.0f}/s; CPU per event: reader "
+        f"{run.per_event_us(run.reader_cpu):.0f} us, workers "
+        f"{run.per_event_us(run.workers_cpu):.0f} us, consumer thread "
+        f"{run.per_event_us(run.consumer_cpu):.0f} us, simulator process "
+        f"{run.per_event_us(run.sim_cpu):.0f} us"
+    )
 
 
-def median_run(sim: SimProcess, n: int, repeat: int, *, consumer: str,
-               utf8_validation: bool, label: str, log: Any, first_index: int) -> EventRun:
+def median_run(
+    sim: SimProcess,
+    n: int,
+    repeat: int,
+    *,
+    consumer: str,
+    utf8_validation: bool,
+    label: str,
+    log: Any,
+    first_index: int,
+) -> EventRun:
     """Run ``repeat`` times; return the run with the median delivery rate."""
     runs = []
     for attempt in range(repeat):
-        result = run_once(sim, n, consumer=consumer, utf8_validation=utf8_validation,
-                          index=first_index + attempt)
+        result = run_once(
+            sim, n, consumer=consumer, utf8_validation=utf8_validation, index=first_index + attempt
+        )
         log(describe(result, f"{label} #{attempt + 1}"))
         runs.append(result)
     runs.sort(key=lambda r: r.rate(r.delivered))
     return runs[len(runs) // 2]
 
 
-def run(sim: SimProcess, n: int, *, repeat: int, utf8: bool, log: Any = print
-        ) -> List[Metric]:
+def run(sim: SimProcess, n: int, *, repeat: int, utf8: bool, log: Any = print) -> List[Metric]:
     """The event-throughput benchmark: callbacks, iterator, and optionally UTF-8 on.
 
     Each variant runs ``repeat`` times on a fresh client and call; the median run (by
@@ -198,36 +222,72 @@ def run(sim: SimProcess, n: int, *, repeat: int, utf8: bool, log: Any = print
     Returns:
         The metrics, goals included.
     """
-    base = median_run(sim, n, repeat, consumer="callback", utf8_validation=False,
-                      label="events/callback", log=log, first_index=0)
-    it = median_run(sim, n, repeat, consumer="iterator", utf8_validation=False,
-                    label="events/iterator", log=log, first_index=repeat)
+    base = median_run(
+        sim,
+        n,
+        repeat,
+        consumer="callback",
+        utf8_validation=False,
+        label="events/callback",
+        log=log,
+        first_index=0,
+    )
+    it = median_run(
+        sim,
+        n,
+        repeat,
+        consumer="iterator",
+        utf8_validation=False,
+        label="events/iterator",
+        log=log,
+        first_index=repeat,
+    )
     metrics = [
-        at_least(BENCH, "routed to call.on() callbacks", base.rate(base.delivered),
-                 "events/s", 10_000),
-        at_least(BENCH, "routed to a call.events() iterator", it.rate(it.delivered),
-                 "events/s", 10_000),
-        reading(BENCH, "acked by the reader, as the simulator saw it",
-                base.rate(base.acked), "events/s"),
-        reading(BENCH, "simulator send rate (all queued)", base.rate(base.queued),
-                "events/s"),
-        reading(BENCH, "reader thread CPU per event", base.per_event_us(base.reader_cpu),
-                "us"),
-        reading(BENCH, "worker CPU per event (callbacks)", base.per_event_us(base.workers_cpu),
-                "us"),
-        reading(BENCH, "simulator process CPU per event", base.per_event_us(base.sim_cpu),
-                "us"),
+        at_least(
+            BENCH, "routed to call.on() callbacks", base.rate(base.delivered), "events/s", 10_000
+        ),
+        at_least(
+            BENCH, "routed to a call.events() iterator", it.rate(it.delivered), "events/s", 10_000
+        ),
+        reading(
+            BENCH, "acked by the reader, as the simulator saw it", base.rate(base.acked), "events/s"
+        ),
+        reading(BENCH, "simulator send rate (all queued)", base.rate(base.queued), "events/s"),
+        reading(BENCH, "reader thread CPU per event", base.per_event_us(base.reader_cpu), "us"),
+        reading(
+            BENCH, "worker CPU per event (callbacks)", base.per_event_us(base.workers_cpu), "us"
+        ),
+        reading(BENCH, "simulator process CPU per event", base.per_event_us(base.sim_cpu), "us"),
     ]
     if utf8:
-        checked = median_run(sim, n, repeat, consumer="callback", utf8_validation=True,
-                             label="events/callback, UTF-8 validation on", log=log,
-                             first_index=2 * repeat)
+        checked = median_run(
+            sim,
+            n,
+            repeat,
+            consumer="callback",
+            utf8_validation=True,
+            label="events/callback, UTF-8 validation on",
+            log=log,
+            first_index=2 * repeat,
+        )
         metrics += [
-            reading("utf8", "routed to callbacks, UTF-8 validation on",
-                    checked.rate(checked.delivered), "events/s"),
-            reading("utf8", "reader CPU per event, validation on",
-                    checked.per_event_us(checked.reader_cpu), "us"),
-            reading("utf8", "throughput gained by skipping it",
-                    base.rate(base.delivered) / checked.rate(checked.delivered), "x"),
+            reading(
+                "utf8",
+                "routed to callbacks, UTF-8 validation on",
+                checked.rate(checked.delivered),
+                "events/s",
+            ),
+            reading(
+                "utf8",
+                "reader CPU per event, validation on",
+                checked.per_event_us(checked.reader_cpu),
+                "us",
+            ),
+            reading(
+                "utf8",
+                "throughput gained by skipping it",
+                base.rate(base.delivered) / checked.rate(checked.delivered),
+                "x",
+            ),
         ]
     return metrics

@@ -65,6 +65,7 @@ class FlowLog:
 
 def install_handler(client: RelayClient, log: FlowLog) -> None:
     """Make ``client`` run the flow for every inbound call, recording it in ``log``."""
+
     def handle(call: Call) -> None:
         index = flow_index(call.from_number)
         failure: Optional[str] = None
@@ -81,8 +82,7 @@ def install_handler(client: RelayClient, log: FlowLog) -> None:
     client.on_call(handle)
 
 
-def drive(sim: SimProcess, log: FlowLog, indexes: range, width: int,
-          timeout: float) -> float:
+def drive(sim: SimProcess, log: FlowLog, indexes: range, width: int, timeout: float) -> float:
     """Run the flows ``indexes``, keeping at most ``width`` in flight at once.
 
     Every flow placed before must have finished.
@@ -106,8 +106,9 @@ def drive(sim: SimProcess, log: FlowLog, indexes: range, width: int,
             log.placed[index] = time.monotonic()
         sim.place(index)
     with log.cond:
-        if not log.cond.wait_for(lambda: len(log.done) >= expected,
-                                 max(0.0, deadline - time.monotonic())):
+        if not log.cond.wait_for(
+            lambda: len(log.done) >= expected, max(0.0, deadline - time.monotonic())
+        ):
             raise TimeoutError(f"{expected - len(log.done)} flows did not finish in time")
         return max(log.done[i] for i in indexes) - log.placed[indexes[0]]
 
@@ -130,22 +131,29 @@ def run_flows(sim: SimProcess, count: int, width: int, log: Any = print) -> List
         cpu_after = os.times()
     finally:
         client.close()
-    cpu_ms = ((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
-              ) / count * 1000.0
+    cpu_ms = (
+        ((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system))
+        / count
+        * 1000.0
+    )
     latencies = flows.latencies_ms(indexes)
     rate = count / wall
     p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
     name = "sequential" if width == 1 else f"{width} concurrent"
-    log(f"flows/{name}: {count} flows in {wall:.2f} s ({rate:,.1f}/s); latency p50 "
+    log(
+        f"flows/{name}: {count} flows in {wall:.2f} s ({rate:,.1f}/s); latency p50 "
         f"{p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; client CPU {cpu_ms:.2f} ms "
         f"per flow; failures "
-        f"{len(flows.failures)} {flows.failures[:1]}")
+        f"{len(flows.failures)} {flows.failures[:1]}"
+    )
     goals = (100.0, 20.0) if width == 1 else (300.0, 250.0)
-    return [at_least("flows", f"flows per second, {name}", rate, "flows/s", goals[0]),
-            at_most("flows", f"flow latency p95, {name}", p95, "ms", goals[1]),
-            reading("flows", f"flow latency p50, {name}", p50, "ms"),
-            reading("flows", f"client process CPU per flow, {name}", cpu_ms, "ms"),
-            at_most("flows", f"failed flows, {name}", len(flows.failures), "flows", 0)]
+    return [
+        at_least("flows", f"flows per second, {name}", rate, "flows/s", goals[0]),
+        at_most("flows", f"flow latency p95, {name}", p95, "ms", goals[1]),
+        reading("flows", f"flow latency p50, {name}", p50, "ms"),
+        reading("flows", f"client process CPU per flow, {name}", cpu_ms, "ms"),
+        at_most("flows", f"failed flows, {name}", len(flows.failures), "flows", 0),
+    ]
 
 
 _OWN_FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "*")
@@ -153,16 +161,19 @@ _OWN_FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "*")
 
 def _without_benchmark(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     """``snapshot`` minus the benchmark's own bookkeeping and tracemalloc's."""
-    return snapshot.filter_traces([tracemalloc.Filter(False, _OWN_FILES),
-                                   tracemalloc.Filter(False, tracemalloc.__file__)])
+    return snapshot.filter_traces(
+        [tracemalloc.Filter(False, _OWN_FILES), tracemalloc.Filter(False, tracemalloc.__file__)]
+    )
 
 
 def _top_growth(after: tracemalloc.Snapshot, before: tracemalloc.Snapshot) -> str:
     """The three source lines whose live memory grew most between the snapshots."""
     stats = after.compare_to(before, "lineno")[:3]
-    return "; ".join(f"{stat.traceback[0].filename.rsplit('/', 1)[-1]}:"
-                     f"{stat.traceback[0].lineno} {stat.size_diff / 1024:+.1f} KiB"
-                     for stat in stats)
+    return "; ".join(
+        f"{stat.traceback[0].filename.rsplit('/', 1)[-1]}:"
+        f"{stat.traceback[0].lineno} {stat.size_diff / 1024:+.1f} KiB"
+        for stat in stats
+    )
 
 
 def _chunks(sim: SimProcess, flows: FlowLog, start: int, count: int) -> int:
@@ -184,8 +195,7 @@ def _chunks(sim: SimProcess, flows: FlowLog, start: int, count: int) -> int:
     return end
 
 
-def run_memory(sim: SimProcess, count: int, warm_up: int, log: Any = print
-               ) -> List[Metric]:
+def run_memory(sim: SimProcess, count: int, warm_up: int, log: Any = print) -> List[Metric]:
     """Sequential flows on one client: is memory flat, are ended calls forgotten?
 
     Two phases after ``warm_up`` flows. First, without tracemalloc (whose own tables
@@ -223,23 +233,28 @@ def run_memory(sim: SimProcess, count: int, warm_up: int, log: Any = print
     finally:
         client.close()
     threads_closed = threading.active_count()
-    heap_growth = sum(stat.size_diff for stat in heap_after.compare_to(heap_before,
-                                                                       "filename"))
-    log(f"memory: {warm_up} warm-up flows, then RSS {rss_before} -> {rss_half} -> "
+    heap_growth = sum(stat.size_diff for stat in heap_after.compare_to(heap_before, "filename"))
+    log(
+        f"memory: {warm_up} warm-up flows, then RSS {rss_before} -> {rss_half} -> "
         f"{rss_after} KiB over {count} flows; Python heap {heap_growth / 1024:+.1f} KiB "
-        f"over {count // 2} more flows (largest: {_top_growth(heap_after, heap_before)})")
-    log(f"memory: threads idle {threads_idle}, after warm-up {threads_before}, after the "
+        f"over {count // 2} more flows (largest: {_top_growth(heap_after, heap_before)})"
+    )
+    log(
+        f"memory: threads idle {threads_idle}, after warm-up {threads_before}, after the "
         f"flows {threads_after}, after close {threads_closed}; calls tracked {tracked}; "
-        f"failures {len(flows.failures)} {flows.failures[:1]}")
+        f"failures {len(flows.failures)} {flows.failures[:1]}"
+    )
     return [
-        at_most("memory", f"RSS growth over {count} flows", rss_after - rss_before, "KiB",
-                1024),
-        at_most("memory", f"Python heap growth over {count // 2} flows", heap_growth / 1024,
-                "KiB", 32),
+        at_most("memory", f"RSS growth over {count} flows", rss_after - rss_before, "KiB", 1024),
+        at_most(
+            "memory", f"Python heap growth over {count // 2} flows", heap_growth / 1024, "KiB", 32
+        ),
         at_most("memory", "calls still tracked after the flows", tracked, "calls", 0),
-        at_most("memory", "threads added by the flows", threads_after - threads_before,
-                "threads", 0),
-        at_most("memory", "threads left after close()", threads_closed - threads_idle,
-                "threads", 0),
+        at_most(
+            "memory", "threads added by the flows", threads_after - threads_before, "threads", 0
+        ),
+        at_most(
+            "memory", "threads left after close()", threads_closed - threads_idle, "threads", 0
+        ),
         at_most("memory", "failed flows (memory run)", len(flows.failures), "flows", 0),
     ]

@@ -36,6 +36,7 @@ def measure(sim: SimProcess, calls: int, threads: int) -> tuple[List[float], flo
         errors: List[BaseException] = []
         lock = threading.Lock()
         start = threading.Barrier(threads + 1)
+
         def worker(share: int) -> None:
             mine: List[float] = []
             try:
@@ -49,10 +50,11 @@ def measure(sim: SimProcess, calls: int, threads: int) -> tuple[List[float], flo
             with lock:
                 latencies.extend(mine)
 
-        shares = [calls // threads + (1 if i < calls % threads else 0)
-                  for i in range(threads)]
-        workers = [threading.Thread(target=worker, args=(share,), name=f"bench-rpc-{i}",
-                                    daemon=True) for i, share in enumerate(shares)]
+        shares = [calls // threads + (1 if i < calls % threads else 0) for i in range(threads)]
+        workers = [
+            threading.Thread(target=worker, args=(share,), name=f"bench-rpc-{i}", daemon=True)
+            for i, share in enumerate(shares)
+        ]
         for thread in workers:
             thread.start()
         start.wait(10.0)
@@ -80,9 +82,11 @@ def run(sim: SimProcess, calls: int, log: Any = print) -> List[Metric]:
         ms = [value * 1000.0 for value in latencies]
         p50, p95, p99 = (percentile(ms, q) for q in (50, 95, 99))
         rate = len(latencies) / wall
-        log(f"rpc/{threads} thread(s): {len(latencies)} pings in {wall:.2f} s "
+        log(
+            f"rpc/{threads} thread(s): {len(latencies)} pings in {wall:.2f} s "
             f"({rate:,.0f}/s); p50 {p50:.3f} ms, p95 {p95:.3f} ms, p99 {p99:.3f} ms, "
-            f"max {max(ms):.3f} ms")
+            f"max {max(ms):.3f} ms"
+        )
         label = f"{threads} thread{'s' if threads > 1 else ''}"
         metrics += [
             at_most(BENCH, f"ping p50, {label}", p50, "ms", p50_goal),

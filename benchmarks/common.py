@@ -69,8 +69,12 @@ def new_client(sim: SimProcess, **options: Any) -> RelayClient:
 
     Client pings are pushed far out so that they never land inside a measurement.
     """
-    settings: dict[str, Any] = {"contexts": [CONTEXT], "ping_interval": 600.0,
-                                "backoff_initial": 0.05, "backoff_max": 0.2}
+    settings: dict[str, Any] = {
+        "contexts": [CONTEXT],
+        "ping_interval": 600.0,
+        "backoff_initial": 0.05,
+        "backoff_max": 0.2,
+    }
     settings.update(options)
     return RelayClient(sim.project, sim.token, url=sim.url, **settings)
 

@@ -45,8 +45,13 @@ def profile_new_threads() -> Iterator[Profiles]:
         threading.setprofile(None)
 
 
-def report(profiles: Profiles, prefix: str = "", limit: int = 25,
-           sort: str = "tottime", title: Optional[str] = None) -> str:
+def report(
+    profiles: Profiles,
+    prefix: str = "",
+    limit: int = 25,
+    sort: str = "tottime",
+    title: Optional[str] = None,
+) -> str:
     """Merged statistics of the threads whose name starts with ``prefix``.
 
     Args:

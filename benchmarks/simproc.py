@@ -51,12 +51,10 @@ def flow_index(number: Optional[str]) -> int:
 
 def play_params(call_id: str, node_id: str, control_id: str) -> Dict[str, Any]:
     """The inner params of a ``calling.call.play`` event (the frame is about 480 bytes)."""
-    return {"control_id": control_id, "call_id": call_id, "node_id": node_id,
-            "state": "playing"}
+    return {"control_id": control_id, "call_id": call_id, "node_id": node_id, "state": "playing"}
 
 
-def _push(sim: Any, call_id: str, node_id: str, n: int, batch: int,
-          window: int) -> Dict[str, Any]:
+def _push(sim: Any, call_id: str, node_id: str, n: int, batch: int, window: int) -> Dict[str, Any]:
     """Push ``n`` play events in batches on the simulator loop; return the timings.
 
     ``RelaySimulator.push_event`` hops to the loop thread once per event, which caps it
@@ -91,19 +89,28 @@ def _push(sim: Any, call_id: str, node_id: str, n: int, batch: int,
     sent = 0
     while sent < n:
         count = min(batch, n - sent)
-        last_id, pending = core.run_sync(
-            lambda first=sent, count=count: push_batch(first, count))
+        last_id, pending = core.run_sync(lambda first=sent, count=count: push_batch(first, count))
         sent += count
         while pending > window:
             time.sleep(0.0005)
             pending = core.run_sync(unacked)
     queued = time.monotonic()
     entry = sim.journal.wait_for(
-        lambda e: e.direction == "in" and isinstance(e.frame, dict)
-        and e.frame.get("id") == last_id and "result" in e.frame, timeout=60.0)
+        lambda e: (
+            e.direction == "in"
+            and isinstance(e.frame, dict)
+            and e.frame.get("id") == last_id
+            and "result" in e.frame
+        ),
+        timeout=60.0,
+    )
     cpu1 = os.times()
-    return {"start": start, "queued": queued, "acked": entry.time - wall_offset,
-            "sim_cpu": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)}
+    return {
+        "start": start,
+        "queued": queued,
+        "acked": entry.time - wall_offset,
+        "sim_cpu": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system),
+    }
 
 
 def _child_main(conn: multiprocessing.connection.Connection, time_scale: float) -> None:
@@ -115,8 +122,15 @@ def _child_main(conn: multiprocessing.connection.Connection, time_scale: float) 
     # a call queued behind 50 others is not ended "noAnswer" before it is answered
     ring_timeout = RING_SECONDS / time_scale if time_scale > 0 else RING_SECONDS
     loop_tid = next(t.native_id for t in threading.enumerate() if t.name == SIM_THREAD)
-    conn.send({"url": sim.url, "project": sim.project, "token": sim.token,
-               "pid": os.getpid(), "loop_tid": loop_tid})
+    conn.send(
+        {
+            "url": sim.url,
+            "project": sim.project,
+            "token": sim.token,
+            "pid": os.getpid(),
+            "loop_tid": loop_tid,
+        }
+    )
     try:
         while True:
             try:
@@ -128,8 +142,9 @@ def _child_main(conn: multiprocessing.connection.Connection, time_scale: float) 
                 break
             try:
                 if command == "place":
-                    sim.inbound_call(CONTEXT, from_=caller_number(message[1]),
-                                     ring_timeout=ring_timeout)
+                    sim.inbound_call(
+                        CONTEXT, from_=caller_number(message[1]), ring_timeout=ring_timeout
+                    )
                     continue
                 if command == "push":
                     conn.send(_push(sim, *message[1:]))
@@ -164,8 +179,9 @@ class SimProcess:
     def __init__(self, time_scale: float) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_child_main, args=(child, time_scale),
-                                        name="relaysync-bench-sim", daemon=True)
+        self._process = context.Process(
+            target=_child_main, args=(child, time_scale), name="relaysync-bench-sim", daemon=True
+        )
         self._process.start()
         child.close()
         info = self._receive(30.0)
@@ -193,8 +209,16 @@ class SimProcess:
         """Place inbound call number ``index`` (returns without waiting)."""
         self._conn.send(("place", index))
 
-    def push(self, call_id: str, node_id: str, n: int, *, batch: int = 200,
-             window: int = 5000, timeout: float = 90.0) -> Dict[str, float]:
+    def push(
+        self,
+        call_id: str,
+        node_id: str,
+        n: int,
+        *,
+        batch: int = 200,
+        window: int = 5000,
+        timeout: float = 90.0,
+    ) -> Dict[str, float]:
         """Push ``n`` play events for a call and wait until the client acked them all.
 
         Returns:
@@ -221,6 +245,10 @@ class SimProcess:
     def __enter__(self) -> SimProcess:
         return self
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         self.close()

@@ -46,20 +46,24 @@ def handle_call(call: Call) -> Optional[ReferResult]:
     if result.successful:
         print(f"call {call.call_id}: transferred to {result.sip_refer_to} ({codes})", flush=True)
     else:
-        print(f"call {call.call_id}: REFER to {TARGET} ended {result.state} ({codes}); "
-              "hanging up", flush=True)
+        print(
+            f"call {call.call_id}: REFER to {TARGET} ended {result.state} ({codes}); hanging up",
+            flush=True,
+        )
         call.hangup()
     return result
 
 
 def run_on_signalwire() -> int:
     """Serve real calls from the SignalWire space in the environment until Ctrl-C."""
-    contexts = [c.strip() for c in os.environ.get("RELAY_CONTEXT", "office").split(",")
-                if c.strip()]
+    contexts = [
+        c.strip() for c in os.environ.get("RELAY_CONTEXT", "office").split(",") if c.strip()
+    ]
     client = RelayClient(contexts=contexts)  # project, token and space from the environment
     client.on_call(handle_call)
-    print(f"waiting for calls on {', '.join(contexts)} at {client.url} (Ctrl-C to stop)",
-          flush=True)
+    print(
+        f"waiting for calls on {', '.join(contexts)} at {client.url} (Ctrl-C to stop)", flush=True
+    )
     client.run()
     return 0
 
@@ -98,8 +102,11 @@ def main() -> int:
         return run_on_signalwire()
     if present:
         missing = sorted(set(SIGNALWIRE_VARIABLES) - set(present))
-        print(f"set all of {', '.join(SIGNALWIRE_VARIABLES)} to use SignalWire, or none to "
-              f"use the simulator; missing: {', '.join(missing)}", file=sys.stderr)
+        print(
+            f"set all of {', '.join(SIGNALWIRE_VARIABLES)} to use SignalWire, or none to "
+            f"use the simulator; missing: {', '.join(missing)}",
+            file=sys.stderr,
+        )
         return 2
     return run_on_simulator()
 

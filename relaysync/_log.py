@@ -11,16 +11,26 @@ from typing import Any, Callable, Dict
 logger = logging.getLogger("relaysync")
 logger.addHandler(logging.NullHandler())
 
-SECRET_KEYS = frozenset({"token", "jwt_token", "authorization_state", "password", "dpop_token",
-                         "authorization_bearer_token"})
+SECRET_KEYS = frozenset(
+    {
+        "token",
+        "jwt_token",
+        "authorization_state",
+        "password",
+        "dpop_token",
+        "authorization_bearer_token",
+    }
+)
 MASK = "***"
 
 
 def mask_secrets(value: Any) -> Any:
     """Return a copy of ``value`` with every secret-bearing key's value replaced by ``***``."""
     if isinstance(value, dict):
-        return {k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v))
-                for k, v in value.items()}
+        return {
+            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
     return value

@@ -55,8 +55,9 @@ class Action(Generic[R]):
     #: routes their events to the oldest pending action of the type.
     uses_control_id: ClassVar[bool] = True
 
-    def __init__(self, call: CallBase, control_id: Optional[str],
-                 on_completed: Optional[Completion] = None) -> None:
+    def __init__(
+        self, call: CallBase, control_id: Optional[str], on_completed: Optional[Completion] = None
+    ) -> None:
         self.call = call
         self.control_id = control_id
         self.state: Optional[str] = None
@@ -68,8 +69,10 @@ class Action(Generic[R]):
         self._on_completed = on_completed
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(control_id={self.control_id!r}, state={self.state!r}, "
-                f"done={self._done!r})")
+        return (
+            f"{type(self).__name__}(control_id={self.control_id!r}, state={self.state!r}, "
+            f"done={self._done!r})"
+        )
 
     @property
     def done(self) -> bool:
@@ -95,8 +98,7 @@ class Action(Generic[R]):
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._done, timeout):
-                raise timeout_error(f"{type(self).__name__} on call {self.call.call_id}",
-                                    timeout)
+                raise timeout_error(f"{type(self).__name__} on call {self.call.call_id}", timeout)
             if self._error is not None:
                 raise self._error
             assert self._result is not None
@@ -157,8 +159,9 @@ class Action(Generic[R]):
 
     def _sub(self, verb: str, timeout: Optional[float] = None, **params: Any) -> None:
         """Send ``<method>.<verb>`` for this operation."""
-        self.call._execute(f"{self.method}.{verb}",
-                           {"control_id": self.control_id, **params}, timeout=timeout)
+        self.call._execute(
+            f"{self.method}.{verb}", {"control_id": self.control_id, **params}, timeout=timeout
+        )
 
 
 class PlayAction(Action[PlayResult]):

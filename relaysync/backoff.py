@@ -8,11 +8,16 @@ from typing import Any, Callable, List, Optional, Tuple, Type
 import tenacity
 
 
-def backoff_policy(*, retry_on: Tuple[Type[BaseException], ...], closing: threading.Event,
-                   initial: float, maximum: float, deadline: Optional[float],
-                   give_up: Callable[[], bool],
-                   before_sleep: Callable[[tenacity.RetryCallState], None]
-                   ) -> tenacity.Retrying:
+def backoff_policy(
+    *,
+    retry_on: Tuple[Type[BaseException], ...],
+    closing: threading.Event,
+    initial: float,
+    maximum: float,
+    deadline: Optional[float],
+    give_up: Callable[[], bool],
+    before_sleep: Callable[[tenacity.RetryCallState], None],
+) -> tenacity.Retrying:
     """Build the retry policy for one series of connection attempts.
 
     Exponential backoff from ``initial`` to ``maximum`` seconds with up to ``initial``
@@ -27,8 +32,7 @@ def backoff_policy(*, retry_on: Tuple[Type[BaseException], ...], closing: thread
             authentication rejections).
         before_sleep: logging hook.
     """
-    stops: List[Any] = [tenacity.stop_when_event_set(closing),
-                        lambda retry_state: give_up()]
+    stops: List[Any] = [tenacity.stop_when_event_set(closing), lambda retry_state: give_up()]
     if deadline is not None:
         stops.append(tenacity.stop_after_delay(deadline))
     return tenacity.Retrying(

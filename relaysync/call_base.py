@@ -49,10 +49,18 @@ _ORDER = {state: index for index, state in enumerate(C.CALL_STATES)}
 class CallBase:
     """The core of a call leg; :class:`relaysync.call.Call` documents the attributes."""
 
-    def __init__(self, client: RelayClient, call_id: str, node_id: Optional[str], *,
-                 direction: str, device: Optional[Mapping[str, Any]] = None,
-                 tag: Optional[str] = None, context: Optional[str] = None,
-                 state: str = C.CALL_CREATED) -> None:
+    def __init__(
+        self,
+        client: RelayClient,
+        call_id: str,
+        node_id: Optional[str],
+        *,
+        direction: str,
+        device: Optional[Mapping[str, Any]] = None,
+        tag: Optional[str] = None,
+        context: Optional[str] = None,
+        state: str = C.CALL_CREATED,
+    ) -> None:
         self._client = client
         self.call_id = call_id
         self.node_id = node_id
@@ -79,8 +87,7 @@ class CallBase:
         self._detached: Optional[RelayError] = None
 
     def __repr__(self) -> str:
-        return (f"Call(call_id={self.call_id!r}, direction={self.direction!r}, "
-                f"state={self.state!r})")
+        return f"Call(call_id={self.call_id!r}, direction={self.direction!r}, state={self.state!r})"
 
     # ---------------------------------------------------------------- state
 
@@ -122,8 +129,13 @@ class CallBase:
         want = _ORDER[state]
         with self._cond:
             ok = self._cond.wait_for(
-                lambda: _ORDER[self._state] >= want or self._state == C.CALL_ENDED
-                or self._detached is not None, timeout)
+                lambda: (
+                    _ORDER[self._state] >= want
+                    or self._state == C.CALL_ENDED
+                    or self._detached is not None
+                ),
+                timeout,
+            )
             if self._detached is not None and _ORDER[self._state] < want:
                 raise self._detached
             if not ok:
@@ -131,17 +143,26 @@ class CallBase:
             event = self._state_events.get(state)
             if event is not None:
                 return event
-            if self._state in (C.CALL_ENDING, C.CALL_ENDED) and \
-                    state not in (C.CALL_ENDING, C.CALL_ENDED):
-                passed = any(_ORDER[seen] > want and seen not in (C.CALL_ENDING, C.CALL_ENDED)
-                             for seen in self._state_events)
+            if self._state in (C.CALL_ENDING, C.CALL_ENDED) and state not in (
+                C.CALL_ENDING,
+                C.CALL_ENDED,
+            ):
+                passed = any(
+                    _ORDER[seen] > want and seen not in (C.CALL_ENDING, C.CALL_ENDED)
+                    for seen in self._state_events
+                )
                 if not passed:
-                    raise CallEndedError(-1, f"call {self.call_id} ended "
-                                             f"({self._end_reason}) before it was {state}")
+                    raise CallEndedError(
+                        -1, f"call {self.call_id} ended ({self._end_reason}) before it was {state}"
+                    )
             latest = self._state_events.get(self._state)
             if latest is None:
-                latest = CallStateEvent(event_type=C.EVENT_CALL_STATE, params={},
-                                        call_id=self.call_id, call_state=self._state)
+                latest = CallStateEvent(
+                    event_type=C.EVENT_CALL_STATE,
+                    params={},
+                    call_id=self.call_id,
+                    call_state=self._state,
+                )
             return latest
 
     def wait_for_answered(self, timeout: Optional[float] = None) -> CallStateEvent:
@@ -192,8 +213,11 @@ class CallBase:
         cursor = [0]
 
         def ready() -> bool:
-            return (cursor[0] - self._dropped < len(self._history)
-                    or self._state == C.CALL_ENDED or self._detached is not None)
+            return (
+                cursor[0] - self._dropped < len(self._history)
+                or self._state == C.CALL_ENDED
+                or self._detached is not None
+            )
 
         while True:
             index = cursor[0]
@@ -249,8 +273,9 @@ class CallBase:
 
     # ---------------------------------------------------------------- plumbing
 
-    def _execute(self, method: str, params: Mapping[str, Any],
-                 timeout: Optional[float] = None) -> Dict[str, Any]:
+    def _execute(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
         """Send a call-level method with ``node_id``/``call_id``; 404/410 → CallEndedError."""
         if self.ended:
             raise CallEndedError(-1, f"cannot {method}: call {self.call_id} has ended")
@@ -262,21 +287,29 @@ class CallBase:
         except RelayError as exc:
             if exc.code in (404, 410) and not isinstance(exc, CallEndedError):
                 self._gone(f"server answered {exc.code} to {method}")
-                raise CallEndedError(exc.code, f"{method}: call {self.call_id} is gone "
-                                               f"({exc.message})") from None
+                raise CallEndedError(
+                    exc.code, f"{method}: call {self.call_id} is gone ({exc.message})"
+                ) from None
             raise
 
-    def _start(self, action_class: Type[A], params: Mapping[str, Any], *,
-               on_completed: Optional[Callable[[Any], Any]] = None,
-               timeout: Optional[float] = None, control_id: Optional[str] = None) -> A:
+    def _start(
+        self,
+        action_class: Type[A],
+        params: Mapping[str, Any],
+        *,
+        on_completed: Optional[Callable[[Any], Any]] = None,
+        timeout: Optional[float] = None,
+        control_id: Optional[str] = None,
+    ) -> A:
         """Register an action, send its start method, and return it once accepted."""
         if action_class.uses_control_id:
             control_id = control_id or new_id()
         action = action_class(self, control_id, on_completed)
         with self._cond:
             if self._state == C.CALL_ENDED:
-                raise CallEndedError(-1, f"cannot {action_class.method}: call "
-                                         f"{self.call_id} has ended")
+                raise CallEndedError(
+                    -1, f"cannot {action_class.method}: call {self.call_id} has ended"
+                )
             if control_id is None:
                 self._uncontrolled.append(action)
             else:
@@ -320,8 +353,12 @@ class CallBase:
                 self._history.pop(0)
                 self._dropped += 1
                 if self._dropped == 1:
-                    logger.warning("relaysync: call %s has over %d events; the oldest are "
-                                   "dropped from its history", self.call_id, MAX_HISTORY)
+                    logger.warning(
+                        "relaysync: call %s has over %d events; the oldest are "
+                        "dropped from its history",
+                        self.call_id,
+                        MAX_HISTORY,
+                    )
             self._history.append(event)
             if isinstance(event, CallStateEvent) and event.call_state in _ORDER:
                 new = event.call_state
@@ -331,8 +368,7 @@ class CallBase:
                     if new == C.CALL_ENDED:
                         self._end_reason = event.end_reason or self._end_reason
                         just_ended = True
-                if isinstance(event.peer, dict) and event.peer.get("call_id") and \
-                        self.peer is None:
+                if isinstance(event.peer, dict) and event.peer.get("call_id") and self.peer is None:
                     self.peer = self._client._registry.get(str(event.peer["call_id"]))
             self._route_to_actions(event)
             for waiter in list(self._waiters):
@@ -341,8 +377,9 @@ class CallBase:
             if just_ended:
                 self._settle_all()
             self._cond.notify_all()
-            listeners = list(self._listeners.get(event.event_type, ())) + \
-                list(self._listeners.get("*", ()))
+            listeners = list(self._listeners.get(event.event_type, ())) + list(
+                self._listeners.get("*", ())
+            )
         for listener in listeners:
             self._schedule(functools.partial(listener, event))
         return just_ended
@@ -363,8 +400,11 @@ class CallBase:
 
     def _settle_all(self) -> None:
         """The call ended: settle every pending action (lock held)."""
-        self._fail_actions(lambda action: CallEndedError(
-            -1, f"call {self.call_id} ended before {type(action).__name__} finished"))
+        self._fail_actions(
+            lambda action: CallEndedError(
+                -1, f"call {self.call_id} ended before {type(action).__name__} finished"
+            )
+        )
 
     def _fail_actions(self, error_for: Callable[[Action[Any]], RelayError]) -> None:
         """Settle every pending action with the error ``error_for`` gives it (lock held)."""

@@ -44,19 +44,36 @@ class CallControlMixin(CallBase):
     """REFER, connect, disconnect and transfer; mixed into :class:`~relaysync.call.Call`."""
 
     @overload
-    def refer(self, device: Device, *, status_url: Optional[str] = ...,
-              wait: Literal[True] = ..., timeout: Optional[float] = ...,
-              on_completed: Optional[Callable[[Any], Any]] = ...) -> ReferResult: ...
+    def refer(
+        self,
+        device: Device,
+        *,
+        status_url: Optional[str] = ...,
+        wait: Literal[True] = ...,
+        timeout: Optional[float] = ...,
+        on_completed: Optional[Callable[[Any], Any]] = ...,
+    ) -> ReferResult: ...
 
     @overload
-    def refer(self, device: Device, *, status_url: Optional[str] = ...,
-              wait: Literal[False], timeout: Optional[float] = ...,
-              on_completed: Optional[Callable[[Any], Any]] = ...) -> ReferAction: ...
+    def refer(
+        self,
+        device: Device,
+        *,
+        status_url: Optional[str] = ...,
+        wait: Literal[False],
+        timeout: Optional[float] = ...,
+        on_completed: Optional[Callable[[Any], Any]] = ...,
+    ) -> ReferAction: ...
 
-    def refer(self, device: Device, *, status_url: Optional[str] = None,
-              wait: bool = True, timeout: Optional[float] = 60.0,
-              on_completed: Optional[Callable[[Any], Any]] = None
-              ) -> Union[ReferResult, ReferAction]:
+    def refer(
+        self,
+        device: Device,
+        *,
+        status_url: Optional[str] = None,
+        wait: bool = True,
+        timeout: Optional[float] = 60.0,
+        on_completed: Optional[Callable[[Any], Any]] = None,
+    ) -> Union[ReferResult, ReferAction]:
         """Transfer the call with a SIP REFER and (by default) block for the outcome.
 
         Args:
@@ -82,8 +99,12 @@ class CallControlMixin(CallBase):
         if used_uri:
             logger.debug("relaysync: refer device params.uri sent as params.to")
         deadline = None if timeout is None else time.monotonic() + timeout
-        action = self._start(ReferAction, {"device": wire, "status_url": status_url},
-                             on_completed=on_completed, timeout=self._rpc_timeout(timeout))
+        action = self._start(
+            ReferAction,
+            {"device": wire, "status_url": status_url},
+            on_completed=on_completed,
+            timeout=self._rpc_timeout(timeout),
+        )
         if not wait:
             return action
         try:
@@ -91,10 +112,17 @@ class CallControlMixin(CallBase):
         except TimeoutError:
             raise timeout_error(f"refer on call {self.call_id}", timeout) from None
 
-    def connect(self, devices: DevicePlan, *, ringback: Optional[Any] = None,
-                tag: Optional[str] = None, max_duration: Optional[int] = None,
-                max_price_per_minute: Optional[float] = None, status_url: Optional[str] = None,
-                timeout: Optional[float] = 60.0) -> ConnectResult:
+    def connect(
+        self,
+        devices: DevicePlan,
+        *,
+        ringback: Optional[Any] = None,
+        tag: Optional[str] = None,
+        max_duration: Optional[int] = None,
+        max_price_per_minute: Optional[float] = None,
+        status_url: Optional[str] = None,
+        timeout: Optional[float] = 60.0,
+    ) -> ConnectResult:
         """Bridge this call to another party and block until connected or failed.
 
         Args:
@@ -125,7 +153,9 @@ class CallControlMixin(CallBase):
             # Runs on the reader, in event order: the peer is adopted before any later
             # event (such as its hang-up) can be applied.
             if isinstance(event, ConnectEvent) and event.connect_state in (
-                    C.CONNECT_CONNECTED, C.CONNECT_FAILED):
+                C.CONNECT_CONNECTED,
+                C.CONNECT_FAILED,
+            ):
                 if event.connect_state == C.CONNECT_CONNECTED and isinstance(event.peer, dict):
                     peers.append(client._registry.adopt_peer(event.peer))
                 outcome.append(event)
@@ -135,14 +165,26 @@ class CallControlMixin(CallBase):
         client._registry.watch_tag(tag)
         remove = self._add_waiter(settles)
         try:
-            self._execute("calling.connect", {
-                "devices": plan, "ringback": media, "tag": tag, "max_duration": max_duration,
-                "max_price_per_minute": max_price_per_minute, "status_url": status_url,
-            }, timeout=self._rpc_timeout(timeout))
+            self._execute(
+                "calling.connect",
+                {
+                    "devices": plan,
+                    "ringback": media,
+                    "tag": tag,
+                    "max_duration": max_duration,
+                    "max_price_per_minute": max_price_per_minute,
+                    "status_url": status_url,
+                },
+                timeout=self._rpc_timeout(timeout),
+            )
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             with self._cond:
-                ok = self._cond.wait_for(lambda: bool(outcome) or self._state == C.CALL_ENDED
-                                         or self._detached is not None, remaining)
+                ok = self._cond.wait_for(
+                    lambda: (
+                        bool(outcome) or self._state == C.CALL_ENDED or self._detached is not None
+                    ),
+                    remaining,
+                )
                 detached = self._detached
             if not outcome:
                 if detached is not None:
@@ -160,14 +202,29 @@ class CallControlMixin(CallBase):
             remove()
             client._registry.unwatch_tag(tag)
 
-    def connect_phone(self, to: str, from_: str, *, timeout: Optional[float] = 60.0,
-                      ring_timeout: Optional[int] = None, **kwargs: Any) -> ConnectResult:
+    def connect_phone(
+        self,
+        to: str,
+        from_: str,
+        *,
+        timeout: Optional[float] = 60.0,
+        ring_timeout: Optional[int] = None,
+        **kwargs: Any,
+    ) -> ConnectResult:
         """Connect to a phone number. See :meth:`connect` for the keyword arguments."""
-        return self.connect(phone_device(to, from_, timeout=ring_timeout), timeout=timeout,
-                            **kwargs)
+        return self.connect(
+            phone_device(to, from_, timeout=ring_timeout), timeout=timeout, **kwargs
+        )
 
-    def connect_sip(self, to: str, from_: str, *, headers: Optional[Any] = None,
-                    timeout: Optional[float] = 60.0, **kwargs: Any) -> ConnectResult:
+    def connect_sip(
+        self,
+        to: str,
+        from_: str,
+        *,
+        headers: Optional[Any] = None,
+        timeout: Optional[float] = 60.0,
+        **kwargs: Any,
+    ) -> ConnectResult:
         """Connect to a SIP URI. See :meth:`connect` for the keyword arguments."""
         return self.connect(sip_device(to, from_, headers=headers), timeout=timeout, **kwargs)
 

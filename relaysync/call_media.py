@@ -17,11 +17,17 @@ Media = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 class CallMediaMixin(CallBase):
     """play and its shorthands; mixed into :class:`~relaysync.call.Call`."""
 
-    def play(self, media: Media, *, volume: Optional[float] = None,
-             direction: Optional[str] = None, loop: Optional[int] = None,
-             status_url: Optional[str] = None,
-             on_completed: Optional[Callable[[Any], Any]] = None,
-             timeout: Optional[float] = None) -> PlayAction:
+    def play(
+        self,
+        media: Media,
+        *,
+        volume: Optional[float] = None,
+        direction: Optional[str] = None,
+        loop: Optional[int] = None,
+        status_url: Optional[str] = None,
+        on_completed: Optional[Callable[[Any], Any]] = None,
+        timeout: Optional[float] = None,
+    ) -> PlayAction:
         """Start playing media and return the :class:`PlayAction` once accepted.
 
         Args:
@@ -38,13 +44,28 @@ class CallMediaMixin(CallBase):
         items = normalize_media(media)
         if volume is not None and not -40.0 <= float(volume) <= 40.0:
             raise ValueError(f"volume must be between -40 and 40 dB, got {volume!r}")
-        return self._start(PlayAction, {"play": items, "volume": volume, "direction": direction,
-                                        "loop": loop, "status_url": status_url},
-                           on_completed=on_completed, timeout=timeout)
+        return self._start(
+            PlayAction,
+            {
+                "play": items,
+                "volume": volume,
+                "direction": direction,
+                "loop": loop,
+                "status_url": status_url,
+            },
+            on_completed=on_completed,
+            timeout=timeout,
+        )
 
-    def play_tts(self, text: str, *, language: Optional[str] = None,
-                 gender: Optional[str] = None, voice: Optional[str] = None,
-                 **kwargs: Any) -> PlayAction:
+    def play_tts(
+        self,
+        text: str,
+        *,
+        language: Optional[str] = None,
+        gender: Optional[str] = None,
+        voice: Optional[str] = None,
+        **kwargs: Any,
+    ) -> PlayAction:
         """Speak ``text``. Other keyword arguments as for :meth:`play`."""
         return self.play(tts(text, language=language, gender=gender, voice=voice), **kwargs)
 
@@ -56,7 +77,8 @@ class CallMediaMixin(CallBase):
         """Play ``duration`` seconds of silence. Other keyword arguments as for :meth:`play`."""
         return self.play(silence(duration), **kwargs)
 
-    def play_ringtone(self, name: str = "us", *, duration: Optional[float] = None,
-                      **kwargs: Any) -> PlayAction:
+    def play_ringtone(
+        self, name: str = "us", *, duration: Optional[float] = None, **kwargs: Any
+    ) -> PlayAction:
         """Play a country's ringtone. Other keyword arguments as for :meth:`play`."""
         return self.play(ringtone(name, duration=duration), **kwargs)

@@ -47,42 +47,69 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(
         prog="relaysync",
-        description="Synchronous SignalWire RELAY client, with a local RELAY simulator.")
+        description="Synchronous SignalWire RELAY client, with a local RELAY simulator.",
+    )
     parser.add_argument("--version", action="version", version=f"relaysync {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scripted = ", ".join(f"{uri} ({state})" for uri, state in SCRIPTED_TARGETS.items())
     demo = commands.add_parser(
-        "demo", help="run an answer/play/REFER call flow against the embedded simulator",
+        "demo",
+        help="run an answer/play/REFER call flow against the embedded simulator",
         description="Start the embedded RelaySimulator, receive an inbound call, answer it, "
-                    "play a greeting and transfer it with SIP REFER; print the timeline of "
-                    "frames and the REFER result. Exit status 0 when the REFER succeeded, "
-                    f"1 otherwise. Scripted failing targets: {scripted}.")
-    demo.add_argument("--target", default=DEFAULT_TARGET, metavar="URI",
-                      help=f"SIP URI to transfer the call to (default: {DEFAULT_TARGET})")
-    demo.add_argument("--verbose", "-v", action="store_true",
-                      help="also show pings and acks, and every frame as JSON "
-                           "(secrets masked)")
+        "play a greeting and transfer it with SIP REFER; print the timeline of "
+        "frames and the REFER result. Exit status 0 when the REFER succeeded, "
+        f"1 otherwise. Scripted failing targets: {scripted}.",
+    )
+    demo.add_argument(
+        "--target",
+        default=DEFAULT_TARGET,
+        metavar="URI",
+        help=f"SIP URI to transfer the call to (default: {DEFAULT_TARGET})",
+    )
+    demo.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also show pings and acks, and every frame as JSON (secrets masked)",
+    )
 
     sim = commands.add_parser(
-        "simulate", help="run a standalone RelaySimulator until Ctrl-C",
+        "simulate",
+        help="run a standalone RelaySimulator until Ctrl-C",
         description="Run a local RELAY server for development and tests. It prints its URL, "
-                    "throwaway credentials and a control token for driving it from another "
-                    "process, then serves until Ctrl-C or SIGTERM.")
-    sim.add_argument("--host", default="127.0.0.1", help="interface to listen on "
-                                                         "(default: 127.0.0.1)")
-    sim.add_argument("--port", type=int, default=0,
-                     help="port to listen on (default: 0, a free port)")
-    sim.add_argument("--tls", action="store_true",
-                     help="serve wss:// with a generated certificate (CA file printed)")
-    sim.add_argument("--project", default=DEFAULT_SIM_PROJECT,
-                     help=f"project id clients must present (default: {DEFAULT_SIM_PROJECT})")
-    sim.add_argument("--token", default=None,
-                     help="API token clients must present (default: a random one)")
-    sim.add_argument("--time-scale", type=float, default=1.0, metavar="FACTOR",
-                     help="multiply simulated media durations by FACTOR (default: 1.0)")
-    sim.add_argument("--verbose", "-v", action="store_true",
-                     help="log connections and calls to stderr")
+        "throwaway credentials and a control token for driving it from another "
+        "process, then serves until Ctrl-C or SIGTERM.",
+    )
+    sim.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)"
+    )
+    sim.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default: 0, a free port)"
+    )
+    sim.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve wss:// with a generated certificate (CA file printed)",
+    )
+    sim.add_argument(
+        "--project",
+        default=DEFAULT_SIM_PROJECT,
+        help=f"project id clients must present (default: {DEFAULT_SIM_PROJECT})",
+    )
+    sim.add_argument(
+        "--token", default=None, help="API token clients must present (default: a random one)"
+    )
+    sim.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply simulated media durations by FACTOR (default: 1.0)",
+    )
+    sim.add_argument(
+        "--verbose", "-v", action="store_true", help="log connections and calls to stderr"
+    )
     return parser
 
 
@@ -95,16 +122,24 @@ def _simulate(args: argparse.Namespace) -> int:
         logging.getLogger("relaysync").setLevel(logging.INFO)
     token = args.token or secrets.token_urlsafe(16)
     try:
-        sim = simulator_class(project=args.project, token=token, host=args.host,
-                             port=args.port, tls=args.tls, time_scale=args.time_scale)
+        sim = simulator_class(
+            project=args.project,
+            token=token,
+            host=args.host,
+            port=args.port,
+            tls=args.tls,
+            time_scale=args.time_scale,
+        )
         sim.start()
     except (OSError, ValueError, ImportError) as exc:
         print(f"relaysync simulate: cannot start: {exc}", file=sys.stderr)
         return 1
     previous: Dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
+
         def stop(signum: int, frame: Optional[FrameType]) -> None:
             raise _Stop()
+
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop)
     try:
         lines: List[str] = [
@@ -121,7 +156,7 @@ def _simulate(args: argparse.Namespace) -> int:
         lines += [
             "Connect a client with:",
             f"  RelayClient({sim.project!r}, {sim.token!r}, url={sim.url!r}{trust}, "
-            "contexts=[\"office\"])",
+            'contexts=["office"])',
             "Drive it from another process (from relaysync.testing.remote import "
             "RemoteSimulator) with:",
             f"  RemoteSimulator({sim.url!r}, {sim.project!r}, {sim.control_token!r}{trust})",
@@ -152,8 +187,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "demo":
         return run_demo(args.target, verbose=args.verbose)
     if args.command == "simulate":

@@ -31,8 +31,9 @@ StateCallback = Callable[[str], Any]
 BUSY_POLICIES = ("wait", "pass")
 
 
-def _credentials(project: Optional[str], token: Optional[str], jwt_token: Optional[str]
-                 ) -> Dict[str, str]:
+def _credentials(
+    project: Optional[str], token: Optional[str], jwt_token: Optional[str]
+) -> Dict[str, str]:
     """Pick the authentication block from arguments, then the environment."""
     if jwt_token:
         return {"jwt_token": jwt_token}
@@ -46,10 +47,14 @@ def _credentials(project: Optional[str], token: Optional[str], jwt_token: Option
     if env_jwt and not (project or token):
         return {"jwt_token": env_jwt}
     if not project:
-        raise ValueError("missing project: pass project= or set SIGNALWIRE_PROJECT_ID "
-                         "(or use jwt_token= / SIGNALWIRE_JWT_TOKEN)")
-    raise ValueError("missing token: pass token= or set SIGNALWIRE_API_TOKEN "
-                     "(or use jwt_token= / SIGNALWIRE_JWT_TOKEN)")
+        raise ValueError(
+            "missing project: pass project= or set SIGNALWIRE_PROJECT_ID "
+            "(or use jwt_token= / SIGNALWIRE_JWT_TOKEN)"
+        )
+    raise ValueError(
+        "missing token: pass token= or set SIGNALWIRE_API_TOKEN "
+        "(or use jwt_token= / SIGNALWIRE_JWT_TOKEN)"
+    )
 
 
 class RelayClient:
@@ -83,15 +88,27 @@ class RelayClient:
             host, or a bad option.
     """
 
-    def __init__(self, project: Optional[str] = None, token: Optional[str] = None, *,
-                 jwt_token: Optional[str] = None, host: Optional[str] = None,
-                 url: Optional[str] = None, contexts: Sequence[str] = (),
-                 request_timeout: float = 10.0, max_workers: int = 64,
-                 busy_policy: str = "wait", reconnect: bool = True,
-                 ca_file: Optional[str] = None, ssl_context: Optional[ssl.SSLContext] = None,
-                 allow_insecure: bool = False, ping_interval: float = 30.0,
-                 ping_timeout: float = 10.0, backoff_initial: float = 1.0,
-                 backoff_max: float = 30.0) -> None:
+    def __init__(
+        self,
+        project: Optional[str] = None,
+        token: Optional[str] = None,
+        *,
+        jwt_token: Optional[str] = None,
+        host: Optional[str] = None,
+        url: Optional[str] = None,
+        contexts: Sequence[str] = (),
+        request_timeout: float = 10.0,
+        max_workers: int = 64,
+        busy_policy: str = "wait",
+        reconnect: bool = True,
+        ca_file: Optional[str] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        allow_insecure: bool = False,
+        ping_interval: float = 30.0,
+        ping_timeout: float = 10.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 30.0,
+    ) -> None:
         authentication = _credentials(project, token, jwt_token)
         self.project = authentication.get("project")
         self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
@@ -113,15 +130,25 @@ class RelayClient:
         self._registry = CallRegistry(self)
         self._router = Router(self, self._registry)
         self._connection = Connection(
-            url=self.url, authentication=authentication, contexts=contexts,
-            sslopt=build_sslopt(ca_file, ssl_context), on_event=self._router.route,
-            on_state=self._state_changed, request_timeout=self.request_timeout,
-            reconnect=reconnect, ping_interval=ping_interval, ping_timeout=ping_timeout,
-            backoff_initial=backoff_initial, backoff_max=backoff_max)
+            url=self.url,
+            authentication=authentication,
+            contexts=contexts,
+            sslopt=build_sslopt(ca_file, ssl_context),
+            on_event=self._router.route,
+            on_state=self._state_changed,
+            request_timeout=self.request_timeout,
+            reconnect=reconnect,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+        )
 
     def __repr__(self) -> str:
-        return (f"RelayClient(url={self.url!r}, project={self.project!r}, "
-                f"state={self._connection.state!r})")
+        return (
+            f"RelayClient(url={self.url!r}, project={self.project!r}, "
+            f"state={self._connection.state!r})"
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -161,8 +188,12 @@ class RelayClient:
     def __enter__(self) -> RelayClient:
         return self.connect()
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         self.close()
 
     def run(self) -> None:
@@ -204,8 +235,10 @@ class RelayClient:
             with contextlib.suppress(OSError):
                 os.write(wake_write, b"x")
 
-        previous = {signum: signal.signal(signum, wake)
-                    for signum in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            signum: signal.signal(signum, wake) for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+
         def watch() -> None:
             self._connection.wait_closed()
             wake()
@@ -273,8 +306,12 @@ class RelayClient:
 
     # ---------------------------------------------------------------- requests
 
-    def execute(self, method: str, params: Optional[Mapping[str, Any]] = None,
-                timeout: Optional[float] = None) -> Dict[str, Any]:
+    def execute(
+        self,
+        method: str,
+        params: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+    ) -> Dict[str, Any]:
         """Send any RELAY method and block for its result (the raw escape hatch).
 
         Raises:
@@ -307,9 +344,16 @@ class RelayClient:
 
     # ---------------------------------------------------------------- dialing
 
-    def dial(self, devices: Union[Mapping[str, Any], List[Any]], *, tag: Optional[str] = None,
-             region: Optional[str] = None, max_price_per_minute: Optional[float] = None,
-             max_duration: Optional[int] = None, timeout: float = 120.0) -> Call:
+    def dial(
+        self,
+        devices: Union[Mapping[str, Any], List[Any]],
+        *,
+        tag: Optional[str] = None,
+        region: Optional[str] = None,
+        max_price_per_minute: Optional[float] = None,
+        max_duration: Optional[int] = None,
+        timeout: float = 120.0,
+    ) -> Call:
         """Place an outbound call and block until a leg answers.
 
         Args:
@@ -333,10 +377,19 @@ class RelayClient:
         deadline = time.monotonic() + timeout
         waiter = self._registry.start_dial(tag)
         try:
-            self.execute("calling.dial", compact({
-                "tag": tag, "devices": plan, "region": region,
-                "max_price_per_minute": max_price_per_minute, "max_duration": max_duration,
-            }), timeout=min(self.request_timeout, timeout))
+            self.execute(
+                "calling.dial",
+                compact(
+                    {
+                        "tag": tag,
+                        "devices": plan,
+                        "region": region,
+                        "max_price_per_minute": max_price_per_minute,
+                        "max_duration": max_duration,
+                    }
+                ),
+                timeout=min(self.request_timeout, timeout),
+            )
         except (RelayTimeoutError, RelayConnectionError) as exc:
             if getattr(exc, "request_sent", True):
                 # The dial may have started anyway: keep listening, hang up a late answer.
@@ -349,8 +402,15 @@ class RelayClient:
             raise
         return waiter.wait(max(0.0, deadline - time.monotonic()), f"dial {tag}")
 
-    def dial_phone(self, to: str, from_: str, *, timeout: float = 30.0,
-                   dial_timeout: Optional[float] = None, **kwargs: Any) -> Call:
+    def dial_phone(
+        self,
+        to: str,
+        from_: str,
+        *,
+        timeout: float = 30.0,
+        dial_timeout: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Call:
         """Dial a phone number.
 
         Args:
@@ -363,8 +423,9 @@ class RelayClient:
         wait = timeout + 10.0 if dial_timeout is None else dial_timeout
         return self.dial(device, timeout=wait, **kwargs)
 
-    def dial_sip(self, to: str, from_: str, *, headers: Optional[Any] = None,
-                 **kwargs: Any) -> Call:
+    def dial_sip(
+        self, to: str, from_: str, *, headers: Optional[Any] = None, **kwargs: Any
+    ) -> Call:
         """Dial a SIP URI, optionally with SIP headers. See :meth:`dial`."""
         return self.dial(sip_device(to, from_, headers=headers), **kwargs)
 
@@ -383,8 +444,9 @@ class RelayClient:
 
     def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
         """Send a call method without waiting (usable on the reader thread)."""
-        self._connection.send_nowait(method, {"node_id": call.node_id, "call_id": call.call_id,
-                                              **params})
+        self._connection.send_nowait(
+            method, {"node_id": call.node_id, "call_id": call.call_id, **params}
+        )
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""

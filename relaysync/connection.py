@@ -64,12 +64,23 @@ class Connection:
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
     """
 
-    def __init__(self, *, url: str, authentication: Mapping[str, str], contexts: Sequence[str],
-                 sslopt: Dict[str, Any], on_event: EventSink, on_state: StateSink,
-                 request_timeout: float = 10.0, reconnect: bool = True,
-                 ping_interval: float = 30.0, ping_timeout: float = 10.0,
-                 backoff_initial: float = 1.0, backoff_max: float = 30.0,
-                 max_auth_attempts: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        authentication: Mapping[str, str],
+        contexts: Sequence[str],
+        sslopt: Dict[str, Any],
+        on_event: EventSink,
+        on_state: StateSink,
+        request_timeout: float = 10.0,
+        reconnect: bool = True,
+        ping_interval: float = 30.0,
+        ping_timeout: float = 10.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 30.0,
+        max_auth_attempts: int = 3,
+    ) -> None:
         self.url = url
         self._authentication = dict(authentication)
         self._sslopt = sslopt
@@ -93,9 +104,13 @@ class Connection:
 
         self._link = Link()
         self._pending = PendingMap()
-        self._frames = FrameHandler(link=self._link, pending=self._pending, on_event=on_event,
-                                    on_auth_state=self._auth_state,
-                                    on_disconnect=self._server_disconnect)
+        self._frames = FrameHandler(
+            link=self._link,
+            pending=self._pending,
+            on_event=on_event,
+            on_auth_state=self._auth_state,
+            on_disconnect=self._server_disconnect,
+        )
         self._auth_failures = 0
         self._disconnect_deadline: Optional[float] = None
         self._retry_log = RateLimiter(10.0)
@@ -135,12 +150,16 @@ class Connection:
                 self._closing.clear()
                 self._fatal = None
                 self._set_state(C.CONNECTING)
-                self._thread = threading.Thread(target=self._run, args=(timeout,),
-                                                name="relaysync-io", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, args=(timeout,), name="relaysync-io", daemon=True
+                )
                 self._thread.start()
             done = self._cond.wait_for(
-                lambda: self._state == C.CONNECTED or self._fatal is not None
-                or self._closing.is_set(), timeout)
+                lambda: (
+                    self._state == C.CONNECTED or self._fatal is not None or self._closing.is_set()
+                ),
+                timeout,
+            )
             error = self._fatal
             connected = self._state == C.CONNECTED
         if connected:
@@ -156,10 +175,12 @@ class Connection:
         if started:
             self.close()
             raise RelayConnectionError(
-                -1, f"could not connect to {self.url} within {timeout:g} s{detail}")
+                -1, f"could not connect to {self.url} within {timeout:g} s{detail}"
+            )
         # A reconnect in progress keeps going; only this wait gave up.
-        raise RelayConnectionError(-1, f"not connected to {self.url} within {timeout:g} s; "
-                                       "still trying")
+        raise RelayConnectionError(
+            -1, f"not connected to {self.url} within {timeout:g} s; still trying"
+        )
 
     def wait_closed(self, timeout: Optional[float] = None) -> bool:
         """Block until the connection is closed for good; True if it is."""
@@ -180,8 +201,9 @@ class Connection:
             if self._state != C.CLOSED and (thread is None or not thread.is_alive()):
                 self._set_state(C.CLOSED)
 
-    def execute(self, method: str, params: Mapping[str, Any],
-                timeout: Optional[float] = None) -> Dict[str, Any]:
+    def execute(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
         """Send a request and block for its result.
 
         A request issued while the connection is re-establishing waits for it (within
@@ -278,12 +300,16 @@ class Connection:
         # Wrong credentials on the very first connect cannot get better by retrying; after
         # a session existed, a rejection may be a server hiccup and gets a few attempts.
         retrying = backoff_policy(
-            retry_on=(RelayConnectionError, StaleResume) if first_timeout is not None
+            retry_on=(RelayConnectionError, StaleResume)
+            if first_timeout is not None
             else (RelayConnectionError, StaleResume, AuthRejected),
-            closing=self._closing, initial=self._backoff_initial, maximum=self._backoff_max,
+            closing=self._closing,
+            initial=self._backoff_initial,
+            maximum=self._backoff_max,
             deadline=first_timeout,
             give_up=lambda: self._auth_failures >= self._max_auth_attempts,
-            before_sleep=self._log_retry)
+            before_sleep=self._log_retry,
+        )
         try:
             ws: websocket.WebSocket = retrying(self._attempt)
             return ws
@@ -304,9 +330,13 @@ class Connection:
         if suppressed < 0 or retry_state.outcome is None:
             return
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-        logger.warning("relaysync: connecting to %s failed (%s); retrying in %.1f s%s",
-                       self.url, retry_state.outcome.exception(), wait,
-                       f" ({suppressed} similar lines suppressed)" if suppressed else "")
+        logger.warning(
+            "relaysync: connecting to %s failed (%s); retrying in %.1f s%s",
+            self.url,
+            retry_state.outcome.exception(),
+            wait,
+            f" ({suppressed} similar lines suppressed)" if suppressed else "",
+        )
 
     def _attempt(self) -> websocket.WebSocket:
         """One connection attempt: socket + ``signalwire.connect``."""
@@ -320,8 +350,13 @@ class Connection:
                 raise OSError("the client is closing")
 
         try:
-            open_socket(ws, self.url, timeout=min(self.request_timeout, 10.0),
-                        sslopt=self._sslopt, on_socket=opening)
+            open_socket(
+                ws,
+                self.url,
+                timeout=min(self.request_timeout, 10.0),
+                sslopt=self._sslopt,
+                on_socket=opening,
+            )
             if self._closing.is_set():
                 raise Closing()
             self._handshake(ws)
@@ -365,8 +400,9 @@ class Connection:
         except (OSError, AttributeError) as exc:
             raise RelayConnectionError(-1, f"socket lost after connect: {exc}") from exc
         with self._cond:
-            resumed = bool(sent_protocol) and (bool(result.get("session_restored"))
-                                               or result["protocol"] == sent_protocol)
+            resumed = bool(sent_protocol) and (
+                bool(result.get("session_restored")) or result["protocol"] == sent_protocol
+            )
             session.resumed = resumed if self._ever_connected else True
             session.protocol = result["protocol"]
             identity = result.get("identity")
@@ -374,11 +410,13 @@ class Connection:
             self._auth_failures = 0
             self._ever_connected = True
             self._set_state(C.CONNECTED)
-        logger.info("relaysync: connected to %s (%s session)", self.url,
-                    "resumed" if resumed else "new")
+        logger.info(
+            "relaysync: connected to %s (%s session)", self.url, "resumed" if resumed else "new"
+        )
 
-    def _await_handshake(self, ws: websocket.WebSocket, pending: PendingRequest,
-                         deadline: float) -> Any:
+    def _await_handshake(
+        self, ws: websocket.WebSocket, pending: PendingRequest, deadline: float
+    ) -> Any:
         """Read frames until the connect answer arrives; return its result."""
         while True:
             remaining = deadline - time.monotonic()
@@ -401,8 +439,10 @@ class Connection:
                 logger.info("relaysync: server asked to disconnect; closing the socket")
                 return
             if ping_sent is not None and now - ping_sent >= self._ping_timeout:
-                logger.warning("relaysync: no answer from the server for %.1f s; "
-                               "treating the socket as dead", now - last_rx)
+                logger.warning(
+                    "relaysync: no answer from the server for %.1f s; treating the socket as dead",
+                    now - last_rx,
+                )
                 return
             if ping_sent is None and now - last_rx >= self._ping_interval:
                 ping_sent = now
@@ -461,7 +501,8 @@ class Connection:
         with self._cond:
             ok = self._cond.wait_for(
                 lambda: self._state in (C.CONNECTED, C.CLOSED) or self._closing.is_set(),
-                max(0.0, deadline - time.monotonic()))
+                max(0.0, deadline - time.monotonic()),
+            )
             error: Optional[RelayError] = None
             if self._state == C.CLOSED or self._closing.is_set():
                 error = RelayConnectionError(-1, f"cannot send {method}: the client is closed")

@@ -50,8 +50,17 @@ CALL_ENDED = "ended"
 CALL_STATES = (CALL_CREATED, CALL_RINGING, CALL_ANSWERED, CALL_ENDING, CALL_ENDED)
 
 END_REASONS: FrozenSet[str] = frozenset(
-    {"hangup", "cancel", "busy", "noAnswer", "decline", "error", "abandoned", "max_duration",
-     "not_found"}
+    {
+        "hangup",
+        "cancel",
+        "busy",
+        "noAnswer",
+        "decline",
+        "error",
+        "abandoned",
+        "max_duration",
+        "not_found",
+    }
 )
 
 # Dial / connect / refer / play states.

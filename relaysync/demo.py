@@ -73,9 +73,11 @@ def load_simulator(command: str) -> Optional[Type[RelaySimulator]]:
     except ImportError as exc:
         missing = getattr(exc, "name", None) or ""
         if missing.split(".")[0] in SIM_EXTRA_MODULES:
-            print(f"relaysync {command} needs the simulator extra (no module {missing!r}); "
-                  "install it with:\n  python -m pip install \"relaysync[sim]\"",
-                  file=sys.stderr)
+            print(
+                f"relaysync {command} needs the simulator extra (no module {missing!r}); "
+                'install it with:\n  python -m pip install "relaysync[sim]"',
+                file=sys.stderr,
+            )
         else:
             print(f"relaysync {command}: cannot load the simulator: {exc}", file=sys.stderr)
         return None
@@ -85,8 +87,11 @@ def load_simulator(command: str) -> Optional[Type[RelaySimulator]]:
 def use_color(stream: TextIO) -> bool:
     """True when ``stream`` is a terminal that accepts ANSI colours (and NO_COLOR is unset)."""
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ \
+    return (
+        bool(isatty and isatty())
+        and "NO_COLOR" not in os.environ
         and os.environ.get("TERM") != "dumb"
+    )
 
 
 def _handler(target: str, outcome: _Outcome) -> Callable[[Call], None]:
@@ -131,9 +136,11 @@ def _result_text(target: str, outcome: _Outcome, finished: bool) -> List[str]:
             lines.append("Try the failure path: relaysync demo --target sip:busy@example.com")
     elif result is not None:
         code = result.sip_notify_response_code
-        lines.append(f"FAILED: the REFER to {target} ended {result.state}"
-                     f"{f' (SIP {code})' if code else ''}"
-                     f"{'; the call was hung up' if outcome.hung_up else ''}.")
+        lines.append(
+            f"FAILED: the REFER to {target} ended {result.state}"
+            f"{f' (SIP {code})' if code else ''}"
+            f"{'; the call was hung up' if outcome.hung_up else ''}."
+        )
     elif outcome.error is not None:
         lines.append(f"FAILED: {type(outcome.error).__name__}: {outcome.error}")
     elif not finished:
@@ -143,9 +150,14 @@ def _result_text(target: str, outcome: _Outcome, finished: bool) -> List[str]:
     return lines
 
 
-def run_demo(target: str = DEFAULT_TARGET, *, verbose: bool = False,
-             out: Optional[TextIO] = None, color: Optional[bool] = None,
-             token: Optional[str] = None) -> int:
+def run_demo(
+    target: str = DEFAULT_TARGET,
+    *,
+    verbose: bool = False,
+    out: Optional[TextIO] = None,
+    color: Optional[bool] = None,
+    token: Optional[str] = None,
+) -> int:
     """Run the demo call flow and print its timeline and result.
 
     Args:
@@ -174,13 +186,15 @@ def run_demo(target: str = DEFAULT_TARGET, *, verbose: bool = False,
     with simulator_class(project="demo-project", token=token, time_scale=TIME_SCALE) as sim:
         for uri, state in SCRIPTED_TARGETS.items():
             sim.on_refer(uri, state=state)
-        emit("relaysync demo: answer an inbound call, play a greeting, transfer it with "
-             "SIP REFER\n"
-             f"  server:  embedded RelaySimulator at {sim.url} "
-             f"(media at {TIME_SCALE:g}x real time)\n"
-             f"  client:  RelayClient(contexts=[\"{CONTEXT}\"]) with an on_call handler\n"
-             f"  call:    {CALLER} calls {CALLED} on context \"{CONTEXT}\"\n"
-             f"  refer:   {target}\n\n")
+        emit(
+            "relaysync demo: answer an inbound call, play a greeting, transfer it with "
+            "SIP REFER\n"
+            f"  server:  embedded RelaySimulator at {sim.url} "
+            f"(media at {TIME_SCALE:g}x real time)\n"
+            f'  client:  RelayClient(contexts=["{CONTEXT}"]) with an on_call handler\n'
+            f'  call:    {CALLER} calls {CALLED} on context "{CONTEXT}"\n'
+            f"  refer:   {target}\n\n"
+        )
         client = RelayClient(sim.project, sim.token, url=sim.url, contexts=[CONTEXT])
         client.on_call(_handler(target, outcome))
         finished = False

@@ -66,9 +66,7 @@ def _split(item: Any, what: str) -> Tuple[str, Dict[str, Any]]:
         raise ValueError(f"{what} needs a non-empty string 'type', got {_show(item)}")
     raw = item.get("params")
     if raw is not None and not isinstance(raw, _MappingABC):
-        raise ValueError(
-            f"{what} 'params' must be a dict, got {type(raw).__name__}: {_show(item)}"
-        )
+        raise ValueError(f"{what} 'params' must be a dict, got {type(raw).__name__}: {_show(item)}")
     params: Dict[str, Any] = dict(raw or {})
     for key, value in item.items():
         if key in ("type", "params") or value is None:
@@ -104,8 +102,12 @@ def _require_str(params: Mapping[str, Any], key: str, what: str, device: Any) ->
 
 
 def _check_number(value: Any, name: str, *, minimum: float = 0.0) -> None:
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or value < minimum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < minimum
+    ):
         raise ValueError(f"{name} must be a number >= {minimum:g}, got {value!r}")
 
 
@@ -302,7 +304,10 @@ def normalize_refer_device(target: Any) -> Tuple[Dict[str, Any], bool]:
 
 
 def phone_device(
-    to: str, from_: str, *, timeout: Optional[Number] = None,
+    to: str,
+    from_: str,
+    *,
+    timeout: Optional[Number] = None,
     max_duration: Optional[Number] = None,
 ) -> Dict[str, Any]:
     """Build a phone device.
@@ -323,13 +328,24 @@ def phone_device(
     for name, value in (("timeout", timeout), ("max_duration", max_duration)):
         if value is not None:
             _check_number(value, name)
-    return normalize_device({"type": "phone", "params": compact_kw(
-        to_number=to, from_number=from_, timeout=timeout, max_duration=max_duration)})
+    return normalize_device(
+        {
+            "type": "phone",
+            "params": compact_kw(
+                to_number=to, from_number=from_, timeout=timeout, max_duration=max_duration
+            ),
+        }
+    )
 
 
 def sip_device(
-    to: str, from_: str, *, from_name: Optional[str] = None, headers: Optional[Headers] = None,
-    codecs: Optional[Sequence[str]] = None, timeout: Optional[Number] = None,
+    to: str,
+    from_: str,
+    *,
+    from_name: Optional[str] = None,
+    headers: Optional[Headers] = None,
+    codecs: Optional[Sequence[str]] = None,
+    timeout: Optional[Number] = None,
     max_duration: Optional[Number] = None,
 ) -> Dict[str, Any]:
     """Build a SIP device.
@@ -356,8 +372,14 @@ def sip_device(
             _check_number(value, name)
     if not isinstance(from_, str) or not from_.strip():
         raise ValueError(f"sip device needs a non-empty string 'from', got {from_!r}")
-    params = compact_kw(to=to, from_name=from_name, headers=headers, codecs=codecs,
-                        timeout=timeout, max_duration=max_duration)
+    params = compact_kw(
+        to=to,
+        from_name=from_name,
+        headers=headers,
+        codecs=codecs,
+        timeout=timeout,
+        max_duration=max_duration,
+    )
     params["from"] = from_
     return normalize_device({"type": "sip", "params": params})
 
@@ -405,8 +427,13 @@ def normalize_media(items: Any) -> List[Dict[str, Any]]:
     return [_media_item(item, f"media[{i}]") for i, item in enumerate(items)]
 
 
-def tts(text: str, *, language: Optional[str] = None, gender: Optional[str] = None,
-        voice: Optional[str] = None) -> Dict[str, Any]:
+def tts(
+    text: str,
+    *,
+    language: Optional[str] = None,
+    gender: Optional[str] = None,
+    voice: Optional[str] = None,
+) -> Dict[str, Any]:
     """Build a text-to-speech media item.
 
     Args:
@@ -421,8 +448,13 @@ def tts(text: str, *, language: Optional[str] = None, gender: Optional[str] = No
     Raises:
         ValueError: ``text`` is not a non-empty string.
     """
-    return _media_item({"type": "tts", "params": compact_kw(
-        text=text, language=language, gender=gender, voice=voice)}, "media")
+    return _media_item(
+        {
+            "type": "tts",
+            "params": compact_kw(text=text, language=language, gender=gender, voice=voice),
+        },
+        "media",
+    )
 
 
 def audio(url: str) -> Dict[str, Any]:
@@ -469,8 +501,9 @@ def ringtone(name: str = "us", *, duration: Optional[Number] = None) -> Dict[str
         ValueError: ``name`` is not a non-empty string or ``duration`` is not a
             number >= 0.
     """
-    return _media_item({"type": "ringtone", "params": compact_kw(
-        name=name, duration=duration)}, "media")
+    return _media_item(
+        {"type": "ringtone", "params": compact_kw(name=name, duration=duration)}, "media"
+    )
 
 
 __all__ = [

@@ -174,10 +174,15 @@ class CallRegistry:
                 node = peer.get("node_id")
                 tag = peer.get("tag")
                 device = peer.get("device")
-                call = Call(self._client, call_id, node if isinstance(node, str) else None,
-                            direction="outbound",
-                            device=device if isinstance(device, dict) else None,
-                            tag=tag if isinstance(tag, str) else None, state=C.CALL_ANSWERED)
+                call = Call(
+                    self._client,
+                    call_id,
+                    node if isinstance(node, str) else None,
+                    direction="outbound",
+                    device=device if isinstance(device, dict) else None,
+                    tag=tag if isinstance(tag, str) else None,
+                    state=C.CALL_ANSWERED,
+                )
                 self._calls[call_id] = call
         return call
 
@@ -221,15 +226,26 @@ class Router:
         """Route by call_id; a tagged leg of a watched dial/connect becomes a Call."""
         registry = self._registry
         call = registry.get(event.call_id)
-        if call is None and event.event_type == C.EVENT_CALL_STATE and event.call_id \
-                and registry.watched(event.tag):
+        if (
+            call is None
+            and event.event_type == C.EVENT_CALL_STATE
+            and event.call_id
+            and registry.watched(event.tag)
+        ):
             device = event.params.get("device")
-            call = Call(self._client, event.call_id, event.node_id, direction="outbound",
-                        device=device if isinstance(device, dict) else None, tag=event.tag)
+            call = Call(
+                self._client,
+                event.call_id,
+                event.node_id,
+                direction="outbound",
+                device=device if isinstance(device, dict) else None,
+                tag=event.tag,
+            )
             registry.add(call)
         if call is None:
-            logger.debug("relaysync: %s for unknown call %s dropped", event.event_type,
-                         event.call_id)
+            logger.debug(
+                "relaysync: %s for unknown call %s dropped", event.event_type, event.call_id
+            )
             return
         if call._apply(event):
             registry.remove(call)
@@ -240,20 +256,33 @@ class Router:
             logger.warning("relaysync: calling.call.receive without call_id dropped")
             return
         client = self._client
-        call = Call(client, event.call_id, event.node_id, direction="inbound",
-                    device=event.device, tag=event.tag or None, context=event.context,
-                    state=event.call_state or C.CALL_CREATED)
+        call = Call(
+            client,
+            event.call_id,
+            event.node_id,
+            direction="inbound",
+            device=event.device,
+            tag=event.tag or None,
+            context=event.context,
+            state=event.call_state or C.CALL_CREATED,
+        )
         self._registry.add(call)
         call._apply(event)
         handler = client._call_handler
         if handler is None:
-            logger.warning("relaysync: inbound call %s on %r but no on_call handler; passing it",
-                           call.call_id, event.context)
+            logger.warning(
+                "relaysync: inbound call %s on %r but no on_call handler; passing it",
+                call.call_id,
+                event.context,
+            )
             self._pass(call)
             return
         if client.busy_policy == "pass" and client._pool.saturated():
-            logger.info("relaysync: all %d workers busy; passing inbound call %s",
-                        client._pool.max_workers, call.call_id)
+            logger.info(
+                "relaysync: all %d workers busy; passing inbound call %s",
+                client._pool.max_workers,
+                call.call_id,
+            )
             self._pass(call)
             return
         try:
@@ -276,14 +305,18 @@ class Router:
         waiter = registry.end_dial(event.tag) if event.tag else None
         info = event.call if isinstance(event.call, dict) else {}
         if waiter is None:
-            known = registry.get(info.get("call_id") if isinstance(info.get("call_id"), str)
-                                 else None)
+            known = registry.get(
+                info.get("call_id") if isinstance(info.get("call_id"), str) else None
+            )
             if known is not None and known._apply(event):
                 registry.remove(known)
             return
         if event.dial_state == C.DIAL_FAILED:
-            waiter.fail(DialError(-1, f"dial {event.tag} failed"
-                                      f"{': ' + event.reason if event.reason else ''}"))
+            waiter.fail(
+                DialError(
+                    -1, f"dial {event.tag} failed{': ' + event.reason if event.reason else ''}"
+                )
+            )
             return
         call = registry.adopt_peer(info)
         if call is None:
@@ -292,8 +325,11 @@ class Router:
         if call._apply(event):
             registry.remove(call)
         if waiter.resolve(call):
-            logger.warning("relaysync: dial %s was answered after its caller gave up; "
-                           "hanging up call %s", event.tag, call.call_id)
+            logger.warning(
+                "relaysync: dial %s was answered after its caller gave up; hanging up call %s",
+                event.tag,
+                call.call_id,
+            )
             self._client._send_and_forget("calling.end", call, reason="hangup")
 
 
@@ -302,7 +338,8 @@ def _run_handler(handler: Callable[[Call], Any], call: Call) -> None:
     try:
         handler(call)
     except CallEndedError as exc:
-        logger.info("relaysync: on_call handler for %s stopped: the call ended (%s)",
-                    call.call_id, exc)
+        logger.info(
+            "relaysync: on_call handler for %s stopped: the call ended (%s)", call.call_id, exc
+        )
     except Exception:
         logger.exception("relaysync: on_call handler for %s failed", call.call_id)

@@ -57,8 +57,9 @@ class ProtocolError(RelayError):
 
 def timeout_error(what: str, seconds: Optional[float]) -> RelayTimeoutError:
     """Build the :class:`RelayTimeoutError` for ``what`` after ``seconds``."""
-    return RelayTimeoutError(-1, f"{what} timed out after {seconds:g} s" if seconds is not None
-                             else f"{what} timed out")
+    return RelayTimeoutError(
+        -1, f"{what} timed out after {seconds:g} s" if seconds is not None else f"{what} timed out"
+    )
 
 
 __all__ = [

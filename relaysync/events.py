@@ -266,8 +266,16 @@ class MessagingEvent(RelayEvent):
     def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
         fields: Dict[str, Any] = {
             key: as_str(p.get(key))
-            for key in ("message_id", "message_state", "direction", "from_number",
-                        "to_number", "body", "context", "reason")
+            for key in (
+                "message_id",
+                "message_state",
+                "direction",
+                "from_number",
+                "to_number",
+                "body",
+                "context",
+                "reason",
+            )
         }
         fields.update(
             media=as_str_tuple(p.get("media")),

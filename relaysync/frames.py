@@ -41,9 +41,15 @@ class FrameHandler:
             ``signalwire.disconnect``.
     """
 
-    def __init__(self, *, link: Link, pending: PendingMap, on_event: EventSink,
-                 on_auth_state: Callable[[str], None],
-                 on_disconnect: Callable[[bool], None]) -> None:
+    def __init__(
+        self,
+        *,
+        link: Link,
+        pending: PendingMap,
+        on_event: EventSink,
+        on_auth_state: Callable[[str], None],
+        on_disconnect: Callable[[bool], None],
+    ) -> None:
         self._link = link
         self._pending = pending
         self._on_event = on_event
@@ -69,8 +75,9 @@ class FrameHandler:
                 return None
             opcode, data = ws.recv_data(control_frame=True)
         except websocket.WebSocketTimeoutException as exc:
-            raise RelayConnectionError(-1, "the server went silent in the middle of a frame"
-                                       ) from exc
+            raise RelayConnectionError(
+                -1, "the server went silent in the middle of a frame"
+            ) from exc
         except (websocket.WebSocketException, OSError, ValueError, AttributeError) as exc:
             raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
         if opcode == websocket.ABNF.OPCODE_CLOSE:
@@ -78,8 +85,9 @@ class FrameHandler:
         if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
             return True
         if len(data) > MAX_FRAME_BYTES:
-            logger.warning("relaysync: dropped a %d-byte frame (limit %d)", len(data),
-                           MAX_FRAME_BYTES)
+            logger.warning(
+                "relaysync: dropped a %d-byte frame (limit %d)", len(data), MAX_FRAME_BYTES
+            )
             return True
         self.handle(data)
         return True
@@ -122,8 +130,13 @@ class FrameHandler:
         else:
             logger.warning("relaysync: unknown server method %r", method)
             if request_id is not None:
-                self._link.send_quiet({"jsonrpc": "2.0", "id": request_id,
-                                       "error": {"code": -32601, "message": "Method not found"}})
+                self._link.send_quiet(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": request_id,
+                        "error": {"code": -32601, "message": "Method not found"},
+                    }
+                )
             return
         if method == C.METHOD_EVENT:
             self._event(params, request_id if isinstance(request_id, str) else None)

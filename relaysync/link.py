@@ -80,8 +80,9 @@ class Link:
         except (NotSent, RelayConnectionError) as exc:
             logger.debug("relaysync: could not send reply: %r", exc)
 
-    def _write(self, text: str, frame: Optional[Mapping[str, Any]],
-               generation: Optional[int]) -> None:
+    def _write(
+        self, text: str, frame: Optional[Mapping[str, Any]], generation: Optional[int]
+    ) -> None:
         """Write ``text`` under the lock (``frame`` is its source, for the DEBUG log)."""
         with self._lock:
             ws = self._ws

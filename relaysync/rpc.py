@@ -17,11 +17,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def request_frame(method: str, params: Mapping[str, Any], request_id: Optional[str] = None
-                  ) -> Dict[str, Any]:
+def request_frame(
+    method: str, params: Mapping[str, Any], request_id: Optional[str] = None
+) -> Dict[str, Any]:
     """Build a JSON-RPC 2.0 request frame."""
-    return {"jsonrpc": "2.0", "id": request_id or new_id(), "method": method,
-            "params": dict(params)}
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id or new_id(),
+        "method": method,
+        "params": dict(params),
+    }
 
 
 def error_from_response(error: Any) -> RelayError:

@@ -46,8 +46,12 @@ class Session:
 
     def connect_params(self, authentication: Mapping[str, str], agent: str) -> Dict[str, Any]:
         """The ``signalwire.connect`` params: resume state only when there is some."""
-        params: Dict[str, Any] = {"version": dict(PROTOCOL_VERSION), "agent": agent,
-                                  "event_acks": True, "authentication": dict(authentication)}
+        params: Dict[str, Any] = {
+            "version": dict(PROTOCOL_VERSION),
+            "agent": agent,
+            "event_acks": True,
+            "authentication": dict(authentication),
+        }
         if self.contexts:
             params["contexts"] = list(self.contexts)
         if self.protocol:

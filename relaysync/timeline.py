@@ -53,8 +53,7 @@ def _text(value: Any) -> str:
 
 def _fields(params: Mapping[str, Any], *names: str) -> List[str]:
     """``name=value`` for each name present in ``params`` (and not empty)."""
-    return [f"{name}={_text(params[name])}" for name in names
-            if params.get(name) not in (None, "")]
+    return [f"{name}={_text(params[name])}" for name in names if params.get(name) not in (None, "")]
 
 
 def _media(items: Any) -> str:
@@ -92,16 +91,18 @@ def _plan(devices: Any) -> str:
     """A dial plan as ``a | b, c`` (``|`` between parallel, ``,`` between series)."""
     if not isinstance(devices, list):
         return ""
-    groups = [" | ".join(_device(d) for d in group) for group in devices
-              if isinstance(group, list)]
+    groups = [" | ".join(_device(d) for d in group) for group in devices if isinstance(group, list)]
     return ", ".join(groups)
 
 
 def _codes(params: Mapping[str, Any]) -> List[str]:
     refer = params.get("sip_refer_response_code")
     notify = params.get("sip_notify_response_code")
-    codes = [f"{name} {code}" for name, code in (("REFER", refer), ("NOTIFY", notify))
-             if code is not None]
+    codes = [
+        f"{name} {code}"
+        for name, code in (("REFER", refer), ("NOTIFY", notify))
+        if code is not None
+    ]
     return [f"SIP codes: {', '.join(codes)}"] if codes else []
 
 
@@ -126,8 +127,7 @@ def describe_request(method: str, params: Mapping[str, Any]) -> str:
     if method == "calling.refer":
         return f"to={_device(params.get('device'))}"
     if method in ("calling.dial", "calling.connect"):
-        return " ".join([f"devices={_plan(params.get('devices'))}",
-                         *_fields(params, "tag")])
+        return " ".join([f"devices={_plan(params.get('devices'))}", *_fields(params, "tag")])
     if method == "calling.end":
         return " ".join(_fields(params, "reason"))
     if method in (C.METHOD_RECEIVE, C.METHOD_UNRECEIVE):
@@ -181,14 +181,15 @@ def describe_reply(method: str, frame: Mapping[str, Any]) -> str:
     if not isinstance(result, dict):
         return "reply"
     if method == C.METHOD_CONNECT:
-        return "reply: session resumed" if result.get("session_restored") else \
-            "reply: session started"
+        return (
+            "reply: session resumed" if result.get("session_restored") else "reply: session started"
+        )
     code, message = result.get("code"), result.get("message")
     return " ".join(str(x) for x in ("reply", code, message) if x not in (None, ""))
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL - 3] + "..."
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
 
 
 class _Builder:
@@ -196,14 +197,17 @@ class _Builder:
 
     def __init__(self, verbose: bool) -> None:
         self.verbose = verbose
-        self.sent: Dict[str, str] = {}      # request id from the client -> method
+        self.sent: Dict[str, str] = {}  # request id from the client -> method
         self.received: Dict[str, str] = {}  # request id from RELAY -> method
 
     def line(self, direction: str, frame: Any) -> Optional[tuple[str, str, str]]:
         """``(arrow, name, details)`` for one frame, or ``None`` to leave it out."""
         if not isinstance(frame, dict):
-            return (SEND if direction == "in" else RECV, "(raw frame)",
-                    _short(repr(frame))) if self.verbose else None
+            return (
+                (SEND if direction == "in" else RECV, "(raw frame)", _short(repr(frame)))
+                if self.verbose
+                else None
+            )
         arrow = SEND if direction == "in" else RECV
         method = frame.get("method")
         params = frame.get("params")
@@ -238,8 +242,9 @@ class _Builder:
         return arrow, f"({kind})", ""
 
 
-def build_timeline(entries: Iterable[Any], *, verbose: bool = False,
-                   start: Optional[float] = None) -> List[TimelineLine]:
+def build_timeline(
+    entries: Iterable[Any], *, verbose: bool = False, start: Optional[float] = None
+) -> List[TimelineLine]:
     """Build the timeline of a conversation from simulator journal entries.
 
     Args:
@@ -260,14 +265,21 @@ def build_timeline(entries: Iterable[Any], *, verbose: bool = False,
         if shown is None:
             continue
         arrow, name, details = shown
-        lines.append(TimelineLine(
-            offset_ms=round((entry.time - start) * 1000), direction=arrow, name=name,
-            details=_short(details), frame=mask_secrets(entry.frame)))
+        lines.append(
+            TimelineLine(
+                offset_ms=round((entry.time - start) * 1000),
+                direction=arrow,
+                name=name,
+                details=_short(details),
+                frame=mask_secrets(entry.frame),
+            )
+        )
     return lines
 
 
-def render_timeline(lines: Sequence[TimelineLine], *, verbose: bool = False,
-                    color: bool = False) -> str:
+def render_timeline(
+    lines: Sequence[TimelineLine], *, verbose: bool = False, color: bool = False
+) -> str:
     """Format timeline lines as aligned plain text.
 
     Args:
@@ -290,13 +302,25 @@ def render_timeline(lines: Sequence[TimelineLine], *, verbose: bool = False,
         text = f"  {line.offset_ms:>{stamp},} ms  {arrow}  {line.name:<{width}}  {line.details}"
         out.append(text.rstrip())
         if verbose and line.frame is not None:
-            frame = line.frame if isinstance(line.frame, str) else json.dumps(
-                line.frame, separators=(",", ":"), default=str)
+            frame = (
+                line.frame
+                if isinstance(line.frame, str)
+                else json.dumps(line.frame, separators=(",", ":"), default=str)
+            )
             if len(frame) > MAX_FRAME:
                 frame = frame[:MAX_FRAME] + f"...({len(frame)} chars)"
             out.append(f"  {'':>{stamp}}       {frame}")
     return "\n".join(out) + "\n"
 
 
-__all__ = ["LEGEND", "RECV", "SEND", "TimelineLine", "build_timeline", "describe_event",
-           "describe_reply", "describe_request", "render_timeline"]
+__all__ = [
+    "LEGEND",
+    "RECV",
+    "SEND",
+    "TimelineLine",
+    "build_timeline",
+    "describe_event",
+    "describe_reply",
+    "describe_request",
+    "render_timeline",
+]

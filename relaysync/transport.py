@@ -44,7 +44,8 @@ def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> 
         if parts.scheme == "ws" and not allow_insecure and not is_loopback(parts.hostname):
             raise ValueError(
                 f"refusing plain ws:// to non-loopback host {parts.hostname!r}; "
-                "use wss:// or pass allow_insecure=True")
+                "use wss:// or pass allow_insecure=True"
+            )
         return url
     host = host or DEFAULT_HOST
     if any(c in _BAD_HOST_CHARS for c in host) or host.startswith(("ws:", "wss:", "http")):
@@ -52,8 +53,7 @@ def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> 
     return f"wss://{host}"
 
 
-def build_sslopt(ca_file: Optional[str], ssl_context: Optional[ssl.SSLContext]
-                 ) -> Dict[str, Any]:
+def build_sslopt(ca_file: Optional[str], ssl_context: Optional[ssl.SSLContext]) -> Dict[str, Any]:
     """Build websocket-client ``sslopt``: verification on, with the given trust settings."""
     if ssl_context is not None:
         return {"context": ssl_context}
@@ -67,13 +67,17 @@ def new_socket(sslopt: Dict[str, Any]) -> websocket.WebSocket:
     It skips websocket-client's pure-Python UTF-8 check: frames are JSON-decoded from
     bytes, which rejects invalid UTF-8 anyway, at a fraction of the cost.
     """
-    return websocket.WebSocket(sslopt=sslopt, enable_multithread=True,
-                               skip_utf8_validation=True)
+    return websocket.WebSocket(sslopt=sslopt, enable_multithread=True, skip_utf8_validation=True)
 
 
-def open_socket(ws: websocket.WebSocket, url: str, *, timeout: float,
-                sslopt: Dict[str, Any],
-                on_socket: Callable[[socket.socket], None]) -> None:
+def open_socket(
+    ws: websocket.WebSocket,
+    url: str,
+    *,
+    timeout: float,
+    sslopt: Dict[str, Any],
+    on_socket: Callable[[socket.socket], None],
+) -> None:
     """Open ``ws`` to ``url`` (TCP, TLS, HTTP upgrade) within ``timeout`` seconds.
 
     The TCP socket is made here and handed to ``on_socket`` before it connects, so that
@@ -93,8 +97,12 @@ def open_socket(ws: websocket.WebSocket, url: str, *, timeout: float,
             context: ssl.SSLContext = sslopt["context"]
             sock = context.wrap_socket(sock, server_hostname=host)
             on_socket(sock)
-        ws.connect(url, timeout=timeout, suppress_origin=True,  # type: ignore[no-untyped-call]
-                   socket=sock)
+        ws.connect(
+            url,
+            timeout=timeout,
+            suppress_origin=True,  # type: ignore[no-untyped-call]
+            socket=sock,
+        )
     except (OSError, websocket.WebSocketException, ValueError, AttributeError) as exc:
         with contextlib.suppress(Exception):  # already broken; nothing to release
             ws.shutdown()  # type: ignore[no-untyped-call]
@@ -104,12 +112,12 @@ def open_socket(ws: websocket.WebSocket, url: str, *, timeout: float,
         raise RelayConnectionError(-1, f"cannot connect to {url}: {exc}") from exc
 
 
-def _connect_tcp(host: str, port: int, timeout: float,
-                 on_socket: Callable[[socket.socket], None]) -> socket.socket:
+def _connect_tcp(
+    host: str, port: int, timeout: float, on_socket: Callable[[socket.socket], None]
+) -> socket.socket:
     """Connect a TCP socket to the first address of ``host`` that answers."""
     error: Optional[OSError] = None
-    for family, kind, proto, _, address in socket.getaddrinfo(host, port,
-                                                               type=socket.SOCK_STREAM):
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         sock = socket.socket(family, kind, proto)
         try:
             on_socket(sock)

@@ -22,8 +22,9 @@ class WorkerPool:
     calling thread, if it is one of them). A task's exception is logged with its label.
     """
 
-    def __init__(self, max_workers: int, *, max_queue: int = 100_000,
-                 name: str = "relaysync-worker") -> None:
+    def __init__(
+        self, max_workers: int, *, max_queue: int = 100_000, name: str = "relaysync-worker"
+    ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
         self.max_workers = max_workers
@@ -61,8 +62,9 @@ class WorkerPool:
             self._queue.append((task, label))
             # Idle workers already woken for earlier tasks are not free for this one.
             if len(self._queue) > self._idle and len(self._threads) < self.max_workers:
-                thread = threading.Thread(target=self._run, daemon=True,
-                                          name=f"{self._name}-{len(self._threads) + 1}")
+                thread = threading.Thread(
+                    target=self._run, daemon=True, name=f"{self._name}-{len(self._threads) + 1}"
+                )
                 self._threads.append(thread)
                 thread.start()
             else:

@@ -25,8 +25,11 @@ def make_client(sim: Any, **kwargs: Any) -> RelayClient:
 
 def relaysync_threads() -> List[str]:
     """Names of live threads started by the client."""
-    return sorted(t.name for t in threading.enumerate() if t.name.startswith("relaysync-")
-                  and not t.name.startswith("relaysync-simulator"))
+    return sorted(
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith("relaysync-") and not t.name.startswith("relaysync-simulator")
+    )
 
 
 class Recorder:
@@ -78,11 +81,13 @@ class SimulateProcess:
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "relaysync", "simulate", *args],
-            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True)
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         self._queue: queue.Queue[str] = queue.Queue()
-        self._pump = threading.Thread(target=self._read, args=(self.proc.stdout,),
-                                      daemon=True)
+        self._pump = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
         self._pump.start()
         self.lines: List[str] = []
         try:
@@ -92,7 +97,8 @@ class SimulateProcess:
             self.stop()
             raise
         self.fields: Dict[str, str] = dict(
-            re.findall(r"^  (\w+):\s+(\S+)$", "".join(self.lines), re.M))
+            re.findall(r"^  (\w+):\s+(\S+)$", "".join(self.lines), re.M)
+        )
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
@@ -117,6 +123,10 @@ class SimulateProcess:
     def __enter__(self) -> SimulateProcess:
         return self
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         self.stop()

@@ -25,12 +25,19 @@ SCENARIO_TIMEOUT = 20.0
 RING_TIMEOUT = 500.0
 
 #: Environment variables the SDK reads that must not leak in from the caller's shell.
-SDK_ENV = ("SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_JWT_TOKEN",
-           "SIGNALWIRE_SPACE", "SIGNALWIRE_RELAY_CA_FILE", "RELAY_MAX_ACTIVE_CALLS")
+SDK_ENV = (
+    "SIGNALWIRE_PROJECT_ID",
+    "SIGNALWIRE_API_TOKEN",
+    "SIGNALWIRE_JWT_TOKEN",
+    "SIGNALWIRE_SPACE",
+    "SIGNALWIRE_RELAY_CA_FILE",
+    "RELAY_MAX_ACTIVE_CALLS",
+)
 
 
-def point_sdk_at(sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch, *,
-                 trust_ca: bool = True) -> None:
+def point_sdk_at(
+    sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch, *, trust_ca: bool = True
+) -> None:
     """Configure the SDK, through its environment variables, to reach ``sim``.
 
     The SDK always builds ``wss://<SIGNALWIRE_SPACE>`` and trusts the CA bundle named
@@ -49,8 +56,12 @@ def point_sdk_at(sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch, *,
         monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", sim.ca_file)
 
 
-def run_sdk(sim: RelaySimulator, scenario: Callable[[Any], Awaitable[T]], *,
-            contexts: Sequence[str] = ("office",)) -> T:
+def run_sdk(
+    sim: RelaySimulator,
+    scenario: Callable[[Any], Awaitable[T]],
+    *,
+    contexts: Sequence[str] = ("office",),
+) -> T:
     """Connect an SDK ``RelayClient`` to ``sim`` in a fresh event loop and run ``scenario``.
 
     The client is disconnected (which also frees the SDK's one-per-process connection
@@ -78,8 +89,9 @@ def run_sdk(sim: RelaySimulator, scenario: Callable[[Any], Awaitable[T]], *,
     return asyncio.run(main())
 
 
-async def answer_inbound(client: Any, sim: RelaySimulator, context: str = "office"
-                         ) -> Tuple[Any, SimCall]:
+async def answer_inbound(
+    client: Any, sim: RelaySimulator, context: str = "office"
+) -> Tuple[Any, SimCall]:
     """Place an inbound call on ``context``; the SDK's ``on_call`` handler answers it.
 
     Args:
@@ -132,8 +144,9 @@ class EventLog:
         """The attribute ``name`` of every recorded event, in order."""
         return [getattr(event, name) for event in self.items]
 
-    async def wait_for(self, predicate: Callable[[List[Any]], bool],
-                       timeout: float = SDK_TIMEOUT) -> List[Any]:
+    async def wait_for(
+        self, predicate: Callable[[List[Any]], bool], timeout: float = SDK_TIMEOUT
+    ) -> List[Any]:
         """Wait until ``predicate(items)`` holds; return a copy of the items.
 
         Raises:
@@ -147,15 +160,15 @@ class EventLog:
         try:
             await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
-            raise AssertionError(f"condition not met within {timeout:g} s; events: "
-                                 f"{[e.params for e in self.items]!r}") from None
+            raise AssertionError(
+                f"condition not met within {timeout:g} s; events: "
+                f"{[e.params for e in self.items]!r}"
+            ) from None
         finally:
             self._waiters.remove(waiter)
         return list(self.items)
 
-    async def wait_for_field(self, name: str, value: Any,
-                             timeout: float = SDK_TIMEOUT) -> Any:
+    async def wait_for_field(self, name: str, value: Any, timeout: float = SDK_TIMEOUT) -> Any:
         """Wait for an event whose attribute ``name`` equals ``value``; return it."""
-        await self.wait_for(lambda items: value in [getattr(e, name) for e in items],
-                            timeout)
+        await self.wait_for(lambda items: value in [getattr(e, name) for e in items], timeout)
         return next(e for e in self.items if getattr(e, name) == value)

@@ -32,8 +32,7 @@ def refer_frames(sim: RelaySimulator) -> List[dict[str, Any]]:
 # ------------------------------------------------------------------ inbound
 
 
-def test_inbound_call_handler_runs_on_a_worker(client: RelayClient, sim: RelaySimulator
-                                               ) -> None:
+def test_inbound_call_handler_runs_on_a_worker(client: RelayClient, sim: RelaySimulator) -> None:
     seen = Recorder()
 
     def handler(call: Call) -> None:
@@ -46,7 +45,10 @@ def test_inbound_call_handler_runs_on_a_worker(client: RelayClient, sim: RelaySi
     assert thread_name.startswith("relaysync-worker")
     assert call.call_id == handle.call_id and call.direction == "inbound"
     assert (call.from_number, call.to_number, call.context) == (
-        "+15550001111", "+15550002222", "office")
+        "+15550001111",
+        "+15550002222",
+        "office",
+    )
     handle.wait_for_state("answered")
     assert call.wait_for_answered(5).call_state == "answered"
     assert call in client.calls
@@ -80,7 +82,8 @@ def test_server_404_marks_call_gone(client: RelayClient, sim: RelaySimulator) ->
 
 
 def test_wait_for_rejects_unknown_state_and_ended_before_answer(
-        client: RelayClient, sim: RelaySimulator) -> None:
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     calls = Recorder()
     client.on_call(calls)
     handle = sim.inbound_call("office")
@@ -95,8 +98,9 @@ def test_wait_for_rejects_unknown_state_and_ended_before_answer(
     assert call.wait_for("ringing", 1).call_state == "ringing"
 
 
-def test_handler_call_ended_error_logged_at_info(client: RelayClient, sim: RelaySimulator,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_handler_call_ended_error_logged_at_info(
+    client: RelayClient, sim: RelaySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="relaysync")
     done = threading.Event()
 
@@ -174,13 +178,16 @@ def test_invalid_busy_policy() -> None:
 # ------------------------------------------------------------------ events
 
 
-def test_events_iterator_in_order_and_ends_with_call(client: RelayClient, sim: RelaySimulator
-                                                     ) -> None:
+def test_events_iterator_in_order_and_ends_with_call(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     call = answered_call(client, sim)
     call.play_tts("one two three").wait(5)
     sim.get_call(call.call_id).hangup()  # type: ignore[union-attr]
-    kinds = [(e.event_type, getattr(e, "call_state", None) or getattr(e, "state", None))
-             for e in call.events(timeout=5)]
+    kinds = [
+        (e.event_type, getattr(e, "call_state", None) or getattr(e, "state", None))
+        for e in call.events(timeout=5)
+    ]
     assert kinds[0] == ("calling.call.receive", "created")
     states = [s for t, s in kinds if t == "calling.call.state"]
     assert states == ["ringing", "answered", "ending", "ended"]
@@ -189,12 +196,12 @@ def test_events_iterator_in_order_and_ends_with_call(client: RelayClient, sim: R
     assert kinds[-1] == ("calling.call.state", "ended")
 
 
-def test_listeners_run_in_order_off_the_reader(client: RelayClient, sim: RelaySimulator
-                                               ) -> None:
+def test_listeners_run_in_order_off_the_reader(client: RelayClient, sim: RelaySimulator) -> None:
     call = answered_call(client, sim)
     seen = Recorder()
-    unsubscribe = call.on("calling.call.play",
-                          lambda e: seen((threading.current_thread().name, e.state)))
+    unsubscribe = call.on(
+        "calling.call.play", lambda e: seen((threading.current_thread().name, e.state))
+    )
     everything = Recorder()
     call.on("*", everything)
     call.play_tts("hi").wait(5)
@@ -237,10 +244,16 @@ def test_play_pause_resume_volume_stop(client: RelayClient, sim: RelaySimulator)
         action.wait(0.05)
     action.stop()
     assert action.wait(5).state == "finished"
-    methods = [f["method"] for f in sim.journal.requests()
-               if f["method"].startswith("calling.play")]
-    assert methods == ["calling.play", "calling.play.pause", "calling.play.resume",
-                       "calling.play.volume", "calling.play.stop"]
+    methods = [
+        f["method"] for f in sim.journal.requests() if f["method"].startswith("calling.play")
+    ]
+    assert methods == [
+        "calling.play",
+        "calling.play.pause",
+        "calling.play.resume",
+        "calling.play.volume",
+        "calling.play.stop",
+    ]
 
 
 def test_play_error_and_bad_media(client: RelayClient, sim: RelaySimulator) -> None:
@@ -265,14 +278,18 @@ def test_play_released_when_call_ends(client: RelayClient, sim: RelaySimulator) 
 # ------------------------------------------------------------------ refer
 
 
-@pytest.mark.parametrize("device", [
-    "sip:support@example.com",
-    {"type": "sip", "params": {"to": "sip:support@example.com"}},
-    {"type": "sip", "params": {"uri": "sip:support@example.com"}},
-    {"type": "sip", "to": "sip:support@example.com"},
-])
-def test_refer_success_all_device_spellings(client: RelayClient, sim: RelaySimulator,
-                                            device: Any) -> None:
+@pytest.mark.parametrize(
+    "device",
+    [
+        "sip:support@example.com",
+        {"type": "sip", "params": {"to": "sip:support@example.com"}},
+        {"type": "sip", "params": {"uri": "sip:support@example.com"}},
+        {"type": "sip", "to": "sip:support@example.com"},
+    ],
+)
+def test_refer_success_all_device_spellings(
+    client: RelayClient, sim: RelaySimulator, device: Any
+) -> None:
     call = answered_call(client, sim)
     result = call.refer(device)
     assert result.state == "success" and result.successful
@@ -285,12 +302,18 @@ def test_refer_success_all_device_spellings(client: RelayClient, sim: RelaySimul
     assert call.wait_for_ended(5).call_state == "ended"
 
 
-@pytest.mark.parametrize("state,codes", [
-    ("busy", ("202", "486")), ("noAnswer", ("202", "480")), ("error", ("202", "503")),
-    ("cancel", ("202", "487")),
-])
-def test_refer_failure_outcomes(client: RelayClient, sim: RelaySimulator, state: str,
-                                codes: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    "state,codes",
+    [
+        ("busy", ("202", "486")),
+        ("noAnswer", ("202", "480")),
+        ("error", ("202", "503")),
+        ("cancel", ("202", "487")),
+    ],
+)
+def test_refer_failure_outcomes(
+    client: RelayClient, sim: RelaySimulator, state: str, codes: tuple[str, str]
+) -> None:
     sim.on_refer("sip:agent@example.com", state=state)
     call = answered_call(client, sim)
     result = call.refer("sip:agent@example.com")
@@ -301,23 +324,34 @@ def test_refer_failure_outcomes(client: RelayClient, sim: RelaySimulator, state:
 
 def test_refer_credentials_and_status_url(client: RelayClient, sim: RelaySimulator) -> None:
     call = answered_call(client, sim)
-    call.refer({"type": "sip", "params": {"to": "sip:pbx@example.com", "username": "bob",
-                                          "password": "s3cret"}},
-               status_url="https://example.com/status")
+    call.refer(
+        {
+            "type": "sip",
+            "params": {"to": "sip:pbx@example.com", "username": "bob", "password": "s3cret"},
+        },
+        status_url="https://example.com/status",
+    )
     params = refer_frames(sim)[-1]["params"]
-    assert params["device"]["params"] == {"to": "sip:pbx@example.com", "username": "bob",
-                                          "password": "s3cret"}
+    assert params["device"]["params"] == {
+        "to": "sip:pbx@example.com",
+        "username": "bob",
+        "password": "s3cret",
+    }
     assert params["status_url"] == "https://example.com/status"
 
 
-@pytest.mark.parametrize("device,message", [
-    ("tel:+15551234567", "sip"),
-    ({"type": "phone", "params": {"to_number": "+1555"}}, "sip"),
-    ({"type": "sip", "params": {}}, "to"),
-    (42, "got int"),
-])
-def test_refer_bad_device_raises_before_sending(client: RelayClient, sim: RelaySimulator,
-                                                device: Any, message: str) -> None:
+@pytest.mark.parametrize(
+    "device,message",
+    [
+        ("tel:+15551234567", "sip"),
+        ({"type": "phone", "params": {"to_number": "+1555"}}, "sip"),
+        ({"type": "sip", "params": {}}, "to"),
+        (42, "got int"),
+    ],
+)
+def test_refer_bad_device_raises_before_sending(
+    client: RelayClient, sim: RelaySimulator, device: Any, message: str
+) -> None:
     call = answered_call(client, sim)
     with pytest.raises(ValueError, match=message):
         call.refer(device)
@@ -363,14 +397,20 @@ def test_refer_while_caller_hangs_up(client: RelayClient, sim: RelaySimulator) -
     call.wait_for_ended(5)
 
 
-def test_refer_call_ended_without_final_state(client: RelayClient, sim: RelaySimulator
-                                              ) -> None:
+def test_refer_call_ended_without_final_state(client: RelayClient, sim: RelaySimulator) -> None:
     sim.on_refer("sip:slow@example.com", delay=500)
     call = answered_call(client, sim)
     action = call.refer("sip:slow@example.com", wait=False)
-    sim.push_event("calling.call.state", {"call_id": call.call_id, "node_id": call.node_id,
-                                          "call_state": "ended", "end_reason": "hangup",
-                                          "direction": "inbound"})
+    sim.push_event(
+        "calling.call.state",
+        {
+            "call_id": call.call_id,
+            "node_id": call.node_id,
+            "call_state": "ended",
+            "end_reason": "hangup",
+            "direction": "inbound",
+        },
+    )
     with pytest.raises(CallEndedError):
         action.wait(5)
 
@@ -384,8 +424,9 @@ def test_refer_survives_a_connection_drop(sim: RelaySimulator) -> None:
         states = Recorder()
         client.on_connection_change(states)
         outcome: List[Any] = []
-        thread = threading.Thread(target=lambda: outcome.append(
-            call.refer("sip:support@example.com", timeout=10)))
+        thread = threading.Thread(
+            target=lambda: outcome.append(call.refer("sip:support@example.com", timeout=10))
+        )
         thread.start()
         sim.journal.wait_for_event("calling.call.refer")
         sim.drop_connections()
@@ -424,8 +465,9 @@ def test_fifty_parallel_calls_answer_and_refer(sim: RelaySimulator) -> None:
         client.close()
 
 
-def test_thousand_sequential_calls_leave_nothing_behind(client: RelayClient,
-                                                        sim: RelaySimulator) -> None:
+def test_thousand_sequential_calls_leave_nothing_behind(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     threads_before = None
     handled = threading.Semaphore(0)
     client.on_call(lambda call: (call.answer(), call.hangup(), handled.release()))

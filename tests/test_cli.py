@@ -22,18 +22,34 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def run_cli(*args: str, timeout: float = 50.0) -> subprocess.CompletedProcess[str]:
     """Run ``python -m relaysync ARGS`` and capture its output."""
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    return subprocess.run([sys.executable, "-m", "relaysync", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "relaysync", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def run_demo_process(target: str = DEFAULT_TARGET, *, verbose: bool = False,
-                     token: str = "") -> subprocess.CompletedProcess[str]:
+def run_demo_process(
+    target: str = DEFAULT_TARGET, *, verbose: bool = False, token: str = ""
+) -> subprocess.CompletedProcess[str]:
     """Run :func:`relaysync.demo.run_demo` in a child process (so a hang or a leaked
     thread cannot reach other tests), with a known simulator token."""
-    code = ("import sys; from relaysync.demo import run_demo; "
-            f"sys.exit(run_demo({target!r}, verbose={verbose!r}, token={token!r} or None))")
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=50, check=False)
+    code = (
+        "import sys; from relaysync.demo import run_demo; "
+        f"sys.exit(run_demo({target!r}, verbose={verbose!r}, token={token!r} or None))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
 
 
 def timeline_line(output: str, arrow: str, name: str, *words: str) -> str:
@@ -51,8 +67,9 @@ def test_demo_prints_timeline_and_succeeds() -> None:
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     timeline_line(out, "-->", "signalwire.connect", "contexts=office")
-    timeline_line(out, "<--", "calling.call.receive", "from_number=+15550001111",
-                  "to_number=+15550002222")
+    timeline_line(
+        out, "<--", "calling.call.receive", "from_number=+15550001111", "to_number=+15550002222"
+    )
     timeline_line(out, "-->", "calling.answer")
     timeline_line(out, "<--", "calling.call.state", "call_state=answered")
     timeline_line(out, "-->", "calling.play", "Thanks for calling")

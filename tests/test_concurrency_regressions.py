@@ -66,8 +66,9 @@ def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
 
 
 @pytest.mark.timeout(30)
-def test_dial_whose_request_timed_out_hangs_up_a_late_answer(client: RelayClient,
-                                                             sim: RelaySimulator) -> None:
+def test_dial_whose_request_timed_out_hangs_up_a_late_answer(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     sim.delay_method("calling.dial", 1.0, times=1)  # the dial starts after the RPC gave up
     with pytest.raises(RelayTimeoutError):
         client.dial(phone("+15557771111"), timeout=0.5)
@@ -79,7 +80,8 @@ def test_dial_whose_request_timed_out_hangs_up_a_late_answer(client: RelayClient
 
 @pytest.mark.timeout(30)
 def test_connect_peer_that_hangs_up_at_once_is_not_a_zombie(
-        client: RelayClient, sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: RelayClient, sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     call = answered_call(client, sim)
     registry = client._registry
     original = registry.adopt_peer
@@ -261,8 +263,9 @@ def test_close_during_tcp_connect_leaves_no_thread(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr("relaysync.connection.open_socket", open_socket)
     client = RelayClient("p", "t", url=f"ws://127.0.0.1:{port}")
-    connector = threading.Thread(target=lambda: _swallow(lambda: client.connect(timeout=12)),
-                                 daemon=True)
+    connector = threading.Thread(
+        target=lambda: _swallow(lambda: client.connect(timeout=12)), daemon=True
+    )
     connector.start()
     try:
         assert opening.wait(5)

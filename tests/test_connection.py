@@ -139,7 +139,8 @@ def test_request_timeout_is_a_builtin_timeout(client: RelayClient, sim: RelaySim
 
 
 def test_drop_fails_request_in_flight_then_resumes_same_protocol(
-        client: RelayClient, sim: RelaySimulator) -> None:
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     protocol = client.protocol
     sim.delay_method("signalwire.receive", 5.0)
     errors: list[BaseException] = []
@@ -191,8 +192,9 @@ def test_disconnect_without_restart_resumes(client: RelayClient, sim: RelaySimul
     assert client.protocol == protocol and client.session_resumed
 
 
-def test_disconnect_with_restart_starts_fresh_session(client: RelayClient,
-                                                     sim: RelaySimulator) -> None:
+def test_disconnect_with_restart_starts_fresh_session(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     protocol = client.protocol
     states = Recorder()
     client.on_connection_change(states)
@@ -217,49 +219,75 @@ def test_half_open_socket_detected_and_replaced(sim: RelaySimulator) -> None:
         client.close()
 
 
-def test_malformed_frames_do_not_kill_the_reader(client: RelayClient, sim: RelaySimulator
-                                                 ) -> None:
-    for frame in ("not json", "[1, 2, 3]", '"text"', "{}", '{"id": "nobody", "result": {}}',
-                  '{"jsonrpc":"2.0","id":"e1","method":"signalwire.event","params":"bad"}',
-                  '{"jsonrpc":"2.0","id":"e2","method":"signalwire.event","params":{}}',
-                  '{"jsonrpc":"2.0","id":"m1","method":"no.such.method","params":{}}',
-                  b"\xff\xfe binary"):
+def test_malformed_frames_do_not_kill_the_reader(client: RelayClient, sim: RelaySimulator) -> None:
+    for frame in (
+        "not json",
+        "[1, 2, 3]",
+        '"text"',
+        "{}",
+        '{"id": "nobody", "result": {}}',
+        '{"jsonrpc":"2.0","id":"e1","method":"signalwire.event","params":"bad"}',
+        '{"jsonrpc":"2.0","id":"e2","method":"signalwire.event","params":{}}',
+        '{"jsonrpc":"2.0","id":"m1","method":"no.such.method","params":{}}',
+        b"\xff\xfe binary",
+    ):
         sim.push_frame(frame)
     sim.push_frame("x" * (17 * 1024 * 1024))
     assert client.execute("signalwire.ping", {}, timeout=5) is not None
-    reply = sim.journal.wait_for(lambda e: e.direction == "in" and isinstance(e.frame, dict)
-                                 and e.frame.get("id") == "m1")
+    reply = sim.journal.wait_for(
+        lambda e: e.direction == "in" and isinstance(e.frame, dict) and e.frame.get("id") == "m1"
+    )
     assert reply.frame["error"]["code"] == -32601
-    acked = sim.journal.wait_for(lambda e: e.direction == "in" and isinstance(e.frame, dict)
-                                 and e.frame.get("id") == "e1")
+    acked = sim.journal.wait_for(
+        lambda e: e.direction == "in" and isinstance(e.frame, dict) and e.frame.get("id") == "e1"
+    )
     assert acked.frame["result"] == {}
 
 
 def test_server_ping_answered(client: RelayClient, sim: RelaySimulator) -> None:
-    sim.push_frame({"jsonrpc": "2.0", "id": "srv-ping-1", "method": "signalwire.ping",
-                    "params": {}})
-    reply = sim.journal.wait_for(lambda e: e.direction == "in" and isinstance(e.frame, dict)
-                                 and e.frame.get("id") == "srv-ping-1")
+    sim.push_frame(
+        {"jsonrpc": "2.0", "id": "srv-ping-1", "method": "signalwire.ping", "params": {}}
+    )
+    reply = sim.journal.wait_for(
+        lambda e: (
+            e.direction == "in" and isinstance(e.frame, dict) and e.frame.get("id") == "srv-ping-1"
+        )
+    )
     assert reply.frame == {"jsonrpc": "2.0", "id": "srv-ping-1", "result": {}}
 
 
-def test_events_acked_and_duplicates_processed_once(client: RelayClient, sim: RelaySimulator
-                                                    ) -> None:
+def test_events_acked_and_duplicates_processed_once(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     handled = Recorder()
     client.on_call(handled)
-    frame = {"jsonrpc": "2.0", "id": "dup-1", "method": "signalwire.event",
-             "params": {"event_type": "calling.call.receive", "params": {
-                 "call_id": "c-dup", "node_id": "n", "call_state": "created",
-                 "direction": "inbound", "context": "office",
-                 "device": {"type": "phone", "params": {"from_number": "+1", "to_number": "+2"}}}}}
+    frame = {
+        "jsonrpc": "2.0",
+        "id": "dup-1",
+        "method": "signalwire.event",
+        "params": {
+            "event_type": "calling.call.receive",
+            "params": {
+                "call_id": "c-dup",
+                "node_id": "n",
+                "call_state": "created",
+                "direction": "inbound",
+                "context": "office",
+                "device": {"type": "phone", "params": {"from_number": "+1", "to_number": "+2"}},
+            },
+        },
+    }
     sim.push_frame(frame)
     sim.push_frame(frame)
     handled.wait_for(lambda items: len(items) == 1)
     acks: list[Any] = []
 
     def second_ack(entry: Any) -> bool:  # the journal offers each entry once
-        if entry.direction == "in" and isinstance(entry.frame, dict) \
-                and entry.frame.get("id") == "dup-1":
+        if (
+            entry.direction == "in"
+            and isinstance(entry.frame, dict)
+            and entry.frame.get("id") == "dup-1"
+        ):
             acks.append(entry.frame)
         return len(acks) == 2
 
@@ -269,8 +297,9 @@ def test_events_acked_and_duplicates_processed_once(client: RelayClient, sim: Re
     assert len(handled.items) == 1
 
 
-def test_receive_unreceive_remembered_across_fresh_session(client: RelayClient,
-                                                           sim: RelaySimulator) -> None:
+def test_receive_unreceive_remembered_across_fresh_session(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     client.receive(["sales", "support"])
     client.unreceive(["support"])
     states = Recorder()
@@ -279,7 +308,8 @@ def test_receive_unreceive_remembered_across_fresh_session(client: RelayClient,
     states.wait_for(lambda s: s[-2:] == ["reconnecting", "connected"])
     assert _connect_frames(sim)[-1]["params"]["contexts"] == ["office", "sales"]
     assert [f["params"]["contexts"] for f in sim.journal.requests("signalwire.receive")] == [
-        ["sales", "support"]]
+        ["sales", "support"]
+    ]
     with pytest.raises(ValueError, match="list of strings"):
         client.receive("sales")  # type: ignore[arg-type]
 
@@ -293,11 +323,15 @@ def test_connection_state_callbacks(sim: RelaySimulator) -> None:
     states.wait_for(lambda s: s.count("connected") == 2)
     client.close()
     assert states.wait_for(lambda s: s[-1] == "closed") == [
-        "connecting", "connected", "reconnecting", "connected", "closed"]
+        "connecting",
+        "connected",
+        "reconnecting",
+        "connected",
+        "closed",
+    ]
 
 
-def test_stale_resume_falls_back_to_fresh_session(client: RelayClient,
-                                                  sim: RelaySimulator) -> None:
+def test_stale_resume_falls_back_to_fresh_session(client: RelayClient, sim: RelaySimulator) -> None:
     protocol = client.protocol
     states = Recorder()
     client.on_connection_change(states)
@@ -348,8 +382,11 @@ def test_secrets_never_logged(sim: RelaySimulator, caplog: pytest.LogCaptureFixt
     states.wait_for(lambda s: s.count("connected") == 2)
     assert client.execute("signalwire.ping", {}, timeout=5) is not None
     client.close()
-    blobs = [f["params"]["authorization_state"] for f in _connect_frames(sim)
-             if "authorization_state" in f["params"]]
+    blobs = [
+        f["params"]["authorization_state"]
+        for f in _connect_frames(sim)
+        if "authorization_state" in f["params"]
+    ]
     assert blobs, "the reconnect should have sent the authorization state"
     text = caplog.text + json.dumps([repr(r.args) for r in caplog.records])
     assert "send " in text and "recv " in text
@@ -358,8 +395,9 @@ def test_secrets_never_logged(sim: RelaySimulator, caplog: pytest.LogCaptureFixt
         assert blob not in text
 
 
-def test_close_racing_the_reader_logs_no_error(sim: RelaySimulator,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_close_racing_the_reader_logs_no_error(
+    sim: RelaySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="relaysync")
     for _ in range(150):
         client = RelayClient(sim.project, sim.token, url=sim.url)
@@ -374,11 +412,13 @@ def test_close_racing_the_reader_logs_no_error(sim: RelaySimulator,
 def test_tls_with_the_simulator_ca_and_verification_on() -> None:
     with RelaySimulator(tls=True) as secure:
         assert secure.url.startswith("wss://") and secure.ca_file
-        with RelayClient(secure.project, secure.token, url=secure.url,
-                         ca_file=secure.ca_file) as client:
+        with RelayClient(
+            secure.project, secure.token, url=secure.url, ca_file=secure.ca_file
+        ) as client:
             assert client.execute("signalwire.ping", {}) is not None
-        untrusted = RelayClient(secure.project, secure.token, url=secure.url,
-                                backoff_initial=0.05, backoff_max=0.1)
+        untrusted = RelayClient(
+            secure.project, secure.token, url=secure.url, backoff_initial=0.05, backoff_max=0.1
+        )
         with pytest.raises(RelayConnectionError, match=r"(?i)certificate"):
             untrusted.connect(timeout=1)
     assert relaysync_threads() == []

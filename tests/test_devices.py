@@ -25,8 +25,10 @@ from relaysync.devices import (
 
 pytestmark = pytest.mark.timeout(10)
 
-PHONE_WIRE = {"type": "phone", "params": {"to_number": "+15550002222",
-                                          "from_number": "+15550001111"}}
+PHONE_WIRE = {
+    "type": "phone",
+    "params": {"to_number": "+15550002222", "from_number": "+15550001111"},
+}
 PHONE_FLAT = {"type": "phone", "to": "+15550002222", "from": "+15550001111"}
 
 
@@ -52,7 +54,8 @@ def test_phone_device() -> None:
     assert phone_device("+15550002222", "+15550001111") == PHONE_WIRE
     assert phone_device("+1", "+2", timeout=30, max_duration=600) == {
         "type": "phone",
-        "params": {"to_number": "+1", "from_number": "+2", "timeout": 30, "max_duration": 600}}
+        "params": {"to_number": "+1", "from_number": "+2", "timeout": 30, "max_duration": 600},
+    }
 
 
 def test_phone_device_errors() -> None:
@@ -71,13 +74,27 @@ def test_phone_device_errors() -> None:
 
 
 def test_sip_device_full() -> None:
-    device = sip_device("sip:alice@example.com", "sip:bob@example.com", from_name="Bob",
-                        headers={"X-Account": "42", "X-Priority": 1}, codecs=("PCMU", "OPUS"),
-                        timeout=20, max_duration=60)
-    assert device == {"type": "sip", "params": {
-        "to": "sip:alice@example.com", "from": "sip:bob@example.com", "from_name": "Bob",
-        "headers": [{"name": "X-Account", "value": "42"}, {"name": "X-Priority", "value": "1"}],
-        "codecs": ["PCMU", "OPUS"], "timeout": 20, "max_duration": 60}}
+    device = sip_device(
+        "sip:alice@example.com",
+        "sip:bob@example.com",
+        from_name="Bob",
+        headers={"X-Account": "42", "X-Priority": 1},
+        codecs=("PCMU", "OPUS"),
+        timeout=20,
+        max_duration=60,
+    )
+    assert device == {
+        "type": "sip",
+        "params": {
+            "to": "sip:alice@example.com",
+            "from": "sip:bob@example.com",
+            "from_name": "Bob",
+            "headers": [{"name": "X-Account", "value": "42"}, {"name": "X-Priority", "value": "1"}],
+            "codecs": ["PCMU", "OPUS"],
+            "timeout": 20,
+            "max_duration": 60,
+        },
+    }
 
 
 def test_sip_device_header_list_passes() -> None:
@@ -124,7 +141,9 @@ def test_normalize_flat_phone() -> None:
     assert normalize_device(PHONE_FLAT) == PHONE_WIRE
     flat = {"type": "phone", "to": "+1", "from_": "+2", "timeout": 30, "confirm": None}
     assert normalize_device(flat) == {
-        "type": "phone", "params": {"to_number": "+1", "from_number": "+2", "timeout": 30}}
+        "type": "phone",
+        "params": {"to_number": "+1", "from_number": "+2", "timeout": 30},
+    }
 
 
 def test_normalize_phone_to_from_inside_params_are_renamed() -> None:
@@ -133,11 +152,24 @@ def test_normalize_phone_to_from_inside_params_are_renamed() -> None:
 
 
 def test_normalize_flat_sip() -> None:
-    out = normalize_device({"type": "sip", "to": "sip:a@b", "from_": "sip:c@d",
-                            "headers": {"X-A": "1"}, "codecs": ["PCMU"]})
-    assert out == {"type": "sip", "params": {
-        "to": "sip:a@b", "from": "sip:c@d", "headers": [{"name": "X-A", "value": "1"}],
-        "codecs": ["PCMU"]}}
+    out = normalize_device(
+        {
+            "type": "sip",
+            "to": "sip:a@b",
+            "from_": "sip:c@d",
+            "headers": {"X-A": "1"},
+            "codecs": ["PCMU"],
+        }
+    )
+    assert out == {
+        "type": "sip",
+        "params": {
+            "to": "sip:a@b",
+            "from": "sip:c@d",
+            "headers": [{"name": "X-A", "value": "1"}],
+            "codecs": ["PCMU"],
+        },
+    }
 
 
 def test_normalize_mixed_form_and_other_types() -> None:
@@ -183,9 +215,13 @@ def test_password_never_in_error_messages() -> None:
 
 def test_redact_device() -> None:
     wire: Dict[str, Any] = {
-        "type": "sip", "params": {"to": "sip:a@b", "username": "u", "password": "pw"}}
+        "type": "sip",
+        "params": {"to": "sip:a@b", "username": "u", "password": "pw"},
+    }
     assert redact_device(wire) == {
-        "type": "sip", "params": {"to": "sip:a@b", "username": "u", "password": "***"}}
+        "type": "sip",
+        "params": {"to": "sip:a@b", "username": "u", "password": "***"},
+    }
     assert wire["params"]["password"] == "pw"
     flat = {"type": "stream", "url": "wss://x", "authorization_bearer_token": "tok"}
     assert redact_device(flat)["authorization_bearer_token"] == "***"
@@ -202,7 +238,9 @@ def test_single_device_wrapped() -> None:
 def test_flat_list_is_tried_in_series() -> None:
     second = {"type": "sip", "to": "sip:a@b"}
     assert normalize_devices([PHONE_FLAT, second]) == [
-        [PHONE_WIRE], [{"type": "sip", "params": {"to": "sip:a@b"}}]]
+        [PHONE_WIRE],
+        [{"type": "sip", "params": {"to": "sip:a@b"}}],
+    ]
 
 
 def test_list_of_lists_passes_through_normalised() -> None:
@@ -214,8 +252,10 @@ def test_list_of_lists_passes_through_normalised() -> None:
 def test_normalize_devices_errors() -> None:
     with raises("devices is empty: give at least one device"):
         normalize_devices([])
-    with raises("devices must be a device dict, a list of devices or a list of lists of "
-                "devices, got NoneType: None"):
+    with raises(
+        "devices must be a device dict, a list of devices or a list of lists of "
+        "devices, got NoneType: None"
+    ):
         normalize_devices(None)
     with raises("devices[1] is an empty group: give at least one device"):
         normalize_devices([[PHONE_WIRE], []])
@@ -232,27 +272,45 @@ def test_normalize_devices_errors() -> None:
 
 def test_refer_uri_string() -> None:
     assert normalize_refer_device("sip:support@example.com") == (
-        {"type": "sip", "params": {"to": "sip:support@example.com"}}, False)
+        {"type": "sip", "params": {"to": "sip:support@example.com"}},
+        False,
+    )
     assert normalize_refer_device("SIPS:a@b")[0]["params"]["to"] == "SIPS:a@b"
 
 
 def test_refer_wire_to_and_uri() -> None:
     assert normalize_refer_device({"type": "sip", "params": {"to": "sip:a@b"}}) == (
-        {"type": "sip", "params": {"to": "sip:a@b"}}, False)
+        {"type": "sip", "params": {"to": "sip:a@b"}},
+        False,
+    )
     assert normalize_refer_device({"type": "sip", "params": {"uri": "sip:a@b"}}) == (
-        {"type": "sip", "params": {"to": "sip:a@b"}}, True)
+        {"type": "sip", "params": {"to": "sip:a@b"}},
+        True,
+    )
     both = normalize_refer_device({"type": "sip", "params": {"uri": "sip:a@b", "to": "sip:a@b"}})
     assert both == ({"type": "sip", "params": {"to": "sip:a@b"}}, True)
 
 
 def test_refer_flat_with_credentials_and_headers() -> None:
-    device, used_uri = normalize_refer_device({
-        "type": "sip", "uri": "sip:a@b", "username": "bob", "password": "s3cret",
-        "headers": {"X-Ref": "1"}})
+    device, used_uri = normalize_refer_device(
+        {
+            "type": "sip",
+            "uri": "sip:a@b",
+            "username": "bob",
+            "password": "s3cret",
+            "headers": {"X-Ref": "1"},
+        }
+    )
     assert used_uri is True
-    assert device == {"type": "sip", "params": {
-        "to": "sip:a@b", "username": "bob", "password": "s3cret",
-        "headers": [{"name": "X-Ref", "value": "1"}]}}
+    assert device == {
+        "type": "sip",
+        "params": {
+            "to": "sip:a@b",
+            "username": "bob",
+            "password": "s3cret",
+            "headers": [{"name": "X-Ref", "value": "1"}],
+        },
+    }
     assert next(iter(device["params"])) == "to"
 
 
@@ -261,8 +319,9 @@ def test_refer_errors() -> None:
         normalize_refer_device("tel:+15551234567")
     with raises("refer target 'sip:' is not a SIP URI"):
         normalize_refer_device("sip:")
-    with raises("refer target must be a 'sip:'/'sips:' URI string or a SIP device dict, "
-                "got int: 5"):
+    with raises(
+        "refer target must be a 'sip:'/'sips:' URI string or a SIP device dict, got int: 5"
+    ):
         normalize_refer_device(5)
     with raises("refer device type must be 'sip', got 'phone'"):
         normalize_refer_device({"type": "phone", "params": {"to": "sip:a@b"}})
@@ -300,13 +359,16 @@ def test_media_builders() -> None:
     assert tts("Hello") == {"type": "tts", "params": {"text": "Hello"}}
     assert tts("Hi", language="en-US", gender="female", voice="v") == {
         "type": "tts",
-        "params": {"text": "Hi", "language": "en-US", "gender": "female", "voice": "v"}}
+        "params": {"text": "Hi", "language": "en-US", "gender": "female", "voice": "v"},
+    }
     assert audio("https://x/a.mp3") == {"type": "audio", "params": {"url": "https://x/a.mp3"}}
     assert silence(1.5) == {"type": "silence", "params": {"duration": 1.5}}
     assert silence(0) == {"type": "silence", "params": {"duration": 0}}
     assert ringtone() == {"type": "ringtone", "params": {"name": "us"}}
-    assert ringtone("uk", duration=5) == {"type": "ringtone",
-                                          "params": {"name": "uk", "duration": 5}}
+    assert ringtone("uk", duration=5) == {
+        "type": "ringtone",
+        "params": {"name": "uk", "duration": 5},
+    }
 
 
 def test_media_builder_errors() -> None:
@@ -324,9 +386,11 @@ def test_media_builder_errors() -> None:
 
 def test_normalize_media_forms() -> None:
     assert normalize_media({"type": "tts", "text": "Hello"}) == [tts("Hello")]
-    items = [{"type": "audio", "params": {"url": "https://a"}},
-             {"type": "silence", "duration": 1},
-             {"type": "ringtone", "name": "de", "duration": None}]
+    items = [
+        {"type": "audio", "params": {"url": "https://a"}},
+        {"type": "silence", "duration": 1},
+        {"type": "ringtone", "name": "de", "duration": None},
+    ]
     assert normalize_media(items) == [audio("https://a"), silence(1), ringtone("de")]
     assert normalize_media((tts("x"),)) == [tts("x")]
 

@@ -35,8 +35,9 @@ def test_dial_answered_returns_call(client: RelayClient, sim: RelaySimulator) ->
     assert call.tag == "my-tag" and call.to_number == "+15551110000"
     frame = sim.journal.requests("calling.dial")[-1]["params"]
     assert frame["tag"] == "my-tag"
-    assert frame["devices"] == [[{"type": "phone", "params": {"to_number": "+15551110000",
-                                                              "from_number": FROM}}]]
+    assert frame["devices"] == [
+        [{"type": "phone", "params": {"to_number": "+15551110000", "from_number": FROM}}]
+    ]
     assert call in client.calls
     call.play_tts("hello").wait(5)
     call.hangup()
@@ -52,8 +53,7 @@ def test_dial_generates_tag(client: RelayClient, sim: RelaySimulator) -> None:
 
 
 def test_dial_sip_with_headers(client: RelayClient, sim: RelaySimulator) -> None:
-    call = client.dial_sip("sip:alice@example.com", "sip:me@example.com",
-                           headers={"X-Case": "42"})
+    call = client.dial_sip("sip:alice@example.com", "sip:me@example.com", headers={"X-Case": "42"})
     assert call.state == "answered"
     device = sim.journal.requests("calling.dial")[-1]["params"]["devices"][0][0]
     assert device["type"] == "sip"
@@ -61,21 +61,22 @@ def test_dial_sip_with_headers(client: RelayClient, sim: RelaySimulator) -> None
 
 
 @pytest.mark.parametrize("outcome", ["busy", "no-answer", "decline", "fail"])
-def test_dial_failed_raises_dial_error(client: RelayClient, sim: RelaySimulator,
-                                       outcome: str) -> None:
+def test_dial_failed_raises_dial_error(
+    client: RelayClient, sim: RelaySimulator, outcome: str
+) -> None:
     sim.on_dial("+15552220000", outcome)
     with pytest.raises(DialError, match="failed"):
         client.dial(phone("+15552220000"))
     assert client._registry.sizes() == {"calls": 0, "tags": 0, "dials": 0}
 
 
-def test_parallel_winner_losers_end_and_are_forgotten(client: RelayClient,
-                                                      sim: RelaySimulator) -> None:
+def test_parallel_winner_losers_end_and_are_forgotten(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     sim.on_dial("+15553330001", "answer", delay=50)
     sim.on_dial("+15553330002", "answer", delay=5)
     sim.on_dial("+15553330003", "busy", delay=1)
-    call = client.dial([[phone("+15553330001"), phone("+15553330002"),
-                         phone("+15553330003")]])
+    call = client.dial([[phone("+15553330001"), phone("+15553330002"), phone("+15553330003")]])
     assert call.to_number == "+15553330002"
     legs = [c for c in sim.calls if c.tag == call.tag]
     assert len(legs) == 3
@@ -87,8 +88,7 @@ def test_parallel_winner_losers_end_and_are_forgotten(client: RelayClient,
     assert [c.call_id for c in client.calls] == [call.call_id]
 
 
-def test_serial_plan_falls_back_to_next_group(client: RelayClient, sim: RelaySimulator
-                                              ) -> None:
+def test_serial_plan_falls_back_to_next_group(client: RelayClient, sim: RelaySimulator) -> None:
     sim.on_dial("+15554440001", "no-answer")
     call = client.dial([phone("+15554440001"), phone("+15554440002")])
     assert call.to_number == "+15554440002"
@@ -96,8 +96,7 @@ def test_serial_plan_falls_back_to_next_group(client: RelayClient, sim: RelaySim
     assert len(frame["devices"]) == 2 and all(len(g) == 1 for g in frame["devices"])
 
 
-def test_concurrent_dials_each_get_their_own_call(client: RelayClient,
-                                                  sim: RelaySimulator) -> None:
+def test_concurrent_dials_each_get_their_own_call(client: RelayClient, sim: RelaySimulator) -> None:
     results: List[Call] = []
     lock = threading.Lock()
 
@@ -127,8 +126,7 @@ def test_dial_timeout_hangs_up_a_late_answer(client: RelayClient, sim: RelaySimu
     assert client._registry.sizes()["dials"] == 0
 
 
-def test_dial_rejects_bad_plans_before_sending(client: RelayClient, sim: RelaySimulator
-                                               ) -> None:
+def test_dial_rejects_bad_plans_before_sending(client: RelayClient, sim: RelaySimulator) -> None:
     for bad in ([], [[]], [{"type": "phone"}], "not a device"):
         with pytest.raises(ValueError):
             client.dial(bad)  # type: ignore[arg-type]
@@ -138,8 +136,11 @@ def test_dial_rejects_bad_plans_before_sending(client: RelayClient, sim: RelaySi
 def test_dial_tag_in_use(client: RelayClient, sim: RelaySimulator) -> None:
     sim.on_dial("+15558880000", "answer", delay=100)
     errors: List[BaseException] = []
-    first = threading.Thread(target=lambda: _capture(errors, lambda: client.dial(
-        phone("+15558880000"), tag="same", timeout=5)))
+    first = threading.Thread(
+        target=lambda: _capture(
+            errors, lambda: client.dial(phone("+15558880000"), tag="same", timeout=5)
+        )
+    )
     first.start()
     sim.journal.wait_for_request("calling.dial")
     with pytest.raises(ValueError, match="already in progress"):
@@ -160,8 +161,9 @@ def _capture(errors: List[BaseException], fn: object) -> None:
 
 def test_connect_success_gives_peer_call(client: RelayClient, sim: RelaySimulator) -> None:
     call = answered_call(client, sim)
-    result = call.connect(phone("+15559990000"),
-                          ringback={"type": "ringtone", "name": "us", "duration": 2})
+    result = call.connect(
+        phone("+15559990000"), ringback={"type": "ringtone", "name": "us", "duration": 2}
+    )
     assert result.successful and result.state == "connected"
     peer = result.peer
     assert isinstance(peer, Call) and peer.call_id != call.call_id
@@ -187,8 +189,11 @@ def test_connect_when_caller_hangs_up(client: RelayClient, sim: RelaySimulator) 
     sim.on_dial("+15559990002", "answer", delay=500)
     call = answered_call(client, sim)
     outcome: List[object] = []
-    thread = threading.Thread(target=lambda: _capture(outcome, lambda: outcome.append(
-        call.connect(phone("+15559990002")))))
+    thread = threading.Thread(
+        target=lambda: _capture(
+            outcome, lambda: outcome.append(call.connect(phone("+15559990002")))
+        )
+    )
     thread.start()
     sim.journal.wait_for_request("calling.connect")
     sim.get_call(call.call_id).hangup()  # type: ignore[union-attr]
@@ -200,17 +205,26 @@ def test_connect_when_caller_hangs_up(client: RelayClient, sim: RelaySimulator) 
     call.wait_for_ended(5)
 
 
-def test_connect_released_when_call_ends_without_outcome(client: RelayClient,
-                                                         sim: RelaySimulator) -> None:
+def test_connect_released_when_call_ends_without_outcome(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     sim.on_dial("+15559990003", "answer", delay=500)
     call = answered_call(client, sim)
     errors: List[BaseException] = []
-    thread = threading.Thread(target=lambda: _capture(errors, lambda: call.connect(
-        phone("+15559990003"))))
+    thread = threading.Thread(
+        target=lambda: _capture(errors, lambda: call.connect(phone("+15559990003")))
+    )
     thread.start()
     sim.journal.wait_for_request("calling.connect")
-    sim.push_event("calling.call.state", {"call_id": call.call_id, "node_id": call.node_id,
-                                          "call_state": "ended", "end_reason": "hangup"})
+    sim.push_event(
+        "calling.call.state",
+        {
+            "call_id": call.call_id,
+            "node_id": call.node_id,
+            "call_state": "ended",
+            "end_reason": "hangup",
+        },
+    )
     thread.join(10)
     assert len(errors) == 1 and isinstance(errors[0], CallEndedError)
 
@@ -223,8 +237,9 @@ def test_transfer(client: RelayClient, sim: RelaySimulator) -> None:
         call.transfer("")
 
 
-def test_dial_never_sent_is_forgotten_and_its_tag_reusable(client: RelayClient,
-                                                           sim: RelaySimulator) -> None:
+def test_dial_never_sent_is_forgotten_and_its_tag_reusable(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
     states = Recorder()
     client.on_connection_change(states)
     sim.fail_method("signalwire.connect", -32603, "Internal error", times=None)

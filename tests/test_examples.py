@@ -15,16 +15,26 @@ EXAMPLE = os.path.join(ROOT, "examples", "answer_and_refer.py")
 
 def offline_env(**extra: str) -> Dict[str, str]:
     """The environment without SignalWire credentials or example settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SIGNALWIRE_") and k not in ("RELAY_CONTEXT", "REFER_TARGET")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SIGNALWIRE_") and k not in ("RELAY_CONTEXT", "REFER_TARGET")
+    }
     env.update(extra)
     return env
 
 
 @pytest.mark.timeout(60)
 def test_answer_and_refer_runs_on_the_simulator() -> None:
-    proc = subprocess.run([sys.executable, EXAMPLE], cwd=ROOT, env=offline_env(),
-                          capture_output=True, text=True, timeout=50, check=False)
+    proc = subprocess.run(
+        [sys.executable, EXAMPLE],
+        cwd=ROOT,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "connected to the RelaySimulator at ws://127.0.0.1:" in proc.stdout
     assert "from +15550001111 to +15550002222" in proc.stdout
@@ -34,7 +44,14 @@ def test_answer_and_refer_runs_on_the_simulator() -> None:
 @pytest.mark.timeout(60)
 def test_answer_and_refer_wants_all_or_none_of_the_credentials() -> None:
     env = offline_env(SIGNALWIRE_SPACE="example.signalwire.com")
-    proc = subprocess.run([sys.executable, EXAMPLE], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=50, check=False)
+    proc = subprocess.run(
+        [sys.executable, EXAMPLE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "missing: SIGNALWIRE_API_TOKEN, SIGNALWIRE_PROJECT_ID" in proc.stderr

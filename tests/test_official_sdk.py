@@ -121,13 +121,21 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[RelaySimulator]:
 @pytest.mark.timeout(30)
 def test_connect_authenticates_and_gets_a_protocol(sim: RelaySimulator) -> None:
     """The SDK authenticates with project/token and keeps the protocol it is given."""
+
     async def scenario(client: Any) -> str:
         # The authorization-state event every connect brings must be acknowledged.
         auth_event = await asyncio.to_thread(
-            sim.journal.wait_for_event, "signalwire.authorization.state")
-        await asyncio.to_thread(sim.journal.wait_for, lambda e: (
-            e.direction == "in" and isinstance(e.frame, dict)
-            and e.frame.get("id") == auth_event["id"] and "method" not in e.frame))
+            sim.journal.wait_for_event, "signalwire.authorization.state"
+        )
+        await asyncio.to_thread(
+            sim.journal.wait_for,
+            lambda e: (
+                e.direction == "in"
+                and isinstance(e.frame, dict)
+                and e.frame.get("id") == auth_event["id"]
+                and "method" not in e.frame
+            ),
+        )
         protocol: str = client.relay_protocol
         return protocol
 
@@ -151,12 +159,14 @@ def test_connect_authenticates_and_gets_a_protocol(sim: RelaySimulator) -> None:
     assert reply["result"]["session_restored"] is False
     auth_event = sim.journal.events("signalwire.authorization.state")[0]
     assert sim.journal.responses_to(auth_event["id"]) == [
-        {"jsonrpc": "2.0", "id": auth_event["id"], "result": {}}]
+        {"jsonrpc": "2.0", "id": auth_event["id"], "result": {}}
+    ]
 
 
 @pytest.mark.timeout(30)
-def test_sdk_verifies_the_simulator_certificate(sim: RelaySimulator, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sdk_verifies_the_simulator_certificate(
+    sim: RelaySimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Trusting some other CA, the SDK refuses the simulator's certificate."""
     import trustme
 
@@ -176,11 +186,17 @@ def test_sdk_verifies_the_simulator_certificate(sim: RelaySimulator, tmp_path: P
 @pytest.mark.timeout(30)
 def test_inbound_call_is_offered_to_on_call_which_answers(sim: RelaySimulator) -> None:
     """calling.call.receive reaches on_call; its answer() answers the simulated call."""
+
     async def scenario(client: Any) -> Dict[str, Any]:
         call, sim_call = await answer_inbound(client, sim)
-        facts = {"call_id": call.call_id, "sim_call_id": sim_call.call_id,
-                 "direction": call.direction, "device": call.device,
-                 "context": call.context, "protocol": client.relay_protocol}
+        facts = {
+            "call_id": call.call_id,
+            "sim_call_id": sim_call.call_id,
+            "direction": call.direction,
+            "device": call.device,
+            "context": call.context,
+            "protocol": client.relay_protocol,
+        }
         await asyncio.to_thread(sim_call.wait_for_state, "answered")
         await call.hangup()
         await call.wait_for_ended(timeout=SDK_TIMEOUT)
@@ -214,8 +230,12 @@ def test_play_tts_resolves_on_finished(sim: RelaySimulator) -> None:
         call.on("calling.call.play", plays)
         action = await call.play_tts(text)
         event = await action.wait(timeout=SDK_TIMEOUT)
-        facts = {"control_id": action.control_id, "final": event.params,
-                 "completed": action.completed, "states": plays.field("state")}
+        facts = {
+            "control_id": action.control_id,
+            "final": event.params,
+            "completed": action.completed,
+            "states": plays.field("state"),
+        }
         await call.hangup()
         return facts
 
@@ -233,6 +253,7 @@ def test_play_tts_resolves_on_finished(sim: RelaySimulator) -> None:
 @pytest.mark.timeout(30)
 def test_refer_reports_in_progress_then_success(sim: RelaySimulator) -> None:
     """A REFER's calling.call.refer events reach the SDK's listener with SIP codes."""
+
     async def scenario(client: Any) -> Dict[str, Any]:
         call, sim_call = await answer_inbound(client, sim)
         refers = EventLog()
@@ -240,8 +261,12 @@ def test_refer_reports_in_progress_then_success(sim: RelaySimulator) -> None:
         result = await call.refer({"type": "sip", "params": {"to": SUPPORT}})
         await refers.wait_for_field("state", "success")
         await call.wait_for_ended(timeout=SDK_TIMEOUT)
-        return {"result": result, "events": refers.items, "sim_call": sim_call,
-                "sdk_state": call.state}
+        return {
+            "result": result,
+            "events": refers.items,
+            "sim_call": sim_call,
+            "sdk_state": call.state,
+        }
 
     facts = run_sdk(sim, scenario)
 
@@ -277,8 +302,11 @@ def test_refer_device_is_sent_as_given(sim: RelaySimulator, key: str) -> None:
     sim_call = run_sdk(sim, scenario)
 
     [refer] = sim.journal.requests("calling.refer")
-    assert refer["params"] == {"node_id": sim_call.node_id, "call_id": sim_call.call_id,
-                               "device": device}
+    assert refer["params"] == {
+        "node_id": sim_call.node_id,
+        "call_id": sim_call.call_id,
+        "device": device,
+    }
     [record] = sim_call.refers
     assert record.target == SUPPORT
     assert record.used_uri_alias is (key == "uri")
@@ -297,8 +325,12 @@ def test_busy_refer_leaves_the_call_up(sim: RelaySimulator) -> None:
         call.on("calling.call.refer", refers)
         await call.refer({"type": "sip", "params": {"to": target}})
         busy = await refers.wait_for_field("state", "busy")
-        facts = {"states": refers.field("state"), "busy": busy, "sdk_state": call.state,
-                 "sim_state": sim_call.state}
+        facts = {
+            "states": refers.field("state"),
+            "busy": busy,
+            "sdk_state": call.state,
+            "sim_state": sim_call.state,
+        }
         await call.hangup()
         await call.wait_for_ended(timeout=SDK_TIMEOUT)
         return facts
@@ -307,8 +339,11 @@ def test_busy_refer_leaves_the_call_up(sim: RelaySimulator) -> None:
 
     assert facts["states"] == ["inProgress", "busy"]
     busy = facts["busy"]
-    assert (busy.sip_refer_to, busy.sip_refer_response_code,
-            busy.sip_notify_response_code) == (target, "202", "486")
+    assert (busy.sip_refer_to, busy.sip_refer_response_code, busy.sip_notify_response_code) == (
+        target,
+        "202",
+        "486",
+    )
     assert facts["sdk_state"] == facts["sim_state"] == "answered"
 
 
@@ -327,8 +362,12 @@ def test_refer_returns_before_its_outcome(sim: RelaySimulator) -> None:
         await asyncio.to_thread(sim_call.hangup)
         cancel = await refers.wait_for_field("state", "cancel")
         await call.wait_for_ended(timeout=SDK_TIMEOUT)
-        return {"result": result, "state_at_return": state_at_return, "cancel": cancel,
-                "states": refers.field("state")}
+        return {
+            "result": result,
+            "state_at_return": state_at_return,
+            "cancel": cancel,
+            "states": refers.field("state"),
+        }
 
     facts = run_sdk(sim, scenario)
 
@@ -346,10 +385,14 @@ def test_dial_resolves_with_the_answered_leg_by_tag(sim: RelaySimulator) -> None
     sim.on_dial(loser, "answer", delay=1000.0)  # rings until the winner answers
 
     async def scenario(client: Any) -> Dict[str, Any]:
-        call = await client.dial([[phone(winner), phone(loser)]], tag=tag,
-                                 dial_timeout=SDK_TIMEOUT)
-        facts = {"call_id": call.call_id, "tag": call.tag, "state": call.state,
-                 "direction": call.direction, "node_id": call.node_id}
+        call = await client.dial([[phone(winner), phone(loser)]], tag=tag, dial_timeout=SDK_TIMEOUT)
+        facts = {
+            "call_id": call.call_id,
+            "tag": call.tag,
+            "state": call.state,
+            "direction": call.direction,
+            "node_id": call.node_id,
+        }
         await call.hangup()
         await call.wait_for_ended(timeout=SDK_TIMEOUT)
         return facts
@@ -359,8 +402,9 @@ def test_dial_resolves_with_the_answered_leg_by_tag(sim: RelaySimulator) -> None
     assert (facts["tag"], facts["state"], facts["direction"]) == (tag, "answered", "outbound")
     [dial] = sim.journal.requests("calling.dial")
     assert dial["params"] == {"tag": tag, "devices": [[phone(winner), phone(loser)]]}
-    answered = sim.journal.wait_for_event("calling.call.dial", predicate=lambda f: (
-        f["params"]["params"]["dial_state"] == "answered"))["params"]["params"]
+    answered = sim.journal.wait_for_event(
+        "calling.call.dial", predicate=lambda f: f["params"]["params"]["dial_state"] == "answered"
+    )["params"]["params"]
     assert answered["tag"] == tag
     assert answered["call"]["call_id"] == facts["call_id"]
     assert answered["call"]["dial_winner"] is True
@@ -375,20 +419,28 @@ def test_dial_resolves_with_the_answered_leg_by_tag(sim: RelaySimulator) -> None
 def test_connect_bridges_the_call_to_a_peer(sim: RelaySimulator) -> None:
     """call.connect() bridges to a peer leg; the listener sees connecting → connected,
     and disconnect() → disconnected."""
+
     async def scenario(client: Any) -> Dict[str, Any]:
         call, sim_call = await answer_inbound(client, sim)
         connects = EventLog()
         call.on("calling.call.connect", connects)
-        result = await call.connect([[phone(PEER, from_=PHONE_A)]],
-                                    ringback=[{"type": "ringtone", "params": {"name": "us"}}])
+        result = await call.connect(
+            [[phone(PEER, from_=PHONE_A)]],
+            ringback=[{"type": "ringtone", "params": {"name": "us"}}],
+        )
         connected = await connects.wait_for_field("connect_state", "connected")
         bridged_to = sim_call.peer
         await call.disconnect()
         await connects.wait_for_field("connect_state", "disconnected")
         await call.hangup()
         await call.wait_for_ended(timeout=SDK_TIMEOUT)
-        return {"result": result, "peer": connected.peer, "bridged_to": bridged_to,
-                "states": connects.field("connect_state"), "call_id": call.call_id}
+        return {
+            "result": result,
+            "peer": connected.peer,
+            "bridged_to": bridged_to,
+            "states": connects.field("connect_state"),
+            "call_id": call.call_id,
+        }
 
     facts = run_sdk(sim, scenario)
 

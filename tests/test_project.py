@@ -31,7 +31,10 @@ def test_readme_has_exactly_two_commands_and_ci_runs_the_second_verbatim() -> No
 def test_runtime_dependencies_are_exactly_three() -> None:
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
-    requires = [line.split(">")[0].split("=")[0].strip()
-                for line in config["options"]["install_requires"].splitlines() if line.strip()]
+    requires = [
+        line.split(">")[0].split("=")[0].strip()
+        for line in config["options"]["install_requires"].splitlines()
+        if line.strip()
+    ]
     assert sorted(requires) == ["attrs", "tenacity", "websocket-client"]
     assert (ROOT / "relaysync" / "py.typed").exists()

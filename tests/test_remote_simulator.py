@@ -41,6 +41,7 @@ def _answer_and_refer(results: Recorder) -> Any:
         call.answer()
         results(call.refer(BUSY).state)
         call.hangup()
+
     return handler
 
 
@@ -51,11 +52,9 @@ def _answer_and_refer(results: Recorder) -> Any:
 def test_remote_drives_simulate_subprocess(served: Dict[str, str]) -> None:
     assert served["control_token"] != served["token"]
     results = Recorder()
-    app = RelayClient(served["project"], served["token"], url=served["url"],
-                      contexts=["office"])
+    app = RelayClient(served["project"], served["token"], url=served["url"], contexts=["office"])
     app.on_call(_answer_and_refer(results))
-    with app, RemoteSimulator(served["url"], served["project"],
-                              served["control_token"]) as remote:
+    with app, RemoteSimulator(served["url"], served["project"], served["control_token"]) as remote:
         remote.on_refer(BUSY, state="busy")
         call = remote.inbound_call("office", from_="+15550001111", to="+15550002222")
         assert isinstance(call, RemoteCall) and call.direction == "inbound"
@@ -63,8 +62,7 @@ def test_remote_drives_simulate_subprocess(served: Dict[str, str]) -> None:
         assert results.wait_for(lambda items: len(items) == 1) == ["busy"]
         assert call.state() == "ended" and call.end_reason() == "hangup"
         [refer] = call.refers()
-        assert (refer.target, refer.state, refer.sip_notify_response_code) == (
-            BUSY, "busy", "486")
+        assert (refer.target, refer.state, refer.sip_notify_response_code) == (BUSY, "busy", "486")
         assert call.info()["events"] > 0
         assert remote.calls() == [call]
         [session] = remote.sessions()  # the app only: the control session is not listed
@@ -79,8 +77,7 @@ def test_remote_drives_simulate_subprocess(served: Dict[str, str]) -> None:
 def test_remote_waits_do_not_block_the_simulator(served: Dict[str, str]) -> None:
     go = threading.Event()
     answered = threading.Event()
-    app = RelayClient(served["project"], served["token"], url=served["url"],
-                      contexts=["office"])
+    app = RelayClient(served["project"], served["token"], url=served["url"], contexts=["office"])
 
     @app.on_call
     def handler(call: Call) -> None:
@@ -88,8 +85,7 @@ def test_remote_waits_do_not_block_the_simulator(served: Dict[str, str]) -> None
         call.answer()
         answered.set()
 
-    with app, RemoteSimulator(served["url"], served["project"],
-                              served["control_token"]) as remote:
+    with app, RemoteSimulator(served["url"], served["project"], served["control_token"]) as remote:
         call = remote.inbound_call("office")
         with pytest.raises(RelayTimeoutError):
             call.wait_for_state("answered", timeout=0.2)
@@ -101,6 +97,7 @@ def test_remote_waits_do_not_block_the_simulator(served: Dict[str, str]) -> None
                 waited.put("answered")
             except Exception as exc:
                 waited.put(exc)
+
         waiter = threading.Thread(target=wait)
         waiter.start()
         # While that wait is pending, the simulator still answers other requests.
@@ -123,8 +120,9 @@ def test_remote_waits_do_not_block_the_simulator(served: Dict[str, str]) -> None
 
 
 @pytest.mark.timeout(30)
-def test_normal_client_cannot_call_control_methods(sim: RelaySimulator,
-                                                   client: RelayClient) -> None:
+def test_normal_client_cannot_call_control_methods(
+    sim: RelaySimulator, client: RelayClient
+) -> None:
     for method in ("simulator.sessions", "simulator.inbound_call", "simulator.nonexistent"):
         with pytest.raises(RelayError) as caught:
             client.execute(method, {})
@@ -138,14 +136,25 @@ def test_normal_client_cannot_call_control_methods(sim: RelaySimulator,
     # Presenting the control session's protocol with the API token does not resume it.
     ws = websocket.create_connection(sim.url, timeout=5)
     try:
-        ws.send(json.dumps({"jsonrpc": "2.0", "id": "1", "method": "signalwire.connect",
-                            "params": {"protocol": control_protocol, "authentication": {
-                                "project": sim.project, "token": sim.token}}}))
+        ws.send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": "1",
+                    "method": "signalwire.connect",
+                    "params": {
+                        "protocol": control_protocol,
+                        "authentication": {"project": sim.project, "token": sim.token},
+                    },
+                }
+            )
+        )
         reply = json.loads(ws.recv())
         assert reply["result"]["session_restored"] is False
         assert reply["result"]["protocol"] != control_protocol
-        ws.send(json.dumps({"jsonrpc": "2.0", "id": "2", "method": "simulator.sessions",
-                            "params": {}}))
+        ws.send(
+            json.dumps({"jsonrpc": "2.0", "id": "2", "method": "simulator.sessions", "params": {}})
+        )
         while True:
             frame = json.loads(ws.recv())
             if frame.get("id") == "2":
@@ -176,13 +185,17 @@ def test_control_session_gets_no_offers_and_is_not_a_consumer(sim: RelaySimulato
             assert all(c.offered_to == [session.id] for c in sim.calls[1:])
         assert offers.items == []
         assert len(sim.journal.requests("signalwire.connect")) == 1  # the app's only
-        assert not any(entry.frame.get("method") == "signalwire.receive"
-                       for entry in sim.journal.entries if isinstance(entry.frame, dict))
+        assert not any(
+            entry.frame.get("method") == "signalwire.receive"
+            for entry in sim.journal.entries
+            if isinstance(entry.frame, dict)
+        )
 
 
 @pytest.mark.timeout(30)
-def test_faults_spare_the_control_session(sim: RelaySimulator, client: RelayClient,
-                                          remote: RemoteSimulator) -> None:
+def test_faults_spare_the_control_session(
+    sim: RelaySimulator, client: RelayClient, remote: RemoteSimulator
+) -> None:
     assert remote.go_silent() == 1  # the app's socket, not this one
     assert remote.wake() == 1
     remote.fail_method("signalwire.connect", -32002, "Authentication failed", times=None)
@@ -197,13 +210,13 @@ def test_faults_spare_the_control_session(sim: RelaySimulator, client: RelayClie
 
 
 @pytest.mark.timeout(30)
-def test_journal_requests_never_return_tokens(sim: RelaySimulator, client: RelayClient,
-                                              remote: RemoteSimulator) -> None:
+def test_journal_requests_never_return_tokens(
+    sim: RelaySimulator, client: RelayClient, remote: RemoteSimulator
+) -> None:
     jwt_client = RelayClient(jwt_token=sim.jwt_token, url=sim.url)
     with jwt_client:
         jwt_client.execute("signalwire.ping", {"note": f"mentions {sim.token}"})
-    bad = RelayClient(sim.project, "wrong-" + sim.control_token, url=sim.url,
-                      reconnect=False)
+    bad = RelayClient(sim.project, "wrong-" + sim.control_token, url=sim.url, reconnect=False)
     with pytest.raises(RelayError):
         bad.connect(timeout=5)
     bad.close()
@@ -213,15 +226,19 @@ def test_journal_requests_never_return_tokens(sim: RelaySimulator, client: Relay
         assert secret not in text
     connects = remote.journal_requests("signalwire.connect")
     assert len(connects) == 3 and all(
-        "***" in json.dumps(c["params"]["authentication"]) for c in connects)
+        "***" in json.dumps(c["params"]["authentication"]) for c in connects
+    )
     # The in-process journal still has the verbatim frames.
-    assert sim.journal.requests("signalwire.connect")[0]["params"]["authentication"][
-        "token"] == sim.token
+    assert (
+        sim.journal.requests("signalwire.connect")[0]["params"]["authentication"]["token"]
+        == sim.token
+    )
 
 
 @pytest.mark.timeout(30)
-def test_remote_scripting_mirrors_the_in_process_api(sim: RelaySimulator,
-                                                     remote: RemoteSimulator) -> None:
+def test_remote_scripting_mirrors_the_in_process_api(
+    sim: RelaySimulator, remote: RemoteSimulator
+) -> None:
     with pytest.raises(ValueError):
         remote.on_dial("+15553334444", "maybe")
     with pytest.raises(ValueError):

@@ -37,8 +37,12 @@ SCRIPT = textwrap.dedent("""
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_run_exits_cleanly_on_signal(sim: RelaySimulator, signum: int) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, sim.url], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, sim.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.strip() == "ready":

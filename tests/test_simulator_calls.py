@@ -30,9 +30,16 @@ class Peer:
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, name="test-peer", daemon=True)
         self._reader.start()
-        reply = self.request("signalwire.connect", {
-            "version": VERSION, "agent": "x", "event_acks": True, "contexts": contexts,
-            "authentication": {"project": sim.project, "token": sim.token}})
+        reply = self.request(
+            "signalwire.connect",
+            {
+                "version": VERSION,
+                "agent": "x",
+                "event_acks": True,
+                "contexts": contexts,
+                "authentication": {"project": sim.project, "token": sim.token},
+            },
+        )
         self.protocol: str = reply["result"]["protocol"]
 
     def _read(self) -> None:
@@ -41,8 +48,7 @@ class Peer:
                 frame = json.loads(self.ws.recv())
                 method = frame.get("method")
                 if method in ("signalwire.event", "signalwire.ping"):
-                    self.ws.send(json.dumps({"jsonrpc": "2.0", "id": frame["id"],
-                                             "result": {}}))
+                    self.ws.send(json.dumps({"jsonrpc": "2.0", "id": frame["id"], "result": {}}))
             except Exception:  # the socket closed: the test is over with it
                 return
             with self._cond:
@@ -55,8 +61,9 @@ class Peer:
     def request(self, method: str, params: Params, timeout: float = 5.0) -> Params:
         """Send a request; return the whole response frame."""
         frame_id = str(uuid.uuid4())
-        self.ws.send(json.dumps({"jsonrpc": "2.0", "id": frame_id, "method": method,
-                                 "params": params}))
+        self.ws.send(
+            json.dumps({"jsonrpc": "2.0", "id": frame_id, "method": method, "params": params})
+        )
         with self._cond:
             assert self._cond.wait_for(lambda: frame_id in self._replies, timeout), method
             return self._replies.pop(frame_id)
@@ -68,15 +75,18 @@ class Peer:
         result: Params = reply["result"]
         return result
 
-    def wait_event(self, event_type: str, pred: Callable[[Params], bool] = lambda p: True,
-                   timeout: float = 5.0) -> Params:
+    def wait_event(
+        self, event_type: str, pred: Callable[[Params], bool] = lambda p: True, timeout: float = 5.0
+    ) -> Params:
         """Wait for an event of ``event_type`` whose inner params match; return them."""
+
         def find() -> Optional[Params]:
             for event in self.events:
                 if event["event_type"] == event_type and pred(event["params"]):
                     inner: Params = event["params"]
                     return inner
             return None
+
         with self._cond:
             if not self._cond.wait_for(lambda: find() is not None, timeout):
                 raise AssertionError(f"no {event_type} event; got {self.summary()}")
@@ -100,28 +110,31 @@ class Peer:
                 p = event["params"]
                 if p.get("call_id") != call_id:
                     continue
-                what = (p.get("call_state") or p.get("state") or p.get("connect_state")
-                        or "offer")
+                what = p.get("call_state") or p.get("state") or p.get("connect_state") or "offer"
                 out.append(f"{event['event_type'].split('.')[-1]}:{what}")
             return out
 
     def wait_trail(self, call_id: str, tail: List[str], timeout: float = 5.0) -> List[str]:
         """Wait until the call's trail ends with ``tail``; return the whole trail."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self.trail(call_id)[-len(tail):] == tail,
-                                       timeout):
+            if not self._cond.wait_for(lambda: self.trail(call_id)[-len(tail) :] == tail, timeout):
                 raise AssertionError(f"trail {self.trail(call_id)} does not end with {tail}")
             return self.trail(call_id)
 
     def index(self, event_type: str, pred: Callable[[Params], bool]) -> int:
         """Position of the first matching event among all events received."""
         with self._cond:
-            return next(i for i, e in enumerate(self.events)
-                        if e["event_type"] == event_type and pred(e["params"]))
+            return next(
+                i
+                for i, e in enumerate(self.events)
+                if e["event_type"] == event_type and pred(e["params"])
+            )
 
     def summary(self) -> List[str]:
-        return [f"{e['event_type']}:{e['params'].get('call_state') or e['params'].get('state')}"
-                for e in self.events]
+        return [
+            f"{e['event_type']}:{e['params'].get('call_state') or e['params'].get('state')}"
+            for e in self.events
+        ]
 
     def close(self) -> None:
         self.ws.close()
@@ -142,6 +155,7 @@ def peers(sim: RelaySimulator) -> Iterator[Callable[..., Peer]]:
         peer = Peer(sim, list(contexts) or ["office"])
         opened.append(peer)
         return peer
+
     yield make
     for peer in opened:
         peer.close()
@@ -153,9 +167,10 @@ def ids(call: SimCall) -> Params:
 
 def of_call(call_id: str, call_state: Optional[str] = None) -> Callable[[Params], bool]:
     """Match events of ``call_id`` (in ``call_state``, if given)."""
+
     def match(params: Params) -> bool:
-        return params.get("call_id") == call_id and call_state in (None,
-                                                                    params.get("call_state"))
+        return params.get("call_id") == call_id and call_state in (None, params.get("call_state"))
+
     return match
 
 
@@ -174,8 +189,10 @@ def phone(to: str) -> Params:
 
 # -- inbound ------------------------------------------------------------------------------
 
-def test_inbound_offers_alternate_between_two_connections(sim: RelaySimulator,
-                                                          peers: Callable[..., Peer]) -> None:
+
+def test_inbound_offers_alternate_between_two_connections(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     a, b = peers("office"), peers("office")
     calls = [sim.inbound_call("office", ring_timeout=500) for _ in range(4)]
     for i, call in enumerate(calls):
@@ -183,12 +200,17 @@ def test_inbound_offers_alternate_between_two_connections(sim: RelaySimulator,
         offer = holder.wait_event("calling.call.receive", of_call(call.call_id))
         assert offer["call_state"] == "created" and offer["direction"] == "inbound"
         assert offer["context"] == "office" and offer["tag"] == ""
-        assert offer["device"] == {"type": "phone", "params": {
-            "from_number": "+15550001111", "to_number": "+15550002222"}}
+        assert offer["device"] == {
+            "type": "phone",
+            "params": {"from_number": "+15550001111", "to_number": "+15550002222"},
+        }
         holder.wait_event("calling.call.state", of_call(call.call_id, "ringing"))
         assert call.offered_to == [holder.protocol]
-    assert all(e["params"]["call_id"] in {calls[1].call_id, calls[3].call_id}
-               for e in b.events if e["event_type"] == "calling.call.receive")
+    assert all(
+        e["params"]["call_id"] in {calls[1].call_id, calls[3].call_id}
+        for e in b.events
+        if e["event_type"] == "calling.call.receive"
+    )
 
 
 def test_pass_reoffers_then_abandons(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
@@ -196,8 +218,11 @@ def test_pass_reoffers_then_abandons(sim: RelaySimulator, peers: Callable[..., P
     call = sim.inbound_call("office", ring_timeout=500)
     first, second = (a, b) if call.offered_to == [a.protocol] else (b, a)
     first.wait_event("calling.call.receive")
-    assert first.call("calling.pass", ids(call)) == {"code": "200", "message": "Passing call",
-                                                     "call_id": call.call_id}
+    assert first.call("calling.pass", ids(call)) == {
+        "code": "200",
+        "message": "Passing call",
+        "call_id": call.call_id,
+    }
     second.wait_event("calling.call.receive", lambda p: p["call_id"] == call.call_id)
     assert call.offered_to == [first.protocol, second.protocol]
     assert first.call("calling.pass", ids(call))["code"] == "409"  # no longer its offer
@@ -206,8 +231,9 @@ def test_pass_reoffers_then_abandons(sim: RelaySimulator, peers: Callable[..., P
     assert ended["end_reason"] == "abandoned" == call.end_reason
 
 
-def test_call_without_subscriber_ends_abandoned(sim: RelaySimulator,
-                                                peers: Callable[..., Peer]) -> None:
+def test_call_without_subscriber_ends_abandoned(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peers("office")
     call = sim.inbound_call("support")
     assert call.state == "ended" and call.end_reason == "abandoned"
@@ -216,33 +242,46 @@ def test_call_without_subscriber_ends_abandoned(sim: RelaySimulator,
 
 
 def test_unanswered_call_ends_no_answer_after_ring_timeout(
-        sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     call = sim.inbound_call("office", ring_timeout=10)  # 0.1 s at time_scale 0.01
     ended = peer.wait_event("calling.call.state", lambda p: p["call_state"] == "ended")
     assert ended["end_reason"] == "noAnswer" and call.end_reason == "noAnswer"
 
 
-def test_answer_and_end_emit_the_state_sequence(sim: RelaySimulator,
-                                                peers: Callable[..., Peer]) -> None:
+def test_answer_and_end_emit_the_state_sequence(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     call = sim.inbound_call("office", ring_timeout=500)
     peer.wait_event("calling.call.receive")
     assert peer.call("calling.answer", ids(call)) == {
-        "code": "200", "message": "Answered", "call_id": call.call_id}
+        "code": "200",
+        "message": "Answered",
+        "call_id": call.call_id,
+    }
     answered = peer.wait_event("calling.call.state", lambda p: p["call_state"] == "answered")
     assert answered["answer_time"] >= answered["start_time"]
     assert peer.call("calling.end", {**ids(call), "reason": "busy"})["code"] == "200"
     ended = peer.wait_event("calling.call.state", lambda p: p["call_state"] == "ended")
     assert ended["end_reason"] == "busy" and "end_time" in ended
-    assert peer.trail(call.call_id) == ["receive:created", "state:ringing", "state:answered",
-                                        "state:ending", "state:ended"]
-    assert [e["event_type"] for e in call.events][:2] == ["calling.call.receive",
-                                                          "calling.call.state"]
+    assert peer.trail(call.call_id) == [
+        "receive:created",
+        "state:ringing",
+        "state:answered",
+        "state:ending",
+        "state:ended",
+    ]
+    assert [e["event_type"] for e in call.events][:2] == [
+        "calling.call.receive",
+        "calling.call.state",
+    ]
 
 
-def test_unknown_gone_and_malformed_call_ids(sim: RelaySimulator,
-                                             peers: Callable[..., Peer]) -> None:
+def test_unknown_gone_and_malformed_call_ids(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     unknown = {"call_id": str(uuid.uuid4()), "node_id": "n"}
     assert peer.call("calling.answer", unknown) == {"code": "404", "message": "Call not found"}
@@ -251,8 +290,11 @@ def test_unknown_gone_and_malformed_call_ids(sim: RelaySimulator,
     call.hangup()
     assert call.state == "ended" and call.end_reason == "hangup"
     for method in ("calling.answer", "calling.end", "calling.pass", "calling.refer"):
-        assert peer.call(method, ids(call)) == {"code": "410", "message": "Call is gone",
-                                                "call_id": call.call_id}
+        assert peer.call(method, ids(call)) == {
+            "code": "410",
+            "message": "Call is gone",
+            "call_id": call.call_id,
+        }
     error = peer.request("calling.answer", {"node_id": "n"})["error"]
     assert error["code"] == -32602
     assert error["data"]["signalwire_error_code"] == "INVALID_PARAMS"
@@ -278,24 +320,27 @@ def test_expired_session_ends_its_calls() -> None:
 
 # -- dial ---------------------------------------------------------------------------------
 
+
 def dial(peer: Peer, devices: List[List[Params]]) -> str:
     tag = str(uuid.uuid4())
     assert peer.call("calling.dial", {"tag": tag, "devices": devices}) == {
-        "code": "200", "message": "Dialing"}
+        "code": "200",
+        "message": "Dialing",
+    }
     return tag
 
 
 def test_dial_answered(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
     tag = dial(peer, [[phone("+15551230001")]])
-    assert peer.wait_event("calling.call.dial", lambda p: p["tag"] == tag)["dial_state"] == \
-        "dialing"
+    assert (
+        peer.wait_event("calling.call.dial", lambda p: p["tag"] == tag)["dial_state"] == "dialing"
+    )
     done = peer.wait_event("calling.call.dial", lambda p: p["dial_state"] == "answered")
     winner = done["call"]
     assert winner["dial_winner"] is True and winner["call_state"] == "answered"
     assert winner["tag"] == tag and winner["direction"] == "outbound"
-    assert peer.trail(winner["call_id"]) == ["state:created", "state:ringing",
-                                             "state:answered"]
+    assert peer.trail(winner["call_id"]) == ["state:created", "state:ringing", "state:answered"]
     leg = sim.wait_for_call(lambda c: c.tag == tag)
     assert leg.call_id == winner["call_id"] and leg.created_by == "dial"
 
@@ -305,14 +350,20 @@ def test_dial_busy_fails(sim: RelaySimulator, peers: Callable[..., Peer]) -> Non
     sim.on_dial("+15551230002", "busy")
     tag = dial(peer, [[phone("+15551230002")]])
     failed = peer.wait_event("calling.call.dial", lambda p: p["dial_state"] == "failed")
-    assert failed == {"node_id": failed["node_id"], "tag": tag, "dial_state": "failed",
-                      "reason": "busy", "call": {}}
+    assert failed == {
+        "node_id": failed["node_id"],
+        "tag": tag,
+        "dial_state": "failed",
+        "reason": "busy",
+        "call": {},
+    }
     ended = peer.wait_event("calling.call.state", lambda p: p["call_state"] == "ended")
     assert ended["end_reason"] == "busy" and ended["tag"] == tag
 
 
 def test_dial_parallel_first_answer_wins_and_cancels_the_rest(
-        sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     sim.on_dial("+15551230003", "answer", delay=0.1)
     sim.on_dial("sip:slow@example.com", "answer", delay=100)
@@ -322,13 +373,15 @@ def test_dial_parallel_first_answer_wins_and_cancels_the_rest(
     assert done["call"]["device"]["params"]["to_number"] == "+15551230003"
     loser = sim.wait_for_call(lambda c: c.tag == tag and c.device["type"] == "sip")
     assert loser.state == "ended" and loser.end_reason == "cancel"
-    loser_ended = peer.index("calling.call.state", lambda p: p["call_id"] == loser.call_id
-                             and p["call_state"] == "ended")
+    loser_ended = peer.index(
+        "calling.call.state", lambda p: p["call_id"] == loser.call_id and p["call_state"] == "ended"
+    )
     assert loser_ended < peer.index("calling.call.dial", lambda p: p["dial_state"] == "answered")
 
 
-def test_dial_tries_the_next_group_when_one_fails(sim: RelaySimulator,
-                                                  peers: Callable[..., Peer]) -> None:
+def test_dial_tries_the_next_group_when_one_fails(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     sim.on_dial("+15551230004", "no-answer", delay=0.1)
     tag = dial(peer, [[phone("+15551230004")], [phone("+15551230005")]])
@@ -339,10 +392,20 @@ def test_dial_tries_the_next_group_when_one_fails(sim: RelaySimulator,
     assert peer.trail(first.call_id) == ["state:created", "state:ringing", "state:ended"]
 
 
-@pytest.mark.parametrize("devices", [None, [], [[]], [[{"type": "phone", "params": {}}]],
-                                     [{"type": "phone"}], [[{"type": "fax", "params": {}}]]])
-def test_dial_rejects_bad_devices(sim: RelaySimulator, peers: Callable[..., Peer],
-                                  devices: Any) -> None:
+@pytest.mark.parametrize(
+    "devices",
+    [
+        None,
+        [],
+        [[]],
+        [[{"type": "phone", "params": {}}]],
+        [{"type": "phone"}],
+        [[{"type": "fax", "params": {}}]],
+    ],
+)
+def test_dial_rejects_bad_devices(
+    sim: RelaySimulator, peers: Callable[..., Peer], devices: Any
+) -> None:
     error = peers("office").request("calling.dial", {"tag": "t", "devices": devices})["error"]
     assert error["code"] == -32602
     assert error["data"] == {"signalwire_error_code": "INVALID_PARAMS"}
@@ -350,23 +413,28 @@ def test_dial_rejects_bad_devices(sim: RelaySimulator, peers: Callable[..., Peer
 
 # -- play ---------------------------------------------------------------------------------
 
+
 def play(peer: Peer, call: SimCall, media: List[Params], control_id: str = "p1") -> Params:
     return peer.call("calling.play", {**ids(call), "control_id": control_id, "play": media})
 
 
 def play_event(peer: Peer, state: str, control_id: str = "p1", timeout: float = 5.0) -> Params:
-    return peer.wait_event("calling.call.play", lambda p: p["state"] == state
-                           and p["control_id"] == control_id, timeout)
+    return peer.wait_event(
+        "calling.call.play",
+        lambda p: p["state"] == state and p["control_id"] == control_id,
+        timeout,
+    )
 
 
-def test_play_finishes_after_the_scaled_duration(sim: RelaySimulator,
-                                                 peers: Callable[..., Peer]) -> None:
+def test_play_finishes_after_the_scaled_duration(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
     sim.set_media_duration("https://example.com/long.mp3", 30.0)  # 0.3 s scaled
-    assert play(peer, call, [{"type": "audio", "params": {
-        "url": "https://example.com/long.mp3"}}]) == {
-        "code": "200", "message": "Playing", "call_id": call.call_id, "control_id": "p1"}
+    assert play(
+        peer, call, [{"type": "audio", "params": {"url": "https://example.com/long.mp3"}}]
+    ) == {"code": "200", "message": "Playing", "call_id": call.call_id, "control_id": "p1"}
     play_event(peer, "playing")
     started = time.monotonic()
     play_event(peer, "finished")
@@ -389,21 +457,31 @@ def test_play_pause_resume_and_stop(sim: RelaySimulator, peers: Callable[..., Pe
     assert peer.call("calling.play.volume", {**control, "volume": -5.5})["code"] == "200"
     peer.call("calling.play.resume", control)
     play_event(peer, "finished")
-    assert peer.trail(call.call_id)[-4:] == ["play:playing", "play:paused", "play:playing",
-                                             "play:finished"]
+    assert peer.trail(call.call_id)[-4:] == [
+        "play:playing",
+        "play:paused",
+        "play:playing",
+        "play:finished",
+    ]
     assert peer.call("calling.play.stop", control) == {
-        "code": "404", "message": "Control not found", "call_id": call.call_id,
-        "control_id": "p1"}
+        "code": "404",
+        "message": "Control not found",
+        "call_id": call.call_id,
+        "control_id": "p1",
+    }
     play(peer, call, [{"type": "ringtone", "params": {"name": "us", "duration": 100}}], "p2")
     play_event(peer, "playing", "p2")
     peer.call("calling.play.stop", {**ids(call), "control_id": "p2"})
     play_event(peer, "finished", "p2", timeout=0.5)
 
 
-@pytest.mark.parametrize("media", [[], [{"type": "audio", "params": {"url": "file:///x"}}],
-                                   [{"type": "video", "params": {}}]])
-def test_unplayable_media_errors(sim: RelaySimulator, peers: Callable[..., Peer],
-                                 media: List[Params]) -> None:
+@pytest.mark.parametrize(
+    "media",
+    [[], [{"type": "audio", "params": {"url": "file:///x"}}], [{"type": "video", "params": {}}]],
+)
+def test_unplayable_media_errors(
+    sim: RelaySimulator, peers: Callable[..., Peer], media: List[Params]
+) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
     assert play(peer, call, media)["code"] == "200"
@@ -411,8 +489,7 @@ def test_unplayable_media_errors(sim: RelaySimulator, peers: Callable[..., Peer]
     assert peer.trail(call.call_id)[-2:] == ["play:playing", "play:error"]
 
 
-def test_ending_a_call_finishes_its_plays(sim: RelaySimulator,
-                                          peers: Callable[..., Peer]) -> None:
+def test_ending_a_call_finishes_its_plays(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
     play(peer, call, [{"type": "silence", "params": {"duration": 100}}])
@@ -423,9 +500,9 @@ def test_ending_a_call_finishes_its_plays(sim: RelaySimulator,
 
 # -- refer --------------------------------------------------------------------------------
 
+
 def refer(peer: Peer, call: SimCall, params: Params) -> Params:
-    return peer.call("calling.refer", {**ids(call), "device": {"type": "sip",
-                                                               "params": params}})
+    return peer.call("calling.refer", {**ids(call), "device": {"type": "sip", "params": params}})
 
 
 def refer_final(peer: Peer) -> Params:
@@ -435,66 +512,83 @@ def refer_final(peer: Peer) -> Params:
 def test_refer_success_ends_the_call(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
-    assert refer(peer, call, {"to": "sip:alice@pbx.example.com", "username": "u",
-                              "password": "secret"}) == {
-        "code": "200", "message": "Starting SIP REFER", "call_id": call.call_id}
+    assert refer(
+        peer, call, {"to": "sip:alice@pbx.example.com", "username": "u", "password": "secret"}
+    ) == {"code": "200", "message": "Starting SIP REFER", "call_id": call.call_id}
     started = peer.wait_event("calling.call.refer")
-    assert started == {"node_id": call.node_id, "call_id": call.call_id,
-                       "state": "inProgress", "sip_refer_to": "sip:alice@pbx.example.com"}
+    assert started == {
+        "node_id": call.node_id,
+        "call_id": call.call_id,
+        "state": "inProgress",
+        "sip_refer_to": "sip:alice@pbx.example.com",
+    }
     final = refer_final(peer)
-    assert (final["state"], final["sip_refer_response_code"],
-            final["sip_notify_response_code"]) == ("success", "202", "200")
-    peer.wait_trail(call.call_id, ["refer:inProgress", "refer:success", "state:ending",
-                                   "state:ended"])
+    assert (
+        final["state"],
+        final["sip_refer_response_code"],
+        final["sip_notify_response_code"],
+    ) == ("success", "202", "200")
+    peer.wait_trail(
+        call.call_id, ["refer:inProgress", "refer:success", "state:ending", "state:ended"]
+    )
     assert call.end_reason == "hangup"
     record = call.refers[0]
     assert record.state == "success" and record.username == "u" and record.has_password
     assert "password" not in record.device["params"] and not record.used_uri_alias
 
 
-@pytest.mark.parametrize("state, notify", [("busy", "486"), ("noAnswer", "480"),
-                                           ("error", "503"), ("cancel", "487")])
-def test_refer_scripted_failures_keep_the_call(sim: RelaySimulator,
-                                               peers: Callable[..., Peer],
-                                               state: str, notify: str) -> None:
+@pytest.mark.parametrize(
+    "state, notify", [("busy", "486"), ("noAnswer", "480"), ("error", "503"), ("cancel", "487")]
+)
+def test_refer_scripted_failures_keep_the_call(
+    sim: RelaySimulator, peers: Callable[..., Peer], state: str, notify: str
+) -> None:
     peer = peers("office")
     target = f"sip:{state}@example.com"
     sim.on_refer(target, state=state)
     call = answered_call(sim, peer)
     refer(peer, call, {"to": target})
     final = refer_final(peer)
-    assert (final["state"], final["sip_refer_response_code"],
-            final["sip_notify_response_code"]) == (state, "202", notify)
+    assert (
+        final["state"],
+        final["sip_refer_response_code"],
+        final["sip_notify_response_code"],
+    ) == (state, "202", notify)
     assert call.state == "answered" and call.refers[0].state == state
 
 
 def test_refer_custom_codes(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
-    sim.on_refer("sip:x@example.com", state="error", sip_refer_response_code=403,
-                 sip_notify_response_code="500")
+    sim.on_refer(
+        "sip:x@example.com",
+        state="error",
+        sip_refer_response_code=403,
+        sip_notify_response_code="500",
+    )
     call = answered_call(sim, peer)
     refer(peer, call, {"to": "sip:x@example.com"})
     final = refer_final(peer)
-    assert (final["sip_refer_response_code"], final["sip_notify_response_code"]) == \
-        ("403", "500")
+    assert (final["sip_refer_response_code"], final["sip_notify_response_code"]) == ("403", "500")
 
 
-def test_hangup_during_refer_cancels_it_first(sim: RelaySimulator,
-                                              peers: Callable[..., Peer]) -> None:
+def test_hangup_during_refer_cancels_it_first(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
     peer = peers("office")
     sim.on_refer("sip:slow@example.com", delay=100)
     call = answered_call(sim, peer)
     refer(peer, call, {"to": "sip:slow@example.com"})
     peer.wait_event("calling.call.refer")
     call.hangup()
-    peer.wait_trail(call.call_id, ["refer:inProgress", "state:ending", "refer:cancel",
-                                   "state:ended"])
+    peer.wait_trail(
+        call.call_id, ["refer:inProgress", "state:ending", "refer:cancel", "state:ended"]
+    )
     assert call.refers[0].state == "cancel"
 
 
-def test_refer_uri_alias_is_accepted_and_recorded(sim: RelaySimulator,
-                                                  peers: Callable[..., Peer],
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_refer_uri_alias_is_accepted_and_recorded(
+    sim: RelaySimulator, peers: Callable[..., Peer], caplog: pytest.LogCaptureFixture
+) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
     with caplog.at_level("INFO", logger="relaysync.simulator.calls"):
@@ -504,14 +598,18 @@ def test_refer_uri_alias_is_accepted_and_recorded(sim: RelaySimulator,
     assert any("params.uri" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("device, words", [
-    ({"type": "sip", "params": {}}, "params.to"),
-    ({"type": "sip", "params": {"to": "alice@example.com"}}, "sip:"),
-    ({"type": "phone", "params": {"to_number": "+1555"}}, "'sip'"),
-    (None, "device is required"),
-])
-def test_refer_without_a_sip_target_is_400(sim: RelaySimulator, peers: Callable[..., Peer],
-                                           device: Any, words: str) -> None:
+@pytest.mark.parametrize(
+    "device, words",
+    [
+        ({"type": "sip", "params": {}}, "params.to"),
+        ({"type": "sip", "params": {"to": "alice@example.com"}}, "sip:"),
+        ({"type": "phone", "params": {"to_number": "+1555"}}, "'sip'"),
+        (None, "device is required"),
+    ],
+)
+def test_refer_without_a_sip_target_is_400(
+    sim: RelaySimulator, peers: Callable[..., Peer], device: Any, words: str
+) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
     answer = peer.call("calling.refer", {**ids(call), "device": device})
@@ -528,10 +626,16 @@ def test_refer_needs_an_answered_call(sim: RelaySimulator, peers: Callable[..., 
 
 # -- connect, disconnect, transfer --------------------------------------------------------
 
+
 def connect(peer: Peer, call: SimCall, to: str) -> None:
-    answer = peer.call("calling.connect", {**ids(call), "devices": [[phone(to)]],
-                                           "ringback": [{"type": "ringtone",
-                                                         "params": {"name": "us"}}]})
+    answer = peer.call(
+        "calling.connect",
+        {
+            **ids(call),
+            "devices": [[phone(to)]],
+            "ringback": [{"type": "ringtone", "params": {"name": "us"}}],
+        },
+    )
     assert answer == {"code": "200", "message": "connecting", "call_id": call.call_id}
 
 
@@ -539,19 +643,21 @@ def test_connect_then_disconnect(sim: RelaySimulator, peers: Callable[..., Peer]
     peer = peers("office")
     call = answered_call(sim, peer)
     connect(peer, call, "+15557770001")
-    connected = peer.wait_event("calling.call.connect",
-                                lambda p: p["connect_state"] == "connected")
+    connected = peer.wait_event("calling.call.connect", lambda p: p["connect_state"] == "connected")
     other = sim.get_call(connected["peer"]["call_id"])
     assert other is not None and other.created_by == "connect"
     assert call.peer == other.call_id and other.peer == call.call_id
     assert peer.trail(other.call_id) == ["state:created", "state:ringing", "state:answered"]
-    answered = peer.wait_event("calling.call.state", lambda p: p["call_id"] == other.call_id
-                               and p["call_state"] == "answered")
+    answered = peer.wait_event(
+        "calling.call.state",
+        lambda p: p["call_id"] == other.call_id and p["call_state"] == "answered",
+    )
     assert answered["peer"] == {"node_id": call.node_id, "call_id": call.call_id}
     assert answered["parent"]["call_id"] == call.call_id
     assert peer.call("calling.disconnect", ids(call))["code"] == "200"
-    disconnected = peer.wait_event("calling.call.connect",
-                                   lambda p: p["connect_state"] == "disconnected")
+    disconnected = peer.wait_event(
+        "calling.call.connect", lambda p: p["connect_state"] == "disconnected"
+    )
     assert disconnected["peer"]["call_id"] == other.call_id
     other.wait_for_state("ended")
     assert call.state == "answered" and call.peer is None
@@ -577,8 +683,7 @@ def test_peer_hangup_disconnects(sim: RelaySimulator, peers: Callable[..., Peer]
     assert call.state == "answered" and call.peer is None
 
 
-def test_connect_needs_an_answered_call(sim: RelaySimulator,
-                                        peers: Callable[..., Peer]) -> None:
+def test_connect_needs_an_answered_call(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
     call = sim.inbound_call("office", ring_timeout=500)
     peer.wait_event("calling.call.receive")
@@ -589,13 +694,17 @@ def test_connect_needs_an_answered_call(sim: RelaySimulator,
 def test_transfer_ends_the_call(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
-    assert peer.call("calling.transfer", {**ids(call), "dest": "https://example.com/swml"}) \
-        == {"code": "200", "message": "Transferring", "call_id": call.call_id}
+    assert peer.call("calling.transfer", {**ids(call), "dest": "https://example.com/swml"}) == {
+        "code": "200",
+        "message": "Transferring",
+        "call_id": call.call_id,
+    }
     call.wait_for_state("ended")
     assert call.end_reason == "hangup"
 
 
 # -- the scripting API ---------------------------------------------------------------------
+
 
 def test_scripting_arguments_are_checked(sim: RelaySimulator) -> None:
     with pytest.raises(ValueError):

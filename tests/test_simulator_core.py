@@ -36,8 +36,14 @@ class Raw:
     def request(self, method: str, params: Optional[Frame] = None) -> str:
         self.next_id += 1
         frame_id = f"req-{self.next_id}"
-        self.send({"jsonrpc": "2.0", "id": frame_id, "method": method,
-                   "params": {} if params is None else params})
+        self.send(
+            {
+                "jsonrpc": "2.0",
+                "id": frame_id,
+                "method": method,
+                "params": {} if params is None else params,
+            }
+        )
         return frame_id
 
     def recv(self, timeout: float = 3.0) -> Frame:
@@ -63,12 +69,16 @@ class Raw:
         self.send({"jsonrpc": "2.0", "id": frame["id"], "result": {}})
 
     def connect(self, **params: Any) -> Frame:
-        params.setdefault("authentication",
-                          {"project": self.sim.project, "token": self.sim.token})
-        return self.call("signalwire.connect", {"version": {"major": 2, "minor": 0,
-                                                            "revision": 0},
-                                                "agent": "raw-test", "event_acks": True,
-                                                **params})
+        params.setdefault("authentication", {"project": self.sim.project, "token": self.sim.token})
+        return self.call(
+            "signalwire.connect",
+            {
+                "version": {"major": 2, "minor": 0, "revision": 0},
+                "agent": "raw-test",
+                "event_acks": True,
+                **params,
+            },
+        )
 
     def session(self, contexts: Optional[List[str]] = None) -> tuple[str, str]:
         """Connect, read the authorization state; return (protocol, blob)."""
@@ -78,8 +88,12 @@ class Raw:
         return result["protocol"], event["params"]["params"]["authorization_state"]
 
     def next_event(self, event_type: str, timeout: float = 3.0) -> Frame:
-        return self.recv_until(lambda f: f.get("method") == "signalwire.event"
-                               and f["params"]["event_type"] == event_type, timeout)
+        return self.recv_until(
+            lambda f: (
+                f.get("method") == "signalwire.event" and f["params"]["event_type"] == event_type
+            ),
+            timeout,
+        )
 
     def expect_close_frame(self) -> None:
         self.ws.settimeout(3)
@@ -135,12 +149,17 @@ def test_jwt_authentication(sim: RelaySimulator, raw: Raw) -> None:
     assert result["result"]["session_restored"] is False
 
 
-@pytest.mark.parametrize("auth", [{"project": "p-1", "token": "wrong"}, {}, None,
-                                  {"jwt_token": "nope"}, {"project": "p-1"}])
+@pytest.mark.parametrize(
+    "auth",
+    [{"project": "p-1", "token": "wrong"}, {}, None, {"jwt_token": "nope"}, {"project": "p-1"}],
+)
 def test_bad_credentials_rejected_and_closed(sim: RelaySimulator, raw: Raw, auth: Any) -> None:
     frame = raw.connect(authentication=auth)
-    assert frame["error"] == {"code": -32002, "message": "Authentication failed",
-                              "data": {"signalwire_error_code": "AUTH_REQUIRED"}}
+    assert frame["error"] == {
+        "code": -32002,
+        "message": "Authentication failed",
+        "data": {"signalwire_error_code": "AUTH_REQUIRED"},
+    }
     raw.expect_close_frame()
     assert sim.authentication_count == 0
 
@@ -166,16 +185,16 @@ def test_resume_keeps_protocol_contexts_and_rotates_blob(sim: RelaySimulator, ra
     again.close()
 
 
-def test_unacked_event_redelivered_after_resume_until_acked(sim: RelaySimulator,
-                                                            raw: Raw) -> None:
+def test_unacked_event_redelivered_after_resume_until_acked(sim: RelaySimulator, raw: Raw) -> None:
     protocol, blob = raw.session()
     [event_id] = sim.push_event("calling.call.state", {"call_id": "c-1", "call_state": "ringing"})
     first = raw.next_event("calling.call.state")
     assert first["id"] == event_id and first["params"]["event_channel"] == protocol
     sim.drop_connections()
     sim.wait_for_sessions(0)
-    sim.push_event("calling.call.state", {"call_id": "c-1", "call_state": "answered"},
-                   session_id=protocol)  # queued while offline
+    sim.push_event(
+        "calling.call.state", {"call_id": "c-1", "call_state": "answered"}, session_id=protocol
+    )  # queued while offline
     again = Raw(sim)
     again.connect(protocol=protocol, authorization_state=blob)
     auth = again.next_event("signalwire.authorization.state")
@@ -185,8 +204,11 @@ def test_unacked_event_redelivered_after_resume_until_acked(sim: RelaySimulator,
     assert queued["params"]["params"]["call_state"] == "answered"
     for frame in (auth, redelivered, queued):
         again.ack(frame)
-    sim.journal.wait_for(lambda e: e.direction == "in" and isinstance(e.frame, dict)
-                         and e.frame.get("id") == queued["id"])
+    sim.journal.wait_for(
+        lambda e: (
+            e.direction == "in" and isinstance(e.frame, dict) and e.frame.get("id") == queued["id"]
+        )
+    )
     new_blob = auth["params"]["params"]["authorization_state"]
     again.close()
     sim.wait_for_sessions(0)
@@ -222,8 +244,10 @@ def test_unknown_protocol_fresh_or_error() -> None:
 def test_second_socket_takes_over_session(sim: RelaySimulator, raw: Raw) -> None:
     protocol, blob = raw.session()
     other = Raw(sim)
-    assert other.connect(protocol=protocol, authorization_state=blob)["result"][
-        "session_restored"] is True
+    assert (
+        other.connect(protocol=protocol, authorization_state=blob)["result"]["session_restored"]
+        is True
+    )
     raw.expect_close_frame()
     sim.wait_until(lambda: sim.connection_count == 1)
     assert [s.online for s in sim.sessions] == [True]
@@ -234,6 +258,7 @@ def test_session_expires_after_resume_window() -> None:
     seen: List[str] = []
     done = threading.Event()
     with RelaySimulator(resume_window=0.1) as sim:
+
         def listener(_session: Any, what: str) -> None:
             seen.append(what)
             if what == "expired":
@@ -257,9 +282,13 @@ def test_session_expires_after_resume_window() -> None:
 def test_receive_unreceive_and_validation(sim: RelaySimulator, raw: Raw) -> None:
     raw.session(["office"])
     assert raw.call("signalwire.receive", {"contexts": ["sales", "support"]})["result"] == {
-        "code": "200", "message": "Receiving events"}
+        "code": "200",
+        "message": "Receiving events",
+    }
     assert raw.call("signalwire.unreceive", {"contexts": ["office"]})["result"] == {
-        "code": "200", "message": "Unreceiving events"}
+        "code": "200",
+        "message": "Unreceiving events",
+    }
     assert sim.sessions[0].contexts == {"sales", "support"}
     assert is_error(raw.call("signalwire.receive", {"contexts": "sales"}), -32602)
     assert is_error(raw.call("signalwire.receive", {"contexts": [1]}), -32602)
@@ -275,16 +304,23 @@ def test_pings_both_ways() -> None:
         ping = client.recv_until(lambda f: f.get("method") == "signalwire.ping")
         assert ping["params"] == {}
         client.ack(ping)
-        entry = sim.journal.wait_for(lambda e: e.direction == "in" and isinstance(e.frame, dict)
-                                     and e.frame.get("id") == ping["id"])
+        entry = sim.journal.wait_for(
+            lambda e: (
+                e.direction == "in"
+                and isinstance(e.frame, dict)
+                and e.frame.get("id") == ping["id"]
+            )
+        )
         assert sim.journal.responses_to(ping["id"]) == [entry.frame]
         client.close()
 
 
 def test_execute_wrapper_and_unknown_method(sim: RelaySimulator, raw: Raw) -> None:
     protocol, _blob = raw.session([])
-    frame = raw.call("signalwire.execute", {"protocol": protocol, "method": "signalwire.receive",
-                                            "params": {"contexts": ["wrapped"]}})
+    frame = raw.call(
+        "signalwire.execute",
+        {"protocol": protocol, "method": "signalwire.receive", "params": {"contexts": ["wrapped"]}},
+    )
     assert frame["result"]["message"] == "Receiving events"
     assert sim.sessions[0].contexts == {"wrapped"}
     assert raw.call("calling.something_new", {})["result"] == {"code": "200", "message": "OK"}
@@ -301,7 +337,8 @@ def test_registered_handler_and_rpc_fault(sim: RelaySimulator, raw: Raw) -> None
     protocol, _blob = raw.session()
     assert raw.call("test.echo", {})["result"]["session"] == protocol
     assert raw.call("test.echo", {"bad": True})["error"]["data"] == {
-        "signalwire_error_code": "INVALID_PARAMS"}
+        "signalwire_error_code": "INVALID_PARAMS"
+    }
 
 
 def test_malformed_frames_are_journaled_and_answered(sim: RelaySimulator, raw: Raw) -> None:

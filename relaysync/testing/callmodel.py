@@ -130,8 +130,7 @@ class CallRecord:
     connect_owner: bool = False
     closing: bool = False
     visited: Set[str] = attrs.field(factory=set)
-    events: Deque[Dict[str, Any]] = attrs.field(
-        factory=lambda: deque(maxlen=MAX_EVENTS_PER_CALL))
+    events: Deque[Dict[str, Any]] = attrs.field(factory=lambda: deque(maxlen=MAX_EVENTS_PER_CALL))
     refers: List[ReferRecord] = attrs.field(factory=list)
     offered_to: List[str] = attrs.field(factory=list)
     start_time: int = attrs.field(factory=now_ms)
@@ -146,5 +145,9 @@ class CallRecord:
 
     def short(self) -> Dict[str, Any]:
         """Return the ``{call_id, node_id, tag, device}`` object used for peers."""
-        return {"call_id": self.call_id, "node_id": self.node_id, "tag": self.tag,
-                "device": self.device}
+        return {
+            "call_id": self.call_id,
+            "node_id": self.node_id,
+            "tag": self.tag,
+            "device": self.device,
+        }

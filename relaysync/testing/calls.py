@@ -156,6 +156,7 @@ class CallEngine:
         Returns:
             A ``handler(session, params)`` for :meth:`SimCore.register_method`.
         """
+
         def handler(session: Session, params: Params) -> Params:
             call_id = require_str(params, "call_id")
             require_str(params, "node_id")
@@ -165,6 +166,7 @@ class CallEngine:
                     return result("410", "Call is gone", call_id=call_id)
                 return result("404", "Call not found")
             return fn(session, call, params)
+
         return handler
 
     # -- timers -------------------------------------------------------------------------
@@ -179,14 +181,30 @@ class CallEngine:
 
     # -- the call table -----------------------------------------------------------------
 
-    def new_call(self, *, direction: str, device: Dict[str, Any], tag: str,
-                 session: Optional[Session], created_by: str, context: Optional[str] = None,
-                 parent: Optional[CallRecord] = None) -> CallRecord:
+    def new_call(
+        self,
+        *,
+        direction: str,
+        device: Dict[str, Any],
+        tag: str,
+        session: Optional[Session],
+        created_by: str,
+        context: Optional[str] = None,
+        parent: Optional[CallRecord] = None,
+    ) -> CallRecord:
         """Create and register a call leg in state ``created`` (no event is emitted)."""
-        call = CallRecord(call_id=self.core.new_id(), node_id=self.core.node_id, tag=tag,
-                          direction=direction, device=device, context=context,
-                          session=session, created_by=created_by, parent=parent,
-                          seq=next(self._seq))
+        call = CallRecord(
+            call_id=self.core.new_id(),
+            node_id=self.core.node_id,
+            tag=tag,
+            direction=direction,
+            device=device,
+            context=context,
+            session=session,
+            created_by=created_by,
+            parent=parent,
+            seq=next(self._seq),
+        )
         call.visited.add(call.state)
         with self.cond:
             self._live[call.call_id] = call
@@ -232,15 +250,24 @@ class CallEngine:
 
     def state_params(self, call: CallRecord) -> Params:
         """Build the ``calling.call.state`` body for the call's current state."""
-        body: Params = {"node_id": call.node_id, "call_id": call.call_id, "tag": call.tag,
-                        "call_state": call.state, "direction": call.direction,
-                        "device": call.device, "created_by": call.created_by,
-                        "start_time": call.start_time}
+        body: Params = {
+            "node_id": call.node_id,
+            "call_id": call.call_id,
+            "tag": call.tag,
+            "call_state": call.state,
+            "direction": call.direction,
+            "device": call.device,
+            "created_by": call.created_by,
+            "start_time": call.start_time,
+        }
         if call.context is not None:
             body["context"] = call.context
         if call.parent is not None:
-            body["parent"] = {"device_type": call.parent.device.get("type"),
-                              "node_id": call.parent.node_id, "call_id": call.parent.call_id}
+            body["parent"] = {
+                "device_type": call.parent.device.get("type"),
+                "node_id": call.parent.node_id,
+                "call_id": call.parent.call_id,
+            }
         if call.peer is not None:
             body["peer"] = {"node_id": call.peer.node_id, "call_id": call.peer.call_id}
         if call.answer_time is not None:
@@ -268,8 +295,9 @@ class CallEngine:
             self.changed()
         self.emit_state(call)
 
-    def end_call(self, call: CallRecord, reason: str = "hangup", *, via_ending: bool = True
-                 ) -> None:
+    def end_call(
+        self, call: CallRecord, reason: str = "hangup", *, via_ending: bool = True
+    ) -> None:
         """End ``call`` once: optional ``ending``, teardown hooks, ``ended``, forget it.
 
         Args:
@@ -324,14 +352,14 @@ class CallEngine:
 
     def _answer(self, session: Session, call: CallRecord, params: Params) -> Params:
         if call.direction == "outbound" and call.state != CALL_ANSWERED:
-            return result("409", "An outbound leg is answered by the far end",
-                          call_id=call.call_id)
+            return result("409", "An outbound leg is answered by the far end", call_id=call.call_id)
         if call.state != CALL_ANSWERED:
             self.inbound.claim(call, session)
 
             def answer() -> None:
                 if call.live and call.state != CALL_ANSWERED:
                     self.set_state(call, CALL_ANSWERED)
+
             self.after_reply(answer)
         return result("200", "Answered", call_id=call.call_id)
 
@@ -356,8 +384,14 @@ class CallScriptingMixin:
     _core: SimCore
     _engine: CallEngine
 
-    def inbound_call(self, context: str = "office", from_: str = "+15550001111",
-                     to: str = "+15550002222", *, ring_timeout: float = 30.0) -> SimCall:
+    def inbound_call(
+        self,
+        context: str = "office",
+        from_: str = "+15550001111",
+        to: str = "+15550002222",
+        *,
+        ring_timeout: float = 30.0,
+    ) -> SimCall:
         """Place an inbound phone call on ``context``.
 
         The call is offered to one subscribed session (round-robin per context) and
@@ -376,8 +410,7 @@ class CallScriptingMixin:
         if not isinstance(context, str) or not context:
             raise ValueError("context must be a non-empty string")
         engine = self._engine
-        record = self._core.run_sync(
-            lambda: engine.inbound.start(context, from_, to, ring_timeout))
+        record = self._core.run_sync(lambda: engine.inbound.start(context, from_, to, ring_timeout))
         return engine.handle(record)
 
     def on_dial(self, to: str, outcome: str = "answer", *, delay: float = 0.5) -> None:
@@ -394,10 +427,15 @@ class CallScriptingMixin:
         script = Scripts.make_dial(outcome, delay)
         self._core.run_sync(lambda: self._engine.scripts.set_dial(to, script))
 
-    def on_refer(self, target: str, state: str = "success", *,
-                 sip_refer_response_code: Union[str, int, None] = None,
-                 sip_notify_response_code: Union[str, int, None] = None,
-                 delay: float = 0.3) -> None:
+    def on_refer(
+        self,
+        target: str,
+        state: str = "success",
+        *,
+        sip_refer_response_code: Union[str, int, None] = None,
+        sip_notify_response_code: Union[str, int, None] = None,
+        delay: float = 0.3,
+    ) -> None:
         """Script the outcome of REFERs to ``target`` from now on.
 
         Args:
@@ -412,8 +450,7 @@ class CallScriptingMixin:
             ValueError: unknown state or negative delay.
             TypeError: a code that is neither ``str`` nor ``int``.
         """
-        script = Scripts.make_refer(state, sip_refer_response_code, sip_notify_response_code,
-                                    delay)
+        script = Scripts.make_refer(state, sip_refer_response_code, sip_notify_response_code, delay)
         self._core.run_sync(lambda: self._engine.scripts.set_refer(target, script))
 
     def set_media_duration(self, url: str, seconds: float) -> None:
@@ -436,8 +473,9 @@ class CallScriptingMixin:
         record = self._engine.find(call_id)
         return None if record is None else self._engine.handle(record)
 
-    def wait_for_call(self, predicate: Optional[Callable[[SimCall], bool]] = None,
-                      timeout: float = 5.0) -> SimCall:
+    def wait_for_call(
+        self, predicate: Optional[Callable[[SimCall], bool]] = None, timeout: float = 5.0
+    ) -> SimCall:
         """Block until a live or recent call matches ``predicate``; return the oldest match.
 
         Args:
@@ -459,6 +497,7 @@ class CallScriptingMixin:
 
             def moved(seen: int = seen) -> bool:
                 return engine.version != seen
+
             with engine.cond:
                 remaining = end - time.monotonic()
                 if remaining <= 0 or not engine.cond.wait_for(moved, remaining):

@@ -77,24 +77,33 @@ _CALL_ID: Tuple[Spec, ...] = (("call_id", (str,), _REQUIRED),)
 
 #: Methods that only forward their params to the facade method of the same name.
 _FORWARDED: Dict[str, Tuple[Spec, ...]] = {
-    "on_dial": (("to", (str,), _REQUIRED), ("outcome", (str,), "answer"),
-                ("delay", _NUM, 0.5)),
-    "on_refer": (("target", (str,), _REQUIRED), ("state", (str,), "success"),
-                 ("sip_refer_response_code", _CODE, None),
-                 ("sip_notify_response_code", _CODE, None), ("delay", _NUM, 0.3)),
+    "on_dial": (("to", (str,), _REQUIRED), ("outcome", (str,), "answer"), ("delay", _NUM, 0.5)),
+    "on_refer": (
+        ("target", (str,), _REQUIRED),
+        ("state", (str,), "success"),
+        ("sip_refer_response_code", _CODE, None),
+        ("sip_notify_response_code", _CODE, None),
+        ("delay", _NUM, 0.3),
+    ),
     "set_media_duration": (("url", (str,), _REQUIRED), ("seconds", _NUM, _REQUIRED)),
     "drop_connections": _SESSION,
     "send_disconnect": (("restart", (bool,), False), *_SESSION),
     "go_silent": _SESSION,
     "wake": _SESSION,
-    "delay_method": (("method", (str,), _REQUIRED), ("seconds", _NUM, _REQUIRED),
-                     ("times", _OPT_INT, None)),
-    "fail_method": (("method", (str,), _REQUIRED), ("code", (int,), _REQUIRED),
-                    ("message", (str,), "Simulated failure"), ("times", _OPT_INT, 1),
-                    ("as_result", (bool,), False)),
+    "delay_method": (
+        ("method", (str,), _REQUIRED),
+        ("seconds", _NUM, _REQUIRED),
+        ("times", _OPT_INT, None),
+    ),
+    "fail_method": (
+        ("method", (str,), _REQUIRED),
+        ("code", (int,), _REQUIRED),
+        ("message", (str,), "Simulated failure"),
+        ("times", _OPT_INT, 1),
+        ("as_result", (bool,), False),
+    ),
     "clear_faults": (),
-    "push_event": (("event_type", (str,), _REQUIRED), ("params", (dict,), _REQUIRED),
-                   *_SESSION),
+    "push_event": (("event_type", (str,), _REQUIRED), ("params", (dict,), _REQUIRED), *_SESSION),
     "push_frame": (("frame", (str, dict), _REQUIRED), *_SESSION),
 }
 
@@ -136,8 +145,12 @@ def read_params(params: Params, spec: Sequence[Spec]) -> Params:
 
 
 def _session_info(info: SessionInfo) -> Params:
-    return {"id": info.id, "protocol": info.protocol, "contexts": sorted(info.contexts),
-            "online": info.online}
+    return {
+        "id": info.id,
+        "protocol": info.protocol,
+        "contexts": sorted(info.contexts),
+        "online": info.online,
+    }
 
 
 def scrub(value: Any, secrets: Sequence[str]) -> Any:
@@ -150,6 +163,7 @@ def scrub(value: Any, secrets: Sequence[str]) -> Any:
     Returns:
         A masked copy.
     """
+
     def replace(item: Any) -> Any:
         if isinstance(item, dict):
             return {k: replace(v) for k, v in item.items()}
@@ -158,6 +172,7 @@ def scrub(value: Any, secrets: Sequence[str]) -> Any:
         if isinstance(item, str) and any(s and s in item for s in secrets):
             return MASK
         return item
+
     return replace(mask_secrets(value))
 
 
@@ -181,14 +196,21 @@ class Controller:
     def methods(self) -> Dict[str, Handler]:
         """Return every handler, keyed by its full method name (``simulator.<name>``)."""
         table: Dict[str, Handler] = {
-            name: self._forward(name, spec) for name, spec in _FORWARDED.items()}
-        table.update({
-            "inbound_call": self._inbound_call, "call_info": self._call_info,
-            "call_state": self._call_state, "calls": self._calls, "hangup": self._hangup,
-            "wait_for_state": self._wait_for_state, "sessions": self._sessions,
-            "wait_for_sessions": self._wait_for_sessions,
-            "journal_requests": self._journal_requests,
-        })
+            name: self._forward(name, spec) for name, spec in _FORWARDED.items()
+        }
+        table.update(
+            {
+                "inbound_call": self._inbound_call,
+                "call_info": self._call_info,
+                "call_state": self._call_state,
+                "calls": self._calls,
+                "hangup": self._hangup,
+                "wait_for_state": self._wait_for_state,
+                "sessions": self._sessions,
+                "wait_for_sessions": self._wait_for_sessions,
+                "journal_requests": self._journal_requests,
+            }
+        )
         return {CONTROL_PREFIX + name: handler for name, handler in table.items()}
 
     # -- generic forwarding -----------------------------------------------------------
@@ -207,6 +229,7 @@ class Controller:
             if isinstance(value, list):
                 return {"event_ids": value}
             return {}
+
         return handler
 
     # -- calls ------------------------------------------------------------------------
@@ -219,18 +242,33 @@ class Controller:
 
     def _info(self, record: CallRecord) -> Params:
         call = self._engine.handle(record)
-        return {"call_id": call.call_id, "node_id": call.node_id, "tag": call.tag,
-                "direction": call.direction, "context": call.context,
-                "created_by": call.created_by, "device": call.device, "state": call.state,
-                "end_reason": call.end_reason, "peer": call.peer,
-                "session_id": call.session_id, "offered_to": call.offered_to,
-                "refers": [attrs.asdict(refer) for refer in call.refers],
-                "events": len(record.events)}
+        return {
+            "call_id": call.call_id,
+            "node_id": call.node_id,
+            "tag": call.tag,
+            "direction": call.direction,
+            "context": call.context,
+            "created_by": call.created_by,
+            "device": call.device,
+            "state": call.state,
+            "end_reason": call.end_reason,
+            "peer": call.peer,
+            "session_id": call.session_id,
+            "offered_to": call.offered_to,
+            "refers": [attrs.asdict(refer) for refer in call.refers],
+            "events": len(record.events),
+        }
 
     def _inbound_call(self, _session: Session, params: Params) -> Params:
-        kwargs = read_params(params, (
-            ("context", (str,), "office"), ("from_", (str,), "+15550001111"),
-            ("to", (str,), "+15550002222"), ("ring_timeout", _NUM, 30.0)))
+        kwargs = read_params(
+            params,
+            (
+                ("context", (str,), "office"),
+                ("from_", (str,), "+15550001111"),
+                ("to", (str,), "+15550002222"),
+                ("ring_timeout", _NUM, 30.0),
+            ),
+        )
         try:
             call = self._sim.inbound_call(**kwargs)
         except ValueError as exc:
@@ -254,8 +292,9 @@ class Controller:
         return {}
 
     def _wait_for_state(self, session: Session, params: Params) -> asyncio.Future[Params]:
-        kwargs = read_params(params, (*_CALL_ID, ("state", (str,), _REQUIRED),
-                                      ("timeout", _NUM, 5.0)))
+        kwargs = read_params(
+            params, (*_CALL_ID, ("state", (str,), _REQUIRED), ("timeout", _NUM, 5.0))
+        )
         state, record = kwargs["state"], self._record(kwargs["call_id"])
         if state not in CALL_STATES:
             raise _invalid(f"state must be one of {CALL_STATES}, got {state!r}")
@@ -267,6 +306,7 @@ class Controller:
             if state in record.visited:
                 return outcome("reached")
             return outcome("ended") if record.state == CALL_ENDED else None
+
         return self._poll(session, check, kwargs["timeout"], lambda: outcome("timeout"))
 
     # -- sessions and journal ---------------------------------------------------------
@@ -288,8 +328,12 @@ class Controller:
             return {"sessions": [_session_info(info) for info in found]}
 
         def timed_out() -> Params:
-            raise RpcFault(WAIT_TIMEOUT, f"{len(online())} sessions online, not "
-                                         f"{kwargs['n']}, after {kwargs['timeout']:g} s")
+            raise RpcFault(
+                WAIT_TIMEOUT,
+                f"{len(online())} sessions online, not "
+                f"{kwargs['n']}, after {kwargs['timeout']:g} s",
+            )
+
         return self._poll(session, check, kwargs["timeout"], timed_out)
 
     def _journal_requests(self, _session: Session, params: Params) -> Params:
@@ -300,8 +344,13 @@ class Controller:
 
     # -- waits on the loop ------------------------------------------------------------
 
-    def _poll(self, session: Session, check: Callable[[], Optional[Params]], timeout: float,
-              on_timeout: Callable[[], Params]) -> asyncio.Future[Params]:
+    def _poll(
+        self,
+        session: Session,
+        check: Callable[[], Optional[Params]],
+        timeout: float,
+        on_timeout: Callable[[], Params],
+    ) -> asyncio.Future[Params]:
         """Answer with ``check()`` once it is not None, or ``on_timeout()`` after
         ``timeout`` seconds; give up when the asking session is gone."""
         if timeout < 0:
@@ -327,6 +376,7 @@ class Controller:
                 future.set_result(answer)
             else:
                 self._core.call_later(min(POLL_INTERVAL, deadline - loop.time()), tick)
+
         tick()
         return future
 
@@ -343,5 +393,4 @@ def install_control(sim: RelaySimulator, core: SimCore, engine: CallEngine) -> N
         core.register_method(method, handler)
 
 
-__all__ = ["UNKNOWN_CALL", "WAIT_TIMEOUT", "Controller", "install_control", "read_params",
-           "scrub"]
+__all__ = ["UNKNOWN_CALL", "WAIT_TIMEOUT", "Controller", "install_control", "read_params", "scrub"]

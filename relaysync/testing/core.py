@@ -39,8 +39,15 @@ from .sessions import (
 )
 from .sessiontable import SessionListener
 
-__all__ = ["CONTROL_PREFIX", "Handler", "RpcFault", "Session", "SessionInfo",
-           "SessionListener", "SimCore"]
+__all__ = [
+    "CONTROL_PREFIX",
+    "Handler",
+    "RpcFault",
+    "Session",
+    "SessionInfo",
+    "SessionListener",
+    "SimCore",
+]
 
 logger = logging.getLogger("relaysync.simulator")
 
@@ -63,11 +70,19 @@ class SimCore(FrameDispatch):
         control_token: the token of remote-control sessions (``None``: no control).
     """
 
-    def __init__(self, project: str, token: str, jwt_token: str, *, time_scale: float = 1.0,
-                 ping_interval: float = 30.0, resume_window: float = 60.0,
-                 unknown_protocol: str = "fresh", control_token: Optional[str] = None) -> None:
-        super().__init__(project=project, control_token=control_token,
-                         resume_window=resume_window)
+    def __init__(
+        self,
+        project: str,
+        token: str,
+        jwt_token: str,
+        *,
+        time_scale: float = 1.0,
+        ping_interval: float = 30.0,
+        resume_window: float = 60.0,
+        unknown_protocol: str = "fresh",
+        control_token: Optional[str] = None,
+    ) -> None:
+        super().__init__(project=project, control_token=control_token, resume_window=resume_window)
         self.token = token
         self.jwt_token = jwt_token
         self.node_id = f"relaysync-sim-{secrets.token_hex(3)}"
@@ -75,11 +90,13 @@ class SimCore(FrameDispatch):
         self.time_scale = time_scale
         self.ping_interval = ping_interval
         self.unknown_protocol = unknown_protocol
-        self._methods.update({
-            "signalwire.receive": self._receive,
-            "signalwire.unreceive": self._unreceive,
-            "signalwire.ping": lambda _session, _params: {"timestamp": time.time()},
-        })
+        self._methods.update(
+            {
+                "signalwire.receive": self._receive,
+                "signalwire.unreceive": self._unreceive,
+                "signalwire.ping": lambda _session, _params: {"timestamp": time.time()},
+            }
+        )
 
     # -- contract API (loop thread unless noted) -------------------------------------
 
@@ -132,8 +149,7 @@ class SimCore(FrameDispatch):
         auth = params.get("authentication")
         control = control_credentials_ok(auth, self.project, self.control_token)
         try:
-            if not control and not credentials_ok(auth, self.project, self.token,
-                                                  self.jwt_token):
+            if not control and not credentials_ok(auth, self.project, self.token, self.jwt_token):
                 raise auth_failed()
             contexts = [] if control else contexts_param(params)
             session = None if control else self._resume_target(params)
@@ -155,21 +171,30 @@ class SimCore(FrameDispatch):
         if not control:
             with self._state:
                 self._auth_count += 1
-        self._reply(conn, frame_id, {
-            "protocol": session.protocol,
-            "identity": f"{session.sessionid}@{self.node_id}",
-            "sessionid": session.sessionid,
-            "session_restored": restored,
-            "nodeid": self.node_id,
-            "authorization": {"project_id": self.project},
-        })
+        self._reply(
+            conn,
+            frame_id,
+            {
+                "protocol": session.protocol,
+                "identity": f"{session.sessionid}@{self.node_id}",
+                "sessionid": session.sessionid,
+                "session_restored": restored,
+                "nodeid": self.node_id,
+                "authorization": {"project_id": self.project},
+            },
+        )
         backlog = self._rotate_auth_state(session)
         for item in backlog:
             item.sent = self.write(conn, item.frame)
         if conn.ping_timer is None:
             self._schedule_ping(conn)
-        logger.info("%ssession %s %s on socket %d", "control " if control else "", session.id,
-                    "resumed" if restored else "started", conn.id)
+        logger.info(
+            "%ssession %s %s on socket %d",
+            "control " if control else "",
+            session.id,
+            "resumed" if restored else "started",
+            conn.id,
+        )
         self._publish()
         self._notify(session, "online")
 
@@ -205,25 +230,32 @@ class SimCore(FrameDispatch):
     def _rotate_auth_state(self, session: Session) -> List[PendingEvent]:
         """Issue and send a new authorization blob; return the backlog to send after it."""
         blob, backlog = session.rotate_auth_state()
-        session.auth_state_sent(self._queue_event(
-            session, "signalwire.authorization.state", {"authorization_state": blob}, None))
+        session.auth_state_sent(
+            self._queue_event(
+                session, "signalwire.authorization.state", {"authorization_state": blob}, None
+            )
+        )
         return backlog
 
     # -- events and pings -------------------------------------------------------------
 
-    def _queue_event(self, session: Session, event_type: str, params: Params,
-                     channel: Optional[str]) -> str:
+    def _queue_event(
+        self, session: Session, event_type: str, params: Params, channel: Optional[str]
+    ) -> str:
         event_id = self.new_id()
         outer: Params = {"event_type": event_type}
         if channel is not None:
             outer["event_channel"] = channel
-        outer.update(timestamp=time.time(), project_id=self.project, space_id=self.space_id,
-                     params=params)
+        outer.update(
+            timestamp=time.time(), project_id=self.project, space_id=self.space_id, params=params
+        )
         if session.expired:
             logger.debug("event %s for expired session %s dropped", event_type, session.id)
             return event_id
-        item = session.hold(event_id, {"jsonrpc": "2.0", "id": event_id,
-                                       "method": "signalwire.event", "params": outer})
+        item = session.hold(
+            event_id,
+            {"jsonrpc": "2.0", "id": event_id, "method": "signalwire.event", "params": outer},
+        )
         if session.connection is not None:
             item.sent = self.write(session.connection, item.frame)
         return event_id

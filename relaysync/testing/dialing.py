@@ -60,7 +60,8 @@ def parse_devices(value: Any) -> List[List[Device]]:
             if not isinstance(device, dict) or device_target(device) is None:
                 raise invalid_params(
                     f"devices[{i}][{j}] must be a phone device with params.to_number or a "
-                    "sip/webrtc device with params.to")
+                    "sip/webrtc device with params.to"
+                )
             plan[-1].append({"type": device["type"], "params": dict(device["params"])})
     return plan
 
@@ -81,11 +82,19 @@ class LegPlan:
         track: ``fn(leg, plan)`` run for every leg as it is created.
     """
 
-    def __init__(self, engine: CallEngine, session: Optional[Session],
-                 groups: List[List[Device]], *, tag: str, created_by: str,
-                 on_answered: Callable[[CallRecord], None], on_failed: Callable[[str], None],
-                 parent: Optional[CallRecord] = None,
-                 track: Optional[Callable[[CallRecord, LegPlan], None]] = None) -> None:
+    def __init__(
+        self,
+        engine: CallEngine,
+        session: Optional[Session],
+        groups: List[List[Device]],
+        *,
+        tag: str,
+        created_by: str,
+        on_answered: Callable[[CallRecord], None],
+        on_failed: Callable[[str], None],
+        parent: Optional[CallRecord] = None,
+        track: Optional[Callable[[CallRecord, LegPlan], None]] = None,
+    ) -> None:
         self.session = session
         self.done = False
         self._engine = engine
@@ -139,9 +148,14 @@ class LegPlan:
             self._on_failed(self._last_reason)
             return
         for device in self._groups[self._group]:
-            leg = engine.new_call(direction="outbound", device=device, tag=self._tag,
-                                  session=self.session, created_by=self._created_by,
-                                  parent=self._parent)
+            leg = engine.new_call(
+                direction="outbound",
+                device=device,
+                tag=self._tag,
+                session=self.session,
+                created_by=self._created_by,
+                parent=self._parent,
+            )
             if self._track is not None:
                 self._track(leg, self)
             self._pending[leg.call_id] = leg
@@ -149,7 +163,8 @@ class LegPlan:
             engine.set_state(leg, CALL_RINGING)
             script = engine.scripts.dial_for(device_target(device))
             self._timers[leg.call_id] = engine.later(
-                script.delay, functools.partial(self._outcome, leg, script))
+                script.delay, functools.partial(self._outcome, leg, script)
+            )
 
     def _outcome(self, leg: CallRecord, script: DialScript) -> None:
         self._timers.pop(leg.call_id, None)
@@ -200,13 +215,27 @@ class Dialer:
             self._dials.discard(plan)
             plan.cancel()
 
-    def _plan(self, session: Optional[Session], groups: List[List[Device]], tag: str,
-              created_by: str, on_answered: Callable[[CallRecord], None],
-              on_failed: Callable[[str], None], parent: Optional[CallRecord] = None
-              ) -> LegPlan:
-        return LegPlan(self._engine, session, groups, tag=tag, created_by=created_by,
-                       on_answered=on_answered, on_failed=on_failed, parent=parent,
-                       track=self._track)
+    def _plan(
+        self,
+        session: Optional[Session],
+        groups: List[List[Device]],
+        tag: str,
+        created_by: str,
+        on_answered: Callable[[CallRecord], None],
+        on_failed: Callable[[str], None],
+        parent: Optional[CallRecord] = None,
+    ) -> LegPlan:
+        return LegPlan(
+            self._engine,
+            session,
+            groups,
+            tag=tag,
+            created_by=created_by,
+            on_answered=on_answered,
+            on_failed=on_failed,
+            parent=parent,
+            track=self._track,
+        )
 
     def _track(self, leg: CallRecord, plan: LegPlan) -> None:
         self._by_leg[leg.call_id] = plan
@@ -224,16 +253,31 @@ class Dialer:
 
         def answered(leg: CallRecord) -> None:
             self._dials.discard(plan)
-            call = {**leg.short(), "call_state": leg.state, "direction": leg.direction,
-                    "dial_winner": True}
-            self._engine.emit(leg, EVENT_CALL_DIAL, {"node_id": node_id, "tag": tag,
-                                                     "dial_state": "answered", "call": call})
+            call = {
+                **leg.short(),
+                "call_state": leg.state,
+                "direction": leg.direction,
+                "dial_winner": True,
+            }
+            self._engine.emit(
+                leg,
+                EVENT_CALL_DIAL,
+                {"node_id": node_id, "tag": tag, "dial_state": "answered", "call": call},
+            )
 
         def failed(reason: str) -> None:
             self._dials.discard(plan)
-            self._send(plan.session, EVENT_CALL_DIAL, {"node_id": node_id, "tag": tag,
-                                                       "dial_state": "failed",
-                                                       "reason": reason, "call": {}})
+            self._send(
+                plan.session,
+                EVENT_CALL_DIAL,
+                {
+                    "node_id": node_id,
+                    "tag": tag,
+                    "dial_state": "failed",
+                    "reason": reason,
+                    "call": {},
+                },
+            )
 
         plan = self._plan(session, groups, tag, "dial", answered, failed)
         self._dials.add(plan)
@@ -241,9 +285,13 @@ class Dialer:
         def start() -> None:
             if plan.done:
                 return
-            self._send(plan.session, EVENT_CALL_DIAL,
-                       {"node_id": node_id, "tag": tag, "dial_state": "dialing"})
+            self._send(
+                plan.session,
+                EVENT_CALL_DIAL,
+                {"node_id": node_id, "tag": tag, "dial_state": "dialing"},
+            )
             plan.start()
+
         self._engine.after_reply(start)
         log.debug("dial tag=%s with %d group(s)", tag, len(groups))
         return result("200", "Dialing")
@@ -252,8 +300,13 @@ class Dialer:
 
     @staticmethod
     def _connect_params(call: CallRecord, state: str, **extra: Any) -> Params:
-        return {"node_id": call.node_id, "call_id": call.call_id, "tag": call.tag,
-                "connect_state": state, **extra}
+        return {
+            "node_id": call.node_id,
+            "call_id": call.call_id,
+            "tag": call.tag,
+            "connect_state": state,
+            **extra,
+        }
 
     def _connect(self, session: Session, call: CallRecord, params: Params) -> Params:
         if call.state != CALL_ANSWERED:
@@ -270,13 +323,15 @@ class Dialer:
 
         def connected(peer: CallRecord) -> None:
             self._connecting.pop(call.call_id, None)
-            engine.emit(call, EVENT_CALL_CONNECT,
-                        self._connect_params(call, "connected", peer=peer.short()))
+            engine.emit(
+                call, EVENT_CALL_CONNECT, self._connect_params(call, "connected", peer=peer.short())
+            )
 
         def failed(reason: str) -> None:
             self._connecting.pop(call.call_id, None)
-            engine.emit(call, EVENT_CALL_CONNECT,
-                        self._connect_params(call, "failed", failed_reason=reason))
+            engine.emit(
+                call, EVENT_CALL_CONNECT, self._connect_params(call, "failed", failed_reason=reason)
+            )
 
         plan = self._plan(call.session, groups, tag, "connect", connected, failed, parent=call)
         self._connecting[call.call_id] = plan
@@ -285,6 +340,7 @@ class Dialer:
             if not plan.done and call.live:
                 engine.emit(call, EVENT_CALL_CONNECT, self._connect_params(call, "connecting"))
                 plan.start()
+
         engine.after_reply(start)
         return result("200", "connecting", call_id=call.call_id)
 
@@ -304,16 +360,20 @@ class Dialer:
         with self._engine.cond:
             owner.peer = leg.peer = None
             owner.connect_owner = False
-        self._engine.emit(owner, EVENT_CALL_CONNECT,
-                          self._connect_params(owner, "disconnected", peer=leg.short()))
+        self._engine.emit(
+            owner, EVENT_CALL_CONNECT, self._connect_params(owner, "disconnected", peer=leg.short())
+        )
         self._engine.end_call(leg, "hangup")
 
     def _call_ending(self, call: CallRecord) -> None:
         plan = self._connecting.pop(call.call_id, None)
         if plan is not None:
             plan.cancel()
-            self._engine.emit(call, EVENT_CALL_CONNECT,
-                              self._connect_params(call, "failed", failed_reason="cancel"))
+            self._engine.emit(
+                call,
+                EVENT_CALL_CONNECT,
+                self._connect_params(call, "failed", failed_reason="cancel"),
+            )
         self.unbridge(call)
 
     def _call_ended(self, call: CallRecord) -> None:

@@ -47,8 +47,7 @@ class FrameDispatch(SessionTable):
         resume_window: seconds a session without a socket stays resumable.
     """
 
-    def __init__(self, *, project: str, control_token: Optional[str],
-                 resume_window: float) -> None:
+    def __init__(self, *, project: str, control_token: Optional[str], resume_window: float) -> None:
         super().__init__(resume_window=resume_window)
         self.project = project
         self.control_token = control_token
@@ -83,8 +82,13 @@ class FrameDispatch(SessionTable):
             self.journal.record("out", conn.session.id if conn.session else None, recorded)
         return True
 
-    def send_request(self, conn: Connection, method: str, params: Params,
-                     on_response: Optional[Callable[[Params], None]] = None) -> Optional[str]:
+    def send_request(
+        self,
+        conn: Connection,
+        method: str,
+        params: Params,
+        on_response: Optional[Callable[[Params], None]] = None,
+    ) -> Optional[str]:
         """Send a server request on ``conn``; ``on_response(frame)`` runs on the reply.
 
         Returns:
@@ -117,8 +121,11 @@ class FrameDispatch(SessionTable):
         except ValueError:
             frame = None
         if not self._control_traffic(conn, frame):
-            self.journal.record("in", conn.session.id if conn.session else None,
-                                frame if isinstance(frame, dict) else text)
+            self.journal.record(
+                "in",
+                conn.session.id if conn.session else None,
+                frame if isinstance(frame, dict) else text,
+            )
         if conn.silent:
             return
         if not isinstance(frame, dict):
@@ -132,8 +139,13 @@ class FrameDispatch(SessionTable):
         elif not isinstance(method, str) or not isinstance(params, dict):
             self._reply_error(conn, frame_id, RpcFault(-32600, "Invalid Request"))
         elif conn.session is None and method != "signalwire.connect":
-            self._reply_error(conn, frame_id, RpcFault(
-                -32002, "Authentication required", {"signalwire_error_code": "AUTH_REQUIRED"}))
+            self._reply_error(
+                conn,
+                frame_id,
+                RpcFault(
+                    -32002, "Authentication required", {"signalwire_error_code": "AUTH_REQUIRED"}
+                ),
+            )
             conn.close(CLOSE_AUTH_FAILED, "authentication required")
         else:
             self._dispatch(conn, frame_id, method, params)
@@ -154,9 +166,13 @@ class FrameDispatch(SessionTable):
         if conn.session is not None:
             return conn.session.control
         params = frame.get("params") if isinstance(frame, dict) else None
-        return (isinstance(params, dict) and frame.get("method") == "signalwire.connect"
-                and control_credentials_ok(params.get("authentication"), self.project,
-                                           self.control_token))
+        return (
+            isinstance(params, dict)
+            and frame.get("method") == "signalwire.connect"
+            and control_credentials_ok(
+                params.get("authentication"), self.project, self.control_token
+            )
+        )
 
     # -- dispatch ---------------------------------------------------------------------
 
@@ -164,25 +180,35 @@ class FrameDispatch(SessionTable):
         if method == "signalwire.execute":
             inner, inner_params = params.get("method"), params.get("params", {})
             if not isinstance(inner, str) or not isinstance(inner_params, dict):
-                self._reply_error(conn, frame_id, RpcFault(
-                    -32602, "Invalid params: signalwire.execute needs method and params"))
+                self._reply_error(
+                    conn,
+                    frame_id,
+                    RpcFault(-32602, "Invalid params: signalwire.execute needs method and params"),
+                )
                 return
             method, params = inner, inner_params
         control = self._control_traffic(conn, {"method": method, "params": params})
         delay, failure = (0.0, None) if control else self.faults.take(method)
         session = conn.session
         if delay > 0:
-            self.call_later(delay, lambda: self._invoke(conn, session, frame_id, method,
-                                                        params, failure))
+            self.call_later(
+                delay, lambda: self._invoke(conn, session, frame_id, method, params, failure)
+            )
         else:
             self._invoke(conn, session, frame_id, method, params, failure)
 
-    def _invoke(self, conn: Connection, session: Optional[Session], frame_id: Any, method: str,
-                params: Params, failure: Optional[Failure]) -> None:
+    def _invoke(
+        self,
+        conn: Connection,
+        session: Optional[Session],
+        frame_id: Any,
+        method: str,
+        params: Params,
+        failure: Optional[Failure],
+    ) -> None:
         if failure is not None:
             if failure.as_result:
-                self._reply(conn, frame_id, {"code": str(failure.code),
-                                             "message": failure.message})
+                self._reply(conn, frame_id, {"code": str(failure.code), "message": failure.message})
             else:
                 self._reply_error(conn, frame_id, RpcFault(failure.code, failure.message))
                 if method == "signalwire.connect":
@@ -193,7 +219,8 @@ class FrameDispatch(SessionTable):
             return
         handler = self._methods.get(method)
         if method.startswith(CONTROL_PREFIX) and (
-                handler is None or session is None or not session.control):
+            handler is None or session is None or not session.control
+        ):
             self._reply_error(conn, frame_id, RpcFault(-32601, "Method not found"))
             return
         if handler is None:
@@ -212,12 +239,14 @@ class FrameDispatch(SessionTable):
         else:
             if isinstance(result, asyncio.Future):
                 result.add_done_callback(
-                    lambda done: self._reply_when_done(conn, frame_id, method, done))
+                    lambda done: self._reply_when_done(conn, frame_id, method, done)
+                )
             else:
                 self._reply(conn, frame_id, result)
 
-    def _reply_when_done(self, conn: Connection, frame_id: Any, method: str,
-                         done: asyncio.Future[Params]) -> None:
+    def _reply_when_done(
+        self, conn: Connection, frame_id: Any, method: str, done: asyncio.Future[Params]
+    ) -> None:
         error = RpcFault(-32603, "Cancelled") if done.cancelled() else done.exception()
         if error is None:
             self._reply(conn, frame_id, done.result())

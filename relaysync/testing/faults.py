@@ -58,8 +58,14 @@ class MethodFaults:
         or all of them when ``times`` is ``None``)."""
         self._delays.append(_Rule(method, times, delay=seconds))
 
-    def fail(self, method: str, code: int, message: str, times: Optional[int] = 1,
-             as_result: bool = False) -> None:
+    def fail(
+        self,
+        method: str,
+        code: int,
+        message: str,
+        times: Optional[int] = 1,
+        as_result: bool = False,
+    ) -> None:
         """Answer the next ``times`` requests of ``method`` with a failure (``None`` =
         every one)."""
         self._failures.append(_Rule(method, times, failure=Failure(code, message, as_result)))
@@ -77,8 +83,10 @@ class MethodFaults:
         """
         delay_rule = self._consume(self._delays, method)
         failure_rule = self._consume(self._failures, method)
-        return (delay_rule.delay if delay_rule else 0.0,
-                failure_rule.failure if failure_rule else None)
+        return (
+            delay_rule.delay if delay_rule else 0.0,
+            failure_rule.failure if failure_rule else None,
+        )
 
     @staticmethod
     def _consume(rules: List[_Rule], method: str) -> Optional[_Rule]:
@@ -106,8 +114,7 @@ def drop_connections(core: SimCore, session_id: Optional[str] = None) -> int:
     return len(conns)
 
 
-def send_disconnect(core: SimCore, restart: bool = False,
-                    session_id: Optional[str] = None) -> int:
+def send_disconnect(core: SimCore, restart: bool = False, session_id: Optional[str] = None) -> int:
     """Send ``signalwire.disconnect {restart}``; close each socket when the client acks
     it or after two seconds. ``restart=True`` also makes the session's protocol unknown.
 
@@ -159,8 +166,9 @@ def wake(core: SimCore, session_id: Optional[str] = None) -> int:
     return len(conns)
 
 
-def push_event(core: SimCore, event_type: str, params: Dict[str, Any],
-               session_id: Optional[str] = None) -> List[str]:
+def push_event(
+    core: SimCore, event_type: str, params: Dict[str, Any], session_id: Optional[str] = None
+) -> List[str]:
     """Send a ``signalwire.event`` (acked and redelivered like any other).
 
     Returns:
@@ -168,12 +176,16 @@ def push_event(core: SimCore, event_type: str, params: Dict[str, Any],
     """
     if session_id is not None:
         return [core.send_event(core.session(session_id), event_type, params)]
-    return [core.send_event(conn.session, event_type, params)
-            for conn in core.target_connections(None) if conn.session is not None]
+    return [
+        core.send_event(conn.session, event_type, params)
+        for conn in core.target_connections(None)
+        if conn.session is not None
+    ]
 
 
-def push_frame(core: SimCore, frame: Union[Dict[str, Any], str, bytes],
-               session_id: Optional[str] = None) -> int:
+def push_frame(
+    core: SimCore, frame: Union[Dict[str, Any], str, bytes], session_id: Optional[str] = None
+) -> int:
     """Send a raw frame: a dict as JSON, a str verbatim, bytes as a binary frame.
 
     Returns:

@@ -58,8 +58,10 @@ class SimCall:
     @property
     def device(self) -> Dict[str, Any]:
         """A copy of the wire-form device of the leg."""
-        return {"type": self._record.device.get("type"),
-                "params": dict(self._record.device.get("params") or {})}
+        return {
+            "type": self._record.device.get("type"),
+            "params": dict(self._record.device.get("params") or {}),
+        }
 
     def _read(self, fn: Callable[[CallRecord], Any]) -> Any:
         with self._engine.cond:
@@ -131,15 +133,18 @@ class SimCall:
             raise ValueError(f"state must be one of {CALL_STATES}, got {state!r}")
         rec = self._record
         with self._engine.cond:
-            self._engine.cond.wait_for(lambda: state in rec.visited or rec.state == CALL_ENDED,
-                                       timeout)
+            self._engine.cond.wait_for(
+                lambda: state in rec.visited or rec.state == CALL_ENDED, timeout
+            )
             if state in rec.visited:
                 return
             if rec.state == CALL_ENDED:
-                raise CallEndedError(-1, f"call {rec.call_id} ended ({rec.end_reason}) "
-                                         f"without reaching {state!r}")
+                raise CallEndedError(
+                    -1, f"call {rec.call_id} ended ({rec.end_reason}) without reaching {state!r}"
+                )
         raise timeout_error(f"waiting for call {rec.call_id} to reach {state!r}", timeout)
 
     def __repr__(self) -> str:
-        return (f"SimCall(call_id={self.call_id!r}, direction={self.direction!r}, "
-                f"state={self.state!r})")
+        return (
+            f"SimCall(call_id={self.call_id!r}, direction={self.direction!r}, state={self.state!r})"
+        )

@@ -60,11 +60,16 @@ class InboundOffers:
         """
         engine = self._engine
         device = {"type": "phone", "params": {"from_number": from_, "to_number": to}}
-        call = engine.new_call(direction="inbound", device=device, tag="", session=None,
-                               created_by="receive", context=context)
+        call = engine.new_call(
+            direction="inbound",
+            device=device,
+            tag="",
+            session=None,
+            created_by="receive",
+            context=context,
+        )
         self._ringing[call.call_id] = engine.later(ring_timeout, lambda: self._timed_out(call))
-        log.debug("inbound call %s on context %r from %s to %s", call.call_id, context,
-                  from_, to)
+        log.debug("inbound call %s on context %r from %s to %s", call.call_id, context, from_, to)
         self._offer_next(call)
         return call
 
@@ -106,31 +111,42 @@ class InboundOffers:
         engine = self._engine
         session = self._pick(call)
         if session is None:
-            log.info("inbound call %s on context %r: no subscribed session left, ending it",
-                     call.call_id, call.context)
+            log.info(
+                "inbound call %s on context %r: no subscribed session left, ending it",
+                call.call_id,
+                call.context,
+            )
             engine.end_call(call, NOBODY_LEFT, via_ending=False)
             return
         with engine.cond:
             call.session = session
             call.offered_to.append(session.id)
-        engine.emit(call, EVENT_CALL_RECEIVE, {
-            "call_id": call.call_id, "node_id": call.node_id, "tag": call.tag,
-            "call_state": "created", "direction": call.direction, "context": call.context,
-            "device": call.device, "project_id": engine.core.project,
-        })
+        engine.emit(
+            call,
+            EVENT_CALL_RECEIVE,
+            {
+                "call_id": call.call_id,
+                "node_id": call.node_id,
+                "tag": call.tag,
+                "call_state": "created",
+                "direction": call.direction,
+                "context": call.context,
+                "device": call.device,
+                "project_id": engine.core.project,
+            },
+        )
         engine.set_state(call, CALL_RINGING)
 
     def _pass(self, session: Session, call: CallRecord, params: Params) -> Params:
         if call.call_id not in self._ringing or call.state == CALL_ANSWERED:
-            return result("409", "Only a ringing inbound call can be passed",
-                          call_id=call.call_id)
+            return result("409", "Only a ringing inbound call can be passed", call_id=call.call_id)
         if call.session is not session:
-            return result("409", "The call is not offered to this session",
-                          call_id=call.call_id)
+            return result("409", "The call is not offered to this session", call_id=call.call_id)
 
         def passed() -> None:
             if call.live and call.session is session and call.call_id in self._ringing:
                 self._offer_next(call)
+
         self._engine.after_reply(passed)
         return result("200", "Passing call", call_id=call.call_id)
 

@@ -38,8 +38,12 @@ class JournalEntry:
 
 def _is_request(entry: JournalEntry, method: Optional[str]) -> bool:
     frame = entry.frame
-    return (entry.direction == "in" and isinstance(frame, dict) and "method" in frame
-            and (method is None or frame.get("method") == method))
+    return (
+        entry.direction == "in"
+        and isinstance(frame, dict)
+        and "method" in frame
+        and (method is None or frame.get("method") == method)
+    )
 
 
 def _is_event(entry: JournalEntry, event_type: Optional[str]) -> bool:
@@ -49,8 +53,9 @@ def _is_event(entry: JournalEntry, event_type: Optional[str]) -> bool:
     if frame.get("method") != "signalwire.event":
         return False
     params = frame.get("params")
-    return event_type is None or (isinstance(params, dict)
-                                  and params.get("event_type") == event_type)
+    return event_type is None or (
+        isinstance(params, dict) and params.get("event_type") == event_type
+    )
 
 
 class Journal:
@@ -95,8 +100,9 @@ class Journal:
         Args:
             method: keep only requests with this JSON-RPC method (all when ``None``).
         """
-        return [e.frame for e in self.entries
-                if _is_request(e, method) and isinstance(e.frame, dict)]
+        return [
+            e.frame for e in self.entries if _is_request(e, method) and isinstance(e.frame, dict)
+        ]
 
     def events(self, event_type: Optional[str] = None) -> List[Dict[str, Any]]:
         """Outbound ``signalwire.event`` frames (redeliveries included), oldest first.
@@ -104,8 +110,9 @@ class Journal:
         Args:
             event_type: keep only events of this type (all when ``None``).
         """
-        return [e.frame for e in self.entries
-                if _is_event(e, event_type) and isinstance(e.frame, dict)]
+        return [
+            e.frame for e in self.entries if _is_event(e, event_type) and isinstance(e.frame, dict)
+        ]
 
     def responses_to(self, frame_id: str) -> List[Dict[str, Any]]:
         """Response frames (either direction) whose ``id`` is ``frame_id``.
@@ -113,17 +120,23 @@ class Journal:
         Args:
             frame_id: the JSON-RPC id of the request.
         """
-        return [e.frame for e in self.entries
-                if isinstance(e.frame, dict) and e.frame.get("id") == frame_id
-                and "method" not in e.frame and ("result" in e.frame or "error" in e.frame)]
+        return [
+            e.frame
+            for e in self.entries
+            if isinstance(e.frame, dict)
+            and e.frame.get("id") == frame_id
+            and "method" not in e.frame
+            and ("result" in e.frame or "error" in e.frame)
+        ]
 
     def clear(self) -> None:
         """Forget every entry recorded so far."""
         with self._cond:
             self._entries.clear()
 
-    def wait_for(self, predicate: Callable[[JournalEntry], bool],
-                 timeout: float = 5.0) -> JournalEntry:
+    def wait_for(
+        self, predicate: Callable[[JournalEntry], bool], timeout: float = 5.0
+    ) -> JournalEntry:
         """Block until an entry matching ``predicate`` is in the journal.
 
         Entries already recorded count: the earliest match is returned.
@@ -154,12 +167,16 @@ class Journal:
                 if remaining <= 0:
                     raise TimeoutError(
                         f"no matching journal entry within {timeout:g} s "
-                        f"({len(self._entries)} entries recorded)")
+                        f"({len(self._entries)} entries recorded)"
+                    )
                 self._cond.wait(remaining)
 
-    def wait_for_request(self, method: str, timeout: float = 5.0,
-                         predicate: Optional[Callable[[Dict[str, Any]], bool]] = None
-                         ) -> Dict[str, Any]:
+    def wait_for_request(
+        self,
+        method: str,
+        timeout: float = 5.0,
+        predicate: Optional[Callable[[Dict[str, Any]], bool]] = None,
+    ) -> Dict[str, Any]:
         """Block until the simulator has received a request with ``method``.
 
         Args:
@@ -173,9 +190,13 @@ class Journal:
         Raises:
             TimeoutError: no such request within ``timeout`` seconds.
         """
+
         def match(entry: JournalEntry) -> bool:
-            return (_is_request(entry, method) and isinstance(entry.frame, dict)
-                    and (predicate is None or predicate(entry.frame)))
+            return (
+                _is_request(entry, method)
+                and isinstance(entry.frame, dict)
+                and (predicate is None or predicate(entry.frame))
+            )
 
         try:
             entry = self.wait_for(match, timeout)
@@ -184,9 +205,12 @@ class Journal:
         assert isinstance(entry.frame, dict)
         return entry.frame
 
-    def wait_for_event(self, event_type: str, timeout: float = 5.0,
-                       predicate: Optional[Callable[[Dict[str, Any]], bool]] = None
-                       ) -> Dict[str, Any]:
+    def wait_for_event(
+        self,
+        event_type: str,
+        timeout: float = 5.0,
+        predicate: Optional[Callable[[Dict[str, Any]], bool]] = None,
+    ) -> Dict[str, Any]:
         """Block until the simulator has sent a ``signalwire.event`` of ``event_type``.
 
         Args:
@@ -200,9 +224,13 @@ class Journal:
         Raises:
             TimeoutError: no such event within ``timeout`` seconds.
         """
+
         def match(entry: JournalEntry) -> bool:
-            return (_is_event(entry, event_type) and isinstance(entry.frame, dict)
-                    and (predicate is None or predicate(entry.frame)))
+            return (
+                _is_event(entry, event_type)
+                and isinstance(entry.frame, dict)
+                and (predicate is None or predicate(entry.frame))
+            )
 
         try:
             entry = self.wait_for(match, timeout)

@@ -115,15 +115,23 @@ class MediaPlayer:
 
     def _emit(self, play: _Play, state: str) -> None:
         play.state = state
-        self._engine.emit(play.call, EVENT_CALL_PLAY, {
-            "node_id": play.call.node_id, "call_id": play.call.call_id,
-            "control_id": play.control_id, "state": state})
+        self._engine.emit(
+            play.call,
+            EVENT_CALL_PLAY,
+            {
+                "node_id": play.call.node_id,
+                "call_id": play.call.call_id,
+                "control_id": play.control_id,
+                "state": state,
+            },
+        )
 
     def _arm(self, play: _Play) -> None:
         play.since = time.monotonic()
         if play.remaining is not None and play.remaining != float("inf"):
-            play.timer = self._engine.core.call_later(play.remaining,
-                                                      lambda: self._finish(play, "finished"))
+            play.timer = self._engine.core.call_later(
+                play.remaining, lambda: self._finish(play, "finished")
+            )
 
     def _finish(self, play: _Play, state: str) -> None:
         play.cancel_timer()
@@ -148,11 +156,13 @@ class MediaPlayer:
             raise invalid_params("volume must be a number (dB)")
         plays = self._plays.setdefault(call.call_id, {})
         if control_id in plays:
-            return result("409", "control_id is already in use", call_id=call.call_id,
-                          control_id=control_id)
+            return result(
+                "409", "control_id is already in use", call_id=call.call_id, control_id=control_id
+            )
         seconds = play_seconds(items, loop, self._engine.scripts)
-        play = _Play(call, control_id,
-                     None if seconds is None else self._engine.core.scale(seconds))
+        play = _Play(
+            call, control_id, None if seconds is None else self._engine.core.scale(seconds)
+        )
         play.volume = float(volume)
         plays[control_id] = play
 
@@ -164,6 +174,7 @@ class MediaPlayer:
                 self._finish(play, "error")
             else:
                 self._arm(play)
+
         self._engine.after_reply(start)
         return result("200", "Playing", call_id=call.call_id, control_id=control_id)
 
@@ -173,11 +184,13 @@ class MediaPlayer:
 
     @staticmethod
     def _not_found(call: CallRecord, params: Params) -> Params:
-        return result("404", "Control not found", call_id=call.call_id,
-                      control_id=params["control_id"])
+        return result(
+            "404", "Control not found", call_id=call.call_id, control_id=params["control_id"]
+        )
 
-    def _sub_command(self, call: CallRecord, params: Params, message: str,
-                     effect: Callable[[_Play], None]) -> Params:
+    def _sub_command(
+        self, call: CallRecord, params: Params, message: str, effect: Callable[[_Play], None]
+    ) -> Params:
         """Find the play by ``control_id`` (404 if unknown); apply ``effect`` after the reply."""
         play = self._control(call, params)
         if play is None:
@@ -186,8 +199,9 @@ class MediaPlayer:
         return result("200", message, call_id=call.call_id, control_id=play.control_id)
 
     def _stop(self, session: Session, call: CallRecord, params: Params) -> Params:
-        return self._sub_command(call, params, "Stopped",
-                                 lambda play: self._finish(play, "finished"))
+        return self._sub_command(
+            call, params, "Stopped", lambda play: self._finish(play, "finished")
+        )
 
     def _pause(self, session: Session, call: CallRecord, params: Params) -> Params:
         return self._sub_command(call, params, "Paused", self._pause_now)

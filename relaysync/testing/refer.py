@@ -97,20 +97,29 @@ class Referrer:
         if call.state != CALL_ANSWERED:
             return result("409", "Call is not answered", call_id=call.call_id)
         if call.call_id in self._active:
-            return result("409", "A REFER is already in progress on this call",
-                          call_id=call.call_id)
+            return result(
+                "409", "A REFER is already in progress on this call", call_id=call.call_id
+            )
         if alias:
-            log.info("calling.refer on call %s named its target device.params.uri; "
-                     "treated as device.params.to", call.call_id)
+            log.info(
+                "calling.refer on call %s named its target device.params.uri; "
+                "treated as device.params.to",
+                call.call_id,
+            )
         status_url = params.get("status_url")
         username = dev_params.get("username")
         record = ReferRecord(
-            target=target, state=REFER_IN_PROGRESS, used_uri_alias=alias,
+            target=target,
+            state=REFER_IN_PROGRESS,
+            used_uri_alias=alias,
             username=username if isinstance(username, str) else None,
             has_password="password" in dev_params,
             status_url=status_url if isinstance(status_url, str) else None,
-            device={"type": "sip",
-                    "params": {k: v for k, v in dev_params.items() if k != "password"}})
+            device={
+                "type": "sip",
+                "params": {k: v for k, v in dev_params.items() if k != "password"},
+            },
+        )
         with self._engine.cond:
             call.refers.append(record)
             self._engine.changed()
@@ -121,8 +130,12 @@ class Referrer:
 
     def _body(self, refer: _Refer, state: str, **codes: Optional[str]) -> Params:
         call = refer.call
-        body: Params = {"node_id": call.node_id, "call_id": call.call_id, "state": state,
-                        "sip_refer_to": call.refers[refer.index].target}
+        body: Params = {
+            "node_id": call.node_id,
+            "call_id": call.call_id,
+            "state": state,
+            "sip_refer_to": call.refers[refer.index].target,
+        }
         body.update({k: v for k, v in codes.items() if v is not None})
         return body
 
@@ -131,9 +144,12 @@ class Referrer:
             return
         self._engine.emit(refer.call, EVENT_CALL_REFER, self._body(refer, REFER_IN_PROGRESS))
         script = refer.script
-        refer.timer = self._engine.later(script.delay, lambda: self._finish(
-            refer, script.state, script.sip_refer_response_code,
-            script.sip_notify_response_code))
+        refer.timer = self._engine.later(
+            script.delay,
+            lambda: self._finish(
+                refer, script.state, script.sip_refer_response_code, script.sip_notify_response_code
+            ),
+        )
 
     def _finish(self, refer: _Refer, state: str, refer_code: str, notify_code: str) -> None:
         call = refer.call
@@ -144,11 +160,21 @@ class Referrer:
             refer.timer.cancel()
         with self._engine.cond:
             call.refers[refer.index] = attrs.evolve(
-                call.refers[refer.index], state=state, sip_refer_response_code=refer_code,
-                sip_notify_response_code=notify_code)
-        self._engine.emit(call, EVENT_CALL_REFER, self._body(
-            refer, state, sip_refer_response_code=refer_code,
-            sip_notify_response_code=notify_code))
+                call.refers[refer.index],
+                state=state,
+                sip_refer_response_code=refer_code,
+                sip_notify_response_code=notify_code,
+            )
+        self._engine.emit(
+            call,
+            EVENT_CALL_REFER,
+            self._body(
+                refer,
+                state,
+                sip_refer_response_code=refer_code,
+                sip_notify_response_code=notify_code,
+            ),
+        )
         if state == "success" and call.live:
             self._engine.end_call(call, "hangup")
 

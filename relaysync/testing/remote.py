@@ -80,8 +80,9 @@ class RemoteCall:
 
     def end_reason(self) -> Optional[str]:
         """The ``end_reason`` once the call has ended, else ``None``."""
-        reason: Optional[str] = self._remote._call(
-            "call_state", {"call_id": self.call_id})["end_reason"]
+        reason: Optional[str] = self._remote._call("call_state", {"call_id": self.call_id})[
+            "end_reason"
+        ]
         return reason
 
     def refers(self) -> List[ReferRecord]:
@@ -111,14 +112,16 @@ class RemoteCall:
         if state not in CALL_STATES:
             raise ValueError(f"state must be one of {CALL_STATES}, got {state!r}")
         answer = self._remote._call(
-            "wait_for_state", {"call_id": self.call_id, "state": state, "timeout": timeout},
-            timeout=timeout + WAIT_MARGIN)
+            "wait_for_state",
+            {"call_id": self.call_id, "state": state, "timeout": timeout},
+            timeout=timeout + WAIT_MARGIN,
+        )
         if answer["outcome"] == "ended":
-            raise CallEndedError(-1, f"call {self.call_id} ended ({answer['end_reason']}) "
-                                     f"without reaching {state!r}")
+            raise CallEndedError(
+                -1, f"call {self.call_id} ended ({answer['end_reason']}) without reaching {state!r}"
+            )
         if answer["outcome"] != "reached":
-            raise timeout_error(f"waiting for call {self.call_id} to reach {state!r}",
-                                timeout)
+            raise timeout_error(f"waiting for call {self.call_id} to reach {state!r}", timeout)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RemoteCall) and other.call_id == self.call_id
@@ -149,14 +152,28 @@ class RemoteSimulator:
         RelayConnectionError: the simulator cannot be reached within ``timeout``.
     """
 
-    def __init__(self, url: str, project: str, control_token: str, *,
-                 ca_file: Optional[str] = None, allow_insecure: bool = False,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        project: str,
+        control_token: str,
+        *,
+        ca_file: Optional[str] = None,
+        allow_insecure: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
         self.url = url
         self.project = project
-        self._client = RelayClient(project, control_token, url=url, contexts=(),
-                                   ca_file=ca_file, allow_insecure=allow_insecure,
-                                   request_timeout=timeout, max_workers=2)
+        self._client = RelayClient(
+            project,
+            control_token,
+            url=url,
+            contexts=(),
+            ca_file=ca_file,
+            allow_insecure=allow_insecure,
+            request_timeout=timeout,
+            max_workers=2,
+        )
         try:
             self._client.connect(timeout)
         except BaseException:
@@ -170,8 +187,12 @@ class RemoteSimulator:
     def __enter__(self) -> RemoteSimulator:
         return self
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -195,15 +216,26 @@ class RemoteSimulator:
 
     # -- calls ------------------------------------------------------------------------
 
-    def inbound_call(self, context: str = "office", from_: str = "+15550001111",
-                     to: str = "+15550002222", *, ring_timeout: float = 30.0) -> RemoteCall:
+    def inbound_call(
+        self,
+        context: str = "office",
+        from_: str = "+15550001111",
+        to: str = "+15550002222",
+        *,
+        ring_timeout: float = 30.0,
+    ) -> RemoteCall:
         """Place an inbound phone call on ``context`` (see ``RelaySimulator.inbound_call``).
 
         Returns:
             The :class:`RemoteCall` handle.
         """
-        return RemoteCall(self, self._call("inbound_call", {
-            "context": context, "from_": from_, "to": to, "ring_timeout": ring_timeout}))
+        return RemoteCall(
+            self,
+            self._call(
+                "inbound_call",
+                {"context": context, "from_": from_, "to": to, "ring_timeout": ring_timeout},
+            ),
+        )
 
     def calls(self) -> List[RemoteCall]:
         """Handles of the live and recently ended calls, oldest first."""
@@ -220,14 +252,26 @@ class RemoteSimulator:
         """Script how dial and connect legs to ``to`` react (see ``RelaySimulator.on_dial``)."""
         self._call("on_dial", {"to": to, "outcome": outcome, "delay": delay})
 
-    def on_refer(self, target: str, state: str = "success", *,
-                 sip_refer_response_code: Union[str, int, None] = None,
-                 sip_notify_response_code: Union[str, int, None] = None,
-                 delay: float = 0.3) -> None:
+    def on_refer(
+        self,
+        target: str,
+        state: str = "success",
+        *,
+        sip_refer_response_code: Union[str, int, None] = None,
+        sip_notify_response_code: Union[str, int, None] = None,
+        delay: float = 0.3,
+    ) -> None:
         """Script the outcome of REFERs to ``target`` (see ``RelaySimulator.on_refer``)."""
-        self._call("on_refer", {"target": target, "state": state, "delay": delay,
-                                "sip_refer_response_code": sip_refer_response_code,
-                                "sip_notify_response_code": sip_notify_response_code})
+        self._call(
+            "on_refer",
+            {
+                "target": target,
+                "state": state,
+                "delay": delay,
+                "sip_refer_response_code": sip_refer_response_code,
+                "sip_notify_response_code": sip_notify_response_code,
+            },
+        )
 
     def set_media_duration(self, url: str, seconds: float) -> None:
         """Make the audio file at ``url`` play for ``seconds`` (unscaled)."""
@@ -241,8 +285,9 @@ class RemoteSimulator:
 
     def send_disconnect(self, restart: bool = False, session_id: Optional[str] = None) -> int:
         """Send ``signalwire.disconnect {restart}``. Returns how many sockets were told."""
-        return int(self._call("send_disconnect", {"restart": restart,
-                                                  "session_id": session_id})["count"])
+        return int(
+            self._call("send_disconnect", {"restart": restart, "session_id": session_id})["count"]
+        )
 
     def go_silent(self, session_id: Optional[str] = None) -> int:
         """Half-open the RELAY sockets until :meth:`wake`. Returns how many."""
@@ -256,25 +301,42 @@ class RemoteSimulator:
         """Answer ``method`` ``seconds`` late, the next ``times`` times (``None``: always)."""
         self._call("delay_method", {"method": method, "seconds": seconds, "times": times})
 
-    def fail_method(self, method: str, code: int, message: str = "Simulated failure",
-                    times: Optional[int] = 1, as_result: bool = False) -> None:
+    def fail_method(
+        self,
+        method: str,
+        code: int,
+        message: str = "Simulated failure",
+        times: Optional[int] = 1,
+        as_result: bool = False,
+    ) -> None:
         """Fail the next ``times`` requests of ``method`` (see ``RelaySimulator.fail_method``)."""
-        self._call("fail_method", {"method": method, "code": code, "message": message,
-                                   "times": times, "as_result": as_result})
+        self._call(
+            "fail_method",
+            {
+                "method": method,
+                "code": code,
+                "message": message,
+                "times": times,
+                "as_result": as_result,
+            },
+        )
 
     def clear_faults(self) -> None:
         """Remove every method delay and failure rule."""
         self._call("clear_faults", {})
 
-    def push_event(self, event_type: str, params: Dict[str, Any],
-                   session_id: Optional[str] = None) -> List[str]:
+    def push_event(
+        self, event_type: str, params: Dict[str, Any], session_id: Optional[str] = None
+    ) -> List[str]:
         """Send a ``signalwire.event`` to RELAY sessions. Returns the event ids."""
-        answer = self._call("push_event", {"event_type": event_type, "params": params,
-                                           "session_id": session_id})
+        answer = self._call(
+            "push_event", {"event_type": event_type, "params": params, "session_id": session_id}
+        )
         return [str(event_id) for event_id in answer["event_ids"]]
 
-    def push_frame(self, frame: Union[Dict[str, Any], str],
-                   session_id: Optional[str] = None) -> int:
+    def push_frame(
+        self, frame: Union[Dict[str, Any], str], session_id: Optional[str] = None
+    ) -> int:
         """Send a raw frame (a dict as JSON, a str verbatim). Returns how many sockets."""
         return int(self._call("push_frame", {"frame": frame, "session_id": session_id})["count"])
 
@@ -290,21 +352,24 @@ class RemoteSimulator:
         Raises:
             RelayTimeoutError: not so within ``timeout`` seconds (a ``TimeoutError``).
         """
-        answer = self._call("wait_for_sessions", {"n": n, "timeout": timeout},
-                            timeout=timeout + WAIT_MARGIN)
+        answer = self._call(
+            "wait_for_sessions", {"n": n, "timeout": timeout}, timeout=timeout + WAIT_MARGIN
+        )
         return [_session(item) for item in answer["sessions"]]
 
     def journal_requests(self, method: Optional[str] = None) -> List[Dict[str, Any]]:
         """Request frames the simulator received (all, or those of ``method``), oldest
         first, with credentials masked as ``***``."""
-        requests: List[Dict[str, Any]] = self._call(
-            "journal_requests", {"method": method})["requests"]
+        requests: List[Dict[str, Any]] = self._call("journal_requests", {"method": method})[
+            "requests"
+        ]
         return requests
 
 
 def _session(item: Params) -> SessionInfo:
-    return SessionInfo(item["id"], item["protocol"], frozenset(item["contexts"]),
-                       bool(item["online"]))
+    return SessionInfo(
+        item["id"], item["protocol"], frozenset(item["contexts"]), bool(item["online"])
+    )
 
 
 __all__ = ["RemoteCall", "RemoteSimulator"]

@@ -104,8 +104,12 @@ class Scripts:
         return DialScript(outcome, _delay(delay, "delay"))
 
     @staticmethod
-    def make_refer(state: str, refer_code: Union[str, int, None],
-                   notify_code: Union[str, int, None], delay: float) -> ReferScript:
+    def make_refer(
+        state: str,
+        refer_code: Union[str, int, None],
+        notify_code: Union[str, int, None],
+        delay: float,
+    ) -> ReferScript:
         """Validate and build a :class:`ReferScript`, filling in default SIP codes.
 
         Raises:
@@ -113,13 +117,14 @@ class Scripts:
             TypeError: a code that is neither ``str`` nor ``int``.
         """
         if state not in REFER_DEFAULT_CODES:
-            raise ValueError(
-                f"state must be one of {sorted(REFER_DEFAULT_CODES)}, got {state!r}")
+            raise ValueError(f"state must be one of {sorted(REFER_DEFAULT_CODES)}, got {state!r}")
         default_refer, default_notify = REFER_DEFAULT_CODES[state]
-        return ReferScript(state,
-                           _code(refer_code, default_refer, "sip_refer_response_code"),
-                           _code(notify_code, default_notify, "sip_notify_response_code"),
-                           _delay(delay, "delay"))
+        return ReferScript(
+            state,
+            _code(refer_code, default_refer, "sip_refer_response_code"),
+            _code(notify_code, default_notify, "sip_notify_response_code"),
+            _delay(delay, "delay"),
+        )
 
     def set_dial(self, target: str, script: DialScript) -> None:
         """Script every later dial/connect leg to ``target``."""

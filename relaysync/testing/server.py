@@ -94,8 +94,9 @@ class LoopThread:
                 return
             ready = threading.Event()
             errors: list[BaseException] = []
-            self._thread = threading.Thread(target=self._main, args=(setup, ready, errors),
-                                            name=self._name, daemon=True)
+            self._thread = threading.Thread(
+                target=self._main, args=(setup, ready, errors), name=self._name, daemon=True
+            )
             self._thread.start()
         if not ready.wait(timeout):
             raise TimeoutError(f"simulator did not start within {timeout:g} s")
@@ -190,6 +191,7 @@ class LoopThread:
         Returns:
             The timer handle (``cancel()`` it to stop the timer).
         """
+
         def guarded() -> None:
             try:
                 fn()
@@ -200,8 +202,7 @@ class LoopThread:
             return self.run_sync(lambda: self.loop.call_later(max(delay, 0.0), guarded))
         return self.loop.call_later(max(delay, 0.0), guarded)
 
-    def _main(self, setup: LoopJob, ready: threading.Event,
-              errors: list[BaseException]) -> None:
+    def _main(self, setup: LoopJob, ready: threading.Event, errors: list[BaseException]) -> None:
         """Thread body: setup, run until stopped, then cancel leftovers and close the loop."""
         asyncio.set_event_loop(self.loop)
         try:
@@ -325,8 +326,9 @@ class FrameSink(Protocol):
 class WsServer:
     """The listening WebSocket server. Its coroutines run on the loop thread."""
 
-    def __init__(self, sink: FrameSink, host: str, port: int,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+    def __init__(
+        self, sink: FrameSink, host: str, port: int, ssl_context: Optional[ssl.SSLContext] = None
+    ) -> None:
         """Prepare a server on ``host``:``port`` (0 = a free port) feeding ``sink``."""
         self._sink = sink
         self._host = host
@@ -344,9 +346,15 @@ class WsServer:
     async def open(self) -> None:
         """Start listening (loop thread)."""
         self._server = await serve(
-            self._handle, self._host, self._port, ssl=self._ssl, ping_interval=None,
-            max_size=MAX_FRAME, close_timeout=1.0,
-            logger=_QuietWire(logging.getLogger("relaysync.simulator.wire"), {}))
+            self._handle,
+            self._host,
+            self._port,
+            ssl=self._ssl,
+            ping_interval=None,
+            max_size=MAX_FRAME,
+            close_timeout=1.0,
+            logger=_QuietWire(logging.getLogger("relaysync.simulator.wire"), {}),
+        )
         self._port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:

@@ -63,8 +63,11 @@ def contexts_param(params: Params, key: str = "contexts") -> List[str]:
     """
     value = params.get(key, [])
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        raise RpcFault(-32602, f"Invalid params: {key} must be a list of strings",
-                       {"signalwire_error_code": "INVALID_PARAMS"})
+        raise RpcFault(
+            -32602,
+            f"Invalid params: {key} must be a list of strings",
+            {"signalwire_error_code": "INVALID_PARAMS"},
+        )
     return value
 
 
@@ -79,17 +82,22 @@ def credentials_ok(auth: Any, project: str, token: str, jwt_token: str) -> bool:
         return False
     if "jwt_token" in auth:
         given_project = auth.get("project")
-        return (_str_equal(auth["jwt_token"], jwt_token)
-                and (given_project is None or _str_equal(given_project, project)))
+        return _str_equal(auth["jwt_token"], jwt_token) and (
+            given_project is None or _str_equal(given_project, project)
+        )
     return _str_equal(auth.get("project"), project) and _str_equal(auth.get("token"), token)
 
 
 def control_credentials_ok(auth: Any, project: str, control_token: Optional[str]) -> bool:
     """Whether a connect ``authentication`` block is ``{project, token: control_token}``
     (a remote-control session, see :mod:`relaysync.testing.control`)."""
-    return (control_token is not None and isinstance(auth, dict) and "jwt_token" not in auth
-            and _str_equal(auth.get("project"), project)
-            and _str_equal(auth.get("token"), control_token))
+    return (
+        control_token is not None
+        and isinstance(auth, dict)
+        and "jwt_token" not in auth
+        and _str_equal(auth.get("project"), project)
+        and _str_equal(auth.get("token"), control_token)
+    )
 
 
 @attrs.frozen
@@ -166,8 +174,7 @@ class Session:
         """Keep an event until it is acked (the oldest is dropped past 10,000)."""
         while len(self._pending) >= MAX_PENDING_EVENTS:
             dropped, _item = self._pending.popitem(last=False)
-            logger.warning("session %s: unacked event %s dropped (backlog full)",
-                           self.id, dropped)
+            logger.warning("session %s: unacked event %s dropped (backlog full)", self.id, dropped)
         item = PendingEvent(frame)
         self._pending[event_id] = item
         return item
@@ -206,8 +213,11 @@ class Session:
         if self._auth_event_id is not None:
             self._pending.pop(self._auth_event_id, None)
         self._auth_previous = self._auth_state or None
-        self._auth_state = (base64.b64encode(secrets.token_bytes(24)).decode() + ":"
-                            + base64.b64encode(secrets.token_bytes(16)).decode())
+        self._auth_state = (
+            base64.b64encode(secrets.token_bytes(24)).decode()
+            + ":"
+            + base64.b64encode(secrets.token_bytes(16)).decode()
+        )
         return self._auth_state, self.backlog()
 
     def auth_state_sent(self, event_id: str) -> None:

@@ -96,8 +96,9 @@ class SessionTable:
             raise ValueError(f"no live session {session_id!r}")
         return found
 
-    def target_connections(self, session_id: Optional[str],
-                           include_unauthenticated: bool = False) -> List[Connection]:
+    def target_connections(
+        self, session_id: Optional[str], include_unauthenticated: bool = False
+    ) -> List[Connection]:
         """Sockets of ``session_id`` (empty when offline), or of every online session.
 
         Raises:
@@ -107,8 +108,7 @@ class SessionTable:
             conn = self.session(session_id).connection
             return [conn] if conn is not None else []
         if include_unauthenticated:
-            return sorted((c for c in self._connections if not is_control(c)),
-                          key=lambda c: c.id)
+            return sorted((c for c in self._connections if not is_control(c)), key=lambda c: c.id)
         return [s.connection for s in self._live.values() if s.connection is not None]
 
     def forget(self, session: Session) -> None:
@@ -143,8 +143,10 @@ class SessionTable:
             return self._auth_count
 
     def _publish(self) -> None:
-        infos = tuple(SessionInfo(s.id, s.protocol, frozenset(s.contexts), s.online)
-                      for s in self._live.values())
+        infos = tuple(
+            SessionInfo(s.id, s.protocol, frozenset(s.contexts), s.online)
+            for s in self._live.values()
+        )
         with self._state:
             self._snapshot = infos
             self._connection_count = sum(not is_control(c) for c in self._connections)

@@ -78,8 +78,13 @@ def _fake_jwt(project: str) -> str:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     signature = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-    return ".".join((part({"alg": "HS256", "typ": "JWT"}),
-                     part({"project_id": project, "jti": str(uuid.uuid4())}), signature))
+    return ".".join(
+        (
+            part({"alg": "HS256", "typ": "JWT"}),
+            part({"project_id": project, "jti": str(uuid.uuid4())}),
+            signature,
+        )
+    )
 
 
 class RelaySimulator(CallScriptingMixin):
@@ -106,15 +111,28 @@ class RelaySimulator(CallScriptingMixin):
             ``unknown_protocol``, or a ``control_token`` equal to ``token``/``jwt_token``.
     """
 
-    def __init__(self, project: str = "test-project", token: str = "test-token", *,
-                 jwt_token: Optional[str] = None, host: str = "127.0.0.1", port: int = 0,
-                 tls: bool = False, time_scale: float = 1.0, ping_interval: float = 30.0,
-                 resume_window: float = 60.0, unknown_protocol: str = "fresh",
-                 control_token: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        project: str = "test-project",
+        token: str = "test-token",
+        *,
+        jwt_token: Optional[str] = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        time_scale: float = 1.0,
+        ping_interval: float = 30.0,
+        resume_window: float = 60.0,
+        unknown_protocol: str = "fresh",
+        control_token: Optional[str] = None,
+    ) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
-        for name, value in (("time_scale", time_scale), ("ping_interval", ping_interval),
-                            ("resume_window", resume_window)):
+        for name, value in (
+            ("time_scale", time_scale),
+            ("ping_interval", ping_interval),
+            ("resume_window", resume_window),
+        ):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
         self.project = project
@@ -130,10 +148,16 @@ class RelaySimulator(CallScriptingMixin):
         self._tls: Optional[TlsMaterial] = None
         self._lock = threading.Lock()
         self._server: Optional[WsServer] = None
-        self._core = SimCore(project, token, self.jwt_token, time_scale=time_scale,
-                             ping_interval=ping_interval, resume_window=resume_window,
-                             unknown_protocol=unknown_protocol,
-                             control_token=self.control_token)
+        self._core = SimCore(
+            project,
+            token,
+            self.jwt_token,
+            time_scale=time_scale,
+            ping_interval=ping_interval,
+            resume_window=resume_window,
+            unknown_protocol=unknown_protocol,
+            control_token=self.control_token,
+        )
         self._engine = CallEngine(self._core)
         self._engine.install()
         install_control(self, self._core, self._engine)
@@ -180,8 +204,12 @@ class RelaySimulator(CallScriptingMixin):
     def __enter__(self) -> RelaySimulator:
         return self.start()
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -257,14 +285,16 @@ class RelaySimulator(CallScriptingMixin):
         Raises:
             TimeoutError: not so within ``timeout`` seconds.
         """
+
         def online() -> List[SessionInfo]:
             return [s for s in self._core.snapshot() if s.online]
 
         try:
             self.wait_until(lambda: len(online()) == n, timeout)
         except TimeoutError:
-            raise TimeoutError(f"{len(online())} sessions online, not {n}, "
-                               f"after {timeout:g} s") from None
+            raise TimeoutError(
+                f"{len(online())} sessions online, not {n}, after {timeout:g} s"
+            ) from None
         return online()
 
     # -- faults -----------------------------------------------------------------------
@@ -286,8 +316,7 @@ class RelaySimulator(CallScriptingMixin):
         Raises:
             ValueError: unknown ``session_id``.
         """
-        return self._core.run_sync(
-            lambda: faults.send_disconnect(self._core, restart, session_id))
+        return self._core.run_sync(lambda: faults.send_disconnect(self._core, restart, session_id))
 
     def go_silent(self, session_id: Optional[str] = None) -> int:
         """Half-open: keep the sockets open but read, answer and send nothing (not even
@@ -311,8 +340,14 @@ class RelaySimulator(CallScriptingMixin):
         (``None`` = always, until :meth:`clear_faults`)."""
         self._core.run_sync(lambda: self._core.faults.delay(method, seconds, times))
 
-    def fail_method(self, method: str, code: int, message: str = "Simulated failure",
-                    times: Optional[int] = 1, as_result: bool = False) -> None:
+    def fail_method(
+        self,
+        method: str,
+        code: int,
+        message: str = "Simulated failure",
+        times: Optional[int] = 1,
+        as_result: bool = False,
+    ) -> None:
         """Fail the next ``times`` requests of ``method`` (``None`` = always).
 
         Args:
@@ -323,15 +358,15 @@ class RelaySimulator(CallScriptingMixin):
             as_result: answer the result ``{"code": str(code), "message": message}``
                 instead of a JSON-RPC error ``{code, message}``.
         """
-        self._core.run_sync(
-            lambda: self._core.faults.fail(method, code, message, times, as_result))
+        self._core.run_sync(lambda: self._core.faults.fail(method, code, message, times, as_result))
 
     def clear_faults(self) -> None:
         """Remove every method delay and failure rule."""
         self._core.run_sync(self._core.faults.clear)
 
-    def push_event(self, event_type: str, params: Dict[str, Any],
-                   session_id: Optional[str] = None) -> List[str]:
+    def push_event(
+        self, event_type: str, params: Dict[str, Any], session_id: Optional[str] = None
+    ) -> List[str]:
         """Send a ``signalwire.event``, acked and redelivered like engine events.
 
         Returns:
@@ -341,10 +376,12 @@ class RelaySimulator(CallScriptingMixin):
             ValueError: unknown ``session_id``.
         """
         return self._core.run_sync(
-            lambda: faults.push_event(self._core, event_type, params, session_id))
+            lambda: faults.push_event(self._core, event_type, params, session_id)
+        )
 
-    def push_frame(self, frame: Union[Dict[str, Any], str, bytes],
-                   session_id: Optional[str] = None) -> int:
+    def push_frame(
+        self, frame: Union[Dict[str, Any], str, bytes], session_id: Optional[str] = None
+    ) -> int:
         """Send a raw frame: dict as JSON, str verbatim (malformed frames too), bytes as
         a binary frame. Returns how many sockets it went to.
 
@@ -356,4 +393,3 @@ class RelaySimulator(CallScriptingMixin):
 
 async def _nothing() -> None:
     """Teardown of a simulator that never started."""
-
