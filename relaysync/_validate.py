@@ -1,0 +1,61 @@
+"""Argument checks shared by every public entry point.
+
+Each check raises ``ValueError`` (or ``TypeError`` for a value of the wrong kind) whose
+message names the argument, so a bad call fails before anything is sent.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+
+def check_timeout(name: str, value: Any, *, allow_none: bool = True) -> Optional[float]:
+    """Return ``value`` as a float if it is a usable timeout, else raise.
+
+    Args:
+        name: the argument's name, used in the error message.
+        value: ``None`` (wait without bound, where ``allow_none``) or a positive,
+            finite number of seconds.
+        allow_none: whether ``None`` is accepted.
+
+    Returns:
+        The timeout in seconds, or ``None``.
+
+    Raises:
+        TypeError: ``value`` is not a number (booleans are refused too).
+        ValueError: ``value`` is zero, negative, NaN or infinite, or ``None`` where
+            ``allow_none`` is false.
+    """
+    if value is None:
+        if allow_none:
+            return None
+        raise ValueError(f"{name} must be a positive number of seconds, not None")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return seconds
+
+
+def check_line(name: str, value: Any) -> str:
+    """Return ``value`` if it is a non-empty string without CR, LF or NUL, else raise.
+
+    Used for values that end up in SIP headers or URIs, where a line break would let a
+    caller inject a header.
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: ``value`` is empty or holds CR, LF or NUL.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty")
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError(f"{name} must not contain CR, LF or NUL characters: {value!r}")
+    return value
+
+
+__all__ = ["check_line", "check_timeout"]
