@@ -19,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Set
 
 from relaysync import RelayClient
 from relaysync.testing import RelaySimulator
@@ -299,13 +299,22 @@ class ChaosRun:
         figures = self.figures
         with book.lock:
             flows = list(book.flows.values())
+        forgotten = set(monkey.restarted_sessions())
         for flow in flows:
             figures.flows += 1
-            if flow.started is None and _abandoned(flow):
+            if flow.started is None and _abandoned(flow, forgotten):
                 figures.unoffered += 1
             elif flow.index in hung:
                 figures.hangs += 1
-                why = "never offered" if flow.started is None else f"stuck after {flow.steps}"
+                why = f"stuck after {flow.steps}"
+                if flow.started is None:
+                    leg = flow.sim_call
+                    why = "never offered" + (
+                        f" (simulator: {leg.state} {leg.end_reason}, offered to "
+                        f"{len(leg.offered_to)} sessions)"
+                        if leg is not None
+                        else ""
+                    )
                 figures.hang_examples.append(f"flow {flow.index}: {why}")
             elif flow.outcome == COMPLETED:
                 figures.completed += 1
@@ -331,11 +340,16 @@ def _someone_online(sim: RelaySimulator) -> bool:
     return True
 
 
-def _abandoned(flow: FlowRecord) -> bool:
-    """Whether the simulator ended the flow's call because nobody was online to take it
-    (the client was between two sockets when the call came in)."""
+def _abandoned(flow: FlowRecord, forgotten: Set[str]) -> bool:
+    """Whether the simulator ended the flow's call because nobody was online to take it:
+    the client was between two sockets when the call came in, or when a restart made the
+    server forget the session it had been offered to."""
     call = flow.sim_call
-    return call is not None and call.end_reason == "abandoned" and not call.offered_to
+    return (
+        call is not None
+        and call.end_reason == "abandoned"
+        and all(session in forgotten for session in call.offered_to)
+    )
 
 
 def _callbacks_drained(book: FlowBook) -> bool:
