@@ -19,6 +19,7 @@ from ._util import compact
 from .call import Call
 from .connection import Connection
 from .devices import normalize_devices, phone_device, sip_device
+from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
 from .events import RelayEvent
@@ -281,6 +282,25 @@ class RelayClient:
     def calls(self) -> List[Call]:
         """The calls this client is tracking (ended calls are forgotten)."""
         return self._registry.all()
+
+    def timeline(self, call_id: str) -> CallFlow:
+        """The call flow of a call: its requests, replies and events, with timings.
+
+        Kept for the :data:`~relaysync.flowlog.MAX_CALLS` most recently active calls,
+        also after they end (see :meth:`relaysync.call.Call.timeline`).
+
+        Args:
+            call_id: the call's id.
+
+        Returns:
+            A :class:`~relaysync.diagram.CallFlow` (empty for an unknown call).
+
+        Raises:
+            TypeError: ``call_id`` is not a string.
+        """
+        if not isinstance(call_id, str):
+            raise TypeError(f"call_id must be a string, got {call_id!r}")
+        return self._connection.flows.timeline(call_id)
 
     def on_connection_change(self, callback: StateCallback) -> StateCallback:
         """Register ``callback(state)`` for connection state changes (worker thread).
