@@ -1,4 +1,4 @@
-"""RelayClient: the facade — connect, run, close, handlers, dial."""
+"""RelayClient: the facade — connect, run, close, handlers, dial, send_message."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from .connection import Connection
 from .devices import normalize_devices, phone_device, sip_device
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
-from .events import RelayEvent
+from .events import MessagingEvent, RelayEvent
+from .message import Message, MessageCallback
+from .messaging import MessageHandler, Messaging
 from .rpc import new_id
 from .transport import build_sslopt, build_url
 from .workers import SerialQueue, WorkerPool
@@ -143,6 +145,9 @@ class RelayClient:
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
         )
+        self._messaging = Messaging(
+            self._pool, self._connection.execute, lambda: self.protocol or "default"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -183,6 +188,7 @@ class RelayClient:
             self._closed = True
         self._connection.close(timeout)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
+        self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
 
     def __enter__(self) -> RelayClient:
@@ -302,6 +308,18 @@ class RelayClient:
         if not callable(handler):
             raise TypeError(f"on_call handler must be callable, got {handler!r}")
         self._call_handler = handler
+        return handler
+
+    def on_message(self, handler: MessageHandler) -> MessageHandler:
+        """Register ``handler(message)`` for inbound SMS/MMS; usable as a decorator.
+
+        It runs on a worker thread for each ``messaging.receive`` on the client's
+        contexts, with a :class:`Message` whose direction is ``inbound`` and state
+        ``received``. Its exceptions are logged.
+        """
+        if not callable(handler):
+            raise TypeError(f"on_message handler must be callable, got {handler!r}")
+        self._messaging.inbound.handler = handler
         return handler
 
     # ---------------------------------------------------------------- requests
@@ -429,6 +447,66 @@ class RelayClient:
         """Dial a SIP URI, optionally with SIP headers. See :meth:`dial`."""
         return self.dial(sip_device(to, from_, headers=headers), **kwargs)
 
+    # ---------------------------------------------------------------- messaging
+
+    def send_message(
+        self,
+        to: str,
+        from_: str,
+        *,
+        body: Optional[str] = None,
+        media: Optional[Sequence[str]] = None,
+        context: Optional[str] = None,
+        tags: Optional[Sequence[str]] = None,
+        region: Optional[str] = None,
+        on_completed: Optional[MessageCallback] = None,
+        timeout: Optional[float] = None,
+    ) -> Message:
+        """Send an SMS (``body``) or MMS (``media``) and return once RELAY accepted it.
+
+        The returned :class:`Message` is in state ``queued``; ``message.wait(timeout)``
+        blocks until ``delivered``, ``undelivered`` or ``failed``. States RELAY sends
+        right behind its answer are never lost. Everything is checked before anything
+        is sent.
+
+        Args:
+            to: destination, an E.164 number (``+15551234567``).
+            from_: sender, an E.164 number of your project.
+            body: the text, up to 1,600 characters.
+            media: http(s) URLs of the media to attach (MMS).
+            context: context the message's state events are sent on; default: this
+                session's protocol, which this client always receives.
+            tags: strings to label the message with.
+            region: origination region.
+            on_completed: ``callback(message)`` run on a worker thread once the message
+                is final.
+            timeout: seconds to wait for RELAY's answer (default ``request_timeout``).
+
+        Returns:
+            The :class:`Message`, with ``message_id`` set.
+
+        Raises:
+            TypeError: an argument of the wrong kind.
+            ValueError: ``to``/``from_`` not E.164, neither body nor media, a media URL
+                that is not http(s), a body over 1,600 characters, an empty context,
+                tag or region, or a bad ``timeout``.
+            RelayError: RELAY refused the message.
+            RelayTimeoutError: no answer within ``timeout``.
+            RelayConnectionError: the connection was lost after sending, or the
+                client is closed.
+        """
+        return self._messaging.send(
+            to,
+            from_,
+            body=body,
+            media=media,
+            context=context,
+            tags=tags,
+            region=region,
+            on_completed=on_completed,
+            timeout=timeout,
+        )
+
     # ---------------------------------------------------------------- internals
 
     def _state_changed(self, state: str) -> None:
@@ -441,6 +519,7 @@ class RelayClient:
             error = self._connection.fatal_error
             if error is not None:
                 self._registry.detach_all(error)
+                self._messaging.registry.detach_all(error)
 
     def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
         """Send a call method without waiting (usable on the reader thread)."""
@@ -450,7 +529,10 @@ class RelayClient:
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""
-        logger.debug("relaysync: %s ignored (no messaging handler)", event.event_type)
+        if isinstance(event, MessagingEvent):
+            self._messaging.route(event)
+        else:
+            logger.debug("relaysync: %s ignored", event.event_type)
 
 
 def _check_contexts(contexts: Sequence[str]) -> List[str]:
