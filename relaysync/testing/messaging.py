@@ -252,8 +252,8 @@ class MessagingEngine:
                 message = attrs.evolve(
                     message, state=state, states=(*message.states, state), reason=reason
                 )
-                self._remember(message)
             self._emit_state(session, message)
+            self._remember(message)  # after the event, so a test that saw it can assert on it
         if steps:
             offset = steps[0][0]
             self.core.call_later(
@@ -310,11 +310,11 @@ class MessagingEngine:
             reason=None,
             session_id=target.id if target is not None else None,
         )
-        self._remember(message)
         if target is None:
             log.info("inbound message on context %r: no subscribed session; dropped", context)
         else:
             self.core.send_event(target, EVENT_MESSAGING_RECEIVE, message.event_params())
+        self._remember(message)
         return message
 
 
