@@ -30,8 +30,8 @@ Scheduler = Callable[[Callable[[], Any], str], None]
 class Message:
     """An SMS/MMS message sent or received through RELAY.
 
-    Attributes are read under the message's lock, so a reader sees a consistent state;
-    they change only while the message is not final.
+    The reader thread updates the attributes under the message's lock, and only until
+    the message is final; read them after :meth:`wait` for a settled view.
 
     Attributes:
         message_id: RELAY's id for the message.

@@ -14,7 +14,7 @@ from relaysync.testing.messaging import MessageScript
 from relaysync.testing.remote import RemoteSimulator
 from relaysync.testing.segments import count_segments, is_gsm7
 
-from .helpers import Recorder, make_client
+from .helpers import Recorder, SimulateProcess, make_client
 
 TO = "+15550002222"
 FROM = "+15550001111"
@@ -268,3 +268,24 @@ def test_application_sessions_cannot_call_the_messaging_controls(client: RelayCl
     with pytest.raises(RelayError) as caught:
         client.execute("simulator.inbound_message", {"context": "office"})
     assert caught.value.code == -32601
+
+
+@pytest.mark.timeout(60)
+def test_remote_drives_messaging_of_a_simulate_subprocess() -> None:
+    with SimulateProcess("--port", "0", "--time-scale", "0.01") as process:
+        fields = process.fields
+        app = RelayClient(
+            fields["project"], fields["token"], url=fields["url"], contexts=["office"]
+        )
+        got = Recorder()
+        app.on_message(got)
+        with (
+            app,
+            RemoteSimulator(fields["url"], fields["project"], fields["control_token"]) as remote,
+        ):
+            remote.on_message_to(TO, "undelivered", delay=10)
+            message = app.send_message(TO, FROM, body="Hello").wait(20)
+            assert (message.state, message.reason) == ("undelivered", "carrier_blocked")
+            sent = remote.inbound_message("office", body="back to you")
+            assert got.wait_for(lambda items: len(items) == 1)[0].message_id == sent.message_id
+            assert [m.direction for m in remote.messages()] == ["outbound", "inbound"]
