@@ -1,8 +1,9 @@
 """The simulator's messaging namespace: ``messaging.send``, delivery states, inbound SMS.
 
 :class:`MessagingEngine` answers ``messaging.send`` on the loop thread, then plays the
-message's state sequence as ``messaging.state`` events; :class:`MessagingScriptingMixin`
-gives ``RelaySimulator`` its thread-safe scripting methods::
+message's state sequence as ``messaging.state`` events;
+:class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin` gives
+``RelaySimulator`` its thread-safe scripting methods::
 
     sim.on_message_to("+15550003333", "undelivered", reason="carrier_blocked", delay=2.0)
     sim.inbound_message("office", from_="+15550001111", to="+15550002222", body="hi")
@@ -42,8 +43,7 @@ import attrs
 
 from relaysync._validate import check_e164, check_http_url, check_str_list
 from relaysync.constants import EVENT_MESSAGING_RECEIVE, EVENT_MESSAGING_STATE
-from relaysync.errors import timeout_error
-from relaysync.testing.replies import Handler, Params, invalid_params, require_str, result
+from relaysync.testing.replies import Params, invalid_params, require_str, result
 from relaysync.testing.segments import count_segments
 
 if TYPE_CHECKING:
@@ -146,7 +146,8 @@ def segments_of(body: Optional[str], media: Sequence[str]) -> int:
     return 1 if media else count_segments(body or "")
 
 
-def _as_fault(fn: Callable[[], Any]) -> Any:
+def as_fault(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; turn its ``TypeError``/``ValueError`` into an ``INVALID_PARAMS`` fault."""
     try:
         return fn()
     except (TypeError, ValueError) as exc:
@@ -183,6 +184,22 @@ class MessagingEngine:
         with self.cond:
             return list(self._messages.values())
 
+    def wait_for(
+        self, predicate: Callable[[SimMessage], bool], timeout: float
+    ) -> Optional[SimMessage]:
+        """The oldest message matching ``predicate``, waiting up to ``timeout`` seconds
+        for one (any thread but the loop's); ``None`` if none came."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for message in self._messages.values():
+                    if predicate(message):
+                        return message
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(remaining)
+
     # -- messaging.send --------------------------------------------------------------
 
     def _send(self, session: Session, params: Params) -> Params:
@@ -190,21 +207,21 @@ class MessagingEngine:
         if unknown:
             raise invalid_params(f"unknown params: {', '.join(unknown)}")
         context = require_str(params, "context")
-        to = _as_fault(lambda: check_e164("to_number", params.get("to_number")))
-        from_ = _as_fault(lambda: check_e164("from_number", params.get("from_number")))
+        to = as_fault(lambda: check_e164("to_number", params.get("to_number")))
+        from_ = as_fault(lambda: check_e164("from_number", params.get("from_number")))
         body = params.get("body")
         if body is not None and not isinstance(body, str):
             raise invalid_params("body must be a string")
         media: List[str] = []
         if "media" in params:
-            media = _as_fault(lambda: check_str_list("media", params["media"]))
+            media = as_fault(lambda: check_str_list("media", params["media"]))
             for index, url in enumerate(media):
-                _as_fault(functools.partial(check_http_url, f"media[{index}]", url))
+                as_fault(functools.partial(check_http_url, f"media[{index}]", url))
         if not body and not media:
             raise invalid_params("body or media is required")
         if body is not None and len(body) > MAX_BODY_CHARS:
             raise invalid_params(f"body is longer than {MAX_BODY_CHARS} characters")
-        tags = _as_fault(lambda: check_str_list("tags", params.get("tags", [])))
+        tags = as_fault(lambda: check_str_list("tags", params.get("tags", [])))
         region = params.get("region")
         if region is not None and (not isinstance(region, str) or not region):
             raise invalid_params("region must be a non-empty string")
@@ -318,182 +335,10 @@ class MessagingEngine:
         return message
 
 
-def check_inbound(
-    context: Any, from_: Any, to: Any, body: Any, media: Any, tags: Any
-) -> Tuple[str, str, str, Optional[str], List[str], List[str]]:
-    """Validate the arguments of ``inbound_message``.
-
-    Raises:
-        TypeError, ValueError: naming the bad argument.
-    """
-    if not isinstance(context, str) or not context:
-        raise ValueError("context must be a non-empty string")
-    check_e164("from_", from_)
-    check_e164("to", to)
-    if body is not None and not isinstance(body, str):
-        raise TypeError(f"body must be a string, not {type(body).__name__}")
-    urls = [] if media is None else check_str_list("media", media)
-    for index, url in enumerate(urls):
-        check_http_url(f"media[{index}]", url)
-    if not body and not urls:
-        raise ValueError("an inbound message needs a body or media")
-    return context, from_, to, body, urls, [] if tags is None else check_str_list("tags", tags)
-
-
-class MessagingScriptingMixin:
-    """Public messaging scripting of ``RelaySimulator``; every method is thread-safe."""
-
-    _core: SimCore
-    _messaging: MessagingEngine
-
-    def on_message_to(
-        self,
-        to: str,
-        state: str = "delivered",
-        *,
-        reason: Optional[str] = None,
-        delay: float = DEFAULT_CARRIER_DELAY,
-    ) -> None:
-        """Script how messages sent to ``to`` end, from now on.
-
-        Args:
-            to: the destination number exactly as sent in ``to_number``.
-            state: ``delivered``, ``undelivered`` or ``failed``.
-            reason: the failure reason (default ``carrier_blocked`` for undelivered,
-                ``invalid_destination`` for failed).
-            delay: unscaled seconds from ``queued`` to the final state (0: every
-                state right behind the answer).
-
-        Raises:
-            ValueError: unknown state, negative delay, or a reason with ``delivered``.
-        """
-        script = MessageScript.make(state, reason, delay)
-        self._core.run_sync(lambda: self._messaging.set_script(to, script))
-
-    def inbound_message(
-        self,
-        context: str = "office",
-        from_: str = "+15550001111",
-        to: str = "+15550002222",
-        body: Optional[str] = "Hello",
-        media: Optional[Sequence[str]] = None,
-        *,
-        tags: Optional[Sequence[str]] = None,
-    ) -> SimMessage:
-        """Send an inbound SMS/MMS (``messaging.receive``) to one session on ``context``.
-
-        Args:
-            context: the context it arrives on (sessions take turns).
-            from_: the sender, E.164.
-            to: your number, E.164.
-            body: the text.
-            media: http(s) media URLs (MMS).
-            tags: tags to attach.
-
-        Returns:
-            The :class:`SimMessage` (``session_id`` is ``None`` if nobody was subscribed).
-
-        Raises:
-            TypeError, ValueError: a bad argument (named in the message).
-        """
-        args = check_inbound(context, from_, to, body, media, tags)
-        return self._core.run_sync(lambda: self._messaging.inbound(*args))
-
-    @property
-    def messages(self) -> List[SimMessage]:
-        """Snapshots of the messages sent and received so far, oldest first."""
-        return self._messaging.snapshot()
-
-    def wait_for_message(
-        self, predicate: Optional[Callable[[SimMessage], bool]] = None, timeout: float = 5.0
-    ) -> SimMessage:
-        """Block until a message matches ``predicate``; return the oldest match.
-
-        Raises:
-            RelayTimeoutError: no message matched within ``timeout``.
-        """
-        engine = self._messaging
-        end = time.monotonic() + timeout
-        with engine.cond:
-            while True:
-                for message in engine._messages.values():
-                    if predicate is None or predicate(message):
-                        return message
-                remaining = end - time.monotonic()
-                if remaining <= 0:
-                    raise timeout_error("waiting for a matching message", timeout)
-                engine.cond.wait(remaining)
-
-
-def control_methods(sim: MessagingScriptingMixin) -> Dict[str, Handler]:
-    """The ``simulator.*`` messaging methods of remote control (see
-    :mod:`relaysync.testing.control`): ``on_message_to``, ``inbound_message``,
-    ``messages``."""
-    from relaysync.testing.control import REQUIRED, read_params
-
-    num = (int, float)
-    opt_str = (str, type(None))
-    opt_list = (list, type(None))
-
-    def on_message_to(_session: Session, params: Params) -> Params:
-        kwargs = read_params(
-            params,
-            (
-                ("to", (str,), REQUIRED),
-                ("state", (str,), "delivered"),
-                ("reason", opt_str, None),
-                ("delay", num, DEFAULT_CARRIER_DELAY),
-            ),
-        )
-        _as_fault(lambda: sim.on_message_to(**kwargs))
-        return {}
-
-    def inbound_message(_session: Session, params: Params) -> Params:
-        kwargs = read_params(
-            params,
-            (
-                ("context", (str,), "office"),
-                ("from_", (str,), "+15550001111"),
-                ("to", (str,), "+15550002222"),
-                ("body", opt_str, "Hello"),
-                ("media", opt_list, None),
-                ("tags", opt_list, None),
-            ),
-        )
-        return message_info(_as_fault(lambda: sim.inbound_message(**kwargs)))
-
-    def messages(_session: Session, params: Params) -> Params:
-        read_params(params, ())
-        return {"messages": [message_info(m) for m in sim.messages]}
-
-    return {
-        "simulator.on_message_to": on_message_to,
-        "simulator.inbound_message": inbound_message,
-        "simulator.messages": messages,
-    }
-
-
-def message_info(message: SimMessage) -> Params:
-    """A :class:`SimMessage` as a JSON object (lists for its tuples)."""
-    return {
-        key: list(value) if isinstance(value, tuple) else value
-        for key, value in attrs.asdict(message, recurse=False).items()
-    }
-
-
-def install_messaging(sim: MessagingScriptingMixin, core: SimCore, engine: MessagingEngine) -> None:
-    """Register ``messaging.send`` and the messaging control methods with ``core``."""
-    engine.install()
-    for method, handler in control_methods(sim).items():
-        core.register_method(method, handler)
-
-
 __all__ = [
+    "DEFAULT_CARRIER_DELAY",
     "MessageScript",
     "MessagingEngine",
-    "MessagingScriptingMixin",
     "SimMessage",
     "count_segments",
-    "install_messaging",
-    "message_info",
 ]

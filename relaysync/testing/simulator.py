@@ -42,7 +42,7 @@ and answered with ``-32700``/``-32600`` when their id is known.
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
 call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`; messaging scripting
 (``on_message_to``, ``inbound_message``, ``messages``, ``wait_for_message``) from
-:class:`~relaysync.testing.messaging.MessagingScriptingMixin`.
+:class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin`.
 
 Remote control: another process connects with ``sim.project`` and ``sim.control_token``
 (:class:`~relaysync.testing.remote.RemoteSimulator`) and calls this API over the same
@@ -66,7 +66,8 @@ from .calls import CallEngine, CallScriptingMixin
 from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
-from .messaging import MessagingEngine, MessagingScriptingMixin, install_messaging
+from .messaging import MessagingEngine
+from .messaging_scripting import MessagingScriptingMixin, install_messaging
 from .server import WsServer
 from .tls import TlsMaterial
 
