@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
-from relaysync import Message, RelayClient, RelayConnectionError, RelayTimeoutError
+from relaysync import Message, RelayClient, RelayConnectionError, RelayError, RelayTimeoutError
 from relaysync.messaging import MAX_HELD_IDS
 from relaysync.testing import RelaySimulator
 
@@ -124,6 +124,36 @@ def test_on_completed_runs_on_a_worker_with_the_message(
     ((done, thread),) = seen.wait_for(lambda items: len(items) == 1)
     assert done is message and done.state == "delivered"
     assert thread.startswith("relaysync-worker")
+
+
+def test_a_refused_send_raises_and_tracks_nothing(client: RelayClient, sim: RelaySimulator) -> None:
+    sim.fail_method("messaging.send", 422, "Invalid destination", as_result=True)
+    with pytest.raises(RelayError, match="Invalid destination") as caught:
+        client.send_message(TO, FROM, body="Hello")
+    assert caught.value.code == 422
+    assert empty(client)
+
+
+def test_a_send_cut_off_by_a_drop_raises_and_tracks_nothing(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
+    sim.delay_method("messaging.send", 2.0, times=1)
+    failures = Recorder()
+
+    def send() -> None:
+        try:
+            client.send_message(TO, FROM, body="Hello")
+        except RelayConnectionError as exc:
+            failures(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sim.journal.wait_for_request("messaging.send")
+    sim.drop_connections()
+    sender.join(20)
+    assert failures.wait_for(lambda items: len(items) == 1)
+    assert empty(client)
+    assert client.send_message(TO, FROM, body="again").wait(None).state == "delivered"
 
 
 # ---------------------------------------------------------------- frame timing
@@ -374,6 +404,17 @@ def test_inbound_message_on_a_context_nobody_receives_is_dropped(
     assert sim.journal.events("messaging.receive") == []
     kept = sim.inbound_message("office", body="hello")
     assert got.wait_for(lambda items: len(items) == 1)[0].message_id == kept.message_id
+
+
+def test_an_inbound_message_without_handler_is_logged(
+    client: RelayClient, sim: RelaySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent = sim.inbound_message("office", body="anyone?")
+    drain_reader(client)
+    assert any(
+        "no on_message handler" in r.getMessage() and sent.message_id in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_on_message_rejects_a_non_callable(client: RelayClient) -> None:
