@@ -1,4 +1,4 @@
-"""RelayClient: the facade — connect, run, close, handlers, dial."""
+"""RelayClient: the facade — connect, run, close, handlers, dial (messaging from a mixin)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from .devices import normalize_devices, phone_device, sip_device
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
-from .events import RelayEvent
+from .events import MessagingEvent, RelayEvent
+from .messaging import Messaging, MessagingMixin
 from .rpc import new_id
 from .transport import build_sslopt, build_url
 from .workers import SerialQueue, WorkerPool
@@ -58,7 +59,7 @@ def _credentials(
     )
 
 
-class RelayClient:
+class RelayClient(MessagingMixin):
     """A synchronous RELAY client: blocking calls, one background reader thread.
 
     Args:
@@ -144,6 +145,9 @@ class RelayClient:
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
         )
+        self._messaging = Messaging(
+            self._pool, self._connection.execute, lambda: self.protocol or "default"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -184,6 +188,7 @@ class RelayClient:
             self._closed = True
         self._connection.close(timeout)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
+        self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
 
     def __enter__(self) -> RelayClient:
@@ -461,6 +466,7 @@ class RelayClient:
             error = self._connection.fatal_error
             if error is not None:
                 self._registry.detach_all(error)
+                self._messaging.registry.detach_all(error)
 
     def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
         """Send a call method without waiting (usable on the reader thread)."""
@@ -470,7 +476,10 @@ class RelayClient:
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""
-        logger.debug("relaysync: %s ignored (no messaging handler)", event.event_type)
+        if isinstance(event, MessagingEvent):
+            self._messaging.route(event)
+        else:
+            logger.debug("relaysync: %s ignored", event.event_type)
 
 
 def _check_contexts(contexts: Sequence[str]) -> List[str]:
