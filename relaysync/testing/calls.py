@@ -80,6 +80,7 @@ from relaysync.testing.dialing import Dialer
 from relaysync.testing.handle import SimCall
 from relaysync.testing.inbound import InboundOffers
 from relaysync.testing.media import MediaPlayer
+from relaysync.testing.methods import checked
 from relaysync.testing.refer import Referrer
 from relaysync.testing.replies import (
     CallHandler,
@@ -136,7 +137,7 @@ class CallEngine:
         for part in (self.inbound, self.dialer, self.media, self.referrer):
             methods.update(part.methods())
         for method, handler in methods.items():
-            self.core.register_method(method, handler)
+            self.core.register_method(method, checked(method, handler, self._is_live))
         self.core.add_session_listener(self._session_changed)
 
     def on_ending(self, hook: Callable[[CallRecord], None]) -> None:
@@ -146,6 +147,10 @@ class CallEngine:
     def on_ended(self, hook: Callable[[CallRecord], None]) -> None:
         """Run ``hook(call)`` after a call's ``ended`` event went out."""
         self._on_ended.append(hook)
+
+    def _is_live(self, params: Params) -> bool:
+        call = self._live.get(params.get("call_id"))  # type: ignore[arg-type]
+        return call is not None and call.live
 
     def call_handler(self, fn: CallHandler) -> Handler:
         """Wrap a per-call method: check ``call_id``/``node_id``, answer 404/410 itself.
