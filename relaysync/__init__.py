@@ -6,7 +6,21 @@ WSGI apps and notebooks, with one background reader thread; and RelaySimulator
 """
 
 from ._version import __version__
-from .actions import Action, PlayAction, ReferAction
+from .actions import (
+    Action,
+    AIAction,
+    CollectAction,
+    ConnectAction,
+    DetectAction,
+    FaxAction,
+    PayAction,
+    PlayAction,
+    RecordAction,
+    ReferAction,
+    StreamAction,
+    TapAction,
+    TranscribeAction,
+)
 from .call import Call
 from .client import RelayClient
 from .errors import (
@@ -19,19 +33,47 @@ from .errors import (
     RelayTimeoutError,
 )
 from .events import RelayEvent, parse_event
-from .results import ActionResult, ConnectResult, PlayResult, ReferResult
+from .results import (
+    ActionResult,
+    AIResult,
+    CollectResult,
+    ConnectResult,
+    DetectResult,
+    FaxResult,
+    PayResult,
+    PlayResult,
+    RecordResult,
+    ReferResult,
+    SendDigitsResult,
+    StreamResult,
+    TapResult,
+    TranscribeResult,
+)
 
 __all__ = [
+    "AIAction",
+    "AIResult",
     "Action",
     "ActionResult",
     "AuthenticationError",
     "Call",
     "CallEndedError",
+    "CollectAction",
+    "CollectResult",
+    "ConnectAction",
     "ConnectResult",
+    "DetectAction",
+    "DetectResult",
     "DialError",
+    "FaxAction",
+    "FaxResult",
+    "PayAction",
+    "PayResult",
     "PlayAction",
     "PlayResult",
     "ProtocolError",
+    "RecordAction",
+    "RecordResult",
     "ReferAction",
     "ReferResult",
     "RelayClient",
@@ -39,6 +81,13 @@ __all__ = [
     "RelayError",
     "RelayEvent",
     "RelayTimeoutError",
+    "SendDigitsResult",
+    "StreamAction",
+    "StreamResult",
+    "TapAction",
+    "TapResult",
+    "TranscribeAction",
+    "TranscribeResult",
     "__version__",
     "parse_event",
 ]

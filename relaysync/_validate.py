@@ -7,7 +7,7 @@ message names the argument, so a bad call fails before anything is sent.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 
 def check_timeout(name: str, value: Any, *, allow_none: bool = True) -> Optional[float]:
@@ -58,4 +58,47 @@ def check_line(name: str, value: Any) -> str:
     return value
 
 
-__all__ = ["check_line", "check_timeout"]
+def check_volume(name: str, value: Any) -> Optional[float]:
+    """Return a volume in dB (``None`` kept: not sent) if it is from -40 to 40, else raise.
+
+    Raises:
+        TypeError: not a number (booleans are refused too).
+        ValueError: outside -40..40 or not finite.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of dB, not {type(value).__name__}")
+    if not math.isfinite(value) or not -40.0 <= float(value) <= 40.0:
+        raise ValueError(f"{name} must be between -40 and 40 dB, got {value!r}")
+    return float(value)
+
+
+def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
+    """Return ``value`` if it is ``None`` (not sent) or one of ``allowed``, else raise.
+
+    Raises:
+        ValueError: ``value`` is not one of ``allowed`` (the message lists them).
+    """
+    if value is not None and value not in allowed:
+        raise ValueError(f"{name} must be one of {tuple(allowed)!r}, got {value!r}")
+    return value
+
+
+def check_range(name: str, value: Any, low: float, high: float) -> Any:
+    """Return ``value`` if it is ``None`` or a number from ``low`` to ``high``, else raise.
+
+    Raises:
+        TypeError: not a number (booleans are refused too).
+        ValueError: outside the range or not finite.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+    return value
+
+
+__all__ = ["check_choice", "check_line", "check_range", "check_timeout", "check_volume"]

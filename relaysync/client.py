@@ -22,6 +22,7 @@ from .devices import normalize_devices, phone_device, sip_device
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
 from .events import RelayEvent
+from .host import CallHost
 from .rpc import new_id
 from .transport import build_sslopt, build_url
 from .workers import SerialQueue, WorkerPool
@@ -127,8 +128,21 @@ class RelayClient:
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
-        self._registry = CallRegistry(self)
-        self._router = Router(self, self._registry)
+        self._registry = CallRegistry(lambda *args, **kw: Call(self._host, *args, **kw))
+        self._host = CallHost(
+            execute=self.execute,
+            send_nowait=lambda method, params: self._connection.send_nowait(method, params),
+            pool=self._pool,
+            registry=self._registry,
+            request_timeout=self.request_timeout,
+        )
+        self._router = Router(
+            self._host,
+            self._registry,
+            call_handler=lambda: self._call_handler,
+            busy_policy=busy_policy,
+            on_messaging=self._on_messaging_event,
+        )
         self._connection = Connection(
             url=self.url,
             authentication=authentication,
@@ -441,12 +455,6 @@ class RelayClient:
             error = self._connection.fatal_error
             if error is not None:
                 self._registry.detach_all(error)
-
-    def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
-        """Send a call method without waiting (usable on the reader thread)."""
-        self._connection.send_nowait(
-            method, {"node_id": call.node_id, "call_id": call.call_id, **params}
-        )
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""

@@ -7,7 +7,8 @@ import threading
 import uuid
 from typing import Any, Dict, List, Mapping, Optional
 
-from .errors import RelayConnectionError, RelayError, timeout_error
+from .errors import RelayConnectionError, RelayError
+from .waiting import OneShot
 
 _SUCCESS = re.compile(r"^2\d\d$")
 
@@ -66,50 +67,28 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
     raise return_error
 
 
-class PendingRequest:
-    """A request waiting for its response: a value or an exception behind a Condition.
+class PendingRequest(OneShot[Any]):
+    """A request waiting for its response: a :class:`~relaysync.waiting.OneShot`.
 
     Resolved exactly once by the reader thread (or by a disconnect); waited on by the
     thread that sent the request.
     """
 
-    __slots__ = ("_cond", "_done", "_error", "_result", "generation", "id", "method")
+    __slots__ = ("generation", "id", "method")
 
     def __init__(self, request_id: str, method: str, generation: int) -> None:
+        super().__init__()
         self.id = request_id
         self.method = method
         self.generation = generation
-        self._cond = threading.Condition(threading.Lock())
-        self._done = False
-        self._result: Any = None
-        self._error: Optional[BaseException] = None
 
-    def set_result(self, result: Any) -> None:
-        """Resolve with a result (first resolution wins)."""
-        with self._cond:
-            if not self._done:
-                self._done, self._result = True, result
-                self._cond.notify_all()
-
-    def set_error(self, error: BaseException) -> None:
-        """Resolve with an exception (first resolution wins)."""
-        with self._cond:
-            if not self._done:
-                self._done, self._error = True, error
-                self._cond.notify_all()
-
-    def wait(self, timeout: Optional[float]) -> Any:
+    def wait(self, timeout: Optional[float], what: str = "") -> Any:
         """Block until resolved; return the result or raise the error.
 
         Raises:
             RelayTimeoutError: no response within ``timeout`` seconds.
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._done, timeout):
-                raise timeout_error(f"request {self.method}", timeout)
-            if self._error is not None:
-                raise self._error
-            return self._result
+        return super().wait(timeout, what or f"request {self.method}")
 
 
 class PendingMap:
