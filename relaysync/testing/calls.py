@@ -75,12 +75,16 @@ from relaysync.constants import (
     EVENT_CALL_STATE,
 )
 from relaysync.errors import timeout_error
+from relaysync.testing.caller import Caller, CallerActions, build
 from relaysync.testing.callmodel import CallRecord, now_ms
+from relaysync.testing.collect import Collector
+from relaysync.testing.detect import Detector
 from relaysync.testing.dialing import Dialer
 from relaysync.testing.handle import SimCall
 from relaysync.testing.inbound import InboundOffers
 from relaysync.testing.media import MediaPlayer
 from relaysync.testing.methods import checked
+from relaysync.testing.record import Recorder
 from relaysync.testing.refer import Referrer
 from relaysync.testing.replies import (
     CallHandler,
@@ -91,6 +95,7 @@ from relaysync.testing.replies import (
     result,
 )
 from relaysync.testing.scripts import Scripts
+from relaysync.testing.streams import Streams
 
 if TYPE_CHECKING:
     from relaysync.testing.core import Session, SimCore
@@ -124,6 +129,16 @@ class CallEngine:
         self.dialer = Dialer(self)
         self.media = MediaPlayer(self)
         self.referrer = Referrer(self)
+        self.parts: List[Any] = [
+            self.inbound,
+            self.dialer,
+            self.media,
+            self.referrer,
+            Recorder(self),
+            Collector(self),
+            Detector(self),
+            Streams(self),
+        ]
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -134,7 +149,7 @@ class CallEngine:
             "calling.end": self.call_handler(self._end),
             "calling.transfer": self.call_handler(self._transfer),
         }
-        for part in (self.inbound, self.dialer, self.media, self.referrer):
+        for part in self.parts:
             methods.update(part.methods())
         for method, handler in methods.items():
             self.core.register_method(method, checked(method, handler, self._is_live))
@@ -147,6 +162,13 @@ class CallEngine:
     def on_ended(self, hook: Callable[[CallRecord], None]) -> None:
         """Run ``hook(call)`` after a call's ``ended`` event went out."""
         self._on_ended.append(hook)
+
+    def caller(self, call: CallRecord) -> Caller:
+        """The scripted far end of ``call`` (created on first use, loop thread)."""
+        if call.caller is None:
+            call.caller = self.scripts.new_caller(call.far_end)
+        caller: Caller = call.caller
+        return caller
 
     def _is_live(self, params: Params) -> bool:
         call = self._live.get(params.get("call_id"))  # type: ignore[arg-type]
@@ -468,6 +490,21 @@ class CallScriptingMixin:
             raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
         self._core.run_sync(lambda: self._engine.scripts.set_media_duration(url, seconds))
 
+    def caller(self, number: str) -> CallerScript:
+        """Script the far end of calls to or from ``number`` before they exist.
+
+        Inputs queued here go, in order, to the next call whose far end is ``number``
+        (an inbound call's ``from_number``, a dialled leg's ``to_number``/``to``);
+        settings (``answer_as``, ``fax_outcome``, ``pay_outcome``) apply to every later
+        call. The methods are those of :class:`~relaysync.testing.caller.CallerActions`.
+
+        Raises:
+            ValueError: an empty ``number``.
+        """
+        if not isinstance(number, str) or not number:
+            raise ValueError("number must be a non-empty string")
+        return CallerScript(self._core, self._engine, number)
+
     @property
     def calls(self) -> List[SimCall]:
         """Handles of the live and recently ended calls, oldest first."""
@@ -509,4 +546,21 @@ class CallScriptingMixin:
                     raise timeout_error("waiting for a matching call", timeout)
 
 
-__all__ = ["CallEngine", "CallScriptingMixin", "SimCall"]
+class CallerScript(CallerActions):
+    """The script of the far end of later calls to or from one number (thread-safe)."""
+
+    def __init__(self, core: SimCore, engine: CallEngine, number: str) -> None:
+        self._core = core
+        self._engine = engine
+        self.number = number
+
+    def _script(self, action: str, params: Dict[str, Any]) -> None:
+        command = build(action, params)
+        scripts = self._engine.scripts
+        self._core.run_sync(lambda: scripts.caller_template(self.number).apply(command))
+
+    def __repr__(self) -> str:
+        return f"CallerScript(number={self.number!r})"
+
+
+__all__ = ["CallEngine", "CallScriptingMixin", "CallerScript", "SimCall"]
