@@ -65,6 +65,11 @@ class FrameDispatch(SessionTable):
         """
         self._methods[method] = handler
 
+    def method_handler(self, method: str) -> Optional[Handler]:
+        """The handler registered for ``method``, if any (for methods run by the
+        simulator itself, such as a digit binding's ``bind_method``)."""
+        return self._methods.get(method)
+
     # -- sending ----------------------------------------------------------------------
 
     def write(self, conn: Connection, frame: Union[Params, str, bytes]) -> bool:

@@ -40,7 +40,7 @@ received while silent are journaled but otherwise ignored; malformed frames are 
 and answered with ``-32700``/``-32600`` when their id is known.
 
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
-call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`.
+call engine's :class:`~relaysync.testing.scripting.CallScriptingMixin`.
 
 Remote control: another process connects with ``sim.project`` and ``sim.control_token``
 (:class:`~relaysync.testing.remote.RemoteSimulator`) and calls this API over the same
@@ -60,10 +60,11 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from . import faults
-from .calls import CallEngine, CallScriptingMixin
+from .calls import CallEngine
 from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
+from .scripting import CallScriptingMixin
 from .server import WsServer
 from .tls import TlsMaterial
 
