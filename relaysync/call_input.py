@@ -22,18 +22,18 @@ def _gather(
     **options: Any,
 ) -> Dict[str, Any]:
     """The collect object: digits and/or speech (one is required), plus options."""
-    if not digits and not speech:
+    if digits is None and speech is None:
         raise ValueError("collect needs digits or speech (or both); neither was given")
     for name, value in (("digits", digits), ("speech", speech)):
         if value is not None and not isinstance(value, Mapping):
             raise TypeError(f"{name} must be a dict of options, got {value!r}")
-    return {"digits": digits or None, "speech": speech or None, **options}
+    return {"digits": digits, "speech": speech, **options}
 
 
 def _prompt_media(media: Media) -> Any:
     """A plain string is a URL when it looks like one, else text to speak."""
     if isinstance(media, str):
-        return audio(media) if media.startswith(("http://", "https://")) else tts(media)
+        media = audio(media) if media.startswith(("http://", "https://")) else tts(media)
     return normalize_media(media)
 
 
