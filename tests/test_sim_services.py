@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Iterator, List
 import pytest
 
 from relaysync.testing import RelaySimulator, SimCall
-from relaysync.testing.methods import CALLING_METHODS
+from relaysync.testing.methods import CALLING_METHODS, METHODS
 from relaysync.testing.peer import RawPeer, ids
 
 pytestmark = pytest.mark.timeout(30)
@@ -113,15 +113,34 @@ def test_every_calling_method_has_a_handler(sim: RelaySimulator) -> None:
     assert missing == []
 
 
-def test_every_client_operation_has_a_handler(sim: RelaySimulator) -> None:
-    """Each RELAY method the client declares is answered by the simulator."""
+def client_operations() -> Dict[str, Any]:
+    """The client's declaration table (``relaysync.operations.OPERATIONS``), if it has one."""
     try:
-        operations = importlib.import_module("relaysync.operations")
-    except ImportError:  # the declaration table is not there: compare with §2.3 instead
-        operations = None
-    declared = getattr(operations, "METHODS", None) if operations else None
-    names = set(declared) if declared else PROTOCOL_METHODS
-    assert sorted(m for m in names if sim._core.method_handler(m) is None) == []
+        module = importlib.import_module("relaysync.operations")
+    except ImportError:
+        return {}
+    table: Dict[str, Any] = dict(getattr(module, "OPERATIONS", {}))
+    return table
+
+
+def test_every_client_operation_has_a_handler(sim: RelaySimulator) -> None:
+    """Each method (and sub-command) behind a public Call method is answered by the
+    simulator, which accepts every param the client may send and requires none the client
+    does not; without the client's table, RELAY's 41 methods are checked instead."""
+    declared = client_operations()
+    if not declared:
+        assert sorted(m for m in PROTOCOL_METHODS if sim._core.method_handler(m) is None) == []
+        return
+    ids_ = {"node_id", "call_id", "control_id"}
+    for method, op in declared.items():
+        assert sim._core.method_handler(method) is not None, (method, op.call_methods)
+        for sub in op.subcommands.values():
+            assert sim._core.method_handler(sub) is not None, (method, sub)
+        spec = METHODS[method]
+        sent = set(op.required) | set(op.optional)
+        assert sent - set(spec.accepted) == set(), method
+        assert set(spec.required) - ids_ - set(op.required) == set(), method
+    assert set(declared) <= PROTOCOL_METHODS
 
 
 # -- tap, stream, transcribe ---------------------------------------------------------------
