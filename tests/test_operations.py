@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import threading
 import time
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
@@ -227,3 +229,18 @@ def test_action_of_an_ended_call_settles_at_once(client: RelayClient, sim: Relay
         action.wait(10)
     assert action.done and time.monotonic() - started < 5
     assert call.operations.pending_count() == 0
+
+
+def test_readme_table_lists_the_client_and_simulator_methods() -> None:
+    from relaysync.testing.methods import CALLING_METHODS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.rst").read_text()
+    section = readme[readme.index("\nCalling methods\n") :]
+    rows = re.findall(r"^``(calling\.[a-z_.]+)``\s+(\S.*?)\s+(done \S+)\s*$", section, re.M)
+    table = {method: wrappers for method, wrappers, _ in rows}
+    client = {**{m: op.call_methods for m, op in OPERATIONS.items()}, "calling.dial": ("dial",)}
+    assert len(table) == 41
+    assert set(table) == set(client) == set(CALLING_METHODS)
+    for method, wrappers in table.items():
+        named = [w.strip().split(".")[-1] for w in wrappers.split(",")]
+        assert named[0] == client[method][0], method
