@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
 from ._validate import check_choice, check_range, check_timeout
@@ -93,7 +93,7 @@ class CallServicesMixin:
         postal_code: Optional[Any] = None,
         min_postal_code_length: Optional[int] = None,
         token_type: Optional[str] = None,
-        charge_amount: Optional[str] = None,
+        charge_amount: Optional[Union[str, int, float]] = None,
         currency: Optional[str] = None,
         language: Optional[str] = None,
         voice: Optional[str] = None,

@@ -109,7 +109,7 @@ def test_pay_stop_hang_up_and_bad_input(client: RelayClient, sim: RelaySimulator
     assert action.wait(10).result == "relay-pay-stop"
     for bad in ({"max_attempts": 0}, {"token_type": "forever"}, {"timeout": -1}):
         with pytest.raises(ValueError):
-            call.pay(CONNECTOR, **bad)  # type: ignore[arg-type]
+            call.pay(CONNECTOR, **bad)
     with pytest.raises(ValueError, match="payment_connector_url"):
         call.pay("")
     assert len(sim.journal.requests("calling.pay")) == 1
