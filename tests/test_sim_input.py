@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -16,16 +16,9 @@ TTS = [{"type": "tts", "params": {"text": "Press one for sales"}}]
 
 
 @pytest.fixture
-def sim() -> Iterator[RelaySimulator]:
-    with RelaySimulator(time_scale=0.01, ping_interval=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def peer(sim: RelaySimulator) -> Iterator[RawPeer]:
-    raw = RawPeer(sim, ["office"])
-    yield raw
-    raw.close()
+def peer(relay_peer: RawPeer) -> RawPeer:
+    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
+    return relay_peer
 
 
 def ctl(control_id: str) -> Callable[[Params], bool]:

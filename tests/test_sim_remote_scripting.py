@@ -18,16 +18,9 @@ CALLER = "+15557770000"
 
 
 @pytest.fixture
-def sim() -> Iterator[RelaySimulator]:
-    with RelaySimulator(time_scale=0.01, ping_interval=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def peer(sim: RelaySimulator) -> Iterator[RawPeer]:
-    raw = RawPeer(sim, ["office"])
-    yield raw
-    raw.close()
+def peer(relay_peer: RawPeer) -> RawPeer:
+    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
+    return relay_peer
 
 
 @pytest.fixture

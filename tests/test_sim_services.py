@@ -4,7 +4,7 @@ one-shot services, over a raw socket; the method registry against RELAY's 41 met
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -68,16 +68,9 @@ PROTOCOL_METHODS = {
 
 
 @pytest.fixture
-def sim() -> Iterator[RelaySimulator]:
-    with RelaySimulator(time_scale=0.01, ping_interval=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def peer(sim: RelaySimulator) -> Iterator[RawPeer]:
-    raw = RawPeer(sim, ["office"])
-    yield raw
-    raw.close()
+def peer(relay_peer: RawPeer) -> RawPeer:
+    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
+    return relay_peer
 
 
 def ctl(control_id: str, key: str = "", value: Any = None) -> Callable[[Params], bool]:

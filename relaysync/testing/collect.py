@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_COLLECT, EVENT_CALL_PLAY
 from relaysync.testing.media import play_seconds
+from relaysync.testing.methods import COLLECT_OPTIONS
 from relaysync.testing.operations import Operation, OperationTable, flag, number
 from relaysync.testing.replies import invalid_params, require_str
 
@@ -43,16 +44,6 @@ if TYPE_CHECKING:
 SECONDS_PER_DIGIT = 0.2
 SECONDS_PER_WORD = 0.3
 NO_MATCH_SECONDS = 0.5
-_COLLECT_KEYS = (
-    "initial_timeout",
-    "digits",
-    "speech",
-    "partial_results",
-    "continuous",
-    "send_start_of_input",
-    "start_input_timers",
-    "continue",
-)
 
 
 class _Collect(Operation):
@@ -134,7 +125,7 @@ class Collector:
         spec, items = params.get("collect"), params.get("play")
         if not isinstance(spec, dict):
             raise invalid_params("collect must be an object")
-        unknown = sorted(set(spec) - set(_COLLECT_KEYS))
+        unknown = sorted(set(spec) - set(COLLECT_OPTIONS))
         if unknown:
             raise invalid_params(f"collect: unknown params: {', '.join(unknown)}")
         if not isinstance(items, list):

@@ -59,6 +59,18 @@ def _stops(*names: str) -> Tuple[MethodSpec, ...]:
     return tuple(_ctl(f"{name}.stop") for name in names)
 
 
+#: The fields of a collect: top-level params of ``calling.collect``, keys of
+#: ``play_and_collect``'s ``collect`` object.
+COLLECT_OPTIONS = (
+    "initial_timeout",
+    "digits",
+    "speech",
+    "partial_results",
+    "continuous",
+    "send_start_of_input",
+    "start_input_timers",
+    "continue",
+)
 _CONFERENCE_OPTIONS = (
     "muted",
     "beep",
@@ -135,20 +147,7 @@ _SPECS: Tuple[MethodSpec, ...] = (
     *_stops("record"),
     _ctl("record.pause", (), ("behavior",)),
     _ctl("record.resume"),
-    _ctl(
-        "collect",
-        (),
-        (
-            "initial_timeout",
-            "digits",
-            "speech",
-            "partial_results",
-            "continuous",
-            "send_start_of_input",
-            "start_input_timers",
-            "continue",
-        ),
-    ),
+    _ctl("collect", (), COLLECT_OPTIONS),
     *_stops("collect"),
     _ctl("collect.start_input_timers"),
     _ctl("play_and_collect", ("play", "collect"), ("volume",)),
@@ -262,4 +261,12 @@ def checked(method: str, handler: Handler, call_is_live: Callable[[Params], bool
     return run
 
 
-__all__ = ["CALLING_METHODS", "METHODS", "MethodSpec", "check_required", "check_unknown", "checked"]
+__all__ = [
+    "CALLING_METHODS",
+    "COLLECT_OPTIONS",
+    "METHODS",
+    "MethodSpec",
+    "check_required",
+    "check_unknown",
+    "checked",
+]
