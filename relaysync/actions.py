@@ -184,6 +184,10 @@ class Action(Generic[R]):
         self._complete(result, None)
         return True
 
+    def settled_locked(self) -> bool:
+        """Whether the action has settled (call's lock held)."""
+        return self._outcome.done
+
     def fail_locked(self, error: RelayError) -> None:
         """Settle with ``error`` if still pending (lock held)."""
         self._complete(None, error)

@@ -242,8 +242,8 @@ class Operations:
         """
         if event.control_id is not None:
             action = self._actions.get(event.control_id)
-            if action is not None and action.offer_locked(event):
-                del self._actions[event.control_id]
+            if action is not None and (action.offer_locked(event) or action.settled_locked()):
+                del self._actions[event.control_id]  # settled now, or earlier without an event
             return
         candidates = [a for a in self._uncontrolled if a.operation.event_type == event.event_type]
         if not candidates:

@@ -125,6 +125,8 @@ def test_ai_session_stop_and_one_shots(client: RelayClient, sim: RelaySimulator)
     with pytest.raises(RelayError) as info:
         call.ai_message("hello")
     assert info.value.code == 409
+    ai_events = Recorder()
+    call.on("calling.call.ai", ai_events)
     action = call.ai(prompt={"text": "You are a helpful receptionist."})
     assert isinstance(action, AIAction)
     assert call.ai_message("The caller is a VIP", role="system")
@@ -138,6 +140,8 @@ def test_ai_session_stop_and_one_shots(client: RelayClient, sim: RelaySimulator)
     frame = sim.journal.requests("calling.ai")[-1]["params"]
     assert frame["prompt"] == {"text": "You are a helpful receptionist."}
     assert "SWAIG" not in frame
+    ai_events.wait_for(lambda items: len(items) == 1)
+    assert call.operations.pending_count() == 0  # settled by stop, forgotten on its event
 
 
 def test_ai_settles_when_the_call_ends(client: RelayClient, sim: RelaySimulator) -> None:
