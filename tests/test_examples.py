@@ -73,3 +73,20 @@ def test_ivr_runs_on_the_simulator_with_scripted_callers() -> None:
     assert "from +15550000002: referred sip:support@example.com success" in proc.stdout
     assert "from +15550000003: voicemail https://" in proc.stdout
     assert "reminder to +15559990000: voicemail after the beep" in proc.stdout
+
+
+@pytest.mark.timeout(90)
+def test_conference_runs_on_the_simulator() -> None:
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "conference.py")],
+        cwd=ROOT,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("joined standup") == 2
+    assert "caller +15550000001: hold then unhold" in proc.stdout
+    assert "both callers left" in proc.stdout
