@@ -311,3 +311,22 @@ def test_send_digits_reaches_the_connected_leg(sim: RelaySimulator, peer: RawPee
     assert other.heard_digits == ["12"]
     bad = peer.request("calling.send_digits", {**ids(call), "control_id": "s2", "digits": "x"})
     assert bad["error"]["code"] == -32602
+
+
+def test_two_operations_on_one_call_are_routed_by_control_id(
+    sim: RelaySimulator, peer: RawPeer
+) -> None:
+    call = peer.answered_call(sim)
+    call.leave_message(1.0, end="talk")
+    record(peer, call, "rec")
+    call.press("7#")
+    start(peer, call, "calling.collect", "col", **DIGITS)
+    collected = final(peer, "calling.call.collect", "col", "collect")
+    assert collected["result"]["params"]["digits"] == "7"
+    assert [e["state"] for e in events_of(peer, "calling.call.record", "rec")] == ["recording"]
+    conflict = peer.call(
+        "calling.record", {**ids(call), "control_id": "rec", "record": {"audio": {}}}
+    )
+    assert conflict["code"] == "409"
+    assert peer.call("calling.record.stop", {**ids(call), "control_id": "rec"})["code"] == "200"
+    assert final(peer, "calling.call.record", "rec")["state"] == "finished"
