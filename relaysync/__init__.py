@@ -32,7 +32,8 @@ from .errors import (
     RelayError,
     RelayTimeoutError,
 )
-from .events import RelayEvent, parse_event
+from .events import MessageStateEvent, RelayEvent, parse_event
+from .message import Message
 from .results import (
     ActionResult,
     AIResult,
@@ -67,6 +68,8 @@ __all__ = [
     "DialError",
     "FaxAction",
     "FaxResult",
+    "Message",
+    "MessageStateEvent",
     "PayAction",
     "PayResult",
     "PlayAction",

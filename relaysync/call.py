@@ -24,6 +24,7 @@ from .call_input import CallInputMixin
 from .call_media import CallMediaMixin
 from .call_rooms import CallRoomsMixin
 from .call_services import CallServicesMixin
+from .diagram import CallFlow
 from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
 from .host import CallHost
@@ -383,6 +384,19 @@ class Call(
             self._settle_all()
             self._cond.notify_all()
         self._host.registry.remove(self)
+
+    def timeline(self) -> CallFlow:
+        """This call's flow: requests, replies and events with timings, as a ladder diagram.
+
+        The frames are recorded by the client as they pass (a bounded number per call,
+        see :mod:`relaysync.flowlog`); an outbound call includes its dial. Print it for
+        text, ``.to_svg()``/``.to_html()``/``.save(path)`` for the diagram; in Jupyter it
+        shows inline.
+
+        Returns:
+            A :class:`~relaysync.diagram.CallFlow` snapshot of the flow so far.
+        """
+        return self._host.timeline(self.call_id)
 
 
 __all__ = ["Call"]

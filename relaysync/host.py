@@ -7,11 +7,14 @@ callbacks, the registry of live calls, and the default request timeout.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Protocol
 
 import attrs
 
 from .workers import WorkerPool
+
+if TYPE_CHECKING:
+    from .diagram import CallFlow
 
 
 class CallDirectory(Protocol):
@@ -46,6 +49,8 @@ class CallHost:
         pool: the worker pool that runs callbacks.
         registry: the live calls.
         request_timeout: the default timeout of one request, in seconds.
+        timeline: ``timeline(call_id)`` returns the call's flow as a
+            :class:`~relaysync.diagram.CallFlow`.
     """
 
     execute: Callable[[str, Mapping[str, Any], Optional[float]], Dict[str, Any]]
@@ -53,6 +58,7 @@ class CallHost:
     pool: WorkerPool
     registry: CallDirectory
     request_timeout: float
+    timeline: Callable[[str], CallFlow]
 
 
 __all__ = ["CallDirectory", "CallHost"]

@@ -34,6 +34,12 @@ included); results are JSON objects::
         (action: input, answer_as, fax_outcome or pay_outcome; see relaysync.testing.caller)
     simulator.conference_participants {name}   -> {calls: [call_id]}
     simulator.dequeue {queue_name}             -> {call_id} (null when the queue is empty)
+    simulator.on_message_to {to, state, reason, delay}          -> {}
+    simulator.inbound_message {context, from_, to, body, media, tags} -> message info
+    simulator.messages {}                                       -> {messages: [message info]}
+
+(the messaging methods are registered by :mod:`relaysync.testing.messaging`; a message
+info is the fields of :class:`~relaysync.testing.messaging.SimMessage`, lists for tuples).
 
 A call info is ``{call_id, node_id, tag, direction, context, created_by, device, state,
 end_reason, peer, session_id, offered_to, refers: [refer], events: <count>,
@@ -72,6 +78,8 @@ WAIT_TIMEOUT = -32011
 POLL_INTERVAL = 0.01
 
 _REQUIRED = object()
+#: The default of a parameter that must be given (for :func:`read_params` specs).
+REQUIRED = _REQUIRED
 _NUM = (int, float)
 _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
@@ -433,4 +441,12 @@ def install_control(sim: RelaySimulator, core: SimCore, engine: CallEngine) -> N
         core.register_method(method, handler)
 
 
-__all__ = ["UNKNOWN_CALL", "WAIT_TIMEOUT", "Controller", "install_control", "read_params", "scrub"]
+__all__ = [
+    "REQUIRED",
+    "UNKNOWN_CALL",
+    "WAIT_TIMEOUT",
+    "Controller",
+    "install_control",
+    "read_params",
+    "scrub",
+]
