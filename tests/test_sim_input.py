@@ -330,3 +330,19 @@ def test_two_operations_on_one_call_are_routed_by_control_id(
     assert conflict["code"] == "409"
     assert peer.call("calling.record.stop", {**ids(call), "control_id": "rec"})["code"] == "200"
     assert final(peer, "calling.call.record", "rec")["state"] == "finished"
+
+
+def test_a_number_scripted_ahead_answers_a_dialled_leg_as_a_machine(
+    sim: RelaySimulator, peer: RawPeer
+) -> None:
+    sim.caller("+15558880000").answer_as("machine", greeting=2.0, beep=False)
+    device = {"type": "phone", "params": {"to_number": "+15558880000", "from_number": "+1555"}}
+    assert peer.call("calling.dial", {"tag": "t1", "devices": [[device]]})["code"] == "200"
+    dialled = peer.wait_event("calling.call.dial", lambda p: p["dial_state"] == "answered")
+    leg = {"call_id": dialled["call"]["call_id"], "node_id": dialled["node_id"]}
+    detect = {"type": "machine", "params": {}}
+    assert (
+        peer.call("calling.detect", {**leg, "control_id": "d", "detect": detect})["code"] == "200"
+    )
+    peer.wait_event("calling.call.detect", lambda p: p["detect"]["params"]["event"] == "finished")
+    assert detect_events(peer, "d") == ["MACHINE", "NOT_READY", "READY", "finished"]
