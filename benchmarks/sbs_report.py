@@ -225,7 +225,8 @@ def markdown(data: Dict[str, Any], summary: Dict[str, Any]) -> str:
         f"{env['cpus']} CPUs ({env['cpu']}), Python {env['python']}, "
         f"websocket-client {env['websocket-client']}, websockets {env['websockets']} (server), "
         f"signalwire-sdk {env['signalwire-sdk']}, wsaccel {env['wsaccel']}. "
-        f"Server pinned: {data['server_pinned']}. Suite took {data['seconds']} s.",
+        f"Server pinned: {data['server_pinned']}, lean: {data.get('server_lean', True)}. "
+        f"Suite took {data['seconds']} s.",
         "",
         "Load average (1, 5, 15 min) before: "
         + ", ".join(f"{v:.2f}" for v in data["load"]["before"])

@@ -223,12 +223,13 @@ def run_suite(
     clients: Sequence[str] = CLIENTS,
     log: Any = print,
     w7_processes: int = W7_PROCESSES,
+    lean: bool = True,
 ) -> Dict[str, Any]:
     """Run ``workloads`` ``repeat`` times each, clients alternating; return every run."""
     pinned = pin(0)
     runs: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
     load: Dict[str, Any] = {"before": os.getloadavg()}
-    with ServerProcess(lean=True) as server:
+    with ServerProcess(lean=lean) as server:
         sampler = Sampler(server.pid)
         try:
             for workload in workloads:
@@ -253,6 +254,7 @@ def run_suite(
         "runs": runs,
         "load": load,
         "server_pinned": server.pinned,
+        "server_lean": lean,
         "orchestrator_pinned": pinned,
     }
 
@@ -269,6 +271,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--out", default=os.path.join(HERE, "results"), help="directory for md/json/png"
     )
+    parser.add_argument(
+        "--full-server",
+        action="store_true",
+        help="run the simulator with its journal and permessage-deflate (not lean)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -282,6 +289,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.repeat,
         args.clients,
         log=lambda line: print(f"  {line}", flush=True),
+        lean=not args.full_server,
     )
     data["environment"] = env
     data["sizes"] = SIZES[mode]
