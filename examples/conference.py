@@ -67,7 +67,7 @@ def main() -> int:
             if not both.wait(30):
                 print("the callers did not both join within 30 s", flush=True)
                 return 1
-            first = joined[0]
+            first = next(call for call in joined if call.from_number == "+15550000001")
             first.on("calling.call.hold", on_hold)
             first.on("calling.conference", on_conference)
             first.hold()

@@ -11,9 +11,10 @@ groups beside this module, each built on the call's operation runner
 
 from __future__ import annotations
 
+import collections
 import functools
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
 from . import constants as C
 from . import operations as ops
@@ -92,7 +93,8 @@ class Call(
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
         self._state_events: Dict[str, CallStateEvent] = {}
-        self._history: List[RelayEvent] = []
+        # a deque: dropping the oldest of a full history must not shift 10,000 items
+        self._history: Deque[RelayEvent] = collections.deque()
         self._dropped = 0
         self._listeners: Dict[str, List[Listener]] = {}
         self._detached: Optional[RelayError] = None
@@ -318,7 +320,7 @@ class Call(
         just_ended = False
         with self._cond:
             if len(self._history) >= MAX_HISTORY:
-                self._history.pop(0)
+                self._history.popleft()
                 self._dropped += 1
                 if self._dropped == 1:
                     logger.warning(

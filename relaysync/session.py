@@ -27,10 +27,10 @@ class LoggedRequest(PendingRequest):
 
     __slots__ = ()
 
-    def set_error(self, error: BaseException) -> bool:
-        """Log the error, then settle with it; returns False if already settled."""
+    def set_error(self, error: BaseException) -> None:
+        """Log the error, then settle with it."""
         logger.warning("relaysync: %s failed: %s", self.method, error)
-        return super().set_error(error)
+        super().set_error(error)
 
 
 class Session:

@@ -1,7 +1,9 @@
 """The one blocking primitive and the one deadline helper.
 
-:class:`OneShot` is a value or an exception, set once, behind a Condition; pending
-requests, dials and actions are all built on it. :class:`Deadline` turns a ``timeout``
+:class:`OneShot` is a value or an exception, set once, behind a Condition; dials
+and actions are built on it. (A pending request, the hot path, keeps the same
+set-once contract with a cheaper lock-based wake-up:
+:class:`relaysync.rpc.PendingRequest`.) :class:`Deadline` turns a ``timeout``
 into "how long is left", so an operation made of several steps (start request, then the
 outcome) is bounded as a whole.
 """
