@@ -3,7 +3,7 @@
 Runs the chaos harness (``tests/chaos``: concurrent inbound flows answer -> play ->
 collect -> refer, with periodic faults) on one client for ``--minutes``, and writes one
 CSV row per sample plus a PNG chart of flows per second, RSS and live threads over
-time. The chart needs matplotlib (the ``soak`` extra). Run from the repository root::
+time. The chart needs matplotlib (the ``bench`` extra). Run from the repository root::
 
     nice python benchmarks/soak.py --minutes 30 --out benchmarks/results/soak
 

@@ -50,10 +50,10 @@ class EventTally:
 
 
 def history(call: Call) -> List[Any]:
-    """Every event in ``call``'s own queue so far (public ``events()``, not waiting)."""
+    """Every event in ``call``'s own queue so far (public ``events()``, waiting 10 ms at most for more)."""
     seen: List[Any] = []
     try:
-        for event in call.events(timeout=0):
+        for event in call.events(timeout=0.01):
             seen.append(event)
     except RelayError:  # a timeout (nothing more yet) or the client closed
         pass

@@ -1,10 +1,10 @@
 """The inbound flow every chaos call runs, and what each flow recorded.
 
 Flow ``n`` (the caller number says which, see :func:`caller_number`): answer, play an
-audio file to the end, collect a digit (when the client has ``Call.collect``), SIP
-REFER to a target whose scripted outcome depends on ``n`` (success, busy or noAnswer),
-hang up when the transfer did not take the call away, and wait for the call to end.
-Every step has a finite timeout, so a flow always returns or raises.
+audio file to the end, collect the digit the caller is scripted to press, SIP REFER to a
+target whose scripted outcome depends on ``n`` (success, busy or noAnswer), hang up when
+the transfer did not take the call away, and wait for the call to end. Every step has a
+finite timeout, so a flow always returns or raises.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ TARGETS: Dict[str, str] = {
     "noAnswer": "sip:away@chaos.example",
 }
 OUTCOMES = ("success", "busy", "noAnswer")
-#: Whether the flows include a collect step (``Call.collect`` may not exist yet).
-HAS_COLLECT = callable(getattr(Call, "collect", None))
+#: Simulated seconds the collect waits for the first digit (scaled by ``time_scale``).
+COLLECT_INITIAL_TIMEOUT = 10.0
 
 COMPLETED = "completed"
 DOCUMENTED = "documented"
@@ -67,6 +67,16 @@ def flow_index(number: Optional[str]) -> int:
 def expected_outcome(index: int) -> str:
     """The REFER outcome flow ``index`` is scripted to get."""
     return OUTCOMES[index % len(OUTCOMES)]
+
+
+def expected_digit(index: int) -> str:
+    """The digit the caller of flow ``index`` presses when collected."""
+    return str(index % 10)
+
+
+def script_caller(sim: RelaySimulator, index: int) -> None:
+    """Script the caller of flow ``index`` (before the call exists) to press its digit."""
+    sim.caller(caller_number(index)).press(expected_digit(index))
 
 
 def script(sim: RelaySimulator) -> None:
@@ -207,14 +217,16 @@ class FlowBook:
         if played.state != "finished":
             raise WrongResult(f"flow {flow.index}: play ended {played.state}")
         self._step(flow, "play")
-        if HAS_COLLECT:
-            collect: Any = getattr(call, "collect")  # noqa: B009 (absent on older clients)
-            collected = collect(digits={"max": 1, "digit_timeout": 1}, initial_timeout=1).wait(
-                timeout
+        collected = call.collect(
+            digits={"max": 1, "digit_timeout": 5}, initial_timeout=COLLECT_INITIAL_TIMEOUT
+        ).wait(timeout)
+        digit = expected_digit(flow.index)
+        if collected.type != "digit" or collected.digits != digit:
+            raise WrongResult(
+                f"flow {flow.index}: collect got {collected.type} {collected.digits!r}, "
+                f"not digit {digit!r}"
             )
-            if getattr(collected, "state", None) is None:
-                raise WrongResult(f"flow {flow.index}: collect settled without a state")
-            self._step(flow, "collect")
+        self._step(flow, "collect")
         expected = expected_outcome(flow.index)
         referred = call.refer(TARGETS[expected], timeout=timeout)
         if referred.state != expected:

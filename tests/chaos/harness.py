@@ -30,11 +30,11 @@ from .flows import (
     COMPLETED,
     CONTEXT,
     DOCUMENTED,
-    HAS_COLLECT,
     WRONG,
     FlowBook,
     FlowRecord,
     caller_number,
+    script_caller,
 )
 from .flows import script as script_flows
 from .monkey import FaultMonkey
@@ -89,7 +89,6 @@ class ChaosFigures:
     rss_start_kib: int = 0
     rss_end_kib: int = 0
     seconds: float = 0.0
-    collect_step: bool = HAS_COLLECT
     events: EventTally = field(default_factory=EventTally)
     faults: Counter[str] = field(default_factory=Counter)
     documented_kinds: Counter[str] = field(default_factory=Counter)
@@ -105,8 +104,7 @@ class ChaosFigures:
         """The figures as printable lines."""
         ev = self.events
         return [
-            f"flows run {self.flows} in {self.seconds:.0f} s "
-            f"(collect step {'on' if self.collect_step else 'off: Call.collect is absent'})",
+            f"flows run {self.flows} in {self.seconds:.0f} s",
             f"  completed with the right result  {self.completed}",
             f"  ended with a documented error    {self.documented}  "
             f"{dict(self.documented_kinds.most_common())}",
@@ -214,9 +212,7 @@ class ChaosRun:
 
     def _round(self, sim: RelaySimulator, client: RelayClient, number: int) -> None:
         cfg = self.config
-        methods = ["calling.answer", "calling.play", "calling.refer"]
-        if HAS_COLLECT:
-            methods.append("calling.collect")
+        methods = ["calling.answer", "calling.play", "calling.collect", "calling.refer"]
         monkey = FaultMonkey(
             sim,
             seed=cfg.seed * 1000 + number,
@@ -251,6 +247,7 @@ class ChaosRun:
                 index = self._next_index
                 self._next_index += 1
                 book.placed(index)
+                script_caller(sim, index)
                 book.simulated(
                     index,
                     sim.inbound_call(

@@ -49,7 +49,7 @@ def test_redelivered_events_are_sent_again_and_handled_once(
     events = seen.wait_for(lambda items: items[-1].params.get("call_state") == "ended", 10.0)
     ids = [e.event_id for e in events]
     assert len(ids) == len(set(ids))
-    history = [e.event_id for e in call.events(timeout=0)]
+    history = [e.event_id for e in call.events(timeout=0.01)]
     assert len(history) == len(set(history))
     assert set(again) <= set(history)
 
