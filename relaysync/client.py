@@ -22,6 +22,7 @@ from .devices import normalize_devices, phone_device, sip_device
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
 from .events import RelayEvent
+from .proxy import ProxySetting, choose_proxy
 from .rpc import new_id
 from .transport import build_sslopt, build_url
 from .workers import SerialQueue, WorkerPool
@@ -82,6 +83,10 @@ class RelayClient:
             ``ping_interval + ping_timeout`` seconds.
         backoff_initial, backoff_max: reconnect backoff, growing exponentially with
             jitter from the first to the second.
+        proxy: an HTTP proxy, ``http://[user:password@]host[:port]``, to reach RELAY
+            through a CONNECT tunnel (every reconnect too); ``False`` for none. Default
+            ``None``: ``HTTPS_PROXY`` (``HTTP_PROXY`` for ``ws://``) unless ``NO_PROXY``
+            lists the host; loopback hosts never use an environment proxy.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -108,6 +113,7 @@ class RelayClient:
         ping_timeout: float = 10.0,
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
+        proxy: ProxySetting = None,
     ) -> None:
         authentication = _credentials(project, token, jwt_token)
         self.project = authentication.get("project")
@@ -142,6 +148,7 @@ class RelayClient:
             ping_timeout=ping_timeout,
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
+            proxy=choose_proxy(proxy, self.url),
         )
 
     def __repr__(self) -> str:
