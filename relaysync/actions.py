@@ -96,6 +96,7 @@ class Action(Generic[R]):
             RelayTimeoutError: not finished within ``timeout``; the action stays usable.
             CallEndedError: the call ended before the operation reached a final state.
         """
+        self.call._client._fork_guard.check(f"wait for {self.method}")
         with self._cond:
             if not self._cond.wait_for(lambda: self._done, timeout):
                 raise timeout_error(f"{type(self).__name__} on call {self.call.call_id}", timeout)

@@ -87,19 +87,22 @@ class CallBase:
         self._detached: Optional[RelayError] = None
 
     def __repr__(self) -> str:
-        return f"Call(call_id={self.call_id!r}, direction={self.direction!r}, state={self.state!r})"
+        state = "forked" if self._client._fork_guard.forked else self.state
+        return f"Call(call_id={self.call_id!r}, direction={self.direction!r}, state={state!r})"
 
     # ---------------------------------------------------------------- state
 
     @property
     def state(self) -> str:
         """The latest call state: created, ringing, answered, ending or ended."""
+        self._client._fork_guard.check("read the call state")
         with self._cond:
             return self._state
 
     @property
     def end_reason(self) -> Optional[str]:
         """Why the call ended (``hangup``, ``busy``, …), once it has."""
+        self._client._fork_guard.check("read the end reason")
         with self._cond:
             return self._end_reason
 
@@ -126,6 +129,7 @@ class CallBase:
         """
         if state not in _ORDER:
             raise ValueError(f"unknown call state {state!r}; expected one of {C.CALL_STATES}")
+        self._client._fork_guard.check(f"wait for {state}")
         want = _ORDER[state]
         with self._cond:
             ok = self._cond.wait_for(
@@ -186,6 +190,7 @@ class CallBase:
         """
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
+        self._client._fork_guard.check("add a call listener")
         with self._cond:
             self._listeners.setdefault(event_type, []).append(callback)
 
@@ -210,6 +215,7 @@ class CallBase:
         Raises:
             RelayTimeoutError: no new event within ``timeout``.
         """
+        self._client._fork_guard.check("iterate call events")
         cursor = [0]
 
         def ready() -> bool:
@@ -277,6 +283,7 @@ class CallBase:
         self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
     ) -> Dict[str, Any]:
         """Send a call-level method with ``node_id``/``call_id``; 404/410 → CallEndedError."""
+        self._client._fork_guard.check(method)
         if self.ended:
             raise CallEndedError(-1, f"cannot {method}: call {self.call_id} has ended")
         if self._detached is not None:
@@ -302,6 +309,7 @@ class CallBase:
         control_id: Optional[str] = None,
     ) -> A:
         """Register an action, send its start method, and return it once accepted."""
+        self._client._fork_guard.check(action_class.method)
         if action_class.uses_control_id:
             control_id = control_id or new_id()
         action = action_class(self, control_id, on_completed)

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, Union
 
 from . import constants as C
+from ._fork import ForkGuard
 from ._log import logger
 from ._util import compact
 from .call import Call
@@ -115,6 +116,7 @@ class RelayClient:
         backoff_max: float = 30.0,
         proxy: ProxySetting = None,
     ) -> None:
+        self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
         self.project = authentication.get("project")
         self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
@@ -152,10 +154,8 @@ class RelayClient:
         )
 
     def __repr__(self) -> str:
-        return (
-            f"RelayClient(url={self.url!r}, project={self.project!r}, "
-            f"state={self._connection.state!r})"
-        )
+        state = "forked" if self._fork_guard.forked else self._connection.state
+        return f"RelayClient(url={self.url!r}, project={self.project!r}, state={state!r})"
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -168,7 +168,9 @@ class RelayClient:
         Raises:
             AuthenticationError: the server rejected the credentials.
             RelayConnectionError: no session within ``timeout`` (or the client is closed).
+            ForkedClientError: called in a child process forked after the client was made.
         """
+        self._fork_guard.check("connect")
         with self._lock:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
@@ -185,7 +187,12 @@ class RelayClient:
 
         Waits in progress on calls and actions are released with
         :class:`RelayConnectionError`.
+
+        In a child process forked after the client was made, ``close`` does nothing:
+        the socket and threads belong to the parent, whose connection stays up.
         """
+        if self._fork_guard.forked:
+            return
         with self._lock:
             self._closed = True
         self._connection.close(timeout)
@@ -215,7 +222,9 @@ class RelayClient:
         Raises:
             AuthenticationError: credentials rejected (at start or after reconnects).
             RelayConnectionError: the connection ended for good for another reason.
+            ForkedClientError: called in a child process forked after the client was made.
         """
+        self._fork_guard.check("run")
         if self._connection.state == C.CLOSED:
             self.connect()
         if threading.current_thread() is not threading.main_thread():
@@ -266,12 +275,15 @@ class RelayClient:
 
     @property
     def connected(self) -> bool:
-        """True while a RELAY session is established."""
+        """True while a RELAY session is established (always False in a forked child)."""
+        if self._fork_guard.forked:
+            return False
         return self._connection.connected
 
     @property
     def state(self) -> str:
         """Connection state: connecting, connected, reconnecting or closed."""
+        self._fork_guard.check("read the connection state")
         return self._connection.state
 
     @property
@@ -287,6 +299,7 @@ class RelayClient:
     @property
     def calls(self) -> List[Call]:
         """The calls this client is tracking (ended calls are forgotten)."""
+        self._fork_guard.check("list calls")
         return self._registry.all()
 
     def on_connection_change(self, callback: StateCallback) -> StateCallback:
@@ -296,6 +309,7 @@ class RelayClient:
         """
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
+        self._fork_guard.check("add a connection callback")
         with self._lock:
             self._state_callbacks.append(callback)
         return callback
@@ -325,9 +339,11 @@ class RelayClient:
             RelayError: error answer or non-2xx code.
             RelayConnectionError: connection lost after sending, or client closed.
             RelayTimeoutError: no answer within ``timeout`` (default request_timeout).
+            ForkedClientError: called in a child process forked after the client was made.
         """
         if not isinstance(method, str) or not method:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
+        self._fork_guard.check(method)
         return self._connection.execute(method, params or {}, timeout)
 
     def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
@@ -380,6 +396,7 @@ class RelayClient:
             RelayTimeoutError: no outcome within ``timeout``.
         """
         plan = normalize_devices(devices)
+        self._fork_guard.check("dial")
         tag = tag or new_id()
         deadline = time.monotonic() + timeout
         waiter = self._registry.start_dial(tag)
