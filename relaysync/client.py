@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type,
 
 from . import constants as C
 from ._fork import ForkGuard
-from ._log import logger
+from ._log import enable_trace, logger, trace_wanted
 from ._util import compact
 from .call import Call
 from .connection import Connection
@@ -88,6 +88,9 @@ class RelayClient:
             through a CONNECT tunnel (every reconnect too); ``False`` for none. Default
             ``None``: ``HTTPS_PROXY`` (``HTTP_PROXY`` for ``ws://``) unless ``NO_PROXY``
             lists the host; loopback hosts never use an environment proxy.
+        trace: log every frame sent and received, secrets masked, as INFO records of
+            the ``relaysync.trace`` logger (to stderr when the application has set up
+            no logging). Default ``None``: on when ``RELAYSYNC_TRACE=1``.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -115,9 +118,13 @@ class RelayClient:
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         proxy: ProxySetting = None,
+        trace: Optional[bool] = None,
     ) -> None:
         self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
+        tracing = trace_wanted(trace)
+        if tracing:
+            enable_trace()
         self.project = authentication.get("project")
         self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
         if isinstance(contexts, str):
@@ -151,6 +158,7 @@ class RelayClient:
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
             proxy=choose_proxy(proxy, self.url),
+            trace=tracing,
         )
 
     def __repr__(self) -> str:

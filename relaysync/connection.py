@@ -64,6 +64,7 @@ class Connection:
         backoff_initial, backoff_max: reconnect backoff bounds in seconds.
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
         proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
+        trace: log every frame sent and received on ``relaysync.trace``, masked.
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class Connection:
         backoff_max: float = 30.0,
         max_auth_attempts: int = 3,
         proxy: Optional[Proxy] = None,
+        trace: bool = False,
     ) -> None:
         self.url = url
         self._authentication = dict(authentication)
@@ -106,7 +108,7 @@ class Connection:
         self._closing = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
-        self._link = Link()
+        self._link = Link(trace=trace)
         self._pending = PendingMap()
         self._frames = FrameHandler(
             link=self._link,

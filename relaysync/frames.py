@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Optional
 import websocket
 
 from . import constants as C
-from ._log import MaskedFrame, logger
+from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
@@ -94,6 +94,8 @@ class FrameHandler:
 
     def handle(self, data: bytes) -> None:
         """Parse one frame and act on it; malformed frames are logged and dropped."""
+        if self._link.trace:
+            trace_frame("recv", data)
         try:
             frame = json.loads(data)
         except ValueError:

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Optional
 
 import websocket
 
-from ._log import MaskedFrame, logger
+from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 
 
@@ -26,7 +26,9 @@ class Link:
     on the socket it was registered for, and failed with exactly that socket.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, trace: bool = False) -> None:
+        #: log every frame on the ``relaysync.trace`` logger (read by the reader too)
+        self.trace = trace
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
         self._opening: Optional[socket.socket] = None
@@ -88,6 +90,8 @@ class Link:
             ws = self._ws
             if ws is None or (generation is not None and generation != self._generation):
                 raise NotSent()
+            if self.trace:
+                trace_frame("send", frame if frame is not None else text)
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
             try:
