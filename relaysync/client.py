@@ -30,6 +30,9 @@ from .workers import SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
 StateCallback = Callable[[str], Any]
+EventCallback = Callable[[RelayEvent], Any]
+#: Internal event tap: (typed event, the frame's outer params as received).
+EventTap = Callable[[RelayEvent, Dict[str, Any]], Any]
 BUSY_POLICIES = ("wait", "pass")
 
 
@@ -139,6 +142,8 @@ class RelayClient:
         self._pool = WorkerPool(max_workers)
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
         self._state_callbacks: List[StateCallback] = []
+        self._event_queue = SerialQueue(self._pool, "event listeners")
+        self._event_taps: List[EventTap] = []
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
@@ -321,6 +326,34 @@ class RelayClient:
         with self._lock:
             self._state_callbacks.append(callback)
         return callback
+
+    def on_event(self, callback: EventCallback) -> EventCallback:
+        """Register ``callback(event)`` for every event this client receives.
+
+        Calls, dials and messages get their events as usual; this sees each one too,
+        typed (:class:`RelayEvent` subclasses), in arrival order, on a worker thread.
+        Usable as a decorator.
+
+        Raises:
+            TypeError: ``callback`` is not callable.
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        self._add_event_tap(lambda event, payload: callback(event))
+        return callback
+
+    def _add_event_tap(self, tap: EventTap) -> None:
+        """Register ``tap(event, payload)`` for every event (worker thread, in order)."""
+        self._fork_guard.check("add an event listener")
+        with self._lock:
+            self._event_taps.append(tap)
+
+    def _tap_event(self, event: RelayEvent, payload: Dict[str, Any]) -> None:
+        """Queue the event taps for one event (reader thread)."""
+        with self._lock:
+            taps = list(self._event_taps)
+        for tap in taps:
+            self._event_queue.submit(functools.partial(tap, event, payload))
 
     def on_call(self, handler: CallHandler) -> CallHandler:
         """Register ``handler(call)`` for inbound calls; usable as a decorator.

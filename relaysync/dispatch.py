@@ -210,6 +210,7 @@ class Router:
     def route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Deliver one event payload; never raises for unknown or partial payloads."""
         event = parse_event(payload, event_id)
+        self._client._tap_event(event, payload)
         kind = event.event_type
         if not kind:
             logger.debug("relaysync: dropped an event without event_type")
