@@ -68,6 +68,13 @@ class PProxy:
         """The proxy URL carrying ``user:password``."""
         return f"http://{credentials}@127.0.0.1:{self.port}"
 
+    def wait_refused(self, n: int, timeout: float = 10.0) -> List[str]:
+        """Block until the proxy has logged ``n`` refused connections; return them."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.refused) >= n, timeout):
+                raise AssertionError(f"expected {n} refusals, got {self.refused}")
+            return list(self.refused)
+
     def wait_tunnels(self, n: int, timeout: float = 10.0) -> List[str]:
         """Block until ``n`` tunnels were opened; return them."""
         with self._cond:

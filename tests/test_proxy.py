@@ -146,7 +146,8 @@ def test_wrong_proxy_credentials_raise_at_once_naming_the_masked_proxy(
         assert f"proxy http://alice:***@127.0.0.1:{proxy.port}" in str(error)
         assert "credentials" in str(error)
         assert "wrong" not in str(error)
-        assert proxy.tunnels == [] and len(proxy.refused) == 1  # not retried
+        assert relaysync_threads() == []  # connect() gave up: nothing can retry now
+        assert len(proxy.wait_refused(1)) == 1 and proxy.tunnels == []  # tried once
     assert sim.authentication_count == 0
     assert all("wrong" not in r.getMessage() for r in caplog.records)
     assert relaysync_threads() == []
@@ -174,5 +175,5 @@ def test_a_proxy_that_drops_the_tunnel_is_a_connection_error_naming_it(
         client = RelayClient(sim.project, sim.token, url=sim.url, proxy=proxy.url, **fast)
         with pytest.raises(RelayConnectionError, match=f"through proxy {proxy.url}"):
             client.connect(timeout=1.5)
-        assert proxy.tunnels == [] and proxy.refused
+        assert proxy.wait_refused(1) and proxy.tunnels == []
     assert relaysync_threads() == []
