@@ -111,6 +111,7 @@ def run_listen(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
             contexts=contexts,
             ca_file=args.ca_file,
             allow_insecure=args.insecure,
+            proxy=args.proxy,
         )
     except (ValueError, TypeError) as exc:
         print(f"relaysync listen: {exc}", file=err)
@@ -191,6 +192,12 @@ def add_listen_parser(commands: Any, formatter_class: Any = argparse.HelpFormatt
     listen.add_argument("--ca-file", metavar="PEM", help="CA certificate to trust for wss://")
     listen.add_argument(
         "--insecure", action="store_true", help="allow plain ws:// to a non-loopback host"
+    )
+    listen.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="HTTP proxy, http://[user:password@]host[:port] (default: $HTTPS_PROXY, "
+        "$HTTP_PROXY for ws://, minus $NO_PROXY)",
     )
     listen.add_argument(
         "--json", action="store_true", help="print each event frame as JSON instead"

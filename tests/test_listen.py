@@ -19,6 +19,7 @@ from relaysync.listen import describe, split_contexts
 from relaysync.testing import RelaySimulator
 
 from .helpers import Recorder, make_client
+from .proxy_support import PProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3}  (\S+)  (\S+)  ?(.*)$")
@@ -250,3 +251,16 @@ def test_top_level_help_points_to_each_command() -> None:
     text = build_parser().format_help()
     for command in ("demo", "simulate", "listen"):
         assert f"relaysync {command}" in text
+
+
+@pytest.mark.timeout(60)
+def test_listen_goes_through_a_proxy(sim: RelaySimulator) -> None:
+    with PProxy(auth="u:pw") as proxy:
+        listener = ListenProcess(
+            *listen_args(sim, "-c", "office", "--proxy", proxy.url_with("u:pw")), env=clean_env()
+        )
+        try:
+            listener.wait(listener.err, lambda line: line == "# connected")
+            assert proxy.wait_tunnels(1) == [f"{sim.host}:{sim.port}"]
+        finally:
+            assert listener.stop() == 0
