@@ -48,7 +48,8 @@ def _forget_client_after_fork() -> None:
     _lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_client_after_fork)
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_forget_client_after_fork)
 
 
 def get_client() -> RelayClient:
