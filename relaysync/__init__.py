@@ -19,7 +19,8 @@ from .errors import (
     RelayError,
     RelayTimeoutError,
 )
-from .events import RelayEvent, parse_event
+from .events import MessageStateEvent, RelayEvent, parse_event
+from .message import Message
 from .results import ActionResult, ConnectResult, PlayResult, ReferResult
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "ConnectResult",
     "DialError",
     "ForkedClientError",
+    "Message",
+    "MessageStateEvent",
     "PlayAction",
     "PlayResult",
     "ProtocolError",

@@ -1,4 +1,4 @@
-"""RelayClient: the facade — connect, run, close, handlers, dial."""
+"""RelayClient: the facade — connect, run, close, handlers, dial (messaging from a mixin)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from ._util import compact
 from .call import Call
 from .connection import Connection
 from .devices import normalize_devices, phone_device, sip_device
+from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
-from .events import RelayEvent
+from .events import MessagingEvent, RelayEvent
+from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .rpc import new_id
 from .transport import build_sslopt, build_url
@@ -62,7 +64,7 @@ def _credentials(
     )
 
 
-class RelayClient:
+class RelayClient(MessagingMixin):
     """A synchronous RELAY client: blocking calls, one background reader thread.
 
     Args:
@@ -165,6 +167,9 @@ class RelayClient:
             proxy=choose_proxy(proxy, self.url),
             trace=tracing,
         )
+        self._messaging = Messaging(
+            self._pool, self._checked_execute, lambda: self.protocol or "default"
+        )
 
     def __repr__(self) -> str:
         state = "forked" if self._fork_guard.forked else self._connection.state
@@ -210,6 +215,7 @@ class RelayClient:
             self._closed = True
         self._connection.close(timeout)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
+        self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
 
     def __enter__(self) -> RelayClient:
@@ -315,6 +321,25 @@ class RelayClient:
         self._fork_guard.check("list calls")
         return self._registry.all()
 
+    def timeline(self, call_id: str) -> CallFlow:
+        """The call flow of a call: its requests, replies and events, with timings.
+
+        Kept for the :data:`~relaysync.flowlog.MAX_CALLS` most recently active calls,
+        also after they end (see :meth:`relaysync.call.Call.timeline`).
+
+        Args:
+            call_id: the call's id.
+
+        Returns:
+            A :class:`~relaysync.diagram.CallFlow` (empty for an unknown call).
+
+        Raises:
+            TypeError: ``call_id`` is not a string.
+        """
+        if not isinstance(call_id, str):
+            raise TypeError(f"call_id must be a string, got {call_id!r}")
+        return self._connection.flows.timeline(call_id)
+
     def on_connection_change(self, callback: StateCallback) -> StateCallback:
         """Register ``callback(state)`` for connection state changes (worker thread).
 
@@ -386,6 +411,13 @@ class RelayClient:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
         self._fork_guard.check(method)
         return self._connection.execute(method, params or {}, timeout)
+
+    def _checked_execute(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """The connection's ``execute``, refused in a forked child (for messaging)."""
+        self._fork_guard.check(method)
+        return self._connection.execute(method, params, timeout)
 
     def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Start receiving inbound calls and messages on more contexts.
@@ -506,6 +538,7 @@ class RelayClient:
             error = self._connection.fatal_error
             if error is not None:
                 self._registry.detach_all(error)
+                self._messaging.registry.detach_all(error)
 
     def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
         """Send a call method without waiting (usable on the reader thread)."""
@@ -515,7 +548,10 @@ class RelayClient:
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""
-        logger.debug("relaysync: %s ignored (no messaging handler)", event.event_type)
+        if isinstance(event, MessagingEvent):
+            self._messaging.route(event)
+        else:
+            logger.debug("relaysync: %s ignored", event.event_type)
 
 
 def _check_contexts(contexts: Sequence[str]) -> List[str]:

@@ -13,6 +13,7 @@ import websocket
 
 from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
+from .flowlog import FlowRecorder
 
 
 class NotSent(Exception):
@@ -24,9 +25,14 @@ class Link:
 
     Each attached socket gets a new *generation* number, so a request can be sent only
     on the socket it was registered for, and failed with exactly that socket.
+
+    Args:
+        flows: records the requests that concern a call (for call-flow diagrams).
+        trace: log every frame on the ``relaysync.trace`` logger, secrets masked.
     """
 
-    def __init__(self, trace: bool = False) -> None:
+    def __init__(self, flows: Optional[FlowRecorder] = None, trace: bool = False) -> None:
+        self.flows = flows if flows is not None else FlowRecorder()
         #: log every frame on the ``relaysync.trace`` logger (read by the reader too)
         self.trace = trace
         self._lock = threading.Lock()
@@ -69,7 +75,15 @@ class Link:
             NotSent: no socket, or not the socket of ``generation``.
             RelayConnectionError: the write failed.
         """
-        self._write(json.dumps(frame, separators=(",", ":")), frame, generation)
+        text = json.dumps(frame, separators=(",", ":"))
+        # Recorded first: the reply can be read before this thread returns from the write.
+        entry = self.flows.sent(frame)
+        try:
+            self._write(text, frame, generation)
+        except BaseException:
+            if entry is not None:
+                self.flows.unsent(frame, entry)
+            raise
 
     def ack(self, request_id: Any) -> None:
         """Answer a server request with an empty result, ignoring failures.

@@ -105,6 +105,9 @@ def test_child_gets_a_clear_error_and_the_parent_keeps_its_connection(
         expect_forked_error(connected.connect)
         expect_forked_error(lambda: connected.dial({"type": "phone", "to": "+1", "from": "+2"}))
         expect_forked_error(lambda: connected.state)
+        expect_forked_error(
+            lambda: connected.send_message("+15550001111", "+15550002222", body="hi")
+        )
         report = {"message": message, "connected": connected.connected, "repr": repr(connected)}
         connected.close()  # must not disturb the parent's socket
         connected.__exit__(None, None, None)  # closing again: still harmless
