@@ -10,6 +10,7 @@ combined in :class:`relaysync.call.Call`.
 
 from __future__ import annotations
 
+import collections
 import functools
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
+    Deque,
     Dict,
     Iterator,
     List,
@@ -77,7 +79,8 @@ class CallBase:
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
         self._state_events: Dict[str, CallStateEvent] = {}
-        self._history: List[RelayEvent] = []
+        # a deque: dropping the oldest of a full history must not shift 10,000 items
+        self._history: Deque[RelayEvent] = collections.deque()
         self._dropped = 0
         self._listeners: Dict[str, List[Listener]] = {}
         self._actions: Dict[str, Action[Any]] = {}
@@ -358,7 +361,7 @@ class CallBase:
         just_ended = False
         with self._cond:
             if len(self._history) >= MAX_HISTORY:
-                self._history.pop(0)
+                self._history.popleft()
                 self._dropped += 1
                 if self._dropped == 1:
                     logger.warning(

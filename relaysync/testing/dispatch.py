@@ -77,8 +77,8 @@ class FrameDispatch(SessionTable):
         data = json.dumps(frame, separators=(",", ":")) if isinstance(frame, dict) else frame
         if not conn.send(data):
             return False
-        recorded = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
-        if not is_control(conn):
+        if self.journal.enabled and not is_control(conn):
+            recorded = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
             self.journal.record("out", conn.session.id if conn.session else None, recorded)
         return True
 
@@ -120,7 +120,7 @@ class FrameDispatch(SessionTable):
             frame: Any = json.loads(text)
         except ValueError:
             frame = None
-        if not self._control_traffic(conn, frame):
+        if self.journal.enabled and not self._control_traffic(conn, frame):
             self.journal.record(
                 "in",
                 conn.session.id if conn.session else None,

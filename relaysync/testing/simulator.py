@@ -109,6 +109,9 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             unknown protocol; ``"error"`` rejects it with ``AUTH_REQUIRED``.
         control_token: token of remote-control sessions (a random one is generated if
             None); exposed as :attr:`control_token`.
+        lean: benchmark mode: the journal records nothing (its waits never see a
+            frame) and permessage-deflate is refused, so the server spends its CPU on
+            the protocol alone. Behaviour on the wire is otherwise the same.
 
     Raises:
         ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
@@ -129,6 +132,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         resume_window: float = 60.0,
         unknown_protocol: str = "fresh",
         control_token: Optional[str] = None,
+        lean: bool = False,
     ) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
@@ -162,6 +166,8 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             unknown_protocol=unknown_protocol,
             control_token=self.control_token,
         )
+        self.lean = lean
+        self._core.journal.enabled = not lean
         self._engine = CallEngine(self._core)
         self._engine.install()
         install_control(self, self._core, self._engine)
@@ -183,7 +189,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             if self._tls_enabled:
                 self._tls = TlsMaterial()
             context = self._tls.server_context if self._tls else None
-            server = WsServer(self._core, self.host, self.port, context)
+            server = WsServer(self._core, self.host, self.port, context, compression=not self.lean)
             try:
                 self._core.runner.start(server.open)
             except BaseException:
