@@ -18,6 +18,8 @@ import pytest
 
 from relaysync.testing import RelaySimulator
 
+from .process_support import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "examples" / "gunicorn.conf.py"
 CALLS = 6
@@ -57,6 +59,7 @@ def test_two_workers_each_consume_the_context_and_share_the_calls(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=die_with_parent(),
     )
     assert proc.stdout is not None
     output = Output(proc.stdout)

@@ -19,6 +19,7 @@ from relaysync.listen import describe, split_contexts
 from relaysync.testing import RelaySimulator
 
 from .helpers import Recorder, make_client
+from .process_support import die_with_parent
 from .proxy_support import PProxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ class ListenProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=die_with_parent(),
         )
         self.out: List[str] = []
         self.err: List[str] = []
