@@ -10,6 +10,7 @@ is touched.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .errors import ForkedClientError
 
@@ -59,4 +60,16 @@ class ForkGuard:
             )
 
 
-__all__ = ["ForkGuard"]
+def check_owner(call: Any, what: str) -> None:
+    """Raise :class:`ForkedClientError` if ``call``'s client was created before a fork.
+
+    Args:
+        call: a :class:`~relaysync.call.Call` (anything without a guard passes).
+        what: the operation attempted, for the message.
+    """
+    guard = getattr(getattr(call, "_host", None), "fork_guard", None)
+    if isinstance(guard, ForkGuard):
+        guard.check(what)
+
+
+__all__ = ["ForkGuard", "check_owner"]

@@ -3,10 +3,11 @@
 :class:`FrameDispatch` sits on :class:`relaysync.testing.sessiontable.SessionTable` and
 under :class:`relaysync.testing.core.SimCore` (which answers ``signalwire.connect``). It
 turns each client frame into a handler call (unwrapping ``signalwire.execute``), applies
-the queued method faults (delay, error object or error result), sends replies and server
-requests, and routes client responses to their callbacks or event acks. Traffic of
-control sessions skips the journal and the method faults, and only control sessions may
-reach ``simulator.*`` methods. Loop thread only unless a docstring says "any thread".
+the queued method faults (delay, error object or error result), answers a method nobody
+registered with JSON-RPC ``-32601``, sends replies and server requests, and routes client
+responses to their callbacks or event acks. Traffic of control sessions skips the journal
+and the method faults, and only control sessions may reach ``simulator.*`` methods. Loop
+thread only unless a docstring says "any thread".
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class FrameDispatch(SessionTable):
             handler: runs on the loop thread; raise :class:`RpcFault` for an error object.
         """
         self._methods[method] = handler
+
+    def method_handler(self, method: str) -> Optional[Handler]:
+        """The handler registered for ``method``, if any (for methods run by the
+        simulator itself, such as a digit binding's ``bind_method``)."""
+        return self._methods.get(method)
 
     # -- sending ----------------------------------------------------------------------
 
@@ -218,13 +224,10 @@ class FrameDispatch(SessionTable):
             self._connect(conn, frame_id, params)
             return
         handler = self._methods.get(method)
-        if method.startswith(CONTROL_PREFIX) and (
-            handler is None or session is None or not session.control
+        if handler is None or (
+            method.startswith(CONTROL_PREFIX) and (session is None or not session.control)
         ):
-            self._reply_error(conn, frame_id, RpcFault(-32601, "Method not found"))
-            return
-        if handler is None:
-            self._reply(conn, frame_id, {"code": "200", "message": "OK"})
+            self._reply_error(conn, frame_id, RpcFault(-32601, f"Method not found: {method}"))
             return
         if session is None:  # cannot happen: unauthenticated sockets only reach connect
             self._reply_error(conn, frame_id, auth_failed())

@@ -40,7 +40,7 @@ received while silent are journaled but otherwise ignored; malformed frames are 
 and answered with ``-32700``/``-32600`` when their id is known.
 
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
-call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`; messaging scripting
+call engine's :class:`~relaysync.testing.scripting.CallScriptingMixin`; messaging scripting
 (``on_message_to``, ``inbound_message``, ``messages``, ``wait_for_message``) from
 :class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin`.
 
@@ -62,12 +62,13 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from . import faults
-from .calls import CallEngine, CallScriptingMixin
+from .calls import CallEngine
 from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
 from .messaging import MessagingEngine
 from .messaging_scripting import MessagingScriptingMixin, install_messaging
+from .scripting import CallScriptingMixin
 from .server import WsServer
 from .tls import TlsMaterial
 
