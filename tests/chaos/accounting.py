@@ -50,7 +50,7 @@ class EventTally:
 
 
 def history(call: Call) -> List[Any]:
-    """Every event in ``call``'s own queue so far (public ``events()``, waiting 10 ms at most for more)."""
+    """Every event in ``call``'s own queue so far (``events()``, waiting 10 ms for more)."""
     seen: List[Any] = []
     try:
         for event in call.events(timeout=0.01):
