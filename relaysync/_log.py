@@ -22,17 +22,27 @@ SECRET_KEYS = frozenset(
     }
 )
 MASK = "***"
+# Deeper than any RELAY frame; a hostile frame nested further is cut here in logs, so
+# masking and rendering never recurse without bound.
+MAX_LOG_DEPTH = 32
+TOO_DEEP = "…"
 
 
-def mask_secrets(value: Any) -> Any:
-    """Return a copy of ``value`` with every secret-bearing key's value replaced by ``***``."""
+def mask_secrets(value: Any, _depth: int = 0) -> Any:
+    """Return a copy of ``value`` with every secret-bearing key's value replaced by ``***``.
+
+    Containers nested deeper than ``MAX_LOG_DEPTH`` levels are replaced by ``"…"``, so a
+    hostile frame cannot exhaust the stack (the copy is only ever used for logging).
+    """
+    if isinstance(value, (dict, list)) and _depth >= MAX_LOG_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
         return {
-            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v))
+            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v, _depth + 1))
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
+        return [mask_secrets(v, _depth + 1) for v in value]
     return value
 
 
@@ -49,7 +59,7 @@ class MaskedFrame:
         if isinstance(frame, (str, bytes)):
             try:
                 frame = json.loads(frame)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return f"<unparseable frame of {len(self._frame)} chars>"
         text = json.dumps(mask_secrets(frame), separators=(",", ":"), default=str)
         return text if len(text) <= 2000 else text[:2000] + f"…({len(text)} chars)"

@@ -89,13 +89,23 @@ class FrameHandler:
                 "relaysync: dropped a %d-byte frame (limit %d)", len(data), MAX_FRAME_BYTES
             )
             return True
-        self.handle(data)
+        try:
+            self.handle(data)
+        except Exception:  # a frame nobody foresaw must not end the I/O thread
+            logger.exception(
+                "relaysync: dropped a %d-byte frame that could not be handled", len(data)
+            )
         return True
 
     def handle(self, data: bytes) -> None:
         """Parse one frame and act on it; malformed frames are logged and dropped."""
         try:
             frame = json.loads(data)
+        except RecursionError:
+            logger.warning(
+                "relaysync: dropped a frame nested too deeply to parse (%d bytes)", len(data)
+            )
+            return
         except ValueError:
             logger.warning("relaysync: dropped a frame that is not JSON (%d bytes)", len(data))
             return
