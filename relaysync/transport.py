@@ -16,6 +16,7 @@ from .errors import RelayConnectionError
 DEFAULT_HOST = "relay.signalwire.com"
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 _BAD_HOST_CHARS = set("@/?#\r\n \t")
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 def is_loopback(host: str) -> bool:
@@ -26,6 +27,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def redact_url(url: str) -> str:
+    """``url`` without what may hold a secret (user info, query, fragment), for messages."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        query = "?…" if parts.query else ""
+        return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.scheme else "<url>"
+    except ValueError:
+        return "<unparseable url>"
 
 
 def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> str:
@@ -97,19 +109,38 @@ def open_socket(
             context: ssl.SSLContext = sslopt["context"]
             sock = context.wrap_socket(sock, server_hostname=host)
             on_socket(sock)
+        # Redirects are refused: following one would skip the URL rules (TLS, loopback)
+        # and send the credentials wherever the answer pointed.
         ws.connect(
             url,
             timeout=timeout,
             suppress_origin=True,  # type: ignore[no-untyped-call]
             socket=sock,
+            redirect_limit=0,
         )
     except (OSError, websocket.WebSocketException, ValueError, AttributeError) as exc:
+        reason = _redirect_refused(ws) or str(exc)
         with contextlib.suppress(Exception):  # already broken; nothing to release
             ws.shutdown()  # type: ignore[no-untyped-call]
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        raise RelayConnectionError(-1, f"cannot connect to {url}: {exc}") from exc
+        raise RelayConnectionError(-1, f"cannot connect to {redact_url(url)}: {reason}") from exc
+
+
+def _redirect_refused(ws: websocket.WebSocket) -> Optional[str]:
+    """The reason to give when the handshake was answered with a redirect, else None."""
+    response = getattr(ws, "handshake_response", None)
+    status = getattr(response, "status", None)
+    if status not in _REDIRECT_STATUSES:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    location = headers.get("location")
+    target = f" to {redact_url(location)}" if isinstance(location, str) else ""
+    return (
+        f"the server answered the handshake with a redirect (HTTP {int(status)}){target}; "
+        "redirects are not followed: connect to the final URL directly"
+    )
 
 
 def _connect_tcp(

@@ -3,14 +3,17 @@ not leave the URL rules behind."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import logging
-from typing import Iterator
+import socket
+import threading
+from typing import Any, Iterator, List, Optional
 
 import pytest
 
-from relaysync import RelayClient
+from relaysync import RelayClient, RelayConnectionError
 from relaysync._log import TOO_DEEP, MaskedFrame, mask_secrets
 from relaysync.testing import RelaySimulator
 
@@ -76,3 +79,96 @@ def test_masking_is_depth_bounded() -> None:
     masked = mask_secrets({"authorization_state": "blob", "x": deep})
     assert masked["authorization_state"] == "***"
     assert "secret" not in str(MaskedFrame(deep))
+
+
+# ------------------------------------------------------------------ handshake redirects
+
+
+class _Redirector:
+    """A local HTTP server answering every request with a redirect to ``location``."""
+
+    def __init__(self, location: str, status: int = 301) -> None:
+        self.requests: List[str] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests.append(str(self.headers))
+                self.send_response(status)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"ws://127.0.0.1:{self.server.server_address[1]}/"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(10)
+
+
+def _non_loopback_address() -> Optional[str]:
+    """An IPv4 address of this machine that is not loopback (None if there is none)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP connect only picks a route; sends nothing
+            address: str = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@pytest.fixture
+def remote_sim() -> Iterator[RelaySimulator]:
+    """A simulator listening on a non-loopback address of this machine."""
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    with RelaySimulator(host=address) as sim:
+        yield sim
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_to_plain_ws_remote_host_is_refused(
+    remote_sim: RelaySimulator, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="relaysync")
+    assert remote_sim.url.startswith("ws://") and "127.0.0.1" not in remote_sim.url
+    location = remote_sim.url.replace("ws://", "ws://user:hunter2@") + "?key=abc"
+    redirector = _Redirector(location, status)
+    client = RelayClient(
+        remote_sim.project, remote_sim.token, url=redirector.url, backoff_initial=0.05
+    )
+    try:
+        with pytest.raises(RelayConnectionError, match="redirect") as caught:
+            client.connect(timeout=2)
+    finally:
+        client.close()
+        redirector.close()
+    assert redirector.requests, "the client never reached the redirecting server"
+    assert remote_sim.connection_count == 0
+    assert remote_sim.authentication_count == 0
+    assert remote_sim.journal.requests("signalwire.connect") == []
+    text = str(caught.value) + caplog.text
+    for secret in ("hunter2", "key=abc", remote_sim.token):
+        assert secret not in text
+    assert remote_sim.token not in "".join(redirector.requests)
+
+
+def test_any_redirect_is_refused_even_to_an_allowed_url(sim: RelaySimulator) -> None:
+    redirector = _Redirector(sim.url)
+    client = RelayClient(sim.project, sim.token, url=redirector.url, backoff_initial=0.05)
+    try:
+        with pytest.raises(RelayConnectionError, match=r"redirect \(HTTP 301\) to ws://127"):
+            client.connect(timeout=2)
+    finally:
+        client.close()
+        redirector.close()
+    assert sim.authentication_count == 0
