@@ -404,6 +404,7 @@ class Connection:
                 bool(result.get("session_restored")) or result["protocol"] == sent_protocol
             )
             session.resumed = resumed if self._ever_connected else True
+            self._frames.dedupe.new_socket(resumed)
             session.protocol = result["protocol"]
             identity = result.get("identity")
             session.identity = identity if isinstance(identity, str) else None

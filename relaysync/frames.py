@@ -8,7 +8,6 @@ work.
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
 import select
@@ -19,12 +18,11 @@ import websocket
 
 from . import constants as C
 from ._log import MaskedFrame, logger
+from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
 from .transport import MAX_FRAME_BYTES
-
-DEDUPE_MEMORY = 4096
 
 EventSink = Callable[[Dict[str, Any], Optional[str]], None]
 
@@ -55,7 +53,7 @@ class FrameHandler:
         self._on_event = on_event
         self._on_auth_state = on_auth_state
         self._on_disconnect = on_disconnect
-        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.dedupe = EventDedupe()
 
     def read(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
         """Wait up to ``wait`` s for data, then read and handle one whole frame.
@@ -157,13 +155,9 @@ class FrameHandler:
 
     def _event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Dedupe, keep the authorization state, and pass the event on."""
-        if event_id is not None:
-            if event_id in self._seen:
-                logger.debug("relaysync: duplicate event %s ignored", event_id)
-                return
-            self._seen[event_id] = None
-            if len(self._seen) > DEDUPE_MEMORY:
-                self._seen.popitem(last=False)
+        if event_id is not None and self.dedupe.duplicate(event_id):
+            logger.debug("relaysync: duplicate event %s ignored", event_id)
+            return
         if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:
             inner = payload.get("params")
             blob = inner.get("authorization_state") if isinstance(inner, dict) else None
