@@ -36,7 +36,7 @@ from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
-from .transport import new_socket, open_socket
+from .transport import new_socket, open_socket, redact_url
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
@@ -82,6 +82,7 @@ class Connection:
         max_auth_attempts: int = 3,
     ) -> None:
         self.url = url
+        self._shown_url = redact_url(url)  # for messages: no user info or query
         self._authentication = dict(authentication)
         self._sslopt = sslopt
         self._on_event = on_event
@@ -175,11 +176,11 @@ class Connection:
         if started:
             self.close()
             raise RelayConnectionError(
-                -1, f"could not connect to {self.url} within {timeout:g} s{detail}"
+                -1, f"could not connect to {self._shown_url} within {timeout:g} s{detail}"
             )
         # A reconnect in progress keeps going; only this wait gave up.
         raise RelayConnectionError(
-            -1, f"not connected to {self.url} within {timeout:g} s; still trying"
+            -1, f"not connected to {self._shown_url} within {timeout:g} s; still trying"
         )
 
     def wait_closed(self, timeout: Optional[float] = None) -> bool:
@@ -187,7 +188,7 @@ class Connection:
         with self._cond:
             return self._cond.wait_for(lambda: self._state == C.CLOSED, timeout)
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: Optional[float] = 5.0) -> None:
         """Close the socket, stop the I/O thread and fail pending requests. Idempotent."""
         self._closing.set()
         with self._cond:
@@ -320,7 +321,9 @@ class Connection:
         except (RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
                 raise Closing() from None
-            raise RelayConnectionError(-1, f"could not connect to {self.url}: {exc}") from None
+            raise RelayConnectionError(
+                -1, f"could not connect to {self._shown_url}: {exc}"
+            ) from None
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""
@@ -332,7 +335,7 @@ class Connection:
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
         logger.warning(
             "relaysync: connecting to %s failed (%s); retrying in %.1f s%s",
-            self.url,
+            self._shown_url,
             retry_state.outcome.exception(),
             wait,
             f" ({suppressed} similar lines suppressed)" if suppressed else "",
@@ -412,7 +415,9 @@ class Connection:
             self._ever_connected = True
             self._set_state(C.CONNECTED)
         logger.info(
-            "relaysync: connected to %s (%s session)", self.url, "resumed" if resumed else "new"
+            "relaysync: connected to %s (%s session)",
+            self._shown_url,
+            "resumed" if resumed else "new",
         )
 
     def _await_handshake(

@@ -22,6 +22,7 @@ MEDIA_TYPES = ("audio", "tts", "silence", "ringtone")
 _MEDIA_REQUIRED = {"audio": "url", "tts": "text", "silence": "duration", "ringtone": "name"}
 _MASK = "***"
 _SIP_URI = re.compile(r"(?i)sips?:\S")
+_E164 = re.compile(r"\+[0-9]{1,15}\Z")
 
 Number = Union[int, float]
 Headers = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
@@ -101,6 +102,13 @@ def _require_str(params: Mapping[str, Any], key: str, what: str, device: Any) ->
     return value
 
 
+def _check_e164(value: str, key: str, what: str) -> None:
+    if not _E164.match(value):
+        raise ValueError(
+            f"{what} {key} must be an E.164 number such as '+15551234567', got {value!r}"
+        )
+
+
 def _check_number(value: Any, name: str, *, minimum: float = 0.0) -> None:
     if (
         isinstance(value, bool)
@@ -170,7 +178,7 @@ def normalize_device(device: Any) -> Dict[str, Any]:
     Raises:
         ValueError: not a dict; ``type`` missing or not a non-empty string; ``params``
             not a dict; a key given twice with different values; a phone device
-            without string ``to_number``/``from_number``; a SIP device without a
+            without E.164 string ``to_number``/``from_number``; a SIP device without a
             string ``to``; malformed SIP headers or codecs.
     """
     kind, params = _split(device, "device")
@@ -178,8 +186,8 @@ def normalize_device(device: Any) -> Dict[str, Any]:
     if kind == "phone":
         for old, new in (("to", "to_number"), ("from", "from_number"), ("from_", "from_number")):
             _rename(params, old, new, what)
-        _require_str(params, "to_number", what, device)
-        _require_str(params, "from_number", what, device)
+        for key in ("to_number", "from_number"):
+            _check_e164(_require_str(params, key, what, device), key, what)
     elif kind == "sip":
         _rename(params, "from_", "from", what)
         _require_str(params, "to", what, device)

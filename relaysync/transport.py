@@ -50,9 +50,9 @@ def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> 
     if url:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
-            raise ValueError(f"url must start with ws:// or wss://, got {url!r}")
+            raise ValueError(f"url must start with ws:// or wss://, got {redact_url(url)!r}")
         if not parts.hostname:
-            raise ValueError(f"url has no host: {url!r}")
+            raise ValueError(f"url has no host: {redact_url(url)!r}")
         if parts.scheme == "ws" and not allow_insecure and not is_loopback(parts.hostname):
             raise ValueError(
                 f"refusing plain ws:// to non-loopback host {parts.hostname!r}; "
