@@ -1,4 +1,4 @@
-"""Logging helpers: the package logger, secret masking, and rate limiting."""
+"""Logging helpers: the package logger, secret masking, and rate-limited lines."""
 
 from __future__ import annotations
 
@@ -65,23 +65,59 @@ class MaskedFrame:
         return text if len(text) <= 2000 else text[:2000] + f"…({len(text)} chars)"
 
 
-class RateLimiter:
-    """Allow an action at most once per ``interval`` seconds; count what was suppressed."""
+class LimitedLog:
+    """Log lines of one *kind* at most once per ``interval`` seconds each.
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    What a hostile or broken peer can repeat (bad frames, reconnect warnings) goes
+    through here, so a flood costs a few lines: the first of each kind, then one per
+    interval carrying the count of those suppressed meanwhile. ``kind`` must be one of
+    a fixed set of names, never text taken from the peer, so the memory stays bounded.
+
+    Args:
+        interval: seconds between two lines of the same kind.
+        clock: the monotonic clock (replaceable in tests).
+    """
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._interval = interval
         self._clock = clock
+        self._lock = threading.Lock()
         self._last: Dict[str, float] = {}
         self._suppressed: Dict[str, int] = {}
-        self._lock = threading.Lock()
 
-    def allow(self, key: str) -> int:
-        """Return -1 if suppressed, else how many were suppressed since the last allowed one."""
+    def log(self, level: int, kind: str, message: str, *args: Any, exc_info: bool = False) -> bool:
+        """Log ``message % args`` at ``level`` unless a line of ``kind`` was logged lately.
+
+        ``exc_info=True`` adds the exception being handled, as ``logger.exception`` does.
+
+        Returns:
+            Whether the line was logged (False: it was counted as suppressed).
+        """
+        if not logger.isEnabledFor(level):
+            return False
         now = self._clock()
         with self._lock:
-            last = self._last.get(key)
+            last = self._last.get(kind)
             if last is not None and now - last < self._interval:
-                self._suppressed[key] = self._suppressed.get(key, 0) + 1
-                return -1
-            self._last[key] = now
-            return self._suppressed.pop(key, 0)
+                self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+                return False
+            self._last[kind] = now
+            suppressed = self._suppressed.pop(kind, 0)
+        if suppressed:
+            message += " (%d similar lines suppressed)"
+            args = (*args, suppressed)
+        logger.log(level, message, *args, exc_info=exc_info)
+        return True
+
+    def warning(self, kind: str, message: str, *args: Any) -> bool:
+        """:meth:`log` at WARNING."""
+        return self.log(logging.WARNING, kind, message, *args)
+
+    def flush(self) -> None:
+        """Log one line per kind whose lines are still suppressed (e.g. when closing)."""
+        with self._lock:
+            pending = sorted(self._suppressed.items())
+            self._suppressed.clear()
+            self._last.clear()
+        for kind, count in pending:
+            logger.warning("relaysync: %d more %s lines were suppressed", count, kind)

@@ -22,7 +22,7 @@ import tenacity
 import websocket
 
 from . import constants as C
-from ._log import RateLimiter, logger
+from ._log import LimitedLog, logger
 from ._version import __version__
 from .backoff import backoff_policy
 from .errors import (
@@ -105,16 +105,17 @@ class Connection:
 
         self._link = Link()
         self._pending = PendingMap()
+        self._log = LimitedLog(10.0)  # what a peer or an outage can repeat
         self._frames = FrameHandler(
             link=self._link,
             pending=self._pending,
             on_event=on_event,
             on_auth_state=self._auth_state,
             on_disconnect=self._server_disconnect,
+            log=self._log,
         )
         self._auth_failures = 0
         self._disconnect_deadline: Optional[float] = None
-        self._retry_log = RateLimiter(10.0)
         self._last_error: Optional[str] = None
 
     # ------------------------------------------------------------------ public API
@@ -198,6 +199,7 @@ class Connection:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._pending.fail_all("connection closed")
+        self._log.flush()
         with self._cond:
             if self._state != C.CLOSED and (thread is None or not thread.is_alive()):
                 self._set_state(C.CLOSED)
@@ -329,16 +331,15 @@ class Connection:
         """before_sleep hook: one rate-limited line per retry series."""
         if retry_state.outcome is not None:
             self._last_error = str(retry_state.outcome.exception())
-        suppressed = self._retry_log.allow("reconnect")
-        if suppressed < 0 or retry_state.outcome is None:
+        if retry_state.outcome is None:
             return
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-        logger.warning(
-            "relaysync: connecting to %s failed (%s); retrying in %.1f s%s",
+        self._log.warning(
+            "reconnect",
+            "relaysync: connecting to %s failed (%s); retrying in %.1f s",
             self._shown_url,
             retry_state.outcome.exception(),
             wait,
-            f" ({suppressed} similar lines suppressed)" if suppressed else "",
         )
 
     def _attempt(self) -> websocket.WebSocket:
@@ -445,7 +446,8 @@ class Connection:
                 logger.info("relaysync: server asked to disconnect; closing the socket")
                 return
             if ping_sent is not None and now - ping_sent >= self._ping_timeout:
-                logger.warning(
+                self._log.warning(
+                    "connection-lost",
                     "relaysync: no answer from the server for %.1f s; treating the socket as dead",
                     now - last_rx,
                 )
@@ -463,7 +465,7 @@ class Connection:
                 got = self._frames.read(ws, max(0.0, wait))
             except RelayConnectionError as exc:
                 if not self._closing.is_set():
-                    logger.warning("relaysync: connection lost: %s", exc)
+                    self._log.warning("connection-lost", "relaysync: connection lost: %s", exc)
                 return
             if got is None:
                 continue

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
 from . import constants as C
-from ._log import logger
+from ._log import LimitedLog, logger
 from .call import Call
 from .errors import CallEndedError, DialError, RelayError, timeout_error
 from .events import CallReceiveEvent, DialEvent, RelayEvent, parse_event
@@ -206,6 +206,7 @@ class Router:
     def __init__(self, client: RelayClient, registry: CallRegistry) -> None:
         self._client = client
         self._registry = registry
+        self._log = LimitedLog()
 
     def route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Deliver one event payload; never raises for unknown or partial payloads."""
@@ -253,7 +254,9 @@ class Router:
     def _offer(self, event: CallReceiveEvent) -> None:
         """An inbound call: register it and hand it to the on_call handler."""
         if not event.call_id:
-            logger.warning("relaysync: calling.call.receive without call_id dropped")
+            self._log.warning(
+                "receive-without-call-id", "relaysync: calling.call.receive without call_id dropped"
+            )
             return
         client = self._client
         call = Call(

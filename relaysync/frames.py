@@ -8,6 +8,7 @@ work.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import select
@@ -17,7 +18,7 @@ from typing import Any, Callable, Dict, Optional
 import websocket
 
 from . import constants as C
-from ._log import MaskedFrame, logger
+from ._log import LimitedLog, MaskedFrame, logger
 from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
@@ -37,6 +38,7 @@ class FrameHandler:
         on_auth_state: receives each non-empty ``authorization_state`` blob.
         on_disconnect: called with ``restart`` when the server sends
             ``signalwire.disconnect``.
+        log: where warnings about bad frames go, rate-limited per kind.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class FrameHandler:
         on_event: EventSink,
         on_auth_state: Callable[[str], None],
         on_disconnect: Callable[[bool], None],
+        log: Optional[LimitedLog] = None,
     ) -> None:
         self._link = link
         self._pending = pending
@@ -54,6 +57,7 @@ class FrameHandler:
         self._on_auth_state = on_auth_state
         self._on_disconnect = on_disconnect
         self.dedupe = EventDedupe()
+        self._log = log or LimitedLog()
 
     def read(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
         """Wait up to ``wait`` s for data, then read and handle one whole frame.
@@ -83,15 +87,22 @@ class FrameHandler:
         if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
             return True
         if len(data) > MAX_FRAME_BYTES:
-            logger.warning(
-                "relaysync: dropped a %d-byte frame (limit %d)", len(data), MAX_FRAME_BYTES
+            self._log.warning(
+                "oversized-frame",
+                "relaysync: dropped a %d-byte frame (limit %d)",
+                len(data),
+                MAX_FRAME_BYTES,
             )
             return True
         try:
             self.handle(data)
         except Exception:  # a frame nobody foresaw must not end the I/O thread
-            logger.exception(
-                "relaysync: dropped a %d-byte frame that could not be handled", len(data)
+            self._log.log(
+                logging.ERROR,
+                "unhandled-frame",
+                "relaysync: dropped a %d-byte frame that could not be handled",
+                len(data),
+                exc_info=True,
             )
         return True
 
@@ -100,15 +111,26 @@ class FrameHandler:
         try:
             frame = json.loads(data)
         except RecursionError:
-            logger.warning(
-                "relaysync: dropped a frame nested too deeply to parse (%d bytes)", len(data)
+            self._log.warning(
+                "nested-frame",
+                "relaysync: dropped a frame nested too deeply to parse (%d bytes)",
+                len(data),
             )
             return
         except ValueError:
-            logger.warning("relaysync: dropped a frame that is not JSON (%d bytes)", len(data))
+            self._log.warning(
+                "non-json-frame",
+                "relaysync: dropped a frame that is not JSON (%d bytes)",
+                len(data),
+            )
             return
         if not isinstance(frame, dict):
-            logger.warning("relaysync: dropped a frame that is not a JSON object")
+            self._log.warning(
+                "non-object-frame",
+                "relaysync: dropped a frame that is not a JSON object (%s, %d bytes)",
+                type(frame).__name__,
+                len(data),
+            )
             return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
@@ -124,7 +146,11 @@ class FrameHandler:
             else:
                 pending.set_result(frame["result"])
         else:
-            logger.warning("relaysync: dropped a frame with neither method nor result")
+            self._log.warning(
+                "shapeless-frame",
+                "relaysync: dropped a frame with neither method nor result (keys %s)",
+                _keys(frame),
+            )
 
     def _request(self, frame: Dict[str, Any], method: Any) -> None:
         """A server-initiated request: event, ping or disconnect."""
@@ -136,7 +162,9 @@ class FrameHandler:
             if request_id is not None:
                 self._link.ack(request_id)
         else:
-            logger.warning("relaysync: unknown server method %r", method)
+            self._log.warning(
+                "unknown-method", "relaysync: unknown server method %s", _short(method)
+            )
             if request_id is not None:
                 self._link.send_quiet(
                     {
@@ -179,3 +207,16 @@ def _readable(ws: websocket.WebSocket, wait: float) -> bool:
         return True
     readable, _, _ = select.select([sock], [], [], wait)
     return bool(readable)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for a log line about a peer's data."""
+    text = repr(value) if isinstance(value, str) else f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + f"…({len(text)} chars)"
+
+
+def _keys(frame: Dict[str, Any], limit: int = 10) -> str:
+    """The first ``limit`` keys of a frame, shortened, for a log line."""
+    keys = [_short(k, 30) for k in itertools.islice(frame, limit)]
+    more = f", … {len(frame) - limit} more" if len(frame) > limit else ""
+    return "[" + ", ".join(keys) + more + "]"

@@ -14,10 +14,10 @@ from typing import Any, Iterator, List, Optional
 import pytest
 
 from relaysync import RelayClient, RelayConnectionError
-from relaysync._log import TOO_DEEP, MaskedFrame, mask_secrets
+from relaysync._log import TOO_DEEP, LimitedLog, MaskedFrame, mask_secrets
 from relaysync.testing import RelaySimulator
 
-from .helpers import relaysync_threads
+from .helpers import Recorder, make_client, relaysync_threads
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -172,3 +172,69 @@ def test_any_redirect_is_refused_even_to_an_allowed_url(sim: RelaySimulator) -> 
         client.close()
         redirector.close()
     assert sim.authentication_count == 0
+
+
+# ------------------------------------------------------------------ log floods
+
+
+def test_limited_log_reports_what_it_suppressed(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    now = [0.0]
+    log = LimitedLog(10.0, clock=lambda: now[0])
+    assert log.warning("kind-a", "relaysync: a %d", 1)
+    assert not any(log.warning("kind-a", "relaysync: a %d", i) for i in range(500))
+    assert log.warning("kind-b", "relaysync: b")  # kinds are limited separately
+    now[0] = 10.0
+    assert log.warning("kind-a", "relaysync: a %d", 2)
+    assert not log.warning("kind-a", "relaysync: a %d", 3)
+    log.flush()
+    assert [r.getMessage() for r in caplog.records] == [
+        "relaysync: a 1",
+        "relaysync: b",
+        "relaysync: a 2 (500 similar lines suppressed)",
+        "relaysync: 1 more kind-a lines were suppressed",
+    ]
+
+
+BAD_FRAMES = {
+    "not json": "{nope",
+    "not an object": "[1]",
+    "neither method nor result": '{"jsonrpc":"2.0"}',
+    "unknown method": '{"jsonrpc":"2.0","id":"u","method":"evil.method","params":{}}',
+    "nested": "[" * 5_000 + "]" * 5_000,
+    "binary": b"\xff\xfe\x00",
+}
+
+
+def test_a_flood_of_bad_frames_costs_a_few_lines(
+    client: RelayClient, sim: RelaySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    for _ in range(300):
+        for frame in BAD_FRAMES.values():
+            sim.push_frame(frame)
+    assert client.execute("signalwire.ping", {}, timeout=10) is not None
+    lines = [r.getMessage() for r in caplog.records if r.name == "relaysync"]
+    assert 5 <= len(lines) <= 2 * len(BAD_FRAMES), lines
+    client.close()
+    flushed = [r.getMessage() for r in caplog.records if "were suppressed" in r.getMessage()]
+    assert any(line.startswith("relaysync: 599 more non-json-frame") for line in flushed)
+
+
+def test_reconnect_warnings_are_rate_limited(
+    sim: RelaySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    client = make_client(sim)
+    states = Recorder()
+    client.on_connection_change(states)
+    client.connect()
+    try:
+        for drop in range(1, 6):
+            sim.drop_connections()
+            states.wait_for(lambda s, n=drop: s.count("connected") == n + 1, timeout=20)
+    finally:
+        client.close()
+    lost = [r.getMessage() for r in caplog.records if "connection lost" in r.getMessage()]
+    assert len(lost) == 1  # five drops within the interval: one line
+    assert any("more connection-lost lines" in r.getMessage() for r in caplog.records)
