@@ -9,7 +9,7 @@ import json
 import logging
 import socket
 import threading
-from typing import Any, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 import pytest
 
@@ -196,7 +196,7 @@ def test_limited_log_reports_what_it_suppressed(caplog: pytest.LogCaptureFixture
     ]
 
 
-BAD_FRAMES = {
+BAD_FRAMES: Dict[str, Union[str, bytes]] = {
     "not json": "{nope",
     "not an object": "[1]",
     "neither method nor result": '{"jsonrpc":"2.0"}',
