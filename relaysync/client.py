@@ -198,7 +198,7 @@ class RelayClient:
         timeout = check_timeout("timeout", timeout)
         with self._lock:
             self._closed = True
-        self._connection.close(timeout)
+        self._connection.close(timeout, final=True)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
 

@@ -101,6 +101,7 @@ class Connection:
         self._fatal: Optional[RelayError] = None
         self._ever_connected = False
         self._closing = threading.Event()
+        self._final = False  # close(final=True): no thread may start any more
         self._thread: Optional[threading.Thread] = None
 
         self._link = Link()
@@ -145,6 +146,8 @@ class Connection:
             RelayConnectionError: no session within ``timeout`` seconds.
         """
         with self._cond:
+            if self._final:
+                raise RelayConnectionError(-1, "the client was closed while connecting")
             if self._state == C.CONNECTED:
                 return
             started = self._thread is None or not self._thread.is_alive()
@@ -189,10 +192,17 @@ class Connection:
         with self._cond:
             return self._cond.wait_for(lambda: self._state == C.CLOSED, timeout)
 
-    def close(self, timeout: Optional[float] = 5.0) -> None:
-        """Close the socket, stop the I/O thread and fail pending requests. Idempotent."""
-        self._closing.set()
+    def close(self, timeout: Optional[float] = 5.0, *, final: bool = False) -> None:
+        """Close the socket, stop the I/O thread and fail pending requests. Idempotent.
+
+        Args:
+            timeout: how long to wait for the I/O thread to end (``None``: no limit).
+            final: the connection may never start again; a :meth:`start` racing this
+                call either started its thread before (and it is joined here) or fails.
+        """
         with self._cond:
+            self._closing.set()
+            self._final = self._final or final
             self._cond.notify_all()
             thread = self._thread
         self._link.abort(graceful=True)

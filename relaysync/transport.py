@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
+import os
+import select
 import socket
 import ssl
 from typing import Any, Callable, Dict, Optional
@@ -146,16 +149,30 @@ def _redirect_refused(ws: websocket.WebSocket) -> Optional[str]:
 def _connect_tcp(
     host: str, port: int, timeout: float, on_socket: Callable[[socket.socket], None]
 ) -> socket.socket:
-    """Connect a TCP socket to the first address of ``host`` that answers."""
+    """Connect a TCP socket to the first address of ``host`` that answers.
+
+    The connect is started non-blocking and only then handed to ``on_socket``: a
+    shutdown from another thread aborts a connect in progress, but is lost on a socket
+    whose connect has not begun, and the caller's check for closing covers that case.
+    """
     error: Optional[OSError] = None
     for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         sock = socket.socket(family, kind, proto)
         try:
-            on_socket(sock)
-            sock.settimeout(timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            sock.connect(address)
+            sock.setblocking(False)
+            code = sock.connect_ex(address)
+            if code not in (0, errno.EINPROGRESS):
+                raise OSError(code, os.strerror(code))
+            on_socket(sock)
+            _, writable, _ = select.select([], [sock], [], timeout)
+            if not writable:
+                raise socket.timeout(f"TCP connect timed out after {timeout:g} s")
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, os.strerror(code))
+            sock.settimeout(timeout)
             return sock
         except OSError as exc:
             error = exc
