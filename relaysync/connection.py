@@ -257,12 +257,13 @@ class Connection:
     def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
         """Send a request without waiting for its answer (safe on the reader thread).
 
-        A failure, or an error answer, is logged; nothing is raised.
+        A failure, or an error answer, is logged; nothing is raised. One not answered
+        within ``request_timeout`` is forgotten (logged as timed out) by a later request.
         """
         frame = request_frame(method, params)
         generation = self._link.generation
         pending = LoggedRequest(frame["id"], method, generation)
-        self._pending.add(pending)
+        self._pending.add(pending, expires_in=self.request_timeout)
         try:
             self._link.send(frame, generation)
         except (NotSent, RelayConnectionError) as exc:
