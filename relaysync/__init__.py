@@ -18,7 +18,8 @@ from .errors import (
     RelayError,
     RelayTimeoutError,
 )
-from .events import RelayEvent, parse_event
+from .events import MessageStateEvent, RelayEvent, parse_event
+from .message import Message
 from .results import ActionResult, ConnectResult, PlayResult, ReferResult
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "CallEndedError",
     "ConnectResult",
     "DialError",
+    "Message",
+    "MessageStateEvent",
     "PlayAction",
     "PlayResult",
     "ProtocolError",

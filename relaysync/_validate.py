@@ -7,7 +7,11 @@ message names the argument, so a bad call fails before anything is sent.
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional
+import re
+from typing import Any, List, Optional, Sequence
+from urllib.parse import urlsplit
+
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
 def check_timeout(name: str, value: Any, *, allow_none: bool = True) -> Optional[float]:
@@ -117,11 +121,69 @@ def check_line(name: str, value: Any) -> str:
     return value
 
 
+def check_e164(name: str, value: Any) -> str:
+    """Return ``value`` if it looks like an E.164 number (``+`` and 2 to 15 digits).
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: ``value`` is not ``+`` followed by 2 to 15 digits, the first not 0.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not _E164.match(value):
+        raise ValueError(
+            f"{name} must be an E.164 number such as +15551234567 "
+            f"('+' and 2 to 15 digits), got {value!r}"
+        )
+    return value
+
+
+def check_http_url(name: str, value: Any) -> str:
+    """Return ``value`` if it is an absolute ``http://`` or ``https://`` URL with a host.
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: another scheme, no host, or whitespace in the URL.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an http(s) URL, got {value!r}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    if any(ch.isspace() for ch in value):
+        raise ValueError(f"{name} must not contain whitespace: {value!r}")
+    return value
+
+
+def check_str_list(name: str, value: Any) -> List[str]:
+    """Return ``value`` as a list if it is a list or tuple of non-empty strings.
+
+    Raises:
+        TypeError: ``value`` is a bare string, not a sequence, or holds a non-string.
+        ValueError: an item is empty.
+    """
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
+    items: Sequence[Any] = value
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{index}] must be a string, not {type(item).__name__}")
+        if not item:
+            raise ValueError(f"{name}[{index}] must not be empty")
+    return list(items)
+
+
 __all__ = [
     "check_count",
     "check_delay",
+    "check_e164",
+    "check_http_url",
     "check_line",
     "check_names",
+    "check_str_list",
     "check_timeout",
     "require_timeout",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .call_control import CallControlMixin
 from .call_media import CallMediaMixin
+from .diagram import CallFlow
 
 
 class Call(CallControlMixin, CallMediaMixin):
@@ -24,6 +25,19 @@ class Call(CallControlMixin, CallMediaMixin):
     :meth:`connect`, :meth:`disconnect`, :meth:`transfer`. Media: :meth:`play` and its
     shorthands.
     """
+
+    def timeline(self) -> CallFlow:
+        """This call's flow: requests, replies and events with timings, as a ladder diagram.
+
+        The frames are recorded by the client as they pass (a bounded number per call,
+        see :mod:`relaysync.flowlog`); an outbound call includes its dial. Print it for
+        text, ``.to_svg()``/``.to_html()``/``.save(path)`` for the diagram; in Jupyter it
+        shows inline.
+
+        Returns:
+            A :class:`~relaysync.diagram.CallFlow` snapshot of the flow so far.
+        """
+        return self._client.timeline(self.call_id)
 
 
 __all__ = ["Call"]

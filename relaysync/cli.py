@@ -2,7 +2,7 @@
 
 Subcommands:
 
-``relaysync demo [--target URI] [--verbose]``
+``relaysync demo [--target URI] [--verbose] [--diagram FILE]``
     Run a complete inbound call flow (answer, play, SIP REFER) against the embedded
     RelaySimulator and print its timeline; exit 0 when the REFER succeeded, else 1.
 ``relaysync simulate [--host H] [--port N] [--tls] [--project P --token T]``
@@ -31,12 +31,22 @@ from .demo import (
     load_simulator,
     run_demo,
 )
+from .diagram import check_diagram_path
 
 DEFAULT_SIM_PROJECT = "local-project"
 
 
 class _Stop(BaseException):
     """Raised in the main thread by the SIGTERM handler of ``simulate``."""
+
+
+def _diagram_path(value: str) -> str:
+    """argparse type of ``--diagram``: a file name with a suffix the diagram writes."""
+    try:
+        check_diagram_path(value, "--diagram")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-v",
         action="store_true",
         help="also show pings and acks, and every frame as JSON (secrets masked)",
+    )
+    demo.add_argument(
+        "--diagram",
+        metavar="FILE",
+        type=_diagram_path,
+        default=None,
+        help="also write the call flow as a ladder diagram: FILE.html (page to open in "
+        "a browser), FILE.svg (the drawing) or FILE.txt (text)",
     )
 
     sim = commands.add_parser(
@@ -191,7 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
     if args.command == "demo":
-        return run_demo(args.target, verbose=args.verbose)
+        return run_demo(args.target, verbose=args.verbose, diagram=args.diagram)
     if args.command == "simulate":
         return _simulate(args)
     parser.print_help(sys.stderr)

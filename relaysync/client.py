@@ -1,4 +1,4 @@
-"""RelayClient: the facade — connect, run, close, handlers, dial."""
+"""RelayClient: the facade — connect, run, close, handlers, dial (messaging from a mixin)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from ._validate import check_count, check_delay, check_names, check_timeout, req
 from .call import Call
 from .connection import Connection
 from .devices import normalize_devices, phone_device, sip_device
+from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
-from .events import RelayEvent
+from .events import MessagingEvent, RelayEvent
+from .messaging import Messaging, MessagingMixin
 from .rpc import new_id
 from .transport import build_sslopt, build_url, redact_url
 from .workers import SerialQueue, WorkerPool
@@ -58,7 +60,7 @@ def _credentials(
     )
 
 
-class RelayClient:
+class RelayClient(MessagingMixin):
     """A synchronous RELAY client: blocking calls, one background reader thread.
 
     Args:
@@ -150,6 +152,9 @@ class RelayClient:
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
         )
+        self._messaging = Messaging(
+            self._pool, self._connection.execute, lambda: self.protocol or "default"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -200,6 +205,7 @@ class RelayClient:
             self._closed = True
         self._connection.close(timeout, final=True)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
+        self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
 
     def __enter__(self) -> RelayClient:
@@ -298,6 +304,25 @@ class RelayClient:
     def calls(self) -> List[Call]:
         """The calls this client is tracking (ended calls are forgotten)."""
         return self._registry.all()
+
+    def timeline(self, call_id: str) -> CallFlow:
+        """The call flow of a call: its requests, replies and events, with timings.
+
+        Kept for the :data:`~relaysync.flowlog.MAX_CALLS` most recently active calls,
+        also after they end (see :meth:`relaysync.call.Call.timeline`).
+
+        Args:
+            call_id: the call's id.
+
+        Returns:
+            A :class:`~relaysync.diagram.CallFlow` (empty for an unknown call).
+
+        Raises:
+            TypeError: ``call_id`` is not a string.
+        """
+        if not isinstance(call_id, str):
+            raise TypeError(f"call_id must be a string, got {call_id!r}")
+        return self._connection.flows.timeline(call_id)
 
     def on_connection_change(self, callback: StateCallback) -> StateCallback:
         """Register ``callback(state)`` for connection state changes (worker thread).
@@ -481,6 +506,7 @@ class RelayClient:
             error = self._connection.fatal_error
             if error is not None:
                 self._registry.detach_all(error)
+                self._messaging.registry.detach_all(error)
 
     def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
         """Send a call method without waiting (usable on the reader thread)."""
@@ -490,4 +516,7 @@ class RelayClient:
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""
-        logger.debug("relaysync: %s ignored (no messaging handler)", event.event_type)
+        if isinstance(event, MessagingEvent):
+            self._messaging.route(event)
+        else:
+            logger.debug("relaysync: %s ignored", event.event_type)

@@ -32,6 +32,7 @@ from .errors import (
     RelayTimeoutError,
     timeout_error,
 )
+from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
@@ -131,6 +132,11 @@ class Connection:
     def connected(self) -> bool:
         """True while a session is established."""
         return self.state == C.CONNECTED
+
+    @property
+    def flows(self) -> FlowRecorder:
+        """The frames of each call, recorded for call-flow diagrams."""
+        return self._link.flows
 
     @property
     def fatal_error(self) -> Optional[RelayError]:

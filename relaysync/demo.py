@@ -19,6 +19,7 @@ import attrs
 
 from .call import Call
 from .client import RelayClient
+from .diagram import CallFlow, check_diagram_path
 from .errors import RelayError
 from .results import ReferResult
 from .timeline import LEGEND, build_timeline, render_timeline
@@ -157,6 +158,7 @@ def run_demo(
     out: Optional[TextIO] = None,
     color: Optional[bool] = None,
     token: Optional[str] = None,
+    diagram: Optional[str] = None,
 ) -> int:
     """Run the demo call flow and print its timeline and result.
 
@@ -166,11 +168,18 @@ def run_demo(
         out: where to print (default ``sys.stdout``).
         color: colour the output; default: only when ``out`` is a terminal.
         token: the simulator's API token (default: a random one). It is never printed.
+        diagram: also write the call flow as a ladder diagram to this file
+            (``.html``, ``.svg`` or ``.txt``; see :meth:`CallFlow.save`).
 
     Returns:
         0 when the REFER succeeded, 1 when it did not (or the flow failed), 2 when the
         simulator cannot run because its extra is not installed.
+
+    Raises:
+        ValueError: ``diagram`` has another suffix (checked before anything runs).
     """
+    if diagram is not None:
+        check_diagram_path(diagram, "diagram")
     stream = out if out is not None else sys.stdout
     color = use_color(stream) if color is None else color
     simulator_class = load_simulator("demo")
@@ -211,6 +220,10 @@ def run_demo(
     emit(f"Timeline ({LEGEND}):\n")
     emit(render_timeline(lines, verbose=verbose, color=color))
     emit("\n" + "\n".join(_result_text(target, outcome, finished)) + "\n")
+    if diagram is not None:
+        title = f"relaysync demo: answer, play, SIP REFER to {target}"
+        written = CallFlow(lines, title).save(diagram)
+        emit(f"\nCall-flow diagram written to {written}\n")
     result = outcome.result
     return EXIT_OK if result is not None and result.successful else EXIT_FAILED
 

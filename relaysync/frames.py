@@ -134,6 +134,7 @@ class FrameHandler:
             return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
+        self._link.flows.received(frame)
         method = frame.get("method")
         if method is not None:
             self._request(frame, method)

@@ -13,6 +13,7 @@ import websocket
 
 from ._log import MaskedFrame, logger
 from .errors import RelayConnectionError
+from .flowlog import FlowRecorder
 
 
 class NotSent(Exception):
@@ -24,9 +25,13 @@ class Link:
 
     Each attached socket gets a new *generation* number, so a request can be sent only
     on the socket it was registered for, and failed with exactly that socket.
+
+    Args:
+        flows: records the requests that concern a call (for call-flow diagrams).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, flows: Optional[FlowRecorder] = None) -> None:
+        self.flows = flows if flows is not None else FlowRecorder()
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
         self._opening: Optional[socket.socket] = None
@@ -67,7 +72,15 @@ class Link:
             NotSent: no socket, or not the socket of ``generation``.
             RelayConnectionError: the write failed.
         """
-        self._write(json.dumps(frame, separators=(",", ":")), frame, generation)
+        text = json.dumps(frame, separators=(",", ":"))
+        # Recorded first: the reply can be read before this thread returns from the write.
+        entry = self.flows.sent(frame)
+        try:
+            self._write(text, frame, generation)
+        except BaseException:
+            if entry is not None:
+                self.flows.unsent(frame, entry)
+            raise
 
     def ack(self, request_id: Any) -> None:
         """Answer a server request with an empty result, ignoring failures.

@@ -125,7 +125,12 @@ def test_busy_policy_pass_hands_call_to_another_consumer(sim: RelaySimulator) ->
     busy = make_client(sim, max_workers=1, busy_policy="pass")
     other = make_client(sim)
     taken = Recorder()
-    busy.on_call(lambda call: (taken(("busy", call.call_id)), release.wait(10)))
+
+    def hold(call: Call) -> None:
+        taken(("busy", call.call_id))
+        release.wait(10)
+
+    busy.on_call(hold)
     other.on_call(lambda call: taken(("other", call.call_id)))
     busy.connect()
     other.connect()
@@ -200,7 +205,8 @@ def test_listeners_run_in_order_off_the_reader(client: RelayClient, sim: RelaySi
     call = answered_call(client, sim)
     seen = Recorder()
     unsubscribe = call.on(
-        "calling.call.play", lambda e: seen((threading.current_thread().name, e.state))
+        "calling.call.play",
+        lambda e: seen((threading.current_thread().name, e.params.get("state"))),
     )
     everything = Recorder()
     call.on("*", everything)
@@ -473,14 +479,26 @@ def test_thousand_sequential_calls_leave_nothing_behind(
 ) -> None:
     threads_before = None
     handled = threading.Semaphore(0)
-    client.on_call(lambda call: (call.answer(), call.hangup(), handled.release()))
+
+    def answer_and_hang_up(call: Call) -> None:
+        call.answer()
+        call.hangup()
+        handled.release()
+
+    client.on_call(answer_and_hang_up)
     for i in range(1000):
         sim.inbound_call("office")
         assert handled.acquire(timeout=5)
         if i == 9:
             threads_before = relaysync_threads()
     ended = Recorder()
-    client.on_call(lambda call: (call.hangup(), call.wait_for_ended(5), ended(call)))
+
+    def hang_up(call: Call) -> None:
+        call.hangup()
+        call.wait_for_ended(5)
+        ended(call)
+
+    client.on_call(hang_up)
     sim.inbound_call("office")
     ended.wait_for(lambda items: len(items) == 1)
     assert client._registry.sizes() == {"calls": 0, "tags": 0, "dials": 0}

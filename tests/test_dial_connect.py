@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(30)
 FROM = "+15550000000"
 
 
-def phone(to: str) -> dict:
+def phone(to: str) -> Dict[str, Any]:
     return phone_device(to, FROM)
 
 
@@ -127,9 +127,10 @@ def test_dial_timeout_hangs_up_a_late_answer(client: RelayClient, sim: RelaySimu
 
 
 def test_dial_rejects_bad_plans_before_sending(client: RelayClient, sim: RelaySimulator) -> None:
-    for bad in ([], [[]], [{"type": "phone"}], "not a device"):
+    bad_plans: List[Any] = [[], [[]], [{"type": "phone"}], "not a device"]
+    for bad in bad_plans:
         with pytest.raises(ValueError):
-            client.dial(bad)  # type: ignore[arg-type]
+            client.dial(bad)
     assert sim.journal.requests("calling.dial") == []
 
 
@@ -188,7 +189,7 @@ def test_connect_failure(client: RelayClient, sim: RelaySimulator) -> None:
 def test_connect_when_caller_hangs_up(client: RelayClient, sim: RelaySimulator) -> None:
     sim.on_dial("+15559990002", "answer", delay=500)
     call = answered_call(client, sim)
-    outcome: List[object] = []
+    outcome: List[Any] = []
     thread = threading.Thread(
         target=lambda: _capture(
             outcome, lambda: outcome.append(call.connect(phone("+15559990002")))

@@ -55,3 +55,43 @@ def test_answer_and_refer_wants_all_or_none_of_the_credentials() -> None:
     )
     assert proc.returncode == 2
     assert "missing: SIGNALWIRE_API_TOKEN, SIGNALWIRE_PROJECT_ID" in proc.stderr
+
+
+SEND_SMS = os.path.join(ROOT, "examples", "send_sms.py")
+
+
+def run_send_sms(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run examples/send_sms.py with ``args`` in the offline environment plus ``env``."""
+    return subprocess.run(
+        [sys.executable, SEND_SMS, *args],
+        cwd=ROOT,
+        env=offline_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+
+
+@pytest.mark.timeout(60)
+def test_send_sms_runs_on_the_simulator() -> None:
+    proc = run_send_sms("+15550009999", "+15550001111", "x" * 161)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "connected to the RelaySimulator at ws://127.0.0.1:" in proc.stdout
+    assert "accepted (queued)" in proc.stdout
+    assert "to +15550009999: delivered (2 segment(s))" in proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_send_sms_rejects_a_bad_number_before_sending() -> None:
+    proc = run_send_sms("555-0100")
+    assert proc.returncode == 2
+    assert "invalid message: to must be an E.164 number" in proc.stderr
+    assert "accepted" not in proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_send_sms_wants_all_or_none_of_the_credentials() -> None:
+    proc = run_send_sms(SIGNALWIRE_PROJECT_ID="p")
+    assert proc.returncode == 2
+    assert "missing: SIGNALWIRE_API_TOKEN, SIGNALWIRE_SPACE" in proc.stderr

@@ -100,7 +100,7 @@ class Raw:
         opcode, _data = self.ws.recv_data(control_frame=True)
         while opcode != websocket.ABNF.OPCODE_CLOSE:
             opcode, _data = self.ws.recv_data(control_frame=True)
-        self.ws.shutdown()  # the close handshake is done: drop TCP as a client would
+        self.ws.shutdown()  # type: ignore[no-untyped-call]  # the close handshake is done: drop TCP as a client would
 
     def expect_silence(self, seconds: float = 0.3) -> None:
         with pytest.raises(websocket.WebSocketTimeoutException):

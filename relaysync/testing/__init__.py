@@ -13,6 +13,15 @@ from __future__ import annotations
 from .calls import SimCall
 from .core import RpcFault, SessionInfo
 from .journal import Journal, JournalEntry
+from .messaging import SimMessage
 from .simulator import RelaySimulator
 
-__all__ = ["Journal", "JournalEntry", "RelaySimulator", "RpcFault", "SessionInfo", "SimCall"]
+__all__ = [
+    "Journal",
+    "JournalEntry",
+    "RelaySimulator",
+    "RpcFault",
+    "SessionInfo",
+    "SimCall",
+    "SimMessage",
+]

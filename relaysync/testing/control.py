@@ -30,6 +30,12 @@ included); results are JSON objects::
     simulator.sessions {}                                       -> {sessions: [session]}
     simulator.wait_for_sessions {n, timeout}   -> {sessions} or error -32011 on timeout
     simulator.journal_requests {method}        -> {requests: [frame]}, secrets masked
+    simulator.on_message_to {to, state, reason, delay}          -> {}
+    simulator.inbound_message {context, from_, to, body, media, tags} -> message info
+    simulator.messages {}                                       -> {messages: [message info]}
+
+(the messaging methods are registered by :mod:`relaysync.testing.messaging`; a message
+info is the fields of :class:`~relaysync.testing.messaging.SimMessage`, lists for tuples).
 
 A call info is ``{call_id, node_id, tag, direction, context, created_by, device, state,
 end_reason, peer, session_id, offered_to, refers: [refer], events: <count>}``; a session
@@ -66,6 +72,8 @@ WAIT_TIMEOUT = -32011
 POLL_INTERVAL = 0.01
 
 _REQUIRED = object()
+#: The default of a parameter that must be given (for :func:`read_params` specs).
+REQUIRED = _REQUIRED
 _NUM = (int, float)
 _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
@@ -393,4 +401,12 @@ def install_control(sim: RelaySimulator, core: SimCore, engine: CallEngine) -> N
         core.register_method(method, handler)
 
 
-__all__ = ["UNKNOWN_CALL", "WAIT_TIMEOUT", "Controller", "install_control", "read_params", "scrub"]
+__all__ = [
+    "REQUIRED",
+    "UNKNOWN_CALL",
+    "WAIT_TIMEOUT",
+    "Controller",
+    "install_control",
+    "read_params",
+    "scrub",
+]

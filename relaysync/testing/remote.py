@@ -23,13 +23,14 @@ in-process methods; the wire methods are listed in :mod:`relaysync.testing.contr
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Type, Union
+from typing import Any, Dict, List, Optional, Sequence, Type, Union
 
 from relaysync.client import RelayClient
 from relaysync.constants import CALL_STATES
 from relaysync.errors import CallEndedError, RelayError, RelayTimeoutError, timeout_error
 from relaysync.testing.callmodel import ReferRecord
 from relaysync.testing.control import UNKNOWN_CALL, WAIT_TIMEOUT
+from relaysync.testing.messaging import SimMessage
 from relaysync.testing.sessions import SessionInfo
 
 Params = Dict[str, Any]
@@ -340,6 +341,49 @@ class RemoteSimulator:
         """Send a raw frame (a dict as JSON, a str verbatim). Returns how many sockets."""
         return int(self._call("push_frame", {"frame": frame, "session_id": session_id})["count"])
 
+    # -- messaging --------------------------------------------------------------------
+
+    def on_message_to(
+        self,
+        to: str,
+        state: str = "delivered",
+        *,
+        reason: Optional[str] = None,
+        delay: float = 1.0,
+    ) -> None:
+        """Script how messages to ``to`` end (see ``RelaySimulator.on_message_to``)."""
+        self._call("on_message_to", {"to": to, "state": state, "reason": reason, "delay": delay})
+
+    def inbound_message(
+        self,
+        context: str = "office",
+        from_: str = "+15550001111",
+        to: str = "+15550002222",
+        body: Optional[str] = "Hello",
+        media: Optional[Sequence[str]] = None,
+        *,
+        tags: Optional[Sequence[str]] = None,
+    ) -> SimMessage:
+        """Send an inbound SMS/MMS to one session on ``context`` (see
+        ``RelaySimulator.inbound_message``).
+
+        Raises:
+            ValueError: a bad argument (the simulator's message names it).
+        """
+        params = {
+            "context": context,
+            "from_": from_,
+            "to": to,
+            "body": body,
+            "media": None if media is None else list(media),
+            "tags": None if tags is None else list(tags),
+        }
+        return _message(self._call("inbound_message", params))
+
+    def messages(self) -> List[SimMessage]:
+        """Snapshots of the messages sent and received so far, oldest first."""
+        return [_message(item) for item in self._call("messages", {})["messages"]]
+
     # -- sessions and journal ---------------------------------------------------------
 
     def sessions(self) -> List[SessionInfo]:
@@ -364,6 +408,11 @@ class RemoteSimulator:
             "requests"
         ]
         return requests
+
+
+def _message(item: Params) -> SimMessage:
+    fields: Dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
+    return SimMessage(**fields)
 
 
 def _session(item: Params) -> SessionInfo:

@@ -40,7 +40,9 @@ received while silent are journaled but otherwise ignored; malformed frames are 
 and answered with ``-32700``/``-32600`` when their id is known.
 
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
-call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`.
+call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`; messaging scripting
+(``on_message_to``, ``inbound_message``, ``messages``, ``wait_for_message``) from
+:class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin`.
 
 Remote control: another process connects with ``sim.project`` and ``sim.control_token``
 (:class:`~relaysync.testing.remote.RemoteSimulator`) and calls this API over the same
@@ -64,6 +66,8 @@ from .calls import CallEngine, CallScriptingMixin
 from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
+from .messaging import MessagingEngine
+from .messaging_scripting import MessagingScriptingMixin, install_messaging
 from .server import WsServer
 from .tls import TlsMaterial
 
@@ -87,7 +91,7 @@ def _fake_jwt(project: str) -> str:
     )
 
 
-class RelaySimulator(CallScriptingMixin):
+class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
     """A local RELAY server on its own thread; see the module docstring for the API.
 
     Args:
@@ -161,6 +165,8 @@ class RelaySimulator(CallScriptingMixin):
         self._engine = CallEngine(self._core)
         self._engine.install()
         install_control(self, self._core, self._engine)
+        self._messaging = MessagingEngine(self._core)
+        install_messaging(self, self._core, self._messaging)
 
     # -- lifecycle --------------------------------------------------------------------
 

@@ -1,0 +1,194 @@
+"""Per-call recording of the frames a client exchanges with RELAY, for call-flow diagrams.
+
+The connection feeds a :class:`FlowRecorder` with every request it writes and every
+frame it reads. Frames that belong to a call (its ``call_id``, or the ``tag`` of the dial
+that created it) are kept, in order, so :meth:`relaysync.call.Call.timeline` can draw
+that call's ladder diagram afterwards. Memory is bounded: at most :data:`MAX_CALLS` calls
+(least recently active forgotten first) and :data:`MAX_ENTRIES` frames per call (oldest
+dropped first). Frames are stored as received; secrets are masked when a timeline is
+built (:func:`relaysync.timeline.build_timeline`). Connection-level frames (connect,
+pings, authorization state) carry no call id and are never kept.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Any, Deque, Dict, List, Mapping, Optional
+
+import attrs
+
+from . import constants as C
+from .diagram import CallFlow
+
+MAX_CALLS = 256
+MAX_ENTRIES = 500
+MAX_OPEN_REQUESTS = 4096
+
+#: Direction of a frame written by the client (the simulator journal's convention).
+TO_RELAY = "in"
+#: Direction of a frame read by the client.
+FROM_RELAY = "out"
+
+_TAG = "tag:"
+
+
+@attrs.frozen(eq=False)
+class FlowEntry:
+    """One recorded frame.
+
+    Attributes:
+        direction: :data:`TO_RELAY` (``"in"``) or :data:`FROM_RELAY` (``"out"``), as in
+            the simulator's journal, so :func:`~relaysync.timeline.build_timeline`
+            reads both.
+        frame: the JSON-RPC frame (not yet masked).
+        time: ``time.time()`` when it was written or read.
+    """
+
+    direction: str
+    frame: Mapping[str, Any]
+    time: float
+
+
+def _call_keys(params: Mapping[str, Any]) -> List[str]:
+    """The recorder keys of a request's or event's params: its call id and dial tag."""
+    keys = []
+    call_id = params.get("call_id")
+    if isinstance(call_id, str) and call_id:
+        keys.append(call_id)
+    elif isinstance(params.get("tag"), str) and params["tag"]:
+        keys.append(_TAG + params["tag"])
+    return keys
+
+
+class FlowRecorder:
+    """Bounded, thread-safe store of the frames of each call.
+
+    :meth:`sent` runs on whatever thread writes a request, :meth:`received` on the
+    reader thread; both only append under one lock.
+    """
+
+    def __init__(self, max_calls: int = MAX_CALLS, max_entries: int = MAX_ENTRIES) -> None:
+        self._lock = threading.Lock()
+        self._max_calls = max_calls
+        self._max_entries = max_entries
+        self._flows: collections.OrderedDict[str, Deque[FlowEntry]] = collections.OrderedDict()
+        self._open: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._tags: Dict[str, str] = {}  # call_id -> tag of the dial that created it
+
+    def sent(self, frame: Mapping[str, Any]) -> Optional[FlowEntry]:
+        """Record a request about to be written by the client, if it concerns a call.
+
+        Returns:
+            The entry recorded, or ``None`` when the frame concerns no call.
+        """
+        params = frame.get("params")
+        if not isinstance(params, dict):
+            return None
+        keys = _call_keys(params)
+        if not keys:
+            return None
+        entry = FlowEntry(TO_RELAY, frame, time.time())
+        request_id = frame.get("id")
+        with self._lock:
+            if isinstance(request_id, str):
+                self._open[request_id] = keys[0]
+                if len(self._open) > MAX_OPEN_REQUESTS:
+                    self._open.popitem(last=False)
+            self._append(keys[0], entry)
+        return entry
+
+    def unsent(self, frame: Mapping[str, Any], entry: FlowEntry) -> None:
+        """Forget a request recorded by :meth:`sent` whose write failed."""
+        params = frame.get("params")
+        keys = _call_keys(params) if isinstance(params, dict) else []
+        with self._lock:
+            self._open.pop(str(frame.get("id")), None)
+            flow = self._flows.get(keys[0]) if keys else None
+            if flow is not None and entry in flow:
+                flow.remove(entry)
+
+    def received(self, frame: Mapping[str, Any]) -> None:
+        """Record a frame read by the client: a reply to a call's request, or its event."""
+        now = time.time()
+        if "method" not in frame:
+            request_id = frame.get("id")
+            if not isinstance(request_id, str):
+                return
+            with self._lock:
+                key = self._open.pop(request_id, None)
+                if key is not None:
+                    self._append(key, FlowEntry(FROM_RELAY, frame, now))
+            return
+        if frame.get("method") != C.METHOD_EVENT:
+            return
+        outer = frame.get("params")
+        inner = outer.get("params") if isinstance(outer, dict) else None
+        if not isinstance(inner, dict):
+            return
+        call_id, tag = inner.get("call_id"), inner.get("tag")
+        keys = _call_keys(inner)
+        if not keys:
+            return
+        with self._lock:
+            if isinstance(call_id, str) and call_id and isinstance(tag, str) and tag:
+                self._tags.setdefault(call_id, tag)
+            self._append(keys[0], FlowEntry(FROM_RELAY, frame, now))
+
+    def _append(self, key: str, entry: FlowEntry) -> None:
+        """Add an entry to one call's flow (lock held), evicting the stalest call."""
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = collections.deque(maxlen=self._max_entries)
+            self._flows[key] = flow
+            if len(self._flows) > self._max_calls:
+                stale, _ = self._flows.popitem(last=False)
+                self._tags.pop(stale, None)
+        else:
+            self._flows.move_to_end(key)
+        flow.append(entry)
+
+    def entries(self, call_id: str) -> List[FlowEntry]:
+        """The recorded frames of a call (with those of the dial that created it), in order.
+
+        Args:
+            call_id: the call's id.
+
+        Returns:
+            The entries, oldest first; empty for an unknown or forgotten call.
+        """
+        with self._lock:
+            own = list(self._flows.get(call_id, ()))
+            tag = self._tags.get(call_id)
+            dial = list(self._flows.get(_TAG + tag, ())) if tag else []
+        if not dial:
+            return own
+        return sorted(own + dial, key=lambda entry: entry.time)
+
+    def timeline(self, call_id: str, *, verbose: bool = False) -> CallFlow:
+        """The call flow of one call, ready to print or draw.
+
+        Args:
+            call_id: the call's id.
+            verbose: also show raw frames that are not JSON objects.
+
+        Returns:
+            A :class:`~relaysync.diagram.CallFlow` (empty for an unknown call).
+        """
+        return CallFlow.from_entries(
+            self.entries(call_id), title=f"call {call_id}", verbose=verbose
+        )
+
+    def sizes(self) -> Dict[str, int]:
+        """How many calls, frames and open requests are held (for leak checks)."""
+        with self._lock:
+            return {
+                "calls": len(self._flows),
+                "entries": sum(len(flow) for flow in self._flows.values()),
+                "open_requests": len(self._open),
+                "tags": len(self._tags),
+            }
+
+
+__all__ = ["FROM_RELAY", "MAX_CALLS", "MAX_ENTRIES", "TO_RELAY", "FlowEntry", "FlowRecorder"]

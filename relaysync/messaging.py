@@ -1,0 +1,377 @@
+"""Messaging plumbing: building ``messaging.send`` params, tracking sent messages, inbound.
+
+:class:`MessageRegistry` tracks outbound messages by ``message_id`` until they reach a
+final state. RELAY may send ``messaging.state`` frames right behind the
+``messaging.send`` result, so the reader thread can route a message's first states
+before the sending thread has woken up to register it. While at least one send is in
+flight, states for unknown ids are therefore *held* (bounded: :data:`MAX_HELD_IDS` ids,
+:data:`MAX_HELD_STATES` states each, oldest evicted first) and handed to the message
+when its sender registers it; when no send is in flight, unknown ids are dropped and
+the held states cleared. Registering and routing share one lock, so no state is lost or
+applied out of order however the frames are timed.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence
+
+from ._log import logger
+from ._util import compact
+from ._validate import check_e164, check_http_url, check_line, check_str_list, check_timeout
+from .errors import ProtocolError, RelayError
+from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
+from .message import QUEUED, Message, MessageCallback
+from .workers import QueueFullError
+
+if TYPE_CHECKING:
+    from .workers import WorkerPool
+
+#: Longest body accepted, in characters (SignalWire's messaging limit).
+MAX_BODY_CHARS = 1600
+#: Message ids whose early states are held while sends are in flight.
+MAX_HELD_IDS = 1024
+#: States held per unknown message id.
+MAX_HELD_STATES = 8
+
+MessageHandler = Callable[[Message], Any]
+
+
+def send_params(
+    to: Any,
+    from_: Any,
+    *,
+    body: Any,
+    media: Any,
+    context: Any,
+    tags: Any,
+    region: Any,
+) -> Dict[str, Any]:
+    """Validate the arguments of ``send_message`` and build the ``messaging.send`` params.
+
+    Args:
+        to, from_: E.164 numbers.
+        body: the text, or ``None``.
+        media: a list of http(s) URLs, or ``None``.
+        context: the context for the message's state events (already defaulted).
+        tags: a list of strings, or ``None``.
+        region: origination region, or ``None``.
+
+    Returns:
+        The params, with ``None`` values and empty body/media left out.
+
+    Raises:
+        TypeError: an argument of the wrong kind.
+        ValueError: a number that is not E.164, neither body nor media, a media URL
+            that is not http(s), a body over :data:`MAX_BODY_CHARS` characters, or an
+            empty context, tag or region.
+    """
+    check_e164("to", to)
+    check_e164("from_", from_)
+    if body is not None and not isinstance(body, str):
+        raise TypeError(f"body must be a string, not {type(body).__name__}")
+    urls = None if media is None else check_str_list("media", media)
+    for index, url in enumerate(urls or ()):
+        check_http_url(f"media[{index}]", url)
+    if not body and not urls:
+        raise ValueError("a message needs a body or media (both are empty)")
+    if body is not None and len(body) > MAX_BODY_CHARS:
+        raise ValueError(f"body is {len(body)} characters long; the limit is {MAX_BODY_CHARS}")
+    check_line("context", context)
+    return compact(
+        {
+            "context": context,
+            "to_number": to,
+            "from_number": from_,
+            "body": body or None,
+            "media": urls or None,
+            "tags": None if tags is None else check_str_list("tags", tags) or None,
+            "region": None if region is None else check_line("region", region),
+        }
+    )
+
+
+class MessageRegistry:
+    """Outbound messages by ``message_id`` and the states held for sends in flight.
+
+    Thread-safe. :meth:`route` runs on the reader thread; the send methods on the
+    sending thread. Nothing here runs user code.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: Dict[str, Message] = {}
+        self._held: collections.OrderedDict[str, Deque[MessageStateEvent]] = (
+            collections.OrderedDict()
+        )
+        self._sending = 0
+
+    def begin_send(self) -> None:
+        """A ``messaging.send`` is about to be written: hold unknown states from now."""
+        with self._lock:
+            self._sending += 1
+
+    def end_send(self, message: Optional[Message]) -> None:
+        """The send is over: register ``message`` (``None``: it failed) and apply the
+        states held for its id, in order."""
+        with self._lock:
+            self._sending -= 1
+            if message is not None and message.message_id:
+                final = False
+                for event in self._held.pop(message.message_id, ()):
+                    final = message._apply(event)
+                if not final:
+                    self._messages[message.message_id] = message
+            if self._sending == 0:
+                self._held.clear()
+
+    def route(self, event: MessageStateEvent) -> None:
+        """Apply a ``messaging.state`` to its message, or hold it (reader thread)."""
+        message_id = event.message_id
+        if not message_id:
+            logger.debug("relaysync: messaging.state without message_id dropped")
+            return
+        with self._lock:
+            message = self._messages.get(message_id)
+            if message is not None:
+                if message._apply(event):
+                    del self._messages[message_id]
+                return
+            if self._sending == 0:
+                logger.debug("relaysync: messaging.state for unknown message %s", message_id)
+                return
+            held = self._held.get(message_id)
+            if held is None:
+                while len(self._held) >= MAX_HELD_IDS:
+                    self._held.popitem(last=False)
+                held = self._held[message_id] = collections.deque(maxlen=MAX_HELD_STATES)
+            held.append(event)
+
+    def sizes(self) -> Dict[str, int]:
+        """How many messages are tracked, ids held and sends in flight (leak checks)."""
+        with self._lock:
+            return {
+                "messages": len(self._messages),
+                "held": len(self._held),
+                "sending": self._sending,
+            }
+
+    def all(self) -> List[Message]:
+        """A snapshot of the messages still waiting for a final state."""
+        with self._lock:
+            return list(self._messages.values())
+
+    def detach_all(self, error: RelayError) -> None:
+        """The client is gone: release every wait on every tracked message."""
+        with self._lock:
+            messages = list(self._messages.values())
+            self._messages.clear()
+            self._held.clear()
+        for message in messages:
+            message._detach(error)
+
+
+class InboundMessages:
+    """Hands ``messaging.receive`` events to the ``on_message`` handler (worker thread)."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self._pool = pool
+        self.handler: Optional[MessageHandler] = None
+
+    def deliver(self, event: MessageReceiveEvent) -> None:
+        """Build the inbound :class:`Message` and queue the handler (reader thread)."""
+        handler = self.handler
+        message = Message.from_event(event)
+        if handler is None:
+            logger.warning(
+                "relaysync: inbound message %s on %r but no on_message handler",
+                message.message_id,
+                message.context,
+            )
+            return
+        try:
+            self._pool.submit(
+                lambda: handler(message), f"on_message for message {message.message_id}"
+            )
+        except QueueFullError:
+            logger.error("relaysync: worker queue full; inbound message %s dropped", message)
+
+
+Execute = Callable[[str, Dict[str, Any], Optional[float]], Dict[str, Any]]
+
+
+class Messaging:
+    """The messaging side of a client: send, track, route, hand inbound to the handler.
+
+    Args:
+        pool: the client's worker pool (on_completed and on_message run there).
+        execute: ``execute(method, params, timeout)`` of the connection.
+        default_context: returns the context used when ``send_message`` names none.
+    """
+
+    def __init__(
+        self, pool: WorkerPool, execute: Execute, default_context: Callable[[], str]
+    ) -> None:
+        self._pool = pool
+        self._execute = execute
+        self._default_context = default_context
+        self.registry = MessageRegistry()
+        self.inbound = InboundMessages(pool)
+
+    def send(
+        self,
+        to: str,
+        from_: str,
+        *,
+        body: Optional[str],
+        media: Optional[Sequence[str]],
+        context: Optional[str],
+        tags: Optional[Sequence[str]],
+        region: Optional[str],
+        on_completed: Optional[MessageCallback],
+        timeout: Optional[float],
+    ) -> Message:
+        """Validate, send ``messaging.send`` and return the tracked message (see
+        :meth:`RelayClient.send_message`)."""
+        if on_completed is not None and not callable(on_completed):
+            raise TypeError(f"on_completed must be callable, got {on_completed!r}")
+        check_timeout("timeout", timeout)
+        params = send_params(
+            to,
+            from_,
+            body=body,
+            media=media,
+            context=self._default_context() if context is None else context,
+            tags=tags,
+            region=region,
+        )
+        message: Optional[Message] = None
+        self.registry.begin_send()
+        try:
+            result = self._execute("messaging.send", params, timeout)
+            message_id = result.get("message_id")
+            if not isinstance(message_id, str) or not message_id:
+                raise ProtocolError(-1, f"messaging.send answered without a message_id: {result}")
+            message = Message(
+                message_id,
+                direction="outbound",
+                state=QUEUED,
+                from_number=from_,
+                to_number=to,
+                body=params.get("body"),
+                media=tuple(params.get("media", ())),
+                tags=tuple(params.get("tags", ())),
+                context=params["context"],
+                region=region,
+                on_completed=on_completed,
+                schedule=self._schedule,
+            )
+        finally:
+            self.registry.end_send(message)
+        return message
+
+    def route(self, event: MessagingEvent) -> None:
+        """Deliver one ``messaging.*`` event (reader thread)."""
+        if isinstance(event, MessageStateEvent):
+            self.registry.route(event)
+        elif isinstance(event, MessageReceiveEvent):
+            self.inbound.deliver(event)
+        else:
+            logger.debug("relaysync: %s ignored", event.event_type)
+
+    def _schedule(self, task: Callable[[], Any], label: str) -> None:
+        """Run a message callback on the worker pool (never on the reader thread)."""
+        try:
+            self._pool.submit(task, label)
+        except QueueFullError:
+            logger.error("relaysync: worker queue full; %s dropped", label)
+
+
+class MessagingMixin:
+    """``send_message`` and ``on_message`` of :class:`~relaysync.RelayClient`."""
+
+    _messaging: Messaging
+
+    def on_message(self, handler: MessageHandler) -> MessageHandler:
+        """Register ``handler(message)`` for inbound SMS/MMS; usable as a decorator.
+
+        It runs on a worker thread for each ``messaging.receive`` on the client's
+        contexts, with a :class:`Message` whose direction is ``inbound`` and state
+        ``received``. Its exceptions are logged.
+        """
+        if not callable(handler):
+            raise TypeError(f"on_message handler must be callable, got {handler!r}")
+        self._messaging.inbound.handler = handler
+        return handler
+
+    def send_message(
+        self,
+        to: str,
+        from_: str,
+        *,
+        body: Optional[str] = None,
+        media: Optional[Sequence[str]] = None,
+        context: Optional[str] = None,
+        tags: Optional[Sequence[str]] = None,
+        region: Optional[str] = None,
+        on_completed: Optional[MessageCallback] = None,
+        timeout: Optional[float] = None,
+    ) -> Message:
+        """Send an SMS (``body``) or MMS (``media``) and return once RELAY accepted it.
+
+        The returned :class:`Message` is in state ``queued``; ``message.wait(timeout)``
+        blocks until ``delivered``, ``undelivered`` or ``failed``. States RELAY sends
+        right behind its answer are never lost. Everything is checked before anything
+        is sent.
+
+        Args:
+            to: destination, an E.164 number (``+15551234567``).
+            from_: sender, an E.164 number of your project.
+            body: the text, up to 1,600 characters.
+            media: http(s) URLs of the media to attach (MMS).
+            context: context the message's state events are sent on; default: this
+                session's protocol, which this client always receives.
+            tags: strings to label the message with.
+            region: origination region.
+            on_completed: ``callback(message)`` run on a worker thread once the message
+                is final.
+            timeout: seconds to wait for RELAY's answer (default ``request_timeout``).
+
+        Returns:
+            The :class:`Message`, with ``message_id`` set.
+
+        Raises:
+            TypeError: an argument of the wrong kind.
+            ValueError: ``to``/``from_`` not E.164, neither body nor media, a media URL
+                that is not http(s), a body over 1,600 characters, an empty context,
+                tag or region, or a bad ``timeout``.
+            RelayError: RELAY refused the message.
+            RelayTimeoutError: no answer within ``timeout``.
+            RelayConnectionError: the connection was lost after sending, or the
+                client is closed.
+        """
+        return self._messaging.send(
+            to,
+            from_,
+            body=body,
+            media=media,
+            context=context,
+            tags=tags,
+            region=region,
+            on_completed=on_completed,
+            timeout=timeout,
+        )
+
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "MAX_HELD_IDS",
+    "MAX_HELD_STATES",
+    "InboundMessages",
+    "MessageHandler",
+    "MessageRegistry",
+    "Messaging",
+    "MessagingMixin",
+    "send_params",
+]
