@@ -14,6 +14,7 @@ from collections.abc import Mapping as _MappingABC
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from relaysync._util import compact, compact_kw
+from relaysync._validate import check_e164
 
 #: Device ``params`` keys whose values :func:`redact_device` masks.
 SECRET_DEVICE_KEYS = frozenset({"password", "authorization_bearer_token"})
@@ -22,7 +23,6 @@ MEDIA_TYPES = ("audio", "tts", "silence", "ringtone")
 _MEDIA_REQUIRED = {"audio": "url", "tts": "text", "silence": "duration", "ringtone": "name"}
 _MASK = "***"
 _SIP_URI = re.compile(r"(?i)sips?:\S")
-_E164 = re.compile(r"\+[0-9]{1,15}\Z")
 
 Number = Union[int, float]
 Headers = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
@@ -100,13 +100,6 @@ def _require_str(params: Mapping[str, Any], key: str, what: str, device: Any) ->
             f"{what} needs a non-empty string {key!r}, got {value!r} in {_show(device)}"
         )
     return value
-
-
-def _check_e164(value: str, key: str, what: str) -> None:
-    if not _E164.match(value):
-        raise ValueError(
-            f"{what} {key} must be an E.164 number such as '+15551234567', got {value!r}"
-        )
 
 
 def _check_number(value: Any, name: str, *, minimum: float = 0.0) -> None:
@@ -187,7 +180,7 @@ def normalize_device(device: Any) -> Dict[str, Any]:
         for old, new in (("to", "to_number"), ("from", "from_number"), ("from_", "from_number")):
             _rename(params, old, new, what)
         for key in ("to_number", "from_number"):
-            _check_e164(_require_str(params, key, what, device), key, what)
+            check_e164(f"{what} {key}", _require_str(params, key, what, device))
     elif kind == "sip":
         _rename(params, "from_", "from", what)
         _require_str(params, "to", what, device)
