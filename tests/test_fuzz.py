@@ -212,7 +212,7 @@ def test_bad_arguments_never_reach_the_wire(client: RelayClient, sim: RelaySimul
     run()
 
 
-E164 = re.compile(r"\+[0-9]{1,15}\Z")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}\Z")  # the rule of _validate.check_e164
 
 
 def test_dial_phone_numbers_checked_before_sending(
