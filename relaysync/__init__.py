@@ -6,7 +6,21 @@ WSGI apps and notebooks, with one background reader thread; and RelaySimulator
 """
 
 from ._version import __version__
-from .actions import Action, PlayAction, ReferAction
+from .actions import (
+    Action,
+    AIAction,
+    CollectAction,
+    ConnectAction,
+    DetectAction,
+    FaxAction,
+    PayAction,
+    PlayAction,
+    RecordAction,
+    ReferAction,
+    StreamAction,
+    TapAction,
+    TranscribeAction,
+)
 from .call import Call
 from .client import RelayClient
 from .errors import (
@@ -20,21 +34,49 @@ from .errors import (
 )
 from .events import MessageStateEvent, RelayEvent, parse_event
 from .message import Message
-from .results import ActionResult, ConnectResult, PlayResult, ReferResult
+from .results import (
+    ActionResult,
+    AIResult,
+    CollectResult,
+    ConnectResult,
+    DetectResult,
+    FaxResult,
+    PayResult,
+    PlayResult,
+    RecordResult,
+    ReferResult,
+    SendDigitsResult,
+    StreamResult,
+    TapResult,
+    TranscribeResult,
+)
 
 __all__ = [
+    "AIAction",
+    "AIResult",
     "Action",
     "ActionResult",
     "AuthenticationError",
     "Call",
     "CallEndedError",
+    "CollectAction",
+    "CollectResult",
+    "ConnectAction",
     "ConnectResult",
+    "DetectAction",
+    "DetectResult",
     "DialError",
+    "FaxAction",
+    "FaxResult",
     "Message",
     "MessageStateEvent",
+    "PayAction",
+    "PayResult",
     "PlayAction",
     "PlayResult",
     "ProtocolError",
+    "RecordAction",
+    "RecordResult",
     "ReferAction",
     "ReferResult",
     "RelayClient",
@@ -42,6 +84,13 @@ __all__ = [
     "RelayError",
     "RelayEvent",
     "RelayTimeoutError",
+    "SendDigitsResult",
+    "StreamAction",
+    "StreamResult",
+    "TapAction",
+    "TapResult",
+    "TranscribeAction",
+    "TranscribeResult",
     "__version__",
     "parse_event",
 ]

@@ -1,7 +1,7 @@
 """Small helpers shared by the request builders and the event parsers.
 
 ``compact``/``compact_kw`` are the one place where ``None`` values are dropped from
-request parameters. The ``as_*`` coercers turn loosely typed wire values into the
+request parameters, recursively. The ``as_*`` coercers turn loosely typed wire values into the
 types the public classes promise; they never raise.
 """
 
@@ -13,7 +13,10 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 
 def compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a new dict holding the items of ``mapping`` whose value is not ``None``.
+    """Return a copy of ``mapping`` without ``None`` values, at every depth.
+
+    This is the one place where "``None`` means not sent" is applied: nested dicts are
+    compacted too, and so are dicts inside lists (list items themselves are kept).
 
     Args:
         mapping: the parameters to filter; left unchanged.
@@ -22,7 +25,15 @@ def compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
         A new ``dict`` without the ``None`` values (falsy values such as ``0``, ``""``
         or ``False`` are kept).
     """
-    return {key: value for key, value in mapping.items() if value is not None}
+    return {key: _compact_value(value) for key, value in mapping.items() if value is not None}
+
+
+def _compact_value(value: Any) -> Any:
+    if isinstance(value, _MappingABC):
+        return compact(value)
+    if isinstance(value, (list, tuple)):
+        return [_compact_value(item) for item in value]
+    return value
 
 
 def compact_kw(**kw: Any) -> dict[str, Any]:

@@ -1,40 +1,64 @@
-"""Actions: long-running operations on a call (play, refer, …) and their outcomes.
+"""Actions: long-running operations on a call (play, record, collect, refer, …).
 
 An :class:`Action` is created when a call method has been accepted by the server. The
 reader thread offers it the events of its operation (matched by ``control_id``, or for
-REFER by call) under the call's Condition; the action settles once, on a final event or
-when the call ends. Waiting threads block on that same Condition.
+REFER by its target) under the call's Condition; the action settles once, on a final
+event or when the call ends. Waiting threads block on its
+:class:`~relaysync.waiting.OneShot`, which shares the call's Condition.
 
-To add an operation: subclass :class:`Action`, set ``method``, ``event_types`` and
-``final_states`` (or override :meth:`Action._final`), and ``result_class``.
+What an operation sends and when it settles is declared in :mod:`relaysync.operations`;
+a class here only adds the sub-commands RELAY offers for it (pause, volume, …).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    ClassVar,
-    FrozenSet,
-    Generic,
-    Optional,
-    Type,
-    TypeVar,
-)
+from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Protocol, TypeVar
 
 from . import constants as C
+from ._util import compact
+from ._validate import check_timeout, check_volume
 from .errors import RelayError, timeout_error
-from .events import ReferEvent, RelayEvent
-from .results import ActionResult, PlayResult, ReferResult
-
-if TYPE_CHECKING:
-    from .call_base import CallBase
+from .events import RelayEvent
+from .operations import Operation
+from .results import (
+    ActionResult,
+    AIResult,
+    CollectResult,
+    ConnectResult,
+    DetectResult,
+    FaxResult,
+    PayResult,
+    PlayResult,
+    RecordResult,
+    ReferResult,
+    SendDigitsResult,
+    StreamResult,
+    TapResult,
+    TranscribeResult,
+    verdict,
+)
+from .settling import Progress
+from .waiting import OneShot
 
 R = TypeVar("R")
-A = TypeVar("A", bound="Action[Any]")
 Completion = Callable[[Any], Any]
+
+
+class ActionHost(Protocol):
+    """What an action needs from the call it runs on (the call's operation runner)."""
+
+    @property
+    def cond(self) -> threading.Condition:
+        """The call's Condition."""
+
+    def schedule(self, task: Callable[[], Any]) -> None:
+        """Run ``task`` on a worker, in order with the call's other callbacks."""
+
+    def execute(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Send a call-level method and block for its result."""
 
 
 class Action(Generic[R]):
@@ -42,49 +66,53 @@ class Action(Generic[R]):
 
     Attributes:
         call: the call it runs on.
+        operation: its declaration (:class:`relaysync.operations.Operation`).
         control_id: the client-chosen id that tags its events (``None`` for REFER).
         state: the latest state reported by the server (``None`` before the first event).
         event: the latest event of this operation.
+        correlation: for operations without ``control_id``, the value the
+            declaration's ``correlate`` field must have in its events.
     """
 
-    method: ClassVar[str] = ""
-    event_types: ClassVar[FrozenSet[str]] = frozenset()
-    final_states: ClassVar[FrozenSet[str]] = frozenset({"finished", "error"})
-    result_class: ClassVar[Type[Any]] = ActionResult
-    #: False for operations whose events carry no ``control_id`` (REFER): the call
-    #: routes their events to the oldest pending action of the type.
-    uses_control_id: ClassVar[bool] = True
-
     def __init__(
-        self, call: CallBase, control_id: Optional[str], on_completed: Optional[Completion] = None
+        self,
+        host: ActionHost,
+        call: Any,
+        operation: Operation,
+        control_id: Optional[str],
+        on_completed: Optional[Completion] = None,
+        *,
+        options: Optional[Mapping[str, Any]] = None,
+        correlation: Optional[str] = None,
     ) -> None:
         self.call = call
+        self.operation = operation
         self.control_id = control_id
+        self.correlation = correlation
         self.state: Optional[str] = None
         self.event: Optional[RelayEvent] = None
-        self._cond: threading.Condition = call._cond
-        self._done = False
-        self._result: Optional[R] = None
-        self._error: Optional[RelayError] = None
+        self._host = host
+        self._outcome: OneShot[R] = OneShot(host.cond)
+        self._progress = Progress(options=dict(options or {}))
         self._on_completed = on_completed
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(control_id={self.control_id!r}, state={self.state!r}, "
-            f"done={self._done!r})"
+            f"done={self._outcome.done!r})"
         )
 
     @property
     def done(self) -> bool:
         """True once the operation has a final outcome (or the call ended)."""
-        with self._cond:
-            return self._done
+        with self._host.cond:
+            return self._outcome.done
 
     @property
     def result(self) -> Optional[R]:
         """The outcome once done, else ``None``."""
-        with self._cond:
-            return self._result
+        with self._host.cond:
+            return self._outcome.value
 
     def wait(self, timeout: Optional[float] = None) -> R:
         """Block until the operation finishes and return its result.
@@ -93,116 +121,227 @@ class Action(Generic[R]):
             timeout: seconds to wait; ``None`` waits for as long as the call lives.
 
         Raises:
+            ValueError: ``timeout`` is zero, negative, NaN or infinite.
             RelayTimeoutError: not finished within ``timeout``; the action stays usable.
             CallEndedError: the call ended before the operation reached a final state.
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._done, timeout):
-                raise timeout_error(f"{type(self).__name__} on call {self.call.call_id}", timeout)
-            if self._error is not None:
-                raise self._error
-            assert self._result is not None
-            return self._result
+        timeout = check_timeout("timeout", timeout)
+        return self._outcome.wait(timeout, f"{type(self).__name__} on call {self._call_id}")
+
+    def wait_for_outcome(
+        self, remaining: Optional[float], what: str, timeout: Optional[float]
+    ) -> R:
+        """Block up to ``remaining`` seconds (may be 0) for the result.
+
+        Used by blocking call methods whose ``timeout`` bounds the start request and
+        the outcome together.
+
+        Args:
+            remaining: seconds left of the operation's deadline, or ``None``.
+            what: names the operation in the timeout message.
+            timeout: the operation's whole timeout, for that message.
+
+        Raises:
+            RelayTimeoutError: no outcome in time (naming ``what`` and ``timeout``).
+            CallEndedError: the call ended before the outcome.
+        """
+        try:
+            return self._outcome.wait(remaining, what)
+        except TimeoutError:
+            raise timeout_error(what, timeout) from None
 
     def stop(self, timeout: Optional[float] = None) -> None:
-        """Ask the server to stop the operation (``<method>.stop``)."""
-        self._sub("stop", timeout=timeout)
+        """Ask the server to stop the operation (``<method>.stop``).
+
+        Raises:
+            ValueError: bad ``timeout`` (nothing is sent).
+            CallEndedError: the call is gone.
+        """
+        self._sub("stop", timeout)
+
+    @property
+    def _call_id(self) -> str:
+        return str(getattr(self.call, "call_id", "?"))
 
     # ---------------------------------------------------------------- reader side
 
-    def _final(self, event: RelayEvent) -> bool:
-        """Whether ``event`` settles the action (called with the call's lock held)."""
-        return self.state in self.final_states
-
-    def _state_of(self, event: RelayEvent) -> Optional[str]:
-        """Extract the operation state from one of its events."""
-        state = getattr(event, "state", None)
-        return state if isinstance(state, str) else None
-
-    def _make_result(self, event: RelayEvent) -> R:
-        """Build the result object from the settling event."""
-        result: R = self.result_class.from_event(event)
-        return result
-
-    def _offer(self, event: RelayEvent) -> bool:
+    def offer_locked(self, event: RelayEvent) -> bool:
         """Consume ``event`` if it is ours; True if the action just settled.
 
         Called on the reader thread with the call's lock held.
         """
-        if self._done or event.event_type not in self.event_types:
+        op = self.operation
+        if self._outcome.done or event.event_type != op.event_type:
             return False
         self.event = event
-        state = self._state_of(event)
+        state = verdict(event)
         if state is not None:
             self.state = state
-        if not self._final(event):
+        if not op.settled_by(self._progress, event, state):
             return False
-        self._result = self._make_result(event)
-        self._settle()
+        self._settling(event)
+        result: R = op.result_class.from_event(event, **self._progress.overrides)  # type: ignore[assignment]
+        self._complete(result, None)
         return True
 
-    def _fail(self, error: RelayError) -> None:
-        """Settle with ``error`` if still pending (lock held)."""
-        if not self._done:
-            self._error = error
-            self._settle()
+    def settled_locked(self) -> bool:
+        """Whether the action has settled (call's lock held)."""
+        return self._outcome.done
 
-    def _settle(self) -> None:
-        """Mark done, wake waiters and schedule on_completed (lock held)."""
-        self._done = True
-        self._cond.notify_all()
+    def fail_locked(self, error: RelayError) -> None:
+        """Settle with ``error`` if still pending (lock held)."""
+        self._complete(None, error)
+
+    def _settling(self, event: RelayEvent) -> None:
+        """Hook run on the reader just before the action settles on ``event``."""
+
+    def _complete(self, result: Optional[R], error: Optional[RelayError]) -> None:
+        """Settle, wake waiters and schedule on_completed (lock held)."""
+        settled = (
+            self._outcome.fail_locked(error)
+            if error is not None
+            else self._outcome.resolve_locked(result)  # type: ignore[arg-type]
+        )
         callback = self._on_completed
-        if callback is not None:
-            self.call._schedule(lambda: callback(self))
+        if settled and callback is not None:
+            self._host.schedule(lambda: callback(self))
 
     # ---------------------------------------------------------------- sub-commands
 
     def _sub(self, verb: str, timeout: Optional[float] = None, **params: Any) -> None:
-        """Send ``<method>.<verb>`` for this operation."""
-        self.call._execute(
-            f"{self.method}.{verb}", {"control_id": self.control_id, **params}, timeout=timeout
-        )
+        """Send the sub-command ``verb`` of this operation (as declared)."""
+        timeout = check_timeout("timeout", timeout)
+        method = self.operation.subcommands.get(verb)
+        if method is None:
+            raise NotImplementedError(f"RELAY has no {verb} for {self.operation.method}")
+        self._host.execute(method, {"control_id": self.control_id, **compact(params)}, timeout)
 
 
 class PlayAction(Action[PlayResult]):
     """A ``calling.play``: settles on ``finished`` or ``error``."""
 
-    method = "calling.play"
-    event_types = frozenset({C.EVENT_CALL_PLAY})
-    final_states = C.PLAY_FINAL_STATES
-    result_class = PlayResult
-
     def pause(self, timeout: Optional[float] = None) -> None:
         """Pause playback (``calling.play.pause``)."""
-        self._sub("pause", timeout=timeout)
+        self._sub("pause", timeout)
 
     def resume(self, timeout: Optional[float] = None) -> None:
         """Resume paused playback (``calling.play.resume``)."""
-        self._sub("resume", timeout=timeout)
+        self._sub("resume", timeout)
 
     def volume(self, db: float, timeout: Optional[float] = None) -> None:
-        """Change the volume by ``db`` decibels, -40 to 40 (``calling.play.volume``)."""
-        if not -40.0 <= float(db) <= 40.0:
-            raise ValueError(f"volume must be between -40 and 40 dB, got {db!r}")
-        self._sub("volume", timeout=timeout, volume=float(db))
+        """Change the volume by ``db`` decibels, -40 to 40 (``calling.play.volume``).
+
+        Raises:
+            ValueError: ``db`` out of range (nothing is sent).
+        """
+        self._sub("volume", timeout, volume=check_volume("volume", db))
+
+
+class RecordAction(Action[RecordResult]):
+    """A ``calling.record``: settles on ``finished``, ``no_input`` or ``error``.
+
+    A caller who hangs up mid-recording still yields ``finished`` with the url: the
+    server sends that event before the call's ``ended``.
+    """
+
+    def pause(self, behavior: Optional[str] = None, timeout: Optional[float] = None) -> None:
+        """Pause the recording (``calling.record.pause``).
+
+        Args:
+            behavior: ``skip`` (leave the pause out) or ``silence`` (record silence);
+                ``None`` leaves it to the server.
+
+        Raises:
+            ValueError: an unknown ``behavior`` (nothing is sent).
+        """
+        if behavior is not None and behavior not in C.RECORD_PAUSE_BEHAVIORS:
+            raise ValueError(
+                f"behavior must be one of {C.RECORD_PAUSE_BEHAVIORS}, got {behavior!r}"
+            )
+        self._sub("pause", timeout, behavior=behavior)
+
+    def resume(self, timeout: Optional[float] = None) -> None:
+        """Resume a paused recording (``calling.record.resume``)."""
+        self._sub("resume", timeout)
+
+
+class CollectAction(Action[CollectResult]):
+    """A ``calling.collect`` or ``calling.play_and_collect``.
+
+    Settles on a final ``calling.call.collect`` result (never on partial results,
+    ``start_of_input`` or the prompt's play events); a continuous collect settles on
+    ``state: finished`` and :attr:`results` lists every final result before it.
+    """
+
+    @property
+    def results(self) -> List[CollectResult]:
+        """Every final result received so far, in order."""
+        with self._host.cond:
+            return list(self._progress.results)
+
+    def start_input_timers(self, timeout: Optional[float] = None) -> None:
+        """Start the initial-input timers now (``calling.collect.start_input_timers``)."""
+        self._sub("start_input_timers", timeout)
+
+    def volume(self, db: float, timeout: Optional[float] = None) -> None:
+        """Change the prompt's volume (``calling.play_and_collect.volume``).
+
+        Raises:
+            ValueError: ``db`` out of range (nothing is sent).
+            NotImplementedError: a standalone collect has no prompt.
+        """
+        self._sub("volume", timeout, volume=check_volume("volume", db))
+
+
+class DetectAction(Action[DetectResult]):
+    """A ``calling.detect``: settles on the first conclusive result, or finished/error.
+
+    Settling does not stop the detector; :meth:`stop` does.
+    """
+
+
+class SendDigitsAction(Action[SendDigitsResult]):
+    """A ``calling.send_digits`` (``Call.send_digits`` blocks on it)."""
+
+
+class TapAction(Action[TapResult]):
+    """A ``calling.tap``: settles on ``finished``."""
+
+
+class StreamAction(Action[StreamResult]):
+    """A ``calling.stream``: settles on ``finished``."""
+
+
+class TranscribeAction(Action[TranscribeResult]):
+    """A ``calling.transcribe``: settles on ``finished``."""
+
+
+class FaxAction(Action[FaxResult]):
+    """A ``calling.send_fax`` or ``calling.receive_fax``: settles on ``fax.type``
+    finished or error (the events carry no ``state``)."""
+
+
+class PayAction(Action[PayResult]):
+    """A ``calling.pay``: settles on the event that carries a ``result``."""
+
+
+class AIAction(Action[AIResult]):
+    """A ``calling.ai`` session: settles on a final ``calling.call.ai`` event, when
+    :meth:`stop` is accepted, or when the call ends."""
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """End the AI session (``calling.ai.stop``); the action settles ``finished``."""
+        self._sub("stop", timeout)
+        with self._host.cond:
+            self._complete(AIResult(state=C.FINISHED, successful=True, event=None), None)
 
 
 class ReferAction(Action[ReferResult]):
     """A SIP REFER: settles on success, busy, noAnswer, cancel or error.
 
-    REFER has no ``control_id`` (``uses_control_id = False``); the call routes
-    ``calling.call.refer`` events to its oldest unsettled ReferAction.
+    REFER has no ``control_id``: its events are matched by ``sip_refer_to`` against
+    the target this REFER asked for, so an outcome of an earlier REFER never settles it.
     """
-
-    method = "calling.refer"
-    event_types = frozenset({C.EVENT_CALL_REFER})
-    final_states = C.REFER_FINAL_STATES
-    result_class = ReferResult
-    uses_control_id = False
-
-    def _make_result(self, event: RelayEvent) -> ReferResult:
-        assert isinstance(event, ReferEvent)
-        return ReferResult.from_event(event)
 
     def stop(self, timeout: Optional[float] = None) -> None:
         """REFER cannot be stopped once sent.
@@ -213,4 +352,46 @@ class ReferAction(Action[ReferResult]):
         raise NotImplementedError("RELAY has no way to stop a SIP REFER once it is sent")
 
 
-__all__ = ["Action", "PlayAction", "ReferAction"]
+class ConnectAction(Action[ConnectResult]):
+    """A ``calling.connect``: settles on ``connected`` or ``failed``.
+
+    The peer leg becomes a :class:`~relaysync.call.Call` on the reader thread, before
+    any later event (such as its hang-up) is applied.
+    """
+
+    def __init__(self, *args: Any, adopt_peer: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._adopt_peer = adopt_peer
+
+    def _settling(self, event: RelayEvent) -> None:
+        peer = getattr(event, "peer", None)
+        if getattr(event, "connect_state", None) == C.CONNECT_CONNECTED and isinstance(peer, dict):
+            self._progress.overrides["peer"] = self._adopt_peer(peer)
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """A connect attempt cannot be stopped; ``Call.disconnect`` ends a bridge.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError("RELAY has no calling.connect.stop; use call.disconnect()")
+
+
+__all__ = [
+    "AIAction",
+    "Action",
+    "ActionHost",
+    "ActionResult",
+    "CollectAction",
+    "ConnectAction",
+    "DetectAction",
+    "FaxAction",
+    "PayAction",
+    "PlayAction",
+    "RecordAction",
+    "ReferAction",
+    "SendDigitsAction",
+    "StreamAction",
+    "TapAction",
+    "TranscribeAction",
+]

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    List,
-    Literal,
-    Mapping,
-    Optional,
-    Union,
-    cast,
-    overload,
-)
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union, overload
 
-from . import constants as C
+from . import operations as ops
 from ._log import logger
-from .actions import ReferAction
-from .call_base import CallBase
+from ._validate import check_line, check_timeout
+from .actions import ConnectAction, ReferAction
 from .devices import (
     normalize_devices,
     normalize_media,
@@ -28,20 +15,21 @@ from .devices import (
     phone_device,
     sip_device,
 )
-from .errors import CallEndedError, timeout_error
-from .events import ConnectEvent, RelayEvent
 from .results import ConnectResult, ReferResult
 from .rpc import new_id
-
-if TYPE_CHECKING:
-    from .call import Call
+from .runner import Operations
 
 Device = Union[str, Mapping[str, Any]]
 DevicePlan = Union[Mapping[str, Any], List[Any]]
+Completion = Optional[Callable[[Any], Any]]
 
 
-class CallControlMixin(CallBase):
+class CallControlMixin:
     """REFER, connect, disconnect and transfer; mixed into :class:`~relaysync.call.Call`."""
+
+    operations: Operations
+    call_id: str
+    peer: Any
 
     @overload
     def refer(
@@ -51,7 +39,7 @@ class CallControlMixin(CallBase):
         status_url: Optional[str] = ...,
         wait: Literal[True] = ...,
         timeout: Optional[float] = ...,
-        on_completed: Optional[Callable[[Any], Any]] = ...,
+        on_completed: Completion = ...,
     ) -> ReferResult: ...
 
     @overload
@@ -62,7 +50,7 @@ class CallControlMixin(CallBase):
         status_url: Optional[str] = ...,
         wait: Literal[False],
         timeout: Optional[float] = ...,
-        on_completed: Optional[Callable[[Any], Any]] = ...,
+        on_completed: Completion = ...,
     ) -> ReferAction: ...
 
     def refer(
@@ -72,7 +60,7 @@ class CallControlMixin(CallBase):
         status_url: Optional[str] = None,
         wait: bool = True,
         timeout: Optional[float] = 60.0,
-        on_completed: Optional[Callable[[Any], Any]] = None,
+        on_completed: Completion = None,
     ) -> Union[ReferResult, ReferAction]:
         """Transfer the call with a SIP REFER and (by default) block for the outcome.
 
@@ -87,30 +75,44 @@ class CallControlMixin(CallBase):
 
         Returns:
             :class:`ReferResult` with the final state (success, busy, noAnswer, cancel,
-            error) and the SIP codes; or the action when ``wait=False``.
+            error) and the SIP codes; or the action when ``wait=False``. Outcome events
+            are matched by ``sip_refer_to``, so the outcome of an earlier REFER (to
+            another target) never settles this one.
 
         Raises:
-            ValueError: the device is not a SIP target (nothing is sent).
+            ValueError: the device is not a SIP target, the target holds CR/LF, or a
+                bad ``timeout`` (nothing is sent).
             RelayError: the server rejected the request.
             CallEndedError: the call ended before the REFER had a final state.
             RelayTimeoutError: no final state within ``timeout``.
         """
         wire, used_uri = normalize_refer_device(device)
+        target = check_line("refer target", wire["params"]["to"])
         if used_uri:
             logger.debug("relaysync: refer device params.uri sent as params.to")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        action = self._start(
-            ReferAction,
-            {"device": wire, "status_url": status_url},
-            on_completed=on_completed,
-            timeout=self._rpc_timeout(timeout),
-        )
+        params = {"device": wire, "status_url": status_url}
         if not wait:
-            return action
-        try:
-            return action.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        except TimeoutError:
-            raise timeout_error(f"refer on call {self.call_id}", timeout) from None
+            timeout = check_timeout("timeout", timeout)
+            return self.operations.start(
+                ops.REFER,
+                ReferAction,
+                params,
+                on_completed=on_completed,
+                request_timeout=None
+                if timeout is None
+                else min(timeout, self.operations.request_timeout),
+                correlation=target,
+            )
+        result: ReferResult = self.operations.run(
+            ops.REFER,
+            ReferAction,
+            params,
+            timeout=timeout,
+            what=f"refer on call {self.call_id}",
+            on_completed=on_completed,
+            correlation=target,
+        )
+        return result
 
     def connect(
         self,
@@ -131,42 +133,26 @@ class CallControlMixin(CallBase):
             ringback: media the caller hears while the peer rings.
             tag: client tag for the peer legs (generated if omitted).
             max_duration, max_price_per_minute, status_url: passed to RELAY.
-            timeout: seconds to wait for the outcome.
+            timeout: seconds for the whole operation (request and outcome).
 
         Returns:
             :class:`ConnectResult`; on success ``peer`` is the connected :class:`Call`.
 
         Raises:
-            ValueError: malformed devices or ringback.
+            ValueError: malformed devices or ringback, or a bad ``timeout``.
             CallEndedError: this call ended first.
             RelayTimeoutError: no outcome within ``timeout``.
         """
+        check_timeout("timeout", timeout)
         plan = normalize_devices(devices)
         media = normalize_media(ringback) if ringback is not None else None
         tag = tag or new_id()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        outcome: List[ConnectEvent] = []
-        peers: List[Optional[Call]] = []
-        client = self._client
-
-        def settles(event: RelayEvent) -> bool:
-            # Runs on the reader, in event order: the peer is adopted before any later
-            # event (such as its hang-up) can be applied.
-            if isinstance(event, ConnectEvent) and event.connect_state in (
-                C.CONNECT_CONNECTED,
-                C.CONNECT_FAILED,
-            ):
-                if event.connect_state == C.CONNECT_CONNECTED and isinstance(event.peer, dict):
-                    peers.append(client._registry.adopt_peer(event.peer))
-                outcome.append(event)
-                return True
-            return False
-
-        client._registry.watch_tag(tag)
-        remove = self._add_waiter(settles)
+        registry = self.operations.host.registry
+        registry.watch_tag(tag)
         try:
-            self._execute(
-                "calling.connect",
+            result: ConnectResult = self.operations.run(
+                ops.CONNECT,
+                ConnectAction,
                 {
                     "devices": plan,
                     "ringback": media,
@@ -175,32 +161,18 @@ class CallControlMixin(CallBase):
                     "max_price_per_minute": max_price_per_minute,
                     "status_url": status_url,
                 },
-                timeout=self._rpc_timeout(timeout),
+                timeout=timeout,
+                what=f"connect on call {self.call_id}",
+                adopt_peer=registry.adopt_peer,
             )
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            with self._cond:
-                ok = self._cond.wait_for(
-                    lambda: (
-                        bool(outcome) or self._state == C.CALL_ENDED or self._detached is not None
-                    ),
-                    remaining,
-                )
-                detached = self._detached
-            if not outcome:
-                if detached is not None:
-                    raise detached
-                if not ok:
-                    raise timeout_error(f"connect on call {self.call_id}", timeout)
-                raise CallEndedError(-1, f"call {self.call_id} ended before connect finished")
-            peer = peers[0] if peers else None
-            if peer is not None:
-                with self._cond:
-                    self.peer = peer
-                peer.peer = cast("Call", self)
-            return ConnectResult.from_event(outcome[0], peer)
         finally:
-            remove()
-            client._registry.unwatch_tag(tag)
+            registry.unwatch_tag(tag)
+        peer = result.peer
+        if peer is not None:
+            with self.operations.cond:
+                self.peer = peer
+            peer.peer = self
+        return result
 
     def connect_phone(
         self,
@@ -229,20 +201,23 @@ class CallControlMixin(CallBase):
         return self.connect(sip_device(to, from_, headers=headers), timeout=timeout, **kwargs)
 
     def disconnect(self, timeout: Optional[float] = None) -> None:
-        """Break the bridge made by :meth:`connect` (``calling.disconnect``)."""
-        self._execute("calling.disconnect", {}, timeout=timeout)
+        """Break the bridge made by :meth:`connect` (``calling.disconnect``).
+
+        Raises:
+            ValueError: a bad ``timeout``.
+            CallEndedError: the call is gone.
+        """
+        self.operations.invoke(ops.DISCONNECT, {}, timeout)
 
     def transfer(self, dest: str, timeout: Optional[float] = None) -> Dict[str, Any]:
         """Hand the call to another application: an https URL, SWML, or ``context:<app>``.
 
         Returns:
             The server's result object.
+
+        Raises:
+            ValueError: ``dest`` is empty, or a bad ``timeout`` (nothing is sent).
         """
         if not isinstance(dest, str) or not dest:
             raise ValueError(f"transfer dest must be a non-empty string, got {dest!r}")
-        return self._execute("calling.transfer", {"dest": dest}, timeout=timeout)
-
-    def _rpc_timeout(self, timeout: Optional[float]) -> float:
-        """The timeout of the start request: the request default, capped by ``timeout``."""
-        default = self._client.request_timeout
-        return default if timeout is None else min(default, timeout)
+        return self.operations.invoke(ops.TRANSFER, {"dest": dest}, timeout)

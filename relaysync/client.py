@@ -24,6 +24,7 @@ from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .errors import RelayConnectionError, RelayTimeoutError
 from .events import MessagingEvent, RelayEvent
+from .host import CallHost
 from .messaging import Messaging, MessagingMixin
 from .rpc import new_id
 from .transport import build_sslopt, build_url, redact_url
@@ -136,8 +137,22 @@ class RelayClient(MessagingMixin):
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
-        self._registry = CallRegistry(self)
-        self._router = Router(self, self._registry)
+        self._registry = CallRegistry(lambda *args, **kw: Call(self._host, *args, **kw))
+        self._host = CallHost(
+            execute=self.execute,
+            send_nowait=lambda method, params: self._connection.send_nowait(method, params),
+            pool=self._pool,
+            registry=self._registry,
+            request_timeout=self.request_timeout,
+            timeline=self.timeline,
+        )
+        self._router = Router(
+            self._host,
+            self._registry,
+            call_handler=lambda: self._call_handler,
+            busy_policy=busy_policy,
+            on_messaging=self._on_messaging_event,
+        )
         self._connection = Connection(
             url=self.url,
             authentication=authentication,
@@ -507,12 +522,6 @@ class RelayClient(MessagingMixin):
             if error is not None:
                 self._registry.detach_all(error)
                 self._messaging.registry.detach_all(error)
-
-    def _send_and_forget(self, method: str, call: Call, **params: Any) -> None:
-        """Send a call method without waiting (usable on the reader thread)."""
-        self._connection.send_nowait(
-            method, {"node_id": call.node_id, "call_id": call.call_id, **params}
-        )
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""

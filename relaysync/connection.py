@@ -446,12 +446,13 @@ class Connection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RelayConnectionError(-1, "no answer to signalwire.connect")
-            if self._frames.read(ws, remaining) is False:
-                raise RelayConnectionError(-1, "socket closed during handshake")
+            got = self._frames.read(ws, remaining)
             try:
+                # the answer may come in the same read as the close that follows it
                 return pending.wait(0)
             except RelayTimeoutError:
-                continue
+                if got is False:
+                    raise RelayConnectionError(-1, "socket closed during handshake") from None
 
     def _read_loop(self, ws: websocket.WebSocket) -> None:
         """Read frames until the socket is lost or close() is called."""

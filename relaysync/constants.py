@@ -79,6 +79,83 @@ REFER_FINAL_STATES: FrozenSet[str] = frozenset({"success", "busy", "noAnswer", "
 
 PLAY_FINAL_STATES: FrozenSet[str] = frozenset({"finished", "error"})
 
+RECORD_RECORDING = "recording"
+RECORD_PAUSED = "paused"
+RECORD_FINISHED = "finished"
+RECORD_NO_INPUT = "no_input"
+RECORD_ERROR = "error"
+RECORD_FINAL_STATES: FrozenSet[str] = frozenset({RECORD_FINISHED, RECORD_NO_INPUT, RECORD_ERROR})
+RECORD_PAUSE_BEHAVIORS = ("skip", "silence", "continuous")
+
+# Collect result types and states.
+COLLECT_DIGIT = "digit"
+COLLECT_SPEECH = "speech"
+COLLECT_NO_INPUT = "no_input"
+COLLECT_NO_MATCH = "no_match"
+COLLECT_ERROR = "error"
+COLLECT_START_OF_INPUT = "start_of_input"
+COLLECT_COLLECTING = "collecting"
+COLLECT_FINISHED = "finished"
+COLLECT_RESULT_TYPES: FrozenSet[str] = frozenset(
+    {COLLECT_DIGIT, COLLECT_SPEECH, COLLECT_NO_INPUT, COLLECT_NO_MATCH, COLLECT_ERROR}
+)
+COLLECT_FINAL_STATES: FrozenSet[str] = frozenset(
+    {COLLECT_FINISHED, COLLECT_ERROR, COLLECT_NO_INPUT, COLLECT_NO_MATCH}
+)
+
+# Detect types and the values of detect.params.event.
+DETECT_MACHINE = "machine"
+DETECT_FAX = "fax"
+DETECT_DIGIT = "digit"
+DETECT_HUMAN = "HUMAN"
+DETECT_MACHINE_RESULT = "MACHINE"
+DETECT_UNKNOWN = "UNKNOWN"
+DETECT_READY = "READY"
+DETECT_NOT_READY = "NOT_READY"
+DETECT_CED = "CED"
+DETECT_CNG = "CNG"
+DETECT_FINISHED = "finished"
+DETECT_ERROR = "error"
+DETECT_DIGITS = "0123456789#*"
+
+# Fax (fax.type), tap, stream, transcribe, send_digits, pay, AI.
+FAX_PAGE = "page"
+FAX_FINISHED = "finished"
+FAX_ERROR = "error"
+FAX_FINAL_TYPES: FrozenSet[str] = frozenset({FAX_FINISHED, FAX_ERROR})
+TAP_TAPPING = "tapping"
+STREAM_STREAMING = "streaming"
+TRANSCRIBE_TRANSCRIBING = "transcribing"
+FINISHED = "finished"
+FINISHED_STATES: FrozenSet[str] = frozenset({FINISHED})
+PAY_SUCCESS = "success"
+PAY_RESULTS: FrozenSet[str] = frozenset(
+    {
+        "success",
+        "too-many-failed-attempts",
+        "payment-connector-error",
+        "caller-interrupted-with-star",
+        "relay-pay-stop",
+        "caller-hung-up",
+        "validation-error",
+        "internal-error",
+    }
+)
+AI_FINAL_STATES: FrozenSet[str] = frozenset({"finished", "error"})
+
+# Queue statuses (calling.call.queue ``status``) and conference values.
+QUEUE_ENQUEUE = "enqueue"
+QUEUE_LEAVE = "leave"
+QUEUE_DEQUEUE = "dequeue"
+CONFERENCE_BEEP_VALUES = (True, False, "true", "false", "onEnter", "onExit")
+CONFERENCE_RECORD_VALUES = ("do-not-record", "record-from-start")
+CONFERENCE_MAX_PARTICIPANTS = (1, 250)
+STREAM_TRACKS = ("inbound_track", "outbound_track", "both_tracks")
+TAP_DIRECTIONS = ("listen", "speak", "both")
+SEND_DIGITS_ALPHABET = "0123456789#*ABCDwW"
+LIVE_TRANSCRIBE_ACTIONS = ("start", "stop", "summarize")
+LIVE_TRANSLATE_ACTIONS = ("start", "stop", "summarize", "inject")
+
 MESSAGE_FINAL_STATES: FrozenSet[str] = frozenset({"delivered", "undelivered", "failed", "received"})
 
 # Connection states reported to on_connection_change callbacks.

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import constants as C
 from ._log import LimitedLog, logger
 from .call import Call
-from .errors import CallEndedError, DialError, RelayError, timeout_error
+from .errors import CallEndedError, DialError, RelayError
 from .events import CallReceiveEvent, DialEvent, RelayEvent, parse_event
+from .host import CallHost
+from .waiting import OneShot
 from .workers import QueueFullError
 
-if TYPE_CHECKING:
-    from .client import RelayClient
+CallFactory = Callable[..., Call]
+CallHandler = Callable[[Call], Any]
 
 ABANDONED_DIAL_TTL = 600.0
 MAX_DIALS = 10_000
@@ -31,32 +33,32 @@ class DialWaiter:
     def __init__(self, tag: str) -> None:
         self.tag = tag
         self.created = time.monotonic()
-        self._cond = threading.Condition(threading.Lock())
-        self.winner: Optional[Call] = None
-        self.error: Optional[RelayError] = None
+        self._outcome: OneShot[Call] = OneShot()
         self.abandoned = False
 
     @property
     def done(self) -> bool:
         """True once answered or failed."""
-        return self.winner is not None or self.error is not None
+        return self._outcome.done
+
+    @property
+    def winner(self) -> Optional[Call]:
+        """The answered call, once there is one."""
+        return self._outcome.value
 
     def resolve(self, call: Call) -> bool:
         """Record the winner; returns True if nobody waits for it any more."""
-        with self._cond:
-            self.winner = call
-            self._cond.notify_all()
+        with self._outcome.cond:
+            self._outcome.resolve_locked(call)
             return self.abandoned
 
     def fail(self, error: RelayError) -> None:
         """Record a failure and wake the waiter."""
-        with self._cond:
-            self.error = error
-            self._cond.notify_all()
+        self._outcome.set_error(error)
 
     def abandon(self) -> None:
         """Nobody waits any more; a late winner gets hung up."""
-        with self._cond:
+        with self._outcome.cond:
             self.abandoned = True
 
     def wait(self, timeout: Optional[float], what: str) -> Call:
@@ -66,25 +68,27 @@ class DialWaiter:
             DialError: the dial failed.
             RelayTimeoutError: no outcome within ``timeout``.
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self.done, timeout):
+        try:
+            return self._outcome.wait(timeout, what)
+        except TimeoutError:
+            with self._outcome.cond:
                 self.abandoned = True
-                raise timeout_error(what, timeout)
-            if self.error is not None:
-                raise self.error
-            assert self.winner is not None
-            return self.winner
+            raise
 
 
 class CallRegistry:
     """Live calls by call_id, watched tags and pending dials. Thread-safe."""
 
-    def __init__(self, client: RelayClient) -> None:
-        self._client = client
+    def __init__(self, make_call: CallFactory) -> None:
+        self._make_call = make_call
         self._lock = threading.Lock()
         self._calls: Dict[str, Call] = {}
         self._tags: Dict[str, int] = {}
         self._dials: Dict[str, DialWaiter] = {}
+
+    def new_call(self, call_id: str, node_id: Optional[str], **options: Any) -> Call:
+        """Build (but do not register) a Call for this client."""
+        return self._make_call(call_id, node_id, **options)
 
     def get(self, call_id: Optional[str]) -> Optional[Call]:
         """The live call with this id, if any."""
@@ -174,8 +178,7 @@ class CallRegistry:
                 node = peer.get("node_id")
                 tag = peer.get("tag")
                 device = peer.get("device")
-                call = Call(
-                    self._client,
+                call = self._make_call(
                     call_id,
                     node if isinstance(node, str) else None,
                     direction="outbound",
@@ -195,7 +198,7 @@ class CallRegistry:
             self._dials.clear()
             self._tags.clear()
         for call in calls:
-            call._detach(error)
+            call.detach(error)
         for dial in dials:
             dial.fail(error)
 
@@ -203,9 +206,20 @@ class CallRegistry:
 class Router:
     """Turns event payloads into typed events and delivers them (reader thread)."""
 
-    def __init__(self, client: RelayClient, registry: CallRegistry) -> None:
-        self._client = client
+    def __init__(
+        self,
+        host: CallHost,
+        registry: CallRegistry,
+        *,
+        call_handler: Callable[[], Optional[CallHandler]],
+        busy_policy: str,
+        on_messaging: Callable[[RelayEvent], None],
+    ) -> None:
+        self._host = host
         self._registry = registry
+        self._call_handler = call_handler
+        self._busy_policy = busy_policy
+        self._on_messaging = on_messaging
         self._log = LimitedLog()
 
     def route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
@@ -219,7 +233,7 @@ class Router:
         elif isinstance(event, DialEvent):
             self._dial(event)
         elif kind.startswith("messaging."):
-            self._client._on_messaging_event(event)
+            self._on_messaging(event)
         else:
             self._to_call(event)
 
@@ -234,8 +248,7 @@ class Router:
             and registry.watched(event.tag)
         ):
             device = event.params.get("device")
-            call = Call(
-                self._client,
+            call = registry.new_call(
                 event.call_id,
                 event.node_id,
                 direction="outbound",
@@ -248,7 +261,7 @@ class Router:
                 "relaysync: %s for unknown call %s dropped", event.event_type, event.call_id
             )
             return
-        if call._apply(event):
+        if call.apply_event(event):
             registry.remove(call)
 
     def _offer(self, event: CallReceiveEvent) -> None:
@@ -258,9 +271,8 @@ class Router:
                 "receive-without-call-id", "relaysync: calling.call.receive without call_id dropped"
             )
             return
-        client = self._client
-        call = Call(
-            client,
+        pool = self._host.pool
+        call = self._registry.new_call(
             event.call_id,
             event.node_id,
             direction="inbound",
@@ -270,8 +282,8 @@ class Router:
             state=event.call_state or C.CALL_CREATED,
         )
         self._registry.add(call)
-        call._apply(event)
-        handler = client._call_handler
+        call.apply_event(event)
+        handler = self._call_handler()
         if handler is None:
             logger.warning(
                 "relaysync: inbound call %s on %r but no on_call handler; passing it",
@@ -280,16 +292,16 @@ class Router:
             )
             self._pass(call)
             return
-        if client.busy_policy == "pass" and client._pool.saturated():
+        if self._busy_policy == "pass" and pool.saturated():
             logger.info(
                 "relaysync: all %d workers busy; passing inbound call %s",
-                client._pool.max_workers,
+                pool.max_workers,
                 call.call_id,
             )
             self._pass(call)
             return
         try:
-            client._pool.submit(lambda: _run_handler(handler, call), f"on_call for {call!r}")
+            pool.submit(lambda: _run_handler(handler, call), f"on_call for {call!r}")
         except QueueFullError:
             logger.error("relaysync: worker queue full; passing inbound call %s", call.call_id)
             self._pass(call)
@@ -297,8 +309,8 @@ class Router:
     def _pass(self, call: Call) -> None:
         """Pass an offer on without waiting, and stop tracking the call."""
         self._registry.remove(call)
-        call._detach(CallEndedError(-1, f"call {call.call_id} was passed to another consumer"))
-        self._client._send_and_forget("calling.pass", call)
+        call.detach(CallEndedError(-1, f"call {call.call_id} was passed to another consumer"))
+        self._send_nowait("calling.pass", call)
 
     def _dial(self, event: DialEvent) -> None:
         """The outcome of a dial, correlated by tag."""
@@ -311,7 +323,7 @@ class Router:
             known = registry.get(
                 info.get("call_id") if isinstance(info.get("call_id"), str) else None
             )
-            if known is not None and known._apply(event):
+            if known is not None and known.apply_event(event):
                 registry.remove(known)
             return
         if event.dial_state == C.DIAL_FAILED:
@@ -325,7 +337,7 @@ class Router:
         if call is None:
             waiter.fail(DialError(-1, f"dial {event.tag} answered without a call id"))
             return
-        if call._apply(event):
+        if call.apply_event(event):
             registry.remove(call)
         if waiter.resolve(call):
             logger.warning(
@@ -333,7 +345,11 @@ class Router:
                 event.tag,
                 call.call_id,
             )
-            self._client._send_and_forget("calling.end", call, reason="hangup")
+            self._send_nowait("calling.end", call, reason="hangup")
+
+    def _send_nowait(self, method: str, call: Call, **params: Any) -> None:
+        """Send a call method without waiting (usable on the reader thread)."""
+        self._host.send_nowait(method, {"node_id": call.node_id, "call_id": call.call_id, **params})
 
 
 def _run_handler(handler: Callable[[Call], Any], call: Call) -> None:

@@ -11,19 +11,23 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import select
-import ssl
-from typing import Any, Callable, Dict, Optional
+import socket
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import websocket
 
 from . import constants as C
+from . import wire
 from ._log import LimitedLog, MaskedFrame, logger
 from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
 from .transport import MAX_FRAME_BYTES
+from .wire import FrameError, FrameReader
+
+BATCH = 512  # frames handled per read at most, so acks and routing interleave in bursts
+_ACKED = (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT)
 
 EventSink = Callable[[Dict[str, Any], Optional[str]], None]
 
@@ -58,56 +62,105 @@ class FrameHandler:
         self._on_disconnect = on_disconnect
         self.dedupe = EventDedupe()
         self._log = log or LimitedLog()
+        self._reader: Optional[FrameReader] = None
+        self._reader_ws: Optional[websocket.WebSocket] = None
 
     def read(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
-        """Wait up to ``wait`` s for data, then read and handle one whole frame.
+        """Wait up to ``wait`` s for data, then handle every whole frame it completes.
 
-        The idle wait uses ``select``, so the socket keeps one long timeout that only a
-        dead peer reaches; a send from another thread never times out half-way through a
-        frame because the reader is between frames.
+        Frames are cut out of one receive buffer (:class:`~relaysync.wire.FrameReader`),
+        so a burst costs one ``recv``; a frame over the size limit is refused from its
+        header. The acks of a burst go out in one write, before any of its frames is
+        acted on. The idle wait uses ``select``, so the socket keeps one long timeout
+        that only a dead peer reaches.
 
         Returns:
-            None if nothing arrived, False if the peer closed the socket, else True.
+            None if no whole frame arrived, False if the peer closed the socket, else
+            True.
 
         Raises:
-            RelayConnectionError: the socket broke (or close() shut it meanwhile).
+            RelayConnectionError: the socket broke (or close() shut it meanwhile), or
+                the server broke the WebSocket framing.
         """
+        reader = self._reader_for(ws)
         try:
-            if not _readable(ws, wait):
-                return None
-            opcode, data = ws.recv_data(control_frame=True)
-        except websocket.WebSocketTimeoutException as exc:
+            batch = _take(reader)
+            if not batch:
+                got = reader.fill(wait)
+                if not got:
+                    return got
+                batch = _take(reader)
+                if not batch:
+                    return None  # part of a frame; the rest comes with a later read
+        except socket.timeout as exc:
             raise RelayConnectionError(
                 -1, "the server went silent in the middle of a frame"
             ) from exc
-        except (websocket.WebSocketException, OSError, ValueError, AttributeError) as exc:
+        except FrameError as exc:
+            raise RelayConnectionError(-1, f"broken WebSocket framing: {exc}") from exc
+        except (OSError, ValueError, AttributeError) as exc:
             raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
+        frames: List[Dict[str, Any]] = []
+        closed = False
+        for opcode, data in batch:
+            if opcode == wire.OPCODE_CLOSE:
+                closed = True
+                break
+            if opcode == wire.OPCODE_PING:
+                self._link.pong(data)
+            elif opcode in (wire.OPCODE_TEXT, wire.OPCODE_BINARY):
+                frame = self._guarded(self._parse, data, len(data))
+                if frame is not None:
+                    self._ack(frame)
+                    frames.append(frame)
+        self._link.flush()
+        for frame in frames:
+            self._guarded(self._act, frame, -1)
+        if closed:
+            self._link.close_reply(ws)
             return False
-        if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
-            return True
-        if len(data) > MAX_FRAME_BYTES:
-            self._log.warning(
-                "oversized-frame",
-                "relaysync: dropped a %d-byte frame (limit %d)",
-                len(data),
-                MAX_FRAME_BYTES,
-            )
-            return True
-        try:
-            self.handle(data)
-        except Exception:  # a frame nobody foresaw must not end the I/O thread
-            self._log.log(
-                logging.ERROR,
-                "unhandled-frame",
-                "relaysync: dropped a %d-byte frame that could not be handled",
-                len(data),
-                exc_info=True,
-            )
         return True
 
     def handle(self, data: bytes) -> None:
-        """Parse one frame and act on it; malformed frames are logged and dropped."""
+        """Parse one frame, ack it if it is a server request, and act on it.
+
+        Malformed frames are logged and dropped.
+        """
+        frame = self._guarded(self._parse, data, len(data))
+        if frame is not None:
+            self._ack(frame)
+            self._link.flush()
+            self._guarded(self._act, frame, -1)
+
+    def _guarded(self, step: Callable[[Any], Any], item: Any, size: int) -> Any:
+        """Run one step on one frame; a failure nobody foresaw drops only that frame.
+
+        A frame must never end the I/O thread: the error is logged (rate-limited, with
+        its traceback) and ``None`` returned.
+        """
+        try:
+            return step(item)
+        except Exception:
+            self._log.log(
+                logging.ERROR,
+                "unhandled-frame",
+                "relaysync: dropped a frame that could not be handled (%s)",
+                f"{size} bytes" if size >= 0 else "parsed",
+                exc_info=True,
+            )
+            return None
+
+    def _reader_for(self, ws: websocket.WebSocket) -> FrameReader:
+        """The frame reader of ``ws`` (a new one for each new socket)."""
+        if self._reader is None or self._reader_ws is not ws:
+            sock = ws.sock
+            if sock is None:
+                raise RelayConnectionError(-1, "the socket is closed")
+            self._reader, self._reader_ws = FrameReader(sock, MAX_FRAME_BYTES), ws
+        return self._reader
+
+    def _parse(self, data: bytes) -> Optional[Dict[str, Any]]:
+        """The frame as a JSON object, or ``None`` (logged) when it is not one."""
         try:
             frame = json.loads(data)
         except RecursionError:
@@ -116,14 +169,14 @@ class FrameHandler:
                 "relaysync: dropped a frame nested too deeply to parse (%d bytes)",
                 len(data),
             )
-            return
+            return None
         except ValueError:
             self._log.warning(
                 "non-json-frame",
                 "relaysync: dropped a frame that is not JSON (%d bytes)",
                 len(data),
             )
-            return
+            return None
         if not isinstance(frame, dict):
             self._log.warning(
                 "non-object-frame",
@@ -131,10 +184,19 @@ class FrameHandler:
                 type(frame).__name__,
                 len(data),
             )
-            return
+            return None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
         self._link.flows.received(frame)
+        return frame
+
+    def _ack(self, frame: Dict[str, Any]) -> None:
+        """Queue the empty-result answer of an event, ping or disconnect (sent by flush)."""
+        if frame.get("method") in _ACKED and frame.get("id") is not None:
+            self._link.ack(frame["id"])
+
+    def _act(self, frame: Dict[str, Any]) -> None:
+        """Act on one parsed frame (already acked)."""
         method = frame.get("method")
         if method is not None:
             self._request(frame, method)
@@ -159,10 +221,7 @@ class FrameHandler:
         params = frame.get("params")
         if not isinstance(params, dict):
             params = {}
-        if method in (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT):
-            if request_id is not None:
-                self._link.ack(request_id)
-        else:
+        if method not in _ACKED:
             self._log.warning(
                 "unknown-method", "relaysync: unknown server method %s", _short(method)
             )
@@ -199,15 +258,15 @@ class FrameHandler:
             logger.exception("relaysync: error routing event %r", payload.get("event_type"))
 
 
-def _readable(ws: websocket.WebSocket, wait: float) -> bool:
-    """True when a frame can be read from ``ws`` without waiting more than ``wait`` s."""
-    sock = ws.sock
-    if sock is None:
-        raise RelayConnectionError(-1, "the socket is closed")
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    readable, _, _ = select.select([sock], [], [], wait)
-    return bool(readable)
+def _take(reader: FrameReader) -> List[Tuple[int, bytes]]:
+    """Every whole frame the reader holds (at most ``BATCH``)."""
+    batch: List[Tuple[int, bytes]] = []
+    while len(batch) < BATCH:
+        frame = reader.next()
+        if frame is None:
+            break
+        batch.append(frame)
+    return batch
 
 
 def _short(value: Any, limit: int = 80) -> str:

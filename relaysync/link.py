@@ -1,4 +1,9 @@
-"""The write side of the connection: the current socket, its generation, one send lock."""
+"""The write side of the connection: the current socket, its generation, one send lock.
+
+Frames are encoded here (:func:`relaysync.wire.encode_text`) and written with one
+``sendall`` each; the acks of a burst are queued by the reader and written together by
+:meth:`Link.flush`, in one write.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,14 @@ import json
 import logging
 import socket
 import threading
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 import websocket
 
 from ._log import MaskedFrame, logger
 from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
+from .wire import encode_text, encode_texts
 
 
 class NotSent(Exception):
@@ -36,6 +42,7 @@ class Link:
         self._ws: Optional[websocket.WebSocket] = None
         self._opening: Optional[socket.socket] = None
         self._generation = 0
+        self._acks: List[bytes] = []  # reader thread only
 
     @property
     def generation(self) -> int:
@@ -54,6 +61,7 @@ class Link:
             self._generation += 1
             self._ws = ws
             self._opening = None
+            self._acks = []
             return self._generation
 
     def detach(self, ws: Optional[websocket.WebSocket] = None) -> Optional[websocket.WebSocket]:
@@ -63,6 +71,7 @@ class Link:
             if current is None or (ws is not None and current is not ws):
                 return None
             self._ws = None
+            self._acks = []
             return current
 
     def send(self, frame: Mapping[str, Any], generation: Optional[int] = None) -> None:
@@ -83,29 +92,64 @@ class Link:
             raise
 
     def ack(self, request_id: Any) -> None:
-        """Answer a server request with an empty result, ignoring failures.
+        """Queue the empty-result answer to a server request; :meth:`flush` writes it.
 
-        The reader acks every event, so the frame text is built directly.
+        Reader thread only. The frame text is built directly: every event is acked.
         """
         text = '{"jsonrpc":"2.0","id":' + json.dumps(request_id) + ',"result":{}}'
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("send %s", text)
+        self._acks.append(text.encode())
+
+    def flush(self) -> None:
+        """Write the queued acks in one socket write, ignoring failures (reader thread)."""
+        if not self._acks:
+            return
+        acks, self._acks = self._acks, []
         try:
-            self._write(text, None, None)
+            self._write_bytes(encode_texts(acks), None)
         except (NotSent, RelayConnectionError) as exc:
-            logger.debug("relaysync: could not send reply: %r", exc)
+            logger.debug("relaysync: could not send %d repl(ies): %r", len(acks), exc)
+
+    def pong(self, payload: bytes) -> None:
+        """Answer a WebSocket ping, ignoring failures (reader thread)."""
+        with self._lock:
+            ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                ws.pong(payload)
+
+    def close_reply(self, ws: websocket.WebSocket) -> None:
+        """Answer the peer's close frame, best effort (reader thread)."""
+        with contextlib.suppress(Exception):
+            ws.send_close(websocket.STATUS_NORMAL)
 
     def _write(
         self, text: str, frame: Optional[Mapping[str, Any]], generation: Optional[int]
     ) -> None:
-        """Write ``text`` under the lock (``frame`` is its source, for the DEBUG log)."""
+        """Write ``text`` as one frame (``frame`` is its source, for the DEBUG log)."""
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
+        self._write_bytes(encode_text(text.encode()), generation)
+
+    def _write_bytes(self, data: bytes, generation: Optional[int]) -> None:
+        """Write encoded frames under the send lock (and websocket-client's own lock).
+
+        Raises:
+            NotSent: no socket, or not the socket of ``generation``.
+            RelayConnectionError: the write failed.
+        """
         with self._lock:
             ws = self._ws
             if ws is None or (generation is not None and generation != self._generation):
                 raise NotSent()
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
+            sock = ws.sock
+            if sock is None:
+                raise RelayConnectionError(-1, "send failed: the socket is closed")
             try:
-                ws.send(text)
-            except (websocket.WebSocketException, OSError) as exc:
+                with ws.lock:  # the same lock websocket-client's own writes take
+                    sock.sendall(data)
+            except OSError as exc:
                 raise RelayConnectionError(-1, f"send failed: {exc}") from exc
 
     def send_quiet(self, frame: Mapping[str, Any]) -> None:

@@ -1,23 +1,47 @@
-"""Immutable outcomes of blocking operations (refer, connect, play, ...).
+"""Immutable outcomes of operations on a call (play, record, collect, refer, ...).
 
 Each result keeps the event that settled it, so nothing the server said is lost.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, FrozenSet, Optional, Type, TypeVar
+from typing import Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Type, TypeVar
 
 import attrs
 
-from relaysync.constants import CONNECT_CONNECTED, REFER_SUCCESS
-from relaysync.events import ConnectEvent, ReferEvent, RelayEvent
+from relaysync._util import as_bool, as_code, as_int, as_number, as_str
+from relaysync.constants import (
+    COLLECT_DIGIT,
+    COLLECT_SPEECH,
+    CONNECT_CONNECTED,
+    DETECT_ERROR,
+    DETECT_FINISHED,
+    DETECT_UNKNOWN,
+    FAX_FINISHED,
+    PAY_SUCCESS,
+    REFER_SUCCESS,
+)
+from relaysync.events import PayEvent, RelayEvent
 
 R = TypeVar("R", bound="ActionResult")
 
 
-def _state_of(event: Optional[RelayEvent]) -> Optional[str]:
-    state = getattr(event, "state", None)
-    return state if isinstance(state, str) else None
+def verdict(event: Optional[RelayEvent]) -> Optional[str]:
+    """The state an operation's event reports, read where RELAY puts it.
+
+    A top-level ``state`` if the event has one; else ``connect_state``,
+    ``detect.params.event``, ``fax.type``, the pay event's ``result``, or a collect
+    event's ``result.type``.
+    """
+    if event is None:
+        return None
+    for name in ("state", "connect_state", "detect_event", "fax_type", "result_type"):
+        value = getattr(event, name, None)
+        if isinstance(value, str):
+            return value
+    if isinstance(event, PayEvent):
+        return event.result or event.for_
+    return None
 
 
 @attrs.frozen
@@ -25,11 +49,10 @@ class ActionResult:
     """Outcome of a long-running operation on a call (an Action).
 
     Attributes:
-        state: the operation's final ``state`` as sent by the server (e.g.
-            ``finished``, ``error``); ``None`` when it ended without a final event
-            (for example because the call ended first).
-        successful: ``True`` if ``state`` is one of the class's success states
-            (``finished`` for the generic result).
+        state: the settling event's ``state`` (where RELAY sends none, its verdict
+            field: ``detect.params.event``, ``fax.type``, the pay ``result``);
+            ``None`` when it ended without a final event.
+        successful: ``True`` if the operation did what it was asked to.
         event: the event that settled the operation, or ``None``.
     """
 
@@ -40,18 +63,34 @@ class ActionResult:
     event: Optional[RelayEvent] = None
 
     @classmethod
-    def from_event(cls: Type[R], event: Optional[RelayEvent]) -> R:
+    def from_event(cls: Type[R], event: Optional[RelayEvent], **overrides: Any) -> R:
         """Build the result from the event that settled the operation.
 
         Args:
-            event: the final event (its ``state`` attribute is read), or ``None``
-                when the operation ended without one.
+            event: the final event, or ``None`` when the operation ended without one.
+            overrides: field values that win over what the event says (a detect that
+                waited for the beep reports ``result="MACHINE"``, ``beep=True``).
 
         Returns:
-            A result whose ``successful`` is ``state in cls.SUCCESS_STATES``.
+            The result; ``successful`` as the class defines it (by default
+            ``state in SUCCESS_STATES``).
         """
-        state = _state_of(event)
-        return cls(state=state, successful=state in cls.SUCCESS_STATES, event=event)
+        state = verdict(event)
+        fields: Dict[str, Any] = {"state": state, "event": event}
+        fields.update(cls._own_fields(event) if event is not None else {})
+        fields.update(overrides)
+        fields["successful"] = cls._successful(fields)
+        return cls(**fields)
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        """This class's own fields, read from the settling event."""
+        return {}
+
+    @classmethod
+    def _successful(cls, fields: Mapping[str, Any]) -> bool:
+        """Whether the outcome is a success, from the result's fields."""
+        return fields.get("state") in cls.SUCCESS_STATES
 
 
 @attrs.frozen
@@ -66,7 +105,207 @@ class PlayResult(ActionResult):
 
 
 @attrs.frozen
-class ReferResult:
+class RecordResult(ActionResult):
+    """Outcome of ``record``.
+
+    Attributes:
+        state: ``finished``, ``no_input`` or ``error``.
+        successful: ``True`` iff ``state == "finished"``.
+        url, duration, size, format: the recording, read from the event's nested
+            ``record{}`` object or its top level.
+    """
+
+    url: Optional[str] = None
+    duration: Optional[float] = None
+    size: Optional[int] = None
+    format: Optional[str] = None
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        return {key: getattr(event, key, None) for key in ("url", "duration", "size", "format")}
+
+
+@attrs.frozen
+class CollectResult(ActionResult):
+    """Outcome of ``collect``, ``play_and_collect`` and the prompt shorthands.
+
+    Attributes:
+        state: the event's ``state`` if it has one, else ``result.type``.
+        successful: ``True`` iff ``type`` is ``digit`` or ``speech``.
+        type: ``digit``, ``speech``, ``no_input``, ``no_match`` or ``error``.
+        digits, terminator: what was pressed (digit results).
+        text, confidence: what was said (speech results).
+    """
+
+    type: Optional[str] = None
+    digits: Optional[str] = None
+    terminator: Optional[str] = None
+    text: Optional[str] = None
+    confidence: Optional[float] = None
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        result = getattr(event, "result", None)
+        result = result if isinstance(result, Mapping) else {}
+        params = result.get("params")
+        params = params if isinstance(params, Mapping) else {}
+        return {
+            "type": as_str(result.get("type")),
+            "digits": as_str(params.get("digits")),
+            "terminator": as_str(params.get("terminator")),
+            "text": as_str(params.get("text")),
+            "confidence": as_number(params.get("confidence")),
+        }
+
+    @classmethod
+    def _successful(cls, fields: Mapping[str, Any]) -> bool:
+        return fields.get("type") in (COLLECT_DIGIT, COLLECT_SPEECH)
+
+
+@attrs.frozen
+class DetectResult(ActionResult):
+    """Outcome of ``detect`` and its shorthands.
+
+    Attributes:
+        state: ``detect.params.event`` of the settling event (``READY`` when it
+            waited for the beep).
+        successful: ``True`` when something was detected (not ``UNKNOWN``,
+            ``finished`` or ``error``).
+        type: ``machine``, ``fax`` or ``digit``.
+        result: ``HUMAN``, ``MACHINE``, ``UNKNOWN``, ``CED``, ``CNG`` or the digit;
+            ``None`` when the detector finished without a result.
+        beep: ``True`` when it waited for, and got, the beep after ``MACHINE``.
+    """
+
+    type: Optional[str] = None
+    result: Optional[str] = None
+    beep: bool = False
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        value = getattr(event, "detect_event", None)
+        return {
+            "type": getattr(event, "detect_type", None),
+            "result": None if value in (DETECT_FINISHED, DETECT_ERROR) else value,
+        }
+
+    @classmethod
+    def _successful(cls, fields: Mapping[str, Any]) -> bool:
+        return fields.get("result") not in (None, DETECT_UNKNOWN)
+
+
+@attrs.frozen
+class SendDigitsResult(ActionResult):
+    """Outcome of ``send_digits``: ``state`` ``finished`` when the digits were sent."""
+
+
+@attrs.frozen
+class TapResult(ActionResult):
+    """Outcome of ``tap``: ``state`` ``finished``; ``tap`` and ``device`` as reported."""
+
+    tap: Optional[Mapping[str, Any]] = None
+    device: Optional[Mapping[str, Any]] = None
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        return {"tap": getattr(event, "tap", None), "device": getattr(event, "device", None)}
+
+
+@attrs.frozen
+class StreamResult(ActionResult):
+    """Outcome of ``stream``: ``state`` ``finished``; the stream's ``url`` and ``name``."""
+
+    url: Optional[str] = None
+    name: Optional[str] = None
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        return {"url": getattr(event, "url", None), "name": getattr(event, "name", None)}
+
+
+@attrs.frozen
+class TranscribeResult(ActionResult):
+    """Outcome of ``transcribe``: ``state`` ``finished``; ``url`` of the transcription."""
+
+    url: Optional[str] = None
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        return {"url": getattr(event, "url", None)}
+
+
+@attrs.frozen
+class FaxResult(ActionResult):
+    """Outcome of ``send_fax`` and ``receive_fax``.
+
+    Attributes:
+        state: ``fax.type`` of the settling event: ``finished`` or ``error``.
+        successful: ``True`` iff ``fax.type == "finished"`` and ``fax.params.success``.
+        direction: ``send`` or ``receive``.
+        identity, remote_identity: this side's and the far side's fax identity.
+        document: the document URL.
+        pages: pages transferred.
+        result_code, result_text: the fax ``result`` (``"0"`` is OK) and its text.
+    """
+
+    direction: Optional[str] = None
+    identity: Optional[str] = None
+    remote_identity: Optional[str] = None
+    document: Optional[str] = None
+    pages: Optional[int] = None
+    result_code: Optional[str] = None
+    result_text: Optional[str] = None
+    success: Optional[bool] = attrs.field(default=None, repr=False)
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        params = getattr(event, "fax_params", None)
+        params = params if isinstance(params, Mapping) else {}
+        return {
+            "direction": as_str(params.get("direction")),
+            "identity": as_str(params.get("identity")),
+            "remote_identity": as_str(params.get("remote_identity")),
+            "document": as_str(params.get("document")),
+            "pages": as_int(params.get("pages")),
+            "result_code": as_code(params.get("result")),
+            "result_text": as_str(params.get("result_text")),
+            "success": as_bool(params.get("success")),
+        }
+
+    @classmethod
+    def _successful(cls, fields: Mapping[str, Any]) -> bool:
+        return fields.get("state") == FAX_FINISHED and fields.get("success") is True
+
+
+@attrs.frozen
+class PayResult(ActionResult):
+    """Outcome of ``pay``.
+
+    Attributes:
+        state: the final event's ``result`` (success, too-many-failed-attempts,
+            payment-connector-error, caller-hung-up, ...).
+        successful: ``True`` iff ``result == "success"``.
+        result: the same verdict, by its wire name.
+    """
+
+    result: Optional[str] = None
+
+    @classmethod
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        return {"result": getattr(event, "result", None)}
+
+    @classmethod
+    def _successful(cls, fields: Mapping[str, Any]) -> bool:
+        return fields.get("result") == PAY_SUCCESS
+
+
+@attrs.frozen
+class AIResult(ActionResult):
+    """Outcome of ``ai``: ``finished``/``error`` from ``calling.call.ai`` if sent."""
+
+
+@attrs.frozen
+class ReferResult(ActionResult):
     """Outcome of a SIP REFER (``call.refer``).
 
     Attributes:
@@ -81,35 +320,22 @@ class ReferResult:
         event: the final :class:`~relaysync.events.ReferEvent`.
     """
 
-    state: Optional[str]
-    successful: bool
+    SUCCESS_STATES: ClassVar[FrozenSet[str]] = frozenset({REFER_SUCCESS})
+
     sip_refer_to: Optional[str] = None
     sip_refer_response_code: Optional[str] = None
     sip_notify_response_code: Optional[str] = None
-    event: Optional[ReferEvent] = None
 
     @classmethod
-    def from_event(cls, event: ReferEvent) -> ReferResult:
-        """Build the result from the final ``calling.call.refer`` event.
-
-        Args:
-            event: the event carrying the final refer state.
-
-        Returns:
-            The :class:`ReferResult`; ``successful`` iff ``event.state == "success"``.
-        """
-        return cls(
-            state=event.state,
-            successful=event.state == REFER_SUCCESS,
-            sip_refer_to=event.sip_refer_to,
-            sip_refer_response_code=event.sip_refer_response_code,
-            sip_notify_response_code=event.sip_notify_response_code,
-            event=event,
-        )
+    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
+        return {
+            key: getattr(event, key, None)
+            for key in ("sip_refer_to", "sip_refer_response_code", "sip_notify_response_code")
+        }
 
 
 @attrs.frozen
-class ConnectResult:
+class ConnectResult(ActionResult):
     """Outcome of ``call.connect``.
 
     Attributes:
@@ -120,28 +346,40 @@ class ConnectResult:
         event: the final :class:`~relaysync.events.ConnectEvent`.
     """
 
-    state: Optional[str]
-    successful: bool
+    SUCCESS_STATES: ClassVar[FrozenSet[str]] = frozenset({CONNECT_CONNECTED})
+
     peer: Optional[Any] = None
-    event: Optional[ConnectEvent] = None
 
     @classmethod
-    def from_event(cls, event: ConnectEvent, peer: Optional[Any] = None) -> ConnectResult:
+    def from_event(
+        cls, event: Optional[RelayEvent], peer: Optional[Any] = None, **overrides: Any
+    ) -> ConnectResult:
         """Build the result from the final ``calling.call.connect`` event.
 
         Args:
             event: the event carrying ``connected`` or ``failed``.
             peer: the peer ``Call`` the client built for ``event.peer``, if any.
-
-        Returns:
-            The :class:`ConnectResult`; ``successful`` iff ``connect_state == "connected"``.
+            overrides: as for :meth:`ActionResult.from_event`.
         """
-        return cls(
-            state=event.connect_state,
-            successful=event.connect_state == CONNECT_CONNECTED,
-            peer=peer,
-            event=event,
-        )
+        if peer is not None:
+            overrides["peer"] = peer
+        return super().from_event(event, **overrides)
 
 
-__all__ = ["ActionResult", "ConnectResult", "PlayResult", "ReferResult"]
+__all__ = [
+    "AIResult",
+    "ActionResult",
+    "CollectResult",
+    "ConnectResult",
+    "DetectResult",
+    "FaxResult",
+    "PayResult",
+    "PlayResult",
+    "RecordResult",
+    "ReferResult",
+    "SendDigitsResult",
+    "StreamResult",
+    "TapResult",
+    "TranscribeResult",
+    "verdict",
+]

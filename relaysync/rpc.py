@@ -68,37 +68,44 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
     raise return_error
 
 
+_SETTLE = threading.Lock()  # makes "first resolution wins" atomic; held for a few ns
+
+
 class PendingRequest:
-    """A request waiting for its response: a value or an exception behind a Condition.
+    """A request waiting for its response: a value or an exception, and a wake-up.
 
     Resolved exactly once by the reader thread (or by a disconnect); waited on by the
-    thread that sent the request.
+    thread that sent the request. The wake-up is one lock, taken at creation and
+    released on resolution: the waiter blocks in ``acquire``, with no Condition and no
+    per-wait lock, and resolving a request nobody waits on costs one ``release``.
     """
 
-    __slots__ = ("_cond", "_done", "_error", "_result", "generation", "id", "method")
+    __slots__ = ("_done", "_error", "_result", "_wake", "generation", "id", "method")
 
     def __init__(self, request_id: str, method: str, generation: int) -> None:
         self.id = request_id
         self.method = method
         self.generation = generation
-        self._cond = threading.Condition(threading.Lock())
+        self._wake = threading.Lock()
+        self._wake.acquire()
         self._done = False
         self._result: Any = None
         self._error: Optional[BaseException] = None
 
     def set_result(self, result: Any) -> None:
         """Resolve with a result (first resolution wins)."""
-        with self._cond:
-            if not self._done:
-                self._done, self._result = True, result
-                self._cond.notify_all()
+        self._settle(result, None)
 
     def set_error(self, error: BaseException) -> None:
         """Resolve with an exception (first resolution wins)."""
-        with self._cond:
-            if not self._done:
-                self._done, self._error = True, error
-                self._cond.notify_all()
+        self._settle(None, error)
+
+    def _settle(self, result: Any, error: Optional[BaseException]) -> None:
+        with _SETTLE:
+            if self._done:
+                return
+            self._result, self._error, self._done = result, error, True
+        self._wake.release()
 
     def wait(self, timeout: Optional[float]) -> Any:
         """Block until resolved; return the result or raise the error.
@@ -106,12 +113,20 @@ class PendingRequest:
         Raises:
             RelayTimeoutError: no response within ``timeout`` seconds.
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._done, timeout):
+        if not self._done:
+            if timeout is None:
+                woken = self._wake.acquire()
+            elif timeout > 0:
+                woken = self._wake.acquire(True, timeout)
+            else:
+                woken = self._wake.acquire(False)
+            if woken:
+                self._wake.release()  # stays released: later waits return at once
+            elif not self._done:
                 raise timeout_error(f"request {self.method}", timeout)
-            if self._error is not None:
-                raise self._error
-            return self._result
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 class PendingMap:

@@ -28,6 +28,7 @@ class LoggedRequest(PendingRequest):
     __slots__ = ()
 
     def set_error(self, error: BaseException) -> None:
+        """Log the error, then settle with it."""
         logger.warning("relaysync: %s failed: %s", self.method, error)
         super().set_error(error)
 

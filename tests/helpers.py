@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Dict, Iterator, List, Optional, Type
+from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from relaysync import Call, RelayClient
 
@@ -130,3 +130,11 @@ class SimulateProcess:
         tb: Optional[TracebackType],
     ) -> None:
         self.stop()
+
+
+def answered_pair(client: RelayClient, sim: Any) -> Tuple[Call, Any]:
+    """Like :func:`answered_call`, and also the simulator's handle of the same call."""
+    call = answered_call(client, sim)
+    handle = sim.get_call(call.call_id)
+    assert handle is not None
+    return call, handle

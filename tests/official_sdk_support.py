@@ -9,7 +9,8 @@ always disconnected before the loop closes.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, List, Sequence, Tuple, TypeVar
+import threading
+from typing import Any, Awaitable, Callable, Iterator, List, Sequence, Tuple, TypeVar
 
 import pytest
 
@@ -54,6 +55,22 @@ def point_sdk_at(
     if trust_ca:
         assert sim.ca_file is not None, "the simulator must run with tls=True"
         monkeypatch.setenv("SIGNALWIRE_RELAY_CA_FILE", sim.ca_file)
+
+
+@pytest.fixture(name="sim")
+def sdk_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[RelaySimulator]:
+    """A TLS simulator the SDK is configured to reach; checks for leftovers afterwards
+    (import it into a test module to use it as ``sim``)."""
+    from signalwire.relay import client as sdk_client
+
+    threads_before = set(threading.enumerate())
+    with RelaySimulator(tls=True, time_scale=0.01) as simulator:
+        point_sdk_at(simulator, monkeypatch)
+        yield simulator
+    # The SDK's one-connection-per-process slot must be free for the next test.
+    assert not sdk_client._active_clients, "an SDK RelayClient was left connected"
+    leftover = [t.name for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+    assert not leftover, f"threads left running: {leftover}"
 
 
 def run_sdk(

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 import pytest
 
 from relaysync import RelayClient, RelayTimeoutError
-from relaysync.call_base import MAX_HISTORY
+from relaysync.call import MAX_HISTORY
 from relaysync.dedupe import DEDUPE_WINDOW, EventDedupe
 from relaysync.events import RelayEvent
 from relaysync.rpc import PendingMap, PendingRequest
@@ -160,7 +160,7 @@ def test_per_call_callback_queue_is_bounded_and_full_is_reported(
     for i in range(total - 1):
         sim.push_frame(_play_event(call.call_id, f"q-{i}"))
     assert client.execute("signalwire.ping", {}, timeout=30) is not None  # all were read
-    queue = call._serial
+    queue = call.operations._serial
     assert len(queue) == MAX_SERIAL_TASKS
     assert queue.dropped == extra
     full = [r for r in caplog.records if "callback dropped" in r.getMessage()]
@@ -176,7 +176,7 @@ def test_ended_calls_are_forgotten(client: RelayClient, sim: RelaySimulator) -> 
     call.hangup()
     call.wait_for_ended(10)
     assert client._registry.sizes() == {"calls": 0, "tags": 0, "dials": 0}
-    assert len(call._serial) == 0
+    assert len(call.operations._serial) == 0
 
 
 # ------------------------------------------------------------------ unknown ids
@@ -197,5 +197,5 @@ def test_events_for_unknown_calls_messages_and_control_ids_are_not_kept(
     assert client.execute("signalwire.ping", {}, timeout=30) is not None
     assert client._registry.sizes() == {"calls": 1, "tags": 0, "dials": 0}
     assert len(call._history) <= MAX_HISTORY
-    assert not call._actions and not call._uncontrolled
+    assert not call.operations._actions and not call.operations._uncontrolled
     assert len(client._connection._pending) == 0

@@ -523,4 +523,4 @@ def test_close_releases_waiters(sim: RelaySimulator) -> None:
     thread.join(5)
     assert not thread.is_alive() and errors
     assert isinstance(errors[0], RelayError)
-    assert isinstance(call.wait_for("answered", 0), CallStateEvent)
+    assert isinstance(call.wait_for("answered", 1), CallStateEvent)

@@ -57,6 +57,41 @@ def test_answer_and_refer_wants_all_or_none_of_the_credentials() -> None:
     assert "missing: SIGNALWIRE_API_TOKEN, SIGNALWIRE_PROJECT_ID" in proc.stderr
 
 
+@pytest.mark.timeout(90)
+def test_ivr_runs_on_the_simulator_with_scripted_callers() -> None:
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "ivr.py")],
+        cwd=ROOT,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "from +15550000001: referred sip:sales@example.com success" in proc.stdout
+    assert "from +15550000002: referred sip:support@example.com success" in proc.stdout
+    assert "from +15550000003: voicemail https://" in proc.stdout
+    assert "reminder to +15559990000: voicemail after the beep" in proc.stdout
+
+
+@pytest.mark.timeout(90)
+def test_conference_runs_on_the_simulator() -> None:
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "conference.py")],
+        cwd=ROOT,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("joined standup") == 2
+    assert "caller +15550000001: hold then unhold" in proc.stdout
+    assert "both callers left" in proc.stdout
+
+
 SEND_SMS = os.path.join(ROOT, "examples", "send_sms.py")
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from relaysync import RelayClient, constants
 from relaysync._validate import check_timeout
-from relaysync.call_base import MAX_HISTORY
+from relaysync.call import MAX_HISTORY
 from relaysync.dedupe import DEDUPE_WINDOW
 from relaysync.testing import RelaySimulator
 

@@ -53,6 +53,12 @@ needs (all observed against the simulator; none calls for a change in the simula
   same read burst as the ``calling.disconnect`` result is dispatched before the awaiting
   task resumes, so a ``wait_for`` started after ``await call.disconnect()`` times out.
   These tests register their listeners before the command.
+* **Record, collect, play_and_collect and detect** run against the simulator in
+  ``test_sim_official_sdk.py``, which also shows the SDK's early resolves: a detect
+  resolves on its first ``calling.call.detect`` event of any kind (``MACHINE`` before
+  the beep's ``READY``; the first digit), and both collect actions resolve on the first
+  ``calling.call.collect`` event with a ``result`` (a ``start_of_input`` or a partial
+  ``final: false`` result), not on the final one (PROTOCOL.md §2.5.7, §2.5.8, §7 item 5).
 
 * **Message states right behind the send result can be lost.** ``send_message()``
   registers its Message by ``message_id`` only after its task resumes with the
@@ -90,9 +96,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import pytest
 
@@ -101,12 +106,12 @@ pytest.importorskip("trustme")  # RelaySimulator(tls=True) generates its certifi
 
 from relaysync.testing import RelaySimulator
 
-from .official_sdk_support import (
+from .official_sdk_support import (  # sdk_sim is the "sim" fixture
     SDK_TIMEOUT,
     EventLog,
     answer_inbound,
-    point_sdk_at,
     run_sdk,
+    sdk_sim,  # noqa: F401
 )
 
 AGENT = "signalwire-agents-python/1.0"
@@ -118,21 +123,6 @@ PEER = "+15556667777"
 def phone(to: str, from_: str = "+15550001111") -> Dict[str, Any]:
     """A phone device in wire form."""
     return {"type": "phone", "params": {"to_number": to, "from_number": from_}}
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[RelaySimulator]:
-    """A TLS simulator the SDK is configured to reach; checks for leftovers afterwards."""
-    from signalwire.relay import client as sdk_client
-
-    threads_before = set(threading.enumerate())
-    with RelaySimulator(tls=True, time_scale=0.01) as simulator:
-        point_sdk_at(simulator, monkeypatch)
-        yield simulator
-    # The SDK's one-connection-per-process slot must be free for the next test.
-    assert not sdk_client._active_clients, "an SDK RelayClient was left connected"
-    leftover = [t.name for t in set(threading.enumerate()) - threads_before if t.is_alive()]
-    assert not leftover, f"threads left running: {leftover}"
 
 
 @pytest.mark.timeout(30)

@@ -112,6 +112,8 @@ class CallRecord:
         answer_time: answer time (ms), once answered.
         end_time: end time (ms), once ended.
         handle: the public handle, created on first use.
+        caller: the scripted far end (a :class:`~relaysync.testing.caller.Caller`),
+            created on first use.
     """
 
     call_id: str
@@ -137,11 +139,25 @@ class CallRecord:
     answer_time: Optional[int] = None
     end_time: Optional[int] = None
     handle: Any = None
+    caller: Any = None
 
     @property
     def live(self) -> bool:
         """Whether the call can still be controlled (not ending, not ended)."""
         return not self.closing and self.state not in ("ending", "ended")
+
+    @property
+    def far_end(self) -> Optional[str]:
+        """The number or URI of the party at the other end of the leg."""
+        if self.direction == "inbound":
+            params = self.device.get("params")
+            value = (
+                params.get("from_number") or params.get("from")
+                if isinstance(params, dict)
+                else None
+            )
+            return value if isinstance(value, str) else None
+        return device_target(self.device)
 
     def short(self) -> Dict[str, Any]:
         """Return the ``{call_id, node_id, tag, device}`` object used for peers."""

@@ -3,9 +3,11 @@
 :class:`CallEngine` implements RELAY's ``calling.*`` methods on the simulator loop thread
 (inbound offers in :mod:`~relaysync.testing.inbound`, dial and connect in
 :mod:`~relaysync.testing.dialing`, play in :mod:`~relaysync.testing.media`, SIP REFER in
-:mod:`~relaysync.testing.refer`). :class:`CallScriptingMixin` gives ``RelaySimulator`` its
-public, thread-safe scripting methods; :class:`SimCall` is the handle a test holds for
-one call leg.
+:mod:`~relaysync.testing.refer`, the rest of the methods in the parts listed in
+:attr:`CallEngine.parts`). :class:`~relaysync.testing.scripting.CallScriptingMixin`
+gives ``RelaySimulator`` its public, thread-safe scripting methods; :class:`SimCall`
+is the handle a test holds for one call leg, and also scripts its far end
+(:mod:`~relaysync.testing.caller`).
 
 Scripting API (all delays are multiplied by the simulator's ``time_scale``)::
 
@@ -17,6 +19,10 @@ Scripting API (all delays are multiplied by the simulator's ``time_scale``)::
     sim.on_refer("sip:busy@example.com", state="busy")
     sim.set_media_duration("https://example.com/a.mp3", 4.0)
     sim.calls; sim.get_call(call_id); sim.wait_for_call(lambda c: c.direction == "outbound")
+    call.press("1234#"); call.say("billing please", confidence=0.9); call.stay_silent()
+    call.leave_message(5.0, end="hangup"); call.answer_as("machine", greeting=4.0)
+    sim.caller("+15553334444").answer_as("fax")     # calls to/from a number, ahead of time
+    sim.conference_participants("sales"); sim.dequeue("support")
 
 Behaviour worth knowing (choices where RELAY leaves room):
 
@@ -64,9 +70,8 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from relaysync.constants import (
     CALL_ANSWERED,
@@ -74,12 +79,17 @@ from relaysync.constants import (
     CALL_ENDING,
     EVENT_CALL_STATE,
 )
-from relaysync.errors import timeout_error
+from relaysync.testing.caller import Caller
 from relaysync.testing.callmodel import CallRecord, now_ms
+from relaysync.testing.collect import Collector
+from relaysync.testing.detect import Detector
 from relaysync.testing.dialing import Dialer
+from relaysync.testing.faxpay import FaxAndPay
 from relaysync.testing.handle import SimCall
 from relaysync.testing.inbound import InboundOffers
 from relaysync.testing.media import MediaPlayer
+from relaysync.testing.methods import checked
+from relaysync.testing.record import Recorder
 from relaysync.testing.refer import Referrer
 from relaysync.testing.replies import (
     CallHandler,
@@ -89,7 +99,10 @@ from relaysync.testing.replies import (
     require_str,
     result,
 )
+from relaysync.testing.rooms import Rooms
 from relaysync.testing.scripts import Scripts
+from relaysync.testing.services import Services
+from relaysync.testing.streams import Streams
 
 if TYPE_CHECKING:
     from relaysync.testing.core import Session, SimCore
@@ -123,6 +136,20 @@ class CallEngine:
         self.dialer = Dialer(self)
         self.media = MediaPlayer(self)
         self.referrer = Referrer(self)
+        self.rooms = Rooms(self)
+        self.parts: List[Any] = [
+            self.inbound,
+            self.dialer,
+            self.media,
+            self.referrer,
+            Recorder(self),
+            Collector(self),
+            Detector(self),
+            Streams(self),
+            FaxAndPay(self),
+            self.rooms,
+            Services(self),
+        ]
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -133,10 +160,10 @@ class CallEngine:
             "calling.end": self.call_handler(self._end),
             "calling.transfer": self.call_handler(self._transfer),
         }
-        for part in (self.inbound, self.dialer, self.media, self.referrer):
+        for part in self.parts:
             methods.update(part.methods())
         for method, handler in methods.items():
-            self.core.register_method(method, handler)
+            self.core.register_method(method, checked(method, handler, self._is_live))
         self.core.add_session_listener(self._session_changed)
 
     def on_ending(self, hook: Callable[[CallRecord], None]) -> None:
@@ -146,6 +173,17 @@ class CallEngine:
     def on_ended(self, hook: Callable[[CallRecord], None]) -> None:
         """Run ``hook(call)`` after a call's ``ended`` event went out."""
         self._on_ended.append(hook)
+
+    def caller(self, call: CallRecord) -> Caller:
+        """The scripted far end of ``call`` (created on first use, loop thread)."""
+        if call.caller is None:
+            call.caller = self.scripts.new_caller(call.far_end)
+        caller: Caller = call.caller
+        return caller
+
+    def _is_live(self, params: Params) -> bool:
+        call = self._live.get(params.get("call_id"))  # type: ignore[arg-type]
+        return call is not None and call.live
 
     def call_handler(self, fn: CallHandler) -> Handler:
         """Wrap a per-call method: check ``call_id``/``node_id``, answer 404/410 itself.
@@ -378,130 +416,4 @@ class CallEngine:
         return result("200", "Transferring", call_id=call.call_id)
 
 
-class CallScriptingMixin:
-    """Public call scripting of ``RelaySimulator``; every method is thread-safe."""
-
-    _core: SimCore
-    _engine: CallEngine
-
-    def inbound_call(
-        self,
-        context: str = "office",
-        from_: str = "+15550001111",
-        to: str = "+15550002222",
-        *,
-        ring_timeout: float = 30.0,
-    ) -> SimCall:
-        """Place an inbound phone call on ``context``.
-
-        The call is offered to one subscribed session (round-robin per context) and
-        rings; it ends ``abandoned`` when nobody (left) can take it and ``noAnswer`` after
-        ``ring_timeout`` (scaled by ``time_scale``).
-
-        Args:
-            context: the context the call arrives on.
-            from_: caller number (``device.params.from_number``).
-            to: called number (``device.params.to_number``).
-            ring_timeout: unscaled seconds before an unanswered call ends.
-
-        Returns:
-            The :class:`SimCall` handle.
-        """
-        if not isinstance(context, str) or not context:
-            raise ValueError("context must be a non-empty string")
-        engine = self._engine
-        record = self._core.run_sync(lambda: engine.inbound.start(context, from_, to, ring_timeout))
-        return engine.handle(record)
-
-    def on_dial(self, to: str, outcome: str = "answer", *, delay: float = 0.5) -> None:
-        """Script how dial and connect legs to ``to`` react from now on.
-
-        Args:
-            to: the phone device's ``to_number`` or the sip/webrtc device's ``to``.
-            outcome: ``answer``, ``busy``, ``no-answer``, ``decline`` or ``fail``.
-            delay: unscaled seconds from ringing to the outcome.
-
-        Raises:
-            ValueError: unknown outcome or negative delay.
-        """
-        script = Scripts.make_dial(outcome, delay)
-        self._core.run_sync(lambda: self._engine.scripts.set_dial(to, script))
-
-    def on_refer(
-        self,
-        target: str,
-        state: str = "success",
-        *,
-        sip_refer_response_code: Union[str, int, None] = None,
-        sip_notify_response_code: Union[str, int, None] = None,
-        delay: float = 0.3,
-    ) -> None:
-        """Script the outcome of REFERs to ``target`` from now on.
-
-        Args:
-            target: the SIP URI exactly as sent in ``device.params.to`` (or ``uri``).
-            state: ``success``, ``busy``, ``noAnswer``, ``cancel`` or ``error``.
-            sip_refer_response_code: defaults to ``"202"`` (an ``int`` is turned into
-                its string).
-            sip_notify_response_code: defaults per state: 200, 486, 480, 487, 503.
-            delay: unscaled seconds from ``inProgress`` to the final state.
-
-        Raises:
-            ValueError: unknown state or negative delay.
-            TypeError: a code that is neither ``str`` nor ``int``.
-        """
-        script = Scripts.make_refer(state, sip_refer_response_code, sip_notify_response_code, delay)
-        self._core.run_sync(lambda: self._engine.scripts.set_refer(target, script))
-
-    def set_media_duration(self, url: str, seconds: float) -> None:
-        """Make the audio file at ``url`` play for ``seconds`` (unscaled; default 2 s).
-
-        Raises:
-            ValueError: negative ``seconds``.
-        """
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
-        self._core.run_sync(lambda: self._engine.scripts.set_media_duration(url, seconds))
-
-    @property
-    def calls(self) -> List[SimCall]:
-        """Handles of the live and recently ended calls, oldest first."""
-        return [self._engine.handle(r) for r in self._engine.records()]
-
-    def get_call(self, call_id: str) -> Optional[SimCall]:
-        """Return the handle of a live or recently ended call, or ``None``."""
-        record = self._engine.find(call_id)
-        return None if record is None else self._engine.handle(record)
-
-    def wait_for_call(
-        self, predicate: Optional[Callable[[SimCall], bool]] = None, timeout: float = 5.0
-    ) -> SimCall:
-        """Block until a live or recent call matches ``predicate``; return the oldest match.
-
-        Args:
-            predicate: called with each :class:`SimCall` (outside the engine lock);
-                ``None`` matches any call.
-            timeout: seconds to wait.
-
-        Raises:
-            RelayTimeoutError: no call matched within ``timeout``.
-        """
-        engine = self._engine
-        end = time.monotonic() + timeout
-        while True:
-            with engine.cond:
-                seen = engine.version
-            for handle in self.calls:
-                if predicate is None or predicate(handle):
-                    return handle
-
-            def moved(seen: int = seen) -> bool:
-                return engine.version != seen
-
-            with engine.cond:
-                remaining = end - time.monotonic()
-                if remaining <= 0 or not engine.cond.wait_for(moved, remaining):
-                    raise timeout_error("waiting for a matching call", timeout)
-
-
-__all__ = ["CallEngine", "CallScriptingMixin", "SimCall"]
+__all__ = ["CallEngine", "SimCall"]

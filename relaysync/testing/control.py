@@ -30,6 +30,10 @@ included); results are JSON objects::
     simulator.sessions {}                                       -> {sessions: [session]}
     simulator.wait_for_sessions {n, timeout}   -> {sessions} or error -32011 on timeout
     simulator.journal_requests {method}        -> {requests: [frame]}, secrets masked
+    simulator.caller {call_id | number, action, params}         -> {}
+        (action: input, answer_as, fax_outcome or pay_outcome; see relaysync.testing.caller)
+    simulator.conference_participants {name}   -> {calls: [call_id]}
+    simulator.dequeue {queue_name}             -> {call_id} (null when the queue is empty)
     simulator.on_message_to {to, state, reason, delay}          -> {}
     simulator.inbound_message {context, from_, to, body, media, tags} -> message info
     simulator.messages {}                                       -> {messages: [message info]}
@@ -38,7 +42,8 @@ included); results are JSON objects::
 info is the fields of :class:`~relaysync.testing.messaging.SimMessage`, lists for tuples).
 
 A call info is ``{call_id, node_id, tag, direction, context, created_by, device, state,
-end_reason, peer, session_id, offered_to, refers: [refer], events: <count>}``; a session
+end_reason, peer, session_id, offered_to, refers: [refer], events: <count>,
+heard_digits}``; a session
 is ``{id, protocol, contexts, online}``. Bad params answer ``-32602``, an unknown
 ``call_id`` ``-32010``. The two waits answer from timers on the simulator loop (checked
 every 10 ms), so a pending wait never blocks the loop.
@@ -53,6 +58,7 @@ import attrs
 
 from relaysync._log import MASK, mask_secrets
 from relaysync.constants import CALL_ENDED, CALL_STATES
+from relaysync.testing.caller import build
 from relaysync.testing.core import CONTROL_PREFIX, Handler, RpcFault, Session
 
 if TYPE_CHECKING:
@@ -217,6 +223,9 @@ class Controller:
                 "sessions": self._sessions,
                 "wait_for_sessions": self._wait_for_sessions,
                 "journal_requests": self._journal_requests,
+                "caller": self._caller,
+                "conference_participants": self._participants,
+                "dequeue": self._dequeue,
             }
         )
         return {CONTROL_PREFIX + name: handler for name, handler in table.items()}
@@ -265,6 +274,7 @@ class Controller:
             "offered_to": call.offered_to,
             "refers": [attrs.asdict(refer) for refer in call.refers],
             "events": len(record.events),
+            "heard_digits": call.heard_digits,
         }
 
     def _inbound_call(self, _session: Session, params: Params) -> Params:
@@ -316,6 +326,36 @@ class Controller:
             return outcome("ended") if record.state == CALL_ENDED else None
 
         return self._poll(session, check, kwargs["timeout"], lambda: outcome("timeout"))
+
+    def _caller(self, _session: Session, params: Params) -> Params:
+        kwargs = read_params(
+            params,
+            (
+                ("call_id", _OPT_STR, None),
+                ("number", _OPT_STR, None),
+                ("action", (str,), _REQUIRED),
+                ("params", (dict,), {}),
+            ),
+        )
+        if (kwargs["call_id"] is None) == (kwargs["number"] is None):
+            raise _invalid("give exactly one of call_id and number")
+        try:
+            command = build(kwargs["action"], kwargs["params"])
+        except ValueError as exc:
+            raise _invalid(str(exc)) from None
+        if kwargs["call_id"] is not None:
+            self._engine.caller(self._record(kwargs["call_id"])).apply(command)
+        else:
+            self._engine.scripts.caller_template(kwargs["number"]).apply(command)
+        return {}
+
+    def _participants(self, _session: Session, params: Params) -> Params:
+        name = read_params(params, (("name", (str,), _REQUIRED),))["name"]
+        return {"calls": self._engine.rooms.participants(name)}
+
+    def _dequeue(self, _session: Session, params: Params) -> Params:
+        name = read_params(params, (("queue_name", (str,), _REQUIRED),))["queue_name"]
+        return {"call_id": self._engine.rooms.dequeue(name)}
 
     # -- sessions and journal ---------------------------------------------------------
 

@@ -3,10 +3,11 @@
 :class:`FrameDispatch` sits on :class:`relaysync.testing.sessiontable.SessionTable` and
 under :class:`relaysync.testing.core.SimCore` (which answers ``signalwire.connect``). It
 turns each client frame into a handler call (unwrapping ``signalwire.execute``), applies
-the queued method faults (delay, error object or error result), sends replies and server
-requests, and routes client responses to their callbacks or event acks. Traffic of
-control sessions skips the journal and the method faults, and only control sessions may
-reach ``simulator.*`` methods. Loop thread only unless a docstring says "any thread".
+the queued method faults (delay, error object or error result), answers a method nobody
+registered with JSON-RPC ``-32601``, sends replies and server requests, and routes client
+responses to their callbacks or event acks. Traffic of control sessions skips the journal
+and the method faults, and only control sessions may reach ``simulator.*`` methods. Loop
+thread only unless a docstring says "any thread".
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ class FrameDispatch(SessionTable):
         """
         self._methods[method] = handler
 
+    def method_handler(self, method: str) -> Optional[Handler]:
+        """The handler registered for ``method``, if any (for methods run by the
+        simulator itself, such as a digit binding's ``bind_method``)."""
+        return self._methods.get(method)
+
     # -- sending ----------------------------------------------------------------------
 
     def write(self, conn: Connection, frame: Union[Params, str, bytes]) -> bool:
@@ -77,8 +83,8 @@ class FrameDispatch(SessionTable):
         data = json.dumps(frame, separators=(",", ":")) if isinstance(frame, dict) else frame
         if not conn.send(data):
             return False
-        recorded = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
-        if not is_control(conn):
+        if self.journal.enabled and not is_control(conn):
+            recorded = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
             self.journal.record("out", conn.session.id if conn.session else None, recorded)
         return True
 
@@ -120,7 +126,7 @@ class FrameDispatch(SessionTable):
             frame: Any = json.loads(text)
         except ValueError:
             frame = None
-        if not self._control_traffic(conn, frame):
+        if self.journal.enabled and not self._control_traffic(conn, frame):
             self.journal.record(
                 "in",
                 conn.session.id if conn.session else None,
@@ -218,13 +224,10 @@ class FrameDispatch(SessionTable):
             self._connect(conn, frame_id, params)
             return
         handler = self._methods.get(method)
-        if method.startswith(CONTROL_PREFIX) and (
-            handler is None or session is None or not session.control
+        if handler is None or (
+            method.startswith(CONTROL_PREFIX) and (session is None or not session.control)
         ):
-            self._reply_error(conn, frame_id, RpcFault(-32601, "Method not found"))
-            return
-        if handler is None:
-            self._reply(conn, frame_id, {"code": "200", "message": "OK"})
+            self._reply_error(conn, frame_id, RpcFault(-32601, f"Method not found: {method}"))
             return
         if session is None:  # cannot happen: unauthenticated sockets only reach connect
             self._reply_error(conn, frame_id, auth_failed())

@@ -7,18 +7,20 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from relaysync.constants import CALL_ENDED, CALL_STATES
 from relaysync.errors import CallEndedError, timeout_error
+from relaysync.testing.caller import CallerActions, build
 from relaysync.testing.callmodel import CallRecord, ReferRecord
 
 if TYPE_CHECKING:
     from relaysync.testing.calls import CallEngine
 
 
-class SimCall:
+class SimCall(CallerActions):
     """Thread-safe handle on one simulated call leg.
 
     Reads take the engine's lock; actions run on the simulator loop via
     ``SimCore.run_sync``. Handles stay valid after the call ended (while the call is in
-    the engine's bounded history).
+    the engine's bounded history). The far end is scripted with the methods of
+    :class:`~relaysync.testing.caller.CallerActions` (``press``, ``say``, ...).
     """
 
     def __init__(self, engine: CallEngine, record: CallRecord) -> None:
@@ -108,6 +110,20 @@ class SimCall:
         """The REFERs received for this call (frozen snapshots), oldest first."""
         refers: List[ReferRecord] = self._read(lambda r: list(r.refers))
         return refers
+
+    def _script(self, action: str, params: Dict[str, Any]) -> None:
+        command = build(action, params)
+        engine = self._engine
+        engine.core.run_sync(lambda: engine.caller(self._record).apply(command))
+
+    @property
+    def heard_digits(self) -> List[str]:
+        """Digits that reached this leg from its peer's ``calling.send_digits``."""
+        engine = self._engine
+        heard: List[str] = engine.core.run_sync(
+            lambda: list(engine.caller(self._record).heard_digits)
+        )
+        return heard
 
     def hangup(self, reason: str = "hangup") -> None:
         """The remote party hangs up: the call goes ``ending`` → ``ended``.

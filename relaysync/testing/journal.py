@@ -69,6 +69,8 @@ class Journal:
         self._entries: Deque[JournalEntry] = collections.deque(maxlen=max_entries)
         self._appended = 0  # total ever appended; lets waiters scan only new entries
         self._cond = threading.Condition(threading.Lock())
+        #: False in the simulator's lean mode: frames are not recorded at all.
+        self.enabled = True
 
     def record(self, direction: str, session_id: Optional[str], frame: Frame) -> JournalEntry:
         """Append one frame and wake waiters.

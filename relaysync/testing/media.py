@@ -13,10 +13,11 @@ ends, its plays end ``finished``, as a media server stopping playback would repo
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_PLAY
-from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.operations import Operation, OperationTable
+from relaysync.testing.replies import invalid_params, require_str
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
@@ -72,22 +73,15 @@ def play_seconds(items: List[Any], loop: int, scripts: Scripts) -> Optional[floa
     return float("inf") if loop == 0 else total * loop
 
 
-class _Play:
+class _Play(Operation):
     """One running play (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, remaining: Optional[float]) -> None:
-        self.call = call
-        self.control_id = control_id
+        super().__init__(call, control_id)
         self.remaining = remaining  # real seconds left; inf = until stopped; None = broken
         self.state = "new"
         self.since = time.monotonic()
-        self.timer: Any = None
         self.volume: float = 0.0
-
-    def cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
 
 
 class MediaPlayer:
@@ -99,49 +93,38 @@ class MediaPlayer:
 
     def __init__(self, engine: CallEngine) -> None:
         self._engine = engine
-        self._plays: Dict[str, Dict[str, _Play]] = {}  # call_id -> control_id -> play
-        engine.on_ending(self._call_ending)
+        self.table: OperationTable[_Play] = OperationTable(
+            engine, EVENT_CALL_PLAY, lambda play: self._finish(play, "finished")
+        )
 
     def methods(self) -> Dict[str, Handler]:
         """Return the handlers this part implements."""
         wrap = self._engine.call_handler
+        table = self.table
         return {
             "calling.play": wrap(self._play),
-            "calling.play.stop": wrap(self._stop),
-            "calling.play.pause": wrap(self._pause),
-            "calling.play.resume": wrap(self._resume),
+            "calling.play.stop": wrap(
+                table.command("Stopped", lambda play: self._finish(play, "finished"))
+            ),
+            "calling.play.pause": wrap(table.command("Paused", self._pause_now)),
+            "calling.play.resume": wrap(table.command("Resumed", self._resume_now)),
             "calling.play.volume": wrap(self._volume),
         }
 
     def _emit(self, play: _Play, state: str) -> None:
         play.state = state
-        self._engine.emit(
-            play.call,
-            EVENT_CALL_PLAY,
-            {
-                "node_id": play.call.node_id,
-                "call_id": play.call.call_id,
-                "control_id": play.control_id,
-                "state": state,
-            },
-        )
+        self.table.emit(play, {"state": state})
 
     def _arm(self, play: _Play) -> None:
         play.since = time.monotonic()
         if play.remaining is not None and play.remaining != float("inf"):
-            play.timer = self._engine.core.call_later(
-                play.remaining, lambda: self._finish(play, "finished")
+            play.keep(
+                self._engine.core.call_later(play.remaining, lambda: self._finish(play, "finished"))
             )
 
     def _finish(self, play: _Play, state: str) -> None:
-        play.cancel_timer()
-        plays = self._plays.get(play.call.call_id, {})
-        if plays.get(play.control_id) is not play:
-            return
-        del plays[play.control_id]
-        if not plays:
-            self._plays.pop(play.call.call_id, None)
-        self._emit(play, state)
+        if self.table.finish(play):
+            self._emit(play, state)
 
     def _play(self, session: Session, call: CallRecord, params: Params) -> Params:
         control_id = require_str(params, "control_id")
@@ -154,20 +137,14 @@ class MediaPlayer:
         volume = params.get("volume", 0.0)
         if isinstance(volume, bool) or not isinstance(volume, (int, float)):
             raise invalid_params("volume must be a number (dB)")
-        plays = self._plays.setdefault(call.call_id, {})
-        if control_id in plays:
-            return result(
-                "409", "control_id is already in use", call_id=call.call_id, control_id=control_id
-            )
         seconds = play_seconds(items, loop, self._engine.scripts)
         play = _Play(
             call, control_id, None if seconds is None else self._engine.core.scale(seconds)
         )
         play.volume = float(volume)
-        plays[control_id] = play
 
         def start() -> None:
-            if play.state != "new" or plays.get(control_id) is not play:
+            if play.state != "new":
                 return
             self._emit(play, "playing")
             if play.remaining is None:
@@ -175,44 +152,12 @@ class MediaPlayer:
             else:
                 self._arm(play)
 
-        self._engine.after_reply(start)
-        return result("200", "Playing", call_id=call.call_id, control_id=control_id)
-
-    def _control(self, call: CallRecord, params: Params) -> Optional[_Play]:
-        control_id = require_str(params, "control_id")
-        return self._plays.get(call.call_id, {}).get(control_id)
-
-    @staticmethod
-    def _not_found(call: CallRecord, params: Params) -> Params:
-        return result(
-            "404", "Control not found", call_id=call.call_id, control_id=params["control_id"]
-        )
-
-    def _sub_command(
-        self, call: CallRecord, params: Params, message: str, effect: Callable[[_Play], None]
-    ) -> Params:
-        """Find the play by ``control_id`` (404 if unknown); apply ``effect`` after the reply."""
-        play = self._control(call, params)
-        if play is None:
-            return self._not_found(call, params)
-        self._engine.after_reply(lambda: effect(play))
-        return result("200", message, call_id=call.call_id, control_id=play.control_id)
-
-    def _stop(self, session: Session, call: CallRecord, params: Params) -> Params:
-        return self._sub_command(
-            call, params, "Stopped", lambda play: self._finish(play, "finished")
-        )
-
-    def _pause(self, session: Session, call: CallRecord, params: Params) -> Params:
-        return self._sub_command(call, params, "Paused", self._pause_now)
-
-    def _resume(self, session: Session, call: CallRecord, params: Params) -> Params:
-        return self._sub_command(call, params, "Resumed", self._resume_now)
+        return self.table.start(play, "Playing", start)
 
     def _pause_now(self, play: _Play) -> None:
         if play.state != "playing":
             return
-        play.cancel_timer()
+        play.cancel_timers()
         if play.remaining is not None:
             play.remaining = max(0.0, play.remaining - (time.monotonic() - play.since))
         self._emit(play, "paused")
@@ -223,15 +168,11 @@ class MediaPlayer:
             self._arm(play)
 
     def _volume(self, session: Session, call: CallRecord, params: Params) -> Params:
-        play = self._control(call, params)
-        if play is None:
-            return self._not_found(call, params)
         volume = params.get("volume")
         if isinstance(volume, bool) or not isinstance(volume, (int, float)):
             raise invalid_params("volume must be a number (dB)")
-        play.volume = float(volume)
-        return result("200", "Volume set", call_id=call.call_id, control_id=play.control_id)
 
-    def _call_ending(self, call: CallRecord) -> None:
-        for play in list(self._plays.get(call.call_id, {}).values()):
-            self._finish(play, "finished")
+        def apply(play: _Play) -> None:
+            play.volume = float(volume)
+
+        return self.table.sub_command(call, params, "Volume set", apply)

@@ -1,4 +1,5 @@
-"""pytest plugin (entry point ``relaysync``): ``relay_simulator`` and ``relay_client`` fixtures.
+"""pytest plugin (entry point ``relaysync``): ``relay_simulator``, ``relay_client`` and
+``relay_peer`` fixtures.
 
 It is loaded in every pytest run where relaysync is installed, so it imports nothing
 heavy at module level: the simulator and the client are imported inside the fixtures.
@@ -13,6 +14,7 @@ import pytest
 if TYPE_CHECKING:
     from relaysync import RelayClient
     from relaysync.testing import RelaySimulator
+    from relaysync.testing.peer import RawPeer
 
 
 @pytest.fixture
@@ -37,3 +39,16 @@ def relay_client(relay_simulator: RelaySimulator) -> Iterator[RelayClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def relay_peer(relay_simulator: RelaySimulator) -> Iterator[RawPeer]:
+    """A bare RELAY client (:class:`~relaysync.testing.peer.RawPeer`) connected to
+    ``relay_simulator`` on context ``office``, closed after the test."""
+    from relaysync.testing.peer import RawPeer
+
+    peer = RawPeer(relay_simulator, ["office"])
+    try:
+        yield peer
+    finally:
+        peer.close()

@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional, Sequence, Type, Union
 from relaysync.client import RelayClient
 from relaysync.constants import CALL_STATES
 from relaysync.errors import CallEndedError, RelayError, RelayTimeoutError, timeout_error
+from relaysync.testing.caller import CallerActions
 from relaysync.testing.callmodel import ReferRecord
 from relaysync.testing.control import UNKNOWN_CALL, WAIT_TIMEOUT
 from relaysync.testing.messaging import SimMessage
@@ -39,10 +40,11 @@ Params = Dict[str, Any]
 WAIT_MARGIN = 5.0
 
 
-class RemoteCall:
+class RemoteCall(CallerActions):
     """Handle on one simulated call leg of a remote simulator (mirrors ``SimCall``).
 
-    The leg's fixed facts are attributes, read once; its state is read by methods.
+    The leg's fixed facts are attributes, read once; its state is read by methods. Its
+    far end is scripted as in process (``press``, ``say``, ``answer_as``, ...).
 
     Attributes:
         call_id: the leg's ``call_id``.
@@ -85,6 +87,14 @@ class RemoteCall:
             "end_reason"
         ]
         return reason
+
+    def _script(self, action: str, params: Params) -> None:
+        self._remote._call("caller", {"call_id": self.call_id, "action": action, "params": params})
+
+    def heard_digits(self) -> List[str]:
+        """Digits that reached this leg from ``calling.send_digits``."""
+        digits: List[str] = self.info()["heard_digits"]
+        return digits
 
     def refers(self) -> List[ReferRecord]:
         """The REFERs received for this call, oldest first."""
@@ -132,6 +142,21 @@ class RemoteCall:
 
     def __repr__(self) -> str:
         return f"RemoteCall(call_id={self.call_id!r}, direction={self.direction!r})"
+
+
+class RemoteCallerScript(CallerActions):
+    """The script of the far end of later calls to or from one number (mirrors
+    ``sim.caller(number)``)."""
+
+    def __init__(self, remote: RemoteSimulator, number: str) -> None:
+        self._remote = remote
+        self.number = number
+
+    def _script(self, action: str, params: Params) -> None:
+        self._remote._call("caller", {"number": self.number, "action": action, "params": params})
+
+    def __repr__(self) -> str:
+        return f"RemoteCallerScript(number={self.number!r})"
 
 
 class RemoteSimulator:
@@ -248,6 +273,27 @@ class RemoteSimulator:
             return RemoteCall(self, self._call("call_info", {"call_id": call_id}))
         except LookupError:
             return None
+
+    def caller(self, number: str) -> RemoteCallerScript:
+        """Script the far end of later calls to or from ``number`` (see
+        ``RelaySimulator.caller``).
+
+        Raises:
+            ValueError: an empty ``number``.
+        """
+        if not isinstance(number, str) or not number:
+            raise ValueError("number must be a non-empty string")
+        return RemoteCallerScript(self, number)
+
+    def conference_participants(self, name: str) -> List[str]:
+        """The ``call_id`` of each call now in conference ``name``, in join order."""
+        calls: List[str] = self._call("conference_participants", {"name": name})["calls"]
+        return calls
+
+    def dequeue(self, queue_name: str) -> Optional[str]:
+        """Take the oldest call out of ``queue_name``; return its ``call_id`` (or None)."""
+        call_id: Optional[str] = self._call("dequeue", {"queue_name": queue_name})["call_id"]
+        return call_id
 
     def on_dial(self, to: str, outcome: str = "answer", *, delay: float = 0.5) -> None:
         """Script how dial and connect legs to ``to`` react (see ``RelaySimulator.on_dial``)."""
@@ -421,4 +467,4 @@ def _session(item: Params) -> SessionInfo:
     )
 
 
-__all__ = ["RemoteCall", "RemoteSimulator"]
+__all__ = ["RemoteCall", "RemoteCallerScript", "RemoteSimulator"]

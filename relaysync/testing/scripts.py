@@ -1,6 +1,6 @@
 """Scripted outcomes for the simulator's call engine: dials, REFERs, media lengths.
 
-The tables are filled from test threads through :class:`~relaysync.testing.calls.
+The tables are filled from test threads through :class:`~relaysync.testing.scripting.
 CallScriptingMixin` (which marshals onto the loop thread) and read by the engine on the
 loop thread. Every delay stored here is in *unscaled* seconds; the engine multiplies it by
 the simulator's ``time_scale`` when it arms a timer.
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple, Union
 
 import attrs
+
+from relaysync.testing.caller import Caller
 
 #: Dial/connect outcomes and the ``end_reason`` a leg that does not answer ends with.
 DIAL_OUTCOMES: Dict[str, Optional[str]] = {
@@ -91,6 +93,7 @@ class Scripts:
         self._dial: Dict[str, DialScript] = {}
         self._refer: Dict[str, ReferScript] = {}
         self._media: Dict[str, float] = {}
+        self._callers: Dict[str, Caller] = {}
 
     @staticmethod
     def make_dial(outcome: str, delay: float) -> DialScript:
@@ -149,3 +152,17 @@ class Scripts:
     def audio_duration(self, url: str) -> float:
         """Return the scripted length of ``url``, else :data:`DEFAULT_AUDIO_SECONDS`."""
         return self._media.get(url, DEFAULT_AUDIO_SECONDS)
+
+    def caller_template(self, number: str) -> Caller:
+        """The script for calls to or from ``number`` (created empty on first use)."""
+        return self._callers.setdefault(number, Caller())
+
+    def new_caller(self, number: Optional[str]) -> Caller:
+        """A caller for a new call with ``number`` at its far end: a copy of the script
+        kept for it (its queued inputs move to this call), else an unscripted one."""
+        template = self._callers.get(number or "")
+        if template is None:
+            return Caller()
+        twin = template.copy()
+        template.inputs.clear()
+        return twin

@@ -327,10 +327,20 @@ class WsServer:
     """The listening WebSocket server. Its coroutines run on the loop thread."""
 
     def __init__(
-        self, sink: FrameSink, host: str, port: int, ssl_context: Optional[ssl.SSLContext] = None
+        self,
+        sink: FrameSink,
+        host: str,
+        port: int,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        *,
+        compression: bool = True,
     ) -> None:
-        """Prepare a server on ``host``:``port`` (0 = a free port) feeding ``sink``."""
+        """Prepare a server on ``host``:``port`` (0 = a free port) feeding ``sink``.
+
+        ``compression=False`` refuses permessage-deflate (offered by some clients).
+        """
         self._sink = sink
+        self._compression = compression
         self._host = host
         self._port = port
         self._ssl = ssl_context
@@ -350,6 +360,7 @@ class WsServer:
             self._host,
             self._port,
             ssl=self._ssl,
+            compression="deflate" if self._compression else None,
             ping_interval=None,
             max_size=MAX_FRAME,
             close_timeout=1.0,

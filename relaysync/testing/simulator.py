@@ -40,7 +40,7 @@ received while silent are journaled but otherwise ignored; malformed frames are 
 and answered with ``-32700``/``-32600`` when their id is known.
 
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
-call engine's :class:`~relaysync.testing.calls.CallScriptingMixin`; messaging scripting
+call engine's :class:`~relaysync.testing.scripting.CallScriptingMixin`; messaging scripting
 (``on_message_to``, ``inbound_message``, ``messages``, ``wait_for_message``) from
 :class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin`.
 
@@ -62,12 +62,13 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from . import faults
-from .calls import CallEngine, CallScriptingMixin
+from .calls import CallEngine
 from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
 from .messaging import MessagingEngine
 from .messaging_scripting import MessagingScriptingMixin, install_messaging
+from .scripting import CallScriptingMixin
 from .server import WsServer
 from .tls import TlsMaterial
 
@@ -109,6 +110,9 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             unknown protocol; ``"error"`` rejects it with ``AUTH_REQUIRED``.
         control_token: token of remote-control sessions (a random one is generated if
             None); exposed as :attr:`control_token`.
+        lean: benchmark mode: the journal records nothing (its waits never see a
+            frame) and permessage-deflate is refused, so the server spends its CPU on
+            the protocol alone. Behaviour on the wire is otherwise the same.
 
     Raises:
         ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
@@ -129,6 +133,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         resume_window: float = 60.0,
         unknown_protocol: str = "fresh",
         control_token: Optional[str] = None,
+        lean: bool = False,
     ) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
@@ -162,6 +167,8 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             unknown_protocol=unknown_protocol,
             control_token=self.control_token,
         )
+        self.lean = lean
+        self._core.journal.enabled = not lean
         self._engine = CallEngine(self._core)
         self._engine.install()
         install_control(self, self._core, self._engine)
@@ -183,7 +190,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             if self._tls_enabled:
                 self._tls = TlsMaterial()
             context = self._tls.server_context if self._tls else None
-            server = WsServer(self._core, self.host, self.port, context)
+            server = WsServer(self._core, self.host, self.port, context, compression=not self.lean)
             try:
                 self._core.runner.start(server.open)
             except BaseException:

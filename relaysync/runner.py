@@ -1,0 +1,274 @@
+"""The one runner behind every call method, and the operations in flight on a call.
+
+:class:`Operations` takes a declaration from :mod:`relaysync.operations` and does what
+every method needs: drop ``None`` params, check the declared required ones, add
+``node_id``/``call_id``/``control_id``, register the action before the request is
+written, send, and (for blocking methods) wait for the outcome within one
+:class:`~relaysync.waiting.Deadline`. It also routes each event of the call to the
+action it belongs to, and settles every pending action when the call ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
+
+from ._util import compact
+from ._validate import check_timeout
+from .actions import Action
+from .errors import CallEndedError, RelayError
+from .events import RelayEvent
+from .host import CallHost
+from .operations import Operation
+from .rpc import new_id
+from .waiting import Deadline
+from .workers import SerialQueue
+
+A = TypeVar("A", bound=Action[Any])
+
+
+def _same_target(a: Any, b: Any) -> bool:
+    """Whether two SIP targets name the same URI (``<…>`` and case aside)."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    return a.strip().strip("<>").lower() == b.strip().strip("<>").lower()
+
+
+class Operations:
+    """Starts operations on one call and tracks the ones in flight.
+
+    Args:
+        call: the call the operations run on (given to each action as ``call``).
+        cond: the call's Condition; actions settle under it.
+        host: the client's :class:`~relaysync.host.CallHost`.
+        alive: ``alive(method)`` raises if the call can no longer be used.
+        gone: ``gone(why)`` marks the call ended when the server says it is gone.
+    """
+
+    def __init__(
+        self,
+        call: Any,
+        cond: threading.Condition,
+        host: CallHost,
+        *,
+        alive: Callable[[str], None],
+        gone: Callable[[str], None],
+    ) -> None:
+        self._call = call
+        self._cond = cond
+        self._host = host
+        self._alive = alive
+        self._gone = gone
+        self._serial = SerialQueue(host.pool, f"call {call.call_id}")
+        self._actions: Dict[str, Action[Any]] = {}
+        self._uncontrolled: List[Action[Any]] = []
+
+    @property
+    def cond(self) -> threading.Condition:
+        """The call's Condition."""
+        return self._cond
+
+    @property
+    def host(self) -> CallHost:
+        """The client's host interface."""
+        return self._host
+
+    @property
+    def request_timeout(self) -> float:
+        """The client's default request timeout."""
+        return self._host.request_timeout
+
+    def schedule(self, task: Callable[[], Any]) -> None:
+        """Run ``task`` on the worker pool, in order with this call's other callbacks."""
+        self._serial.submit(task)
+
+    # ---------------------------------------------------------------- sending
+
+    def execute(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Send a call-level method with ``node_id``/``call_id``; 404/410 → CallEndedError.
+
+        Raises:
+            CallEndedError: the call has ended, or the server says it is gone.
+            RelayError: the server rejected the request.
+        """
+        self._alive(method)
+        call = self._call
+        body = {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
+        try:
+            return self._host.execute(method, body, timeout)
+        except RelayError as exc:
+            if exc.code in (404, 410) and not isinstance(exc, CallEndedError):
+                self._gone(f"server answered {exc.code} to {method}")
+                raise CallEndedError(
+                    exc.code, f"{method}: call {call.call_id} is gone ({exc.message})"
+                ) from None
+            raise
+
+    def invoke(
+        self, op: Operation, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Run a one-shot method: check, send, return the server's result.
+
+        Args:
+            op: the method's declaration.
+            params: its params (``None`` values are not sent).
+            timeout: seconds for the request; ``None`` is the client default.
+
+        Raises:
+            ValueError: a bad ``timeout`` or a missing required param (nothing is sent).
+            CallEndedError: the call is gone.
+            RelayError: the server rejected the request.
+        """
+        timeout = check_timeout("timeout", timeout)
+        body = compact(params)
+        op.check(body)
+        if op.control_id:
+            body["control_id"] = new_id()
+        return self.execute(op.method, body, timeout)
+
+    def start(
+        self,
+        op: Operation,
+        action_class: Type[A],
+        params: Mapping[str, Any],
+        *,
+        on_completed: Optional[Callable[[Any], Any]] = None,
+        request_timeout: Optional[float] = None,
+        options: Optional[Mapping[str, Any]] = None,
+        correlation: Optional[str] = None,
+        **action_options: Any,
+    ) -> A:
+        """Start an operation and return its action once the server accepted it.
+
+        Args:
+            op: the declaration.
+            action_class: the :class:`~relaysync.actions.Action` subclass to create.
+            params: the request params (``None`` values are not sent).
+            on_completed: ``callback(action)`` run on a worker when it settles.
+            request_timeout: seconds for the start request (default: the client's).
+            options: client-side settling options (never sent).
+            correlation: for operations without ``control_id``, the target value
+                their events must carry.
+            action_options: extra keyword arguments for ``action_class``.
+
+        Raises:
+            ValueError: bad timeout or missing required param (nothing is sent).
+            TypeError: ``on_completed`` is not callable.
+            CallEndedError: the call has ended or is gone.
+            RelayError: the server rejected the request.
+        """
+        request_timeout = check_timeout("request_timeout", request_timeout)
+        if on_completed is not None and not callable(on_completed):
+            raise TypeError(f"on_completed must be callable, got {on_completed!r}")
+        body = compact(params)
+        op.check(body)
+        control_id = new_id() if op.control_id else None
+        action = action_class(
+            self,
+            self._call,
+            op,
+            control_id,
+            on_completed,
+            options=options,
+            correlation=correlation,
+            **action_options,
+        )
+        with self._cond:
+            self._alive(op.method)
+            if control_id is None:
+                self._uncontrolled.append(action)
+            else:
+                self._actions[control_id] = action
+                body["control_id"] = control_id
+        try:
+            self.execute(op.method, body, request_timeout)
+        except BaseException:
+            self._forget(action)
+            raise
+        return action
+
+    def run(
+        self,
+        op: Operation,
+        action_class: Type[Action[Any]],
+        params: Mapping[str, Any],
+        *,
+        timeout: Optional[float],
+        what: str,
+        **start_options: Any,
+    ) -> Any:
+        """Start an operation and block for its result, all within ``timeout``.
+
+        Args:
+            timeout: seconds for the whole operation (request and outcome); ``None``
+                waits as long as the call lives (the request keeps its default bound).
+            what: names the operation in a timeout message.
+            start_options: as for :meth:`start`.
+
+        Raises:
+            As :meth:`start`, plus RelayTimeoutError (no outcome in time) and
+            CallEndedError (the call ended first).
+        """
+        timeout = check_timeout("timeout", timeout)
+        deadline = Deadline(timeout)
+        action = self.start(
+            op,
+            action_class,
+            params,
+            request_timeout=deadline.cap(self._host.request_timeout) or None,
+            **start_options,
+        )
+        return action.wait_for_outcome(deadline.remaining(), what, timeout)
+
+    def _forget(self, action: Action[Any]) -> None:
+        with self._cond:
+            if action.control_id is None:
+                if action in self._uncontrolled:
+                    self._uncontrolled.remove(action)
+            else:
+                self._actions.pop(action.control_id, None)
+
+    # ---------------------------------------------------------------- reader side
+
+    def route_locked(self, event: RelayEvent) -> None:
+        """Offer ``event`` to the action it belongs to (reader thread, lock held).
+
+        Events for a ``control_id`` nobody waits for are ignored. Events without a
+        ``control_id`` (REFER) go to the pending action whose target they name; one
+        that names no target goes to the only pending action of its type, if there is
+        exactly one.
+        """
+        if event.control_id is not None:
+            action = self._actions.get(event.control_id)
+            if action is not None and (action.offer_locked(event) or action.settled_locked()):
+                del self._actions[event.control_id]  # settled now, or earlier without an event
+            return
+        candidates = [a for a in self._uncontrolled if a.operation.event_type == event.event_type]
+        if not candidates:
+            return
+        field = candidates[0].operation.correlate
+        value = getattr(event, field, None) if field else None
+        if value is not None:
+            candidates = [a for a in candidates if _same_target(a.correlation, value)]
+        elif len(candidates) > 1:
+            return
+        for action in candidates[:1]:
+            if action.offer_locked(event):
+                self._uncontrolled.remove(action)
+
+    def fail_all_locked(self, error_for: Callable[[Action[Any]], RelayError]) -> None:
+        """Settle every pending action with the error ``error_for`` gives it (lock held)."""
+        for action in [*self._actions.values(), *self._uncontrolled]:
+            action.fail_locked(error_for(action))
+        self._actions.clear()
+        self._uncontrolled.clear()
+
+    def pending_count(self) -> int:
+        """How many actions are in flight (for leak checks)."""
+        with self._cond:
+            return len(self._actions) + len(self._uncontrolled)
+
+
+__all__ = ["Operations"]

@@ -1,0 +1,224 @@
+"""The buffered frame reader: frames cut from one buffer, oversized frames refused from
+their header (memory bounded), fragments, control frames, and acks in one write.
+
+The huge-frame tests feed the reader over a real socket pair: no RELAY server sends a
+frame of hundreds of megabytes, and the point is what the client holds meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import tracemalloc
+from typing import Iterator, List, Tuple
+
+import pytest
+import websocket
+
+from relaysync import RelayClient, RelayTimeoutError
+from relaysync.frames import FrameHandler
+from relaysync.link import Link
+from relaysync.rpc import PendingMap, PendingRequest
+from relaysync.testing import RelaySimulator
+from relaysync.wire import (
+    OPCODE_BINARY,
+    OPCODE_CONTINUATION,
+    OPCODE_PING,
+    OPCODE_REFUSED,
+    OPCODE_TEXT,
+    FrameError,
+    FrameReader,
+    encode_text,
+    encode_texts,
+)
+
+MiB = 1024 * 1024
+
+
+def header(opcode: int, size: int, fin: bool = True) -> bytes:
+    """An unmasked (server-side) frame header announcing ``size`` payload bytes."""
+    first = (0x80 if fin else 0) | opcode
+    if size < 126:
+        return bytes((first, size))
+    if size < 65536:
+        return bytes((first, 126)) + size.to_bytes(2, "big")
+    return bytes((first, 127)) + size.to_bytes(8, "big")
+
+
+def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    """A whole unmasked frame."""
+    return header(opcode, len(payload), fin) + payload
+
+
+@pytest.fixture
+def pair() -> Iterator[Tuple[socket.socket, socket.socket]]:
+    """A connected socket pair: (the client's end, the server's end)."""
+    client_end, server_end = socket.socketpair()
+    client_end.settimeout(10.0)
+    yield client_end, server_end
+    client_end.close()
+    server_end.close()
+
+
+def read_all(reader: FrameReader, count: int, deadline: float = 10.0) -> List[Tuple[int, bytes]]:
+    """Read until ``count`` messages (or refusals) came out of ``reader``."""
+    out: List[Tuple[int, bytes]] = []
+    while len(out) < count:
+        message = reader.next()
+        if message is not None:
+            out.append(message)
+            continue
+        if reader.fill(deadline) is not True:
+            raise AssertionError(f"socket idle or closed after {len(out)} messages")
+    return out
+
+
+@pytest.mark.timeout(120)
+def test_a_huge_frame_is_refused_from_its_header_and_memory_stays_flat(
+    pair: Tuple[socket.socket, socket.socket], caplog: pytest.LogCaptureFixture
+) -> None:
+    client_end, server_end = pair
+    huge = 200 * MiB
+    chunk = b"\0" * MiB
+
+    def serve() -> None:
+        server_end.sendall(header(OPCODE_TEXT, huge))
+        for _ in range(huge // MiB):
+            server_end.sendall(chunk)
+        server_end.sendall(frame(OPCODE_TEXT, b'{"jsonrpc":"2.0","id":"after","result":{}}'))
+
+    ws = websocket.WebSocket()
+    ws.sock = client_end  # the reader's own transport; nothing else touches it
+    link = Link()
+    link.attach(ws)
+    pending = PendingMap()
+    after = PendingRequest("after", "signalwire.ping", 1)
+    pending.add(after)
+    handler = FrameHandler(
+        link=link,
+        pending=pending,
+        on_event=lambda payload, event_id: None,
+        on_auth_state=lambda blob: None,
+        on_disconnect=lambda restart: None,
+    )
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    writer = threading.Thread(target=serve, daemon=True)
+    tracemalloc.start()
+    try:
+        writer.start()
+        reads = 0
+        while reads < 100_000:
+            reads += 1
+            handler.read(ws, 10.0)
+            try:
+                after.wait(0)
+                break
+            except RelayTimeoutError:
+                continue
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    writer.join(30.0)
+    assert after.wait(0) == {}
+    # websocket-client held the whole 200 MiB frame before its size was checked
+    assert peak < 4 * MiB, f"peak traced memory {peak / MiB:.1f} MiB"
+    assert f"refused a {huge}-byte frame from its header" in caplog.text
+
+
+def test_frames_of_a_burst_come_from_one_buffer(pair: Tuple[socket.socket, socket.socket]) -> None:
+    client_end, server_end = pair
+    payloads = [json.dumps({"n": i}).encode() for i in range(50)]
+    big = b"x" * 70_000  # the 8-byte length form
+    server_end.sendall(
+        b"".join(frame(OPCODE_TEXT, p) for p in payloads) + frame(OPCODE_BINARY, big)
+    )
+    reader = FrameReader(client_end, MiB)
+    assert read_all(reader, 51) == [(OPCODE_TEXT, p) for p in payloads] + [(OPCODE_BINARY, big)]
+    assert reader.next() is None
+
+
+def test_a_frame_split_anywhere_is_put_back_together(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    data = frame(OPCODE_TEXT, b"y" * 300)
+    reader = FrameReader(client_end, MiB)
+    for index in range(len(data)):
+        server_end.sendall(data[index : index + 1])
+        assert reader.fill(5.0) is True
+        message = reader.next()
+        assert (message is None) == (index < len(data) - 1)
+    assert message == (OPCODE_TEXT, b"y" * 300)
+
+
+def test_fragments_are_joined_around_a_control_frame(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    server_end.sendall(
+        frame(OPCODE_TEXT, b'{"a":', fin=False)
+        + frame(OPCODE_PING, b"hi")
+        + frame(OPCODE_CONTINUATION, b'"b"}')
+    )
+    reader = FrameReader(client_end, MiB)
+    assert read_all(reader, 2) == [(OPCODE_PING, b"hi"), (OPCODE_TEXT, b'{"a":"b"}')]
+
+
+def test_a_fragmented_message_over_the_limit_is_refused_whole(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    part = b"z" * 600
+    server_end.sendall(
+        frame(OPCODE_TEXT, part, fin=False)
+        + frame(OPCODE_CONTINUATION, part, fin=False)  # 1,200 > 1,000: refused here
+        + frame(OPCODE_CONTINUATION, part)
+        + frame(OPCODE_TEXT, b"{}")
+    )
+    reader = FrameReader(client_end, 1000)
+    assert read_all(reader, 2) == [(OPCODE_REFUSED, b""), (OPCODE_TEXT, b"{}")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes((0x83, 0)),  # reserved opcode
+        bytes((0xC1, 0)),  # RSV1 without an extension
+        frame(OPCODE_CONTINUATION, b"x"),  # nothing to continue
+        frame(OPCODE_PING, b"p" * 126),  # control frame over 125 bytes
+    ],
+    ids=["reserved-opcode", "rsv1", "stray-continuation", "long-ping"],
+)
+def test_broken_framing_is_an_error(pair: Tuple[socket.socket, socket.socket], data: bytes) -> None:
+    client_end, server_end = pair
+    server_end.sendall(data)
+    reader = FrameReader(client_end, MiB)
+    assert reader.fill(5.0) is True
+    with pytest.raises(FrameError):
+        reader.next()
+
+
+def test_encoded_frames_are_masked_and_decode_back() -> None:
+    payload = b'{"jsonrpc":"2.0","id":"1","result":{}}'
+    data = encode_text(payload, key=b"\x01\x02\x03\x04")
+    assert data[:2] == bytes((0x81, 0x80 | len(payload)))
+    assert data[2:6] == b"\x01\x02\x03\x04"
+    unmasked = bytes(b ^ data[2 + i % 4] for i, b in enumerate(data[6:]))
+    assert unmasked == payload
+    joined = encode_texts([payload, b"x" * 200])
+    assert len(joined) == len(data) + 2 + 2 + 4 + 200
+
+
+def test_a_frame_over_the_limit_from_the_simulator_is_refused_and_the_client_goes_on(
+    sim: RelaySimulator,
+    client: RelayClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(client._connection._frames._reader, "limit", 64 * 1024)
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    sim.push_frame("x" * 100_000)
+    assert client.execute("signalwire.ping", {}) is not None
+    assert "refused a 100000-byte frame from its header" in caplog.text
