@@ -488,6 +488,10 @@ class Connection:
             if got is None:
                 continue
             if not got:
+                if self._disconnect_deadline is None and not self._closing.is_set():
+                    self._log.warning(
+                        "connection-lost", "relaysync: connection lost: the server closed it"
+                    )
                 return
             last_rx = time.monotonic()
             ping_sent = None

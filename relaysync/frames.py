@@ -156,7 +156,8 @@ class FrameHandler:
             sock = ws.sock
             if sock is None:
                 raise RelayConnectionError(-1, "the socket is closed")
-            self._reader, self._reader_ws = FrameReader(sock, MAX_FRAME_BYTES), ws
+            self._reader = FrameReader(sock, MAX_FRAME_BYTES, self._log)
+            self._reader_ws = ws
         return self._reader
 
     def _parse(self, data: bytes) -> Optional[Dict[str, Any]]:

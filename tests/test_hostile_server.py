@@ -238,3 +238,18 @@ def test_reconnect_warnings_are_rate_limited(
     lost = [r.getMessage() for r in caplog.records if "connection lost" in r.getMessage()]
     assert len(lost) == 1  # five drops within the interval: one line
     assert any("more connection-lost lines" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.timeout(60)
+def test_oversized_frames_are_reported_rate_limited(
+    client: RelayClient, sim: RelaySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="relaysync")
+    big = "x" * (17 * 1024 * 1024)
+    for _ in range(3):
+        sim.push_frame(big)
+    assert client.execute("signalwire.ping", {}, timeout=30) is not None
+    refused = [r for r in caplog.records if "refused a" in r.getMessage()]
+    assert len(refused) == 1
+    client.close()
+    assert any("2 more oversized-frame lines" in r.getMessage() for r in caplog.records)
