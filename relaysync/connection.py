@@ -35,6 +35,7 @@ from .errors import (
 from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
+from .proxy import Proxy, ProxyRefused
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
 from .transport import new_socket, open_socket, redact_url
@@ -63,6 +64,8 @@ class Connection:
         ping_timeout: close the socket when nothing arrives this long after a ping.
         backoff_initial, backoff_max: reconnect backoff bounds in seconds.
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
+        proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
+        trace: log every frame sent and received on ``relaysync.trace``, masked.
     """
 
     def __init__(
@@ -81,6 +84,8 @@ class Connection:
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         max_auth_attempts: int = 3,
+        proxy: Optional[Proxy] = None,
+        trace: bool = False,
     ) -> None:
         self.url = url
         self._shown_url = redact_url(url)  # for messages: no user info or query
@@ -95,6 +100,7 @@ class Connection:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._max_auth_attempts = max_auth_attempts
+        self.proxy = proxy
         self.session = Session(contexts)
 
         self._cond = threading.Condition()
@@ -105,7 +111,7 @@ class Connection:
         self._final = False  # close(final=True): no thread may start any more
         self._thread: Optional[threading.Thread] = None
 
-        self._link = Link()
+        self._link = Link(trace=trace)
         self._pending = PendingMap()
         self._log = LimitedLog(10.0)  # what a peer or an outage can repeat
         self._frames = FrameHandler(
@@ -320,9 +326,10 @@ class Connection:
         # Wrong credentials on the very first connect cannot get better by retrying; after
         # a session existed, a rejection may be a server hiccup and gets a few attempts.
         retrying = backoff_policy(
+            # So does a proxy refusing the tunnel (407, 403).
             retry_on=(RelayConnectionError, StaleResume)
             if first_timeout is not None
-            else (RelayConnectionError, StaleResume, AuthRejected),
+            else (RelayConnectionError, StaleResume, AuthRejected, ProxyRefused),
             closing=self._closing,
             initial=self._backoff_initial,
             maximum=self._backoff_max,
@@ -337,6 +344,10 @@ class Connection:
             if self._closing.is_set():
                 raise Closing() from None
             raise AuthenticationError(exc.code, exc.message) from None
+        except ProxyRefused as exc:
+            if self._closing.is_set():
+                raise Closing() from None
+            raise RelayConnectionError(exc.code, exc.message) from None
         except (RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
                 raise Closing() from None
@@ -377,6 +388,7 @@ class Connection:
                 timeout=min(self.request_timeout, 10.0),
                 sslopt=self._sslopt,
                 on_socket=opening,
+                proxy=self.proxy,
             )
             if self._closing.is_set():
                 raise Closing()

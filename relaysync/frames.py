@@ -18,7 +18,7 @@ import websocket
 
 from . import constants as C
 from . import wire
-from ._log import LimitedLog, MaskedFrame, logger
+from ._log import LimitedLog, MaskedFrame, logger, trace_frame
 from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
@@ -162,6 +162,8 @@ class FrameHandler:
 
     def _parse(self, data: bytes) -> Optional[Dict[str, Any]]:
         """The frame as a JSON object, or ``None`` (logged) when it is not one."""
+        if self._link.trace:
+            trace_frame("recv", data)
         try:
             frame = json.loads(data)
         except RecursionError:
