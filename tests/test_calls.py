@@ -487,8 +487,9 @@ def test_thousand_sequential_calls_leave_nothing_behind(
 
     client.on_call(answer_and_hang_up)
     for i in range(1000):
-        sim.inbound_call("office")
-        assert handled.acquire(timeout=5)
+        # A ring long enough (6000 s scaled) that a busy machine never rings a call out.
+        sim.inbound_call("office", ring_timeout=6000)
+        assert handled.acquire(timeout=30)
         if i == 9:
             threads_before = relaysync_threads()
     ended = Recorder()
