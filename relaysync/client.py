@@ -159,6 +159,7 @@ class RelayClient(MessagingMixin):
             ping_timeout=ping_timeout,
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
+            batch=self._pool.deferred,
         )
         self._messaging = Messaging(
             self._pool, self._connection.execute, lambda: self.protocol or "default"

@@ -12,11 +12,12 @@ Writes from any thread go through one send lock.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, Sequence
 
 import tenacity
 import websocket
@@ -63,6 +64,8 @@ class Connection:
         ping_timeout: close the socket when nothing arrives this long after a ping.
         backoff_initial, backoff_max: reconnect backoff bounds in seconds.
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
+        batch: the context each burst of frames is acted on in (see
+            :class:`~relaysync.frames.FrameHandler`).
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class Connection:
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         max_auth_attempts: int = 3,
+        batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
     ) -> None:
         self.url = url
         self._authentication = dict(authentication)
@@ -111,6 +115,7 @@ class Connection:
             on_event=on_event,
             on_auth_state=self._auth_state,
             on_disconnect=self._server_disconnect,
+            batch=batch,
         )
         self._auth_failures = 0
         self._disconnect_deadline: Optional[float] = None

@@ -9,10 +9,11 @@ work.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import socket
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 import websocket
 
@@ -42,6 +43,9 @@ class FrameHandler:
         on_auth_state: receives each non-empty ``authorization_state`` blob.
         on_disconnect: called with ``restart`` when the server sends
             ``signalwire.disconnect``.
+        batch: a context acting on one burst of frames runs in (the worker pool's
+            :meth:`~relaysync.workers.WorkerPool.deferred`: one worker wake-up per
+            burst instead of one per event).
     """
 
     def __init__(
@@ -52,12 +56,14 @@ class FrameHandler:
         on_event: EventSink,
         on_auth_state: Callable[[str], None],
         on_disconnect: Callable[[bool], None],
+        batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
     ) -> None:
         self._link = link
         self._pending = pending
         self._on_event = on_event
         self._on_auth_state = on_auth_state
         self._on_disconnect = on_disconnect
+        self._batch = batch
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._reader: Optional[FrameReader] = None
         self._reader_ws: Optional[websocket.WebSocket] = None
@@ -111,8 +117,9 @@ class FrameHandler:
                     self._ack(frame)
                     frames.append(frame)
         self._link.flush()
-        for frame in frames:
-            self._act(frame)
+        with self._batch():
+            for frame in frames:
+                self._act(frame)
         if closed:
             self._link.close_reply(ws)
             return False
