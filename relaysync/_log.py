@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import threading
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 logger = logging.getLogger("relaysync")
 logger.addHandler(logging.NullHandler())
+#: The wire trace: one INFO record per frame sent or received, secrets masked.
+trace_logger = logging.getLogger("relaysync.trace")
+TRACE_ENV = "RELAYSYNC_TRACE"
+_trace_setup = threading.Lock()
 
 SECRET_KEYS = frozenset(
     {
@@ -75,3 +81,33 @@ class RateLimiter:
                 return -1
             self._last[key] = now
             return self._suppressed.pop(key, 0)
+
+
+def trace_wanted(trace: Optional[bool]) -> bool:
+    """Whether to trace the wire: ``trace`` if given, else ``RELAYSYNC_TRACE`` (1/true/yes/on)."""
+    if trace is not None:
+        if not isinstance(trace, bool):
+            raise TypeError(f"trace must be True, False or None, not {type(trace).__name__}")
+        return trace
+    return os.environ.get(TRACE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def enable_trace() -> None:
+    """Make sure trace records are seen: without any logging set up by the application,
+    they go to stderr; otherwise they propagate to the application's handlers."""
+    with _trace_setup:
+        if trace_logger.level == logging.NOTSET or trace_logger.level > logging.INFO:
+            trace_logger.setLevel(logging.INFO)
+        configured = logging.getLogger().handlers or any(
+            not isinstance(h, logging.NullHandler)
+            for h in (*logger.handlers, *trace_logger.handlers)
+        )
+        if not configured:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(asctime)s relaysync.trace %(message)s"))
+            trace_logger.addHandler(handler)
+
+
+def trace_frame(direction: str, frame: Any) -> None:
+    """Log one frame of the wire trace (``direction`` is ``send`` or ``recv``), masked."""
+    trace_logger.info("%s %s", direction, MaskedFrame(frame))

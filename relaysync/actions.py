@@ -16,6 +16,7 @@ import threading
 from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Protocol, TypeVar
 
 from . import constants as C
+from ._fork import check_owner
 from ._util import compact
 from ._validate import check_timeout, check_volume
 from .errors import RelayError, timeout_error
@@ -126,6 +127,7 @@ class Action(Generic[R]):
             CallEndedError: the call ended before the operation reached a final state.
         """
         timeout = check_timeout("timeout", timeout)
+        check_owner(self.call, f"wait for {type(self).__name__}")
         return self._outcome.wait(timeout, f"{type(self).__name__} on call {self._call_id}")
 
     def wait_for_outcome(

@@ -103,19 +103,22 @@ class Call(
         )
 
     def __repr__(self) -> str:
-        return f"Call(call_id={self.call_id!r}, direction={self.direction!r}, state={self.state!r})"
+        state = "forked" if self._host.fork_guard.forked else self.state
+        return f"Call(call_id={self.call_id!r}, direction={self.direction!r}, state={state!r})"
 
     # ---------------------------------------------------------------- state
 
     @property
     def state(self) -> str:
         """The latest call state: created, ringing, answered, ending or ended."""
+        self._host.fork_guard.check("read the call state")
         with self._cond:
             return self._state
 
     @property
     def end_reason(self) -> Optional[str]:
         """Why the call ended (``hangup``, ``busy``, …), once it has."""
+        self._host.fork_guard.check("read the end reason")
         with self._cond:
             return self._end_reason
 
@@ -144,6 +147,7 @@ class Call(
 
     def _wait_state(self, state: str, timeout: Optional[float]) -> CallStateEvent:
         """:meth:`wait_for` without the argument check (``timeout`` may be 0)."""
+        self._host.fork_guard.check(f"wait for {state}")
         if state not in _ORDER:
             raise ValueError(f"unknown call state {state!r}; expected one of {C.CALL_STATES}")
         want = _ORDER[state]
@@ -206,6 +210,7 @@ class Call(
         """
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
+        self._host.fork_guard.check("add a call listener")
         with self._cond:
             self._listeners.setdefault(event_type, []).append(callback)
 
@@ -231,7 +236,9 @@ class Call(
             ValueError: a bad ``timeout`` (checked when ``events`` is called).
             RelayTimeoutError: no new event within ``timeout``.
         """
-        return self._iter_events(check_timeout("timeout", timeout))
+        seconds = check_timeout("timeout", timeout)
+        self._host.fork_guard.check("iterate call events")
+        return self._iter_events(seconds)
 
     def _iter_events(self, timeout: Optional[float]) -> Iterator[RelayEvent]:
         cursor = [0]

@@ -62,8 +62,8 @@ class CallInputMixin:
         Args:
             digits: ``{"max": 4, "terminators": "#", "digit_timeout": 5}``.
             speech: ``{"end_silence_timeout": 1, "hints": ["billing"], ...}``.
-            initial_timeout, partial_results, continuous, send_start_of_input,
-                start_input_timers: sent at the top level of the request.
+            initial_timeout, partial_results, continuous: sent at the top level.
+            send_start_of_input, start_input_timers: sent at the top level too.
             status_url, on_completed, request_timeout: as for every action.
 
         Returns:

@@ -210,8 +210,8 @@ class CallMediaMixin:
         Args:
             url: the WebSocket URL.
             track: ``inbound_track``, ``outbound_track`` or ``both_tracks``.
-            name, codec, status_url, status_url_method, authorization_bearer_token,
-                custom_parameters: passed to RELAY.
+            name, codec, status_url, status_url_method: passed to RELAY.
+            authorization_bearer_token, custom_parameters: passed to RELAY.
 
         Raises:
             ValueError: no ``url``, or an unknown ``track`` (nothing is sent).

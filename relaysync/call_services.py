@@ -114,9 +114,9 @@ class CallServicesMixin:
             charge_amount: the amount, as a string (``"9.99"``); numbers are sent as
                 strings.
             parameters: ``[{"name", "value"}]`` passed to the connector.
-            input, payment_method, security_code, postal_code,
-                min_postal_code_length, currency, language, voice, description,
-                valid_card_types, prompts: passed to RELAY as named.
+            input, payment_method, security_code, postal_code: passed to RELAY.
+            min_postal_code_length, currency, language, voice: passed to RELAY.
+            description, valid_card_types, prompts: passed to RELAY as named.
             status_url, on_completed, request_timeout: as for every action.
 
         Returns:

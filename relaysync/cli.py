@@ -8,6 +8,9 @@ Subcommands:
 ``relaysync simulate [--host H] [--port N] [--tls] [--project P --token T]``
     Run a RelaySimulator until Ctrl-C or SIGTERM, printing its URL, credentials and
     control token (for ``relaysync.testing.remote.RemoteSimulator``).
+``relaysync listen --context NAME [--json] [--url U --project P --token T]``
+    Connect as a consumer of the contexts and print every event as one readable line
+    (or as JSON), secrets masked, until Ctrl-C.
 ``relaysync --version``
     Print the version.
 """
@@ -19,6 +22,7 @@ import logging
 import secrets
 import signal
 import sys
+import textwrap
 import threading
 from types import FrameType
 from typing import Any, Dict, List, Optional, Sequence
@@ -32,8 +36,34 @@ from .demo import (
     run_demo,
 )
 from .diagram import check_diagram_path
+from .listen import add_listen_parser, run_listen
 
 DEFAULT_SIM_PROJECT = "local-project"
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose paragraphs of descriptions and epilogs, keeps example blocks as typed.
+
+    A paragraph (text between blank lines) whose lines are indented, or whose first
+    line ends with ``:``, is an example block and is printed line by line.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        blocks = []
+        for paragraph in text.split("\n\n"):
+            lines = paragraph.splitlines()
+            if lines and (lines[0].rstrip().endswith(":") or any(ln[:1] == " " for ln in lines)):
+                blocks.append("\n".join(indent + line for line in lines))
+            else:
+                blocks.append(
+                    textwrap.fill(
+                        " ".join(paragraph.split()),
+                        width,
+                        initial_indent=indent,
+                        subsequent_indent=indent,
+                    )
+                )
+        return "\n\n".join(blocks)
 
 
 class _Stop(BaseException):
@@ -53,11 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``relaysync`` command.
 
     Returns:
-        The parser, with the ``demo`` and ``simulate`` subcommands.
+        The parser, with the ``demo``, ``simulate`` and ``listen`` subcommands.
     """
     parser = argparse.ArgumentParser(
         prog="relaysync",
+        formatter_class=HelpFormatter,
         description="Synchronous SignalWire RELAY client, with a local RELAY simulator.",
+        epilog="start here:\n"
+        "  relaysync demo              see a whole call flow, no account needed\n"
+        "  relaysync simulate          run a local RELAY server to develop against\n"
+        "  relaysync listen -c office  watch the events of a real space or a simulator\n"
+        "Run `relaysync COMMAND --help` for each command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"relaysync {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -65,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     scripted = ", ".join(f"{uri} ({state})" for uri, state in SCRIPTED_TARGETS.items())
     demo = commands.add_parser(
         "demo",
+        formatter_class=HelpFormatter,
+        epilog="examples:\n"
+        "  relaysync demo                                the REFER succeeds (exit 0)\n"
+        "  relaysync demo --target sip:busy@example.com  a busy transfer (exit 1)\n"
+        "  relaysync demo -v                             every frame, as JSON\n"
+        "Lines read: time since start, --> client to RELAY or <-- RELAY to client,\n"
+        "then the method or event and its key fields.",
         help="run an answer/play/REFER call flow against the embedded simulator",
         description="Start the embedded RelaySimulator, receive an inbound call, answer it, "
         "play a greeting and transfer it with SIP REFER; print the timeline of "
@@ -94,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = commands.add_parser(
         "simulate",
+        formatter_class=HelpFormatter,
+        epilog="examples:\n"
+        "  relaysync simulate --port 8765 --token dev  a fixed address and token\n"
+        "  relaysync simulate --tls                    wss:// (trust the printed ca_file)\n"
+        "  relaysync simulate --time-scale 0.1         media plays ten times faster\n"
+        "Then, in another terminal:\n"
+        "  relaysync listen --url ws://127.0.0.1:8765 --project local-project \\\n"
+        "         --token dev --context office",
         help="run a standalone RelaySimulator until Ctrl-C",
         description="Run a local RELAY server for development and tests. It prints its URL, "
         "throwaway credentials and a control token for driving it from another "
@@ -128,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--verbose", "-v", action="store_true", help="log connections and calls to stderr"
     )
+    add_listen_parser(commands, HelpFormatter)
     return parser
 
 
@@ -200,8 +252,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     Returns:
         The exit status: for ``demo``, 0 when the REFER succeeded and 1 when it did not;
-        0 for ``simulate`` stopped by Ctrl-C or SIGTERM; 2 for usage errors or a missing
-        ``sim`` extra.
+        0 for ``simulate`` or ``listen`` stopped by Ctrl-C or SIGTERM; 1 when ``listen``
+        cannot connect; 2 for usage errors or a missing ``sim`` extra.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -212,6 +264,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return run_demo(args.target, verbose=args.verbose, diagram=args.diagram)
     if args.command == "simulate":
         return _simulate(args)
+    if args.command == "listen":
+        return run_listen(args)
     parser.print_help(sys.stderr)
     return 2
 

@@ -14,7 +14,8 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, Union
 
 from . import constants as C
-from ._log import logger
+from ._fork import ForkGuard
+from ._log import enable_trace, logger, trace_wanted
 from ._util import compact
 from .call import Call
 from .connection import Connection
@@ -25,12 +26,16 @@ from .errors import RelayConnectionError, RelayTimeoutError
 from .events import MessagingEvent, RelayEvent
 from .host import CallHost
 from .messaging import Messaging, MessagingMixin
+from .proxy import ProxySetting, choose_proxy
 from .rpc import new_id
 from .transport import build_sslopt, build_url
 from .workers import SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
 StateCallback = Callable[[str], Any]
+EventCallback = Callable[[RelayEvent], Any]
+#: Internal event tap: (typed event, the frame's outer params as received).
+EventTap = Callable[[RelayEvent, Dict[str, Any]], Any]
 BUSY_POLICIES = ("wait", "pass")
 
 
@@ -85,6 +90,13 @@ class RelayClient(MessagingMixin):
             ``ping_interval + ping_timeout`` seconds.
         backoff_initial, backoff_max: reconnect backoff, growing exponentially with
             jitter from the first to the second.
+        proxy: an HTTP proxy, ``http://[user:password@]host[:port]``, to reach RELAY
+            through a CONNECT tunnel (every reconnect too); ``False`` for none. Default
+            ``None``: ``HTTPS_PROXY`` (``HTTP_PROXY`` for ``ws://``) unless ``NO_PROXY``
+            lists the host; loopback hosts never use an environment proxy.
+        trace: log every frame sent and received, secrets masked, as INFO records of
+            the ``relaysync.trace`` logger (to stderr when the application has set up
+            no logging). Default ``None``: on when ``RELAYSYNC_TRACE=1``.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -111,8 +123,14 @@ class RelayClient(MessagingMixin):
         ping_timeout: float = 10.0,
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
+        proxy: ProxySetting = None,
+        trace: Optional[bool] = None,
     ) -> None:
+        self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
+        tracing = trace_wanted(trace)
+        if tracing:
+            enable_trace()
         self.project = authentication.get("project")
         self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
         if isinstance(contexts, str):
@@ -127,6 +145,8 @@ class RelayClient(MessagingMixin):
         self._pool = WorkerPool(max_workers)
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
         self._state_callbacks: List[StateCallback] = []
+        self._event_queue = SerialQueue(self._pool, "event listeners")
+        self._event_taps: List[EventTap] = []
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
@@ -138,6 +158,7 @@ class RelayClient(MessagingMixin):
             registry=self._registry,
             request_timeout=self.request_timeout,
             timeline=self.timeline,
+            fork_guard=self._fork_guard,
         )
         self._router = Router(
             self._host,
@@ -145,6 +166,7 @@ class RelayClient(MessagingMixin):
             call_handler=lambda: self._call_handler,
             busy_policy=busy_policy,
             on_messaging=self._on_messaging_event,
+            on_event=self._tap_event,
         )
         self._connection = Connection(
             url=self.url,
@@ -160,16 +182,16 @@ class RelayClient(MessagingMixin):
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
             batch=self._pool.deferred,
+            proxy=choose_proxy(proxy, self.url),
+            trace=tracing,
         )
         self._messaging = Messaging(
-            self._pool, self._connection.execute, lambda: self.protocol or "default"
+            self._pool, self._checked_execute, lambda: self.protocol or "default"
         )
 
     def __repr__(self) -> str:
-        return (
-            f"RelayClient(url={self.url!r}, project={self.project!r}, "
-            f"state={self._connection.state!r})"
-        )
+        state = "forked" if self._fork_guard.forked else self._connection.state
+        return f"RelayClient(url={self.url!r}, project={self.project!r}, state={state!r})"
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -182,7 +204,9 @@ class RelayClient(MessagingMixin):
         Raises:
             AuthenticationError: the server rejected the credentials.
             RelayConnectionError: no session within ``timeout`` (or the client is closed).
+            ForkedClientError: called in a child process forked after the client was made.
         """
+        self._fork_guard.check("connect")
         with self._lock:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
@@ -199,7 +223,12 @@ class RelayClient(MessagingMixin):
 
         Waits in progress on calls and actions are released with
         :class:`RelayConnectionError`.
+
+        In a child process forked after the client was made, ``close`` does nothing:
+        the socket and threads belong to the parent, whose connection stays up.
         """
+        if self._fork_guard.forked:
+            return
         with self._lock:
             self._closed = True
         self._connection.close(timeout)
@@ -230,7 +259,9 @@ class RelayClient(MessagingMixin):
         Raises:
             AuthenticationError: credentials rejected (at start or after reconnects).
             RelayConnectionError: the connection ended for good for another reason.
+            ForkedClientError: called in a child process forked after the client was made.
         """
+        self._fork_guard.check("run")
         if self._connection.state == C.CLOSED:
             self.connect()
         if threading.current_thread() is not threading.main_thread():
@@ -281,12 +312,15 @@ class RelayClient(MessagingMixin):
 
     @property
     def connected(self) -> bool:
-        """True while a RELAY session is established."""
+        """True while a RELAY session is established (always False in a forked child)."""
+        if self._fork_guard.forked:
+            return False
         return self._connection.connected
 
     @property
     def state(self) -> str:
         """Connection state: connecting, connected, reconnecting or closed."""
+        self._fork_guard.check("read the connection state")
         return self._connection.state
 
     @property
@@ -302,6 +336,7 @@ class RelayClient(MessagingMixin):
     @property
     def calls(self) -> List[Call]:
         """The calls this client is tracking (ended calls are forgotten)."""
+        self._fork_guard.check("list calls")
         return self._registry.all()
 
     def timeline(self, call_id: str) -> CallFlow:
@@ -330,9 +365,38 @@ class RelayClient(MessagingMixin):
         """
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
+        self._fork_guard.check("add a connection callback")
         with self._lock:
             self._state_callbacks.append(callback)
         return callback
+
+    def on_event(self, callback: EventCallback) -> EventCallback:
+        """Register ``callback(event)`` for every event this client receives.
+
+        Calls, dials and messages get their events as usual; this sees each one too,
+        typed (:class:`RelayEvent` subclasses), in arrival order, on a worker thread.
+        Usable as a decorator.
+
+        Raises:
+            TypeError: ``callback`` is not callable.
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        self._add_event_tap(lambda event, payload: callback(event))
+        return callback
+
+    def _add_event_tap(self, tap: EventTap) -> None:
+        """Register ``tap(event, payload)`` for every event (worker thread, in order)."""
+        self._fork_guard.check("add an event listener")
+        with self._lock:
+            self._event_taps.append(tap)
+
+    def _tap_event(self, event: RelayEvent, payload: Dict[str, Any]) -> None:
+        """Queue the event taps for one event (reader thread)."""
+        with self._lock:
+            taps = list(self._event_taps)
+        for tap in taps:
+            self._event_queue.submit(functools.partial(tap, event, payload))
 
     def on_call(self, handler: CallHandler) -> CallHandler:
         """Register ``handler(call)`` for inbound calls; usable as a decorator.
@@ -359,10 +423,19 @@ class RelayClient(MessagingMixin):
             RelayError: error answer or non-2xx code.
             RelayConnectionError: connection lost after sending, or client closed.
             RelayTimeoutError: no answer within ``timeout`` (default request_timeout).
+            ForkedClientError: called in a child process forked after the client was made.
         """
         if not isinstance(method, str) or not method:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
+        self._fork_guard.check(method)
         return self._connection.execute(method, params or {}, timeout)
+
+    def _checked_execute(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """The connection's ``execute``, refused in a forked child (for messaging)."""
+        self._fork_guard.check(method)
+        return self._connection.execute(method, params, timeout)
 
     def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Start receiving inbound calls and messages on more contexts.
@@ -414,6 +487,7 @@ class RelayClient(MessagingMixin):
             RelayTimeoutError: no outcome within ``timeout``.
         """
         plan = normalize_devices(devices)
+        self._fork_guard.check("dial")
         tag = tag or new_id()
         deadline = time.monotonic() + timeout
         waiter = self._registry.start_dial(tag)

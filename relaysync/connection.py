@@ -36,6 +36,7 @@ from .errors import (
 from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
+from .proxy import Proxy, ProxyRefused
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
 from .transport import new_socket, open_socket
@@ -66,6 +67,8 @@ class Connection:
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
         batch: the context each burst of frames is acted on in (see
             :class:`~relaysync.frames.FrameHandler`).
+        proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
+        trace: log every frame sent and received on ``relaysync.trace``, masked.
     """
 
     def __init__(
@@ -85,6 +88,8 @@ class Connection:
         backoff_max: float = 30.0,
         max_auth_attempts: int = 3,
         batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
+        proxy: Optional[Proxy] = None,
+        trace: bool = False,
     ) -> None:
         self.url = url
         self._authentication = dict(authentication)
@@ -98,6 +103,7 @@ class Connection:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._max_auth_attempts = max_auth_attempts
+        self.proxy = proxy
         self.session = Session(contexts)
 
         self._cond = threading.Condition()
@@ -107,7 +113,7 @@ class Connection:
         self._closing = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
-        self._link = Link()
+        self._link = Link(trace=trace)
         self._pending = PendingMap()
         self._frames = FrameHandler(
             link=self._link,
@@ -311,9 +317,10 @@ class Connection:
         # Wrong credentials on the very first connect cannot get better by retrying; after
         # a session existed, a rejection may be a server hiccup and gets a few attempts.
         retrying = backoff_policy(
+            # So does a proxy refusing the tunnel (407, 403).
             retry_on=(RelayConnectionError, StaleResume)
             if first_timeout is not None
-            else (RelayConnectionError, StaleResume, AuthRejected),
+            else (RelayConnectionError, StaleResume, AuthRejected, ProxyRefused),
             closing=self._closing,
             initial=self._backoff_initial,
             maximum=self._backoff_max,
@@ -328,6 +335,10 @@ class Connection:
             if self._closing.is_set():
                 raise Closing() from None
             raise AuthenticationError(exc.code, exc.message) from None
+        except ProxyRefused as exc:
+            if self._closing.is_set():
+                raise Closing() from None
+            raise RelayConnectionError(exc.code, exc.message) from None
         except (RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
                 raise Closing() from None
@@ -367,6 +378,7 @@ class Connection:
                 timeout=min(self.request_timeout, 10.0),
                 sslopt=self._sslopt,
                 on_socket=opening,
+                proxy=self.proxy,
             )
             if self._closing.is_set():
                 raise Closing()

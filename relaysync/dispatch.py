@@ -214,8 +214,10 @@ class Router:
         call_handler: Callable[[], Optional[CallHandler]],
         busy_policy: str,
         on_messaging: Callable[[RelayEvent], None],
+        on_event: Optional[Callable[[RelayEvent, Dict[str, Any]], None]] = None,
     ) -> None:
         self._host = host
+        self._on_event = on_event
         self._registry = registry
         self._call_handler = call_handler
         self._busy_policy = busy_policy
@@ -224,6 +226,8 @@ class Router:
     def route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Deliver one event payload; never raises for unknown or partial payloads."""
         event = parse_event(payload, event_id)
+        if self._on_event is not None:
+            self._on_event(event, payload)  # queues the event listeners, runs none
         kind = event.event_type
         if not kind:
             logger.debug("relaysync: dropped an event without event_type")

@@ -55,6 +55,13 @@ class ProtocolError(RelayError):
     """A frame violated the RELAY protocol."""
 
 
+class ForkedClientError(RelayError, RuntimeError):
+    """A client was used in a child process after ``os.fork()``; create it after the fork.
+
+    Also a builtin ``RuntimeError``.
+    """
+
+
 def timeout_error(what: str, seconds: Optional[float]) -> RelayTimeoutError:
     """Build the :class:`RelayTimeoutError` for ``what`` after ``seconds``."""
     return RelayTimeoutError(
@@ -66,6 +73,7 @@ __all__ = [
     "AuthenticationError",
     "CallEndedError",
     "DialError",
+    "ForkedClientError",
     "ProtocolError",
     "RelayConnectionError",
     "RelayError",

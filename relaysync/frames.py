@@ -19,7 +19,7 @@ import websocket
 
 from . import constants as C
 from . import wire
-from ._log import MaskedFrame, logger
+from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
@@ -147,6 +147,8 @@ class FrameHandler:
 
     def _parse(self, data: bytes) -> Optional[Dict[str, Any]]:
         """The frame as a JSON object, or ``None`` (logged) when it is not one."""
+        if self._link.trace:
+            trace_frame("recv", data)
         try:
             frame = json.loads(data)
         except ValueError:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Protoc
 
 import attrs
 
+from ._fork import ForkGuard
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class CallHost:
         request_timeout: the default timeout of one request, in seconds.
         timeline: ``timeline(call_id)`` returns the call's flow as a
             :class:`~relaysync.diagram.CallFlow`.
+        fork_guard: the client's process check; calls refuse use in a forked child.
     """
 
     execute: Callable[[str, Mapping[str, Any], Optional[float]], Dict[str, Any]]
@@ -59,6 +61,7 @@ class CallHost:
     registry: CallDirectory
     request_timeout: float
     timeline: Callable[[str], CallFlow]
+    fork_guard: ForkGuard = attrs.field(factory=ForkGuard)
 
 
 __all__ = ["CallDirectory", "CallHost"]

@@ -17,7 +17,7 @@ from typing import Any, List, Mapping, Optional
 
 import websocket
 
-from ._log import MaskedFrame, logger
+from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
 from .wire import encode_text, encode_texts
@@ -35,10 +35,13 @@ class Link:
 
     Args:
         flows: records the requests that concern a call (for call-flow diagrams).
+        trace: log every frame on the ``relaysync.trace`` logger, secrets masked.
     """
 
-    def __init__(self, flows: Optional[FlowRecorder] = None) -> None:
+    def __init__(self, flows: Optional[FlowRecorder] = None, trace: bool = False) -> None:
         self.flows = flows if flows is not None else FlowRecorder()
+        #: log every frame on the ``relaysync.trace`` logger (read by the reader too)
+        self.trace = trace
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
         self._opening: Optional[socket.socket] = None
@@ -103,6 +106,8 @@ class Link:
             else json.dumps(request_id)
         )
         text = '{"jsonrpc":"2.0","id":' + quoted + ',"result":{}}'
+        if self.trace:
+            trace_frame("send", text)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("send %s", text)
         self._acks.append(text.encode())
@@ -134,6 +139,8 @@ class Link:
         self, text: str, frame: Optional[Mapping[str, Any]], generation: Optional[int]
     ) -> None:
         """Write ``text`` as one frame (``frame`` is its source, for the DEBUG log)."""
+        if self.trace:
+            trace_frame("send", frame if frame is not None else text)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("send %s", MaskedFrame(frame) if frame is not None else text)
         self._write_bytes(encode_text(text.encode()), generation)

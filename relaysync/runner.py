@@ -92,7 +92,9 @@ class Operations:
         Raises:
             CallEndedError: the call has ended, or the server says it is gone.
             RelayError: the server rejected the request.
+            ForkedClientError: used in a child process forked after the client was made.
         """
+        self._host.fork_guard.check(method)
         self._alive(method)
         call = self._call
         body = {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
@@ -160,6 +162,7 @@ class Operations:
             RelayError: the server rejected the request.
         """
         request_timeout = check_timeout("request_timeout", request_timeout)
+        self._host.fork_guard.check(op.method)
         if on_completed is not None and not callable(on_completed):
             raise TypeError(f"on_completed must be callable, got {on_completed!r}")
         body = compact(params)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import websocket
 
 from .errors import RelayConnectionError
+from .proxy import Proxy, ProxyRefused, open_tunnel
 
 DEFAULT_HOST = "relay.signalwire.com"
 MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -77,14 +78,18 @@ def open_socket(
     timeout: float,
     sslopt: Dict[str, Any],
     on_socket: Callable[[socket.socket], None],
+    proxy: Optional[Proxy] = None,
 ) -> None:
     """Open ``ws`` to ``url`` (TCP, TLS, HTTP upgrade) within ``timeout`` seconds.
 
     The TCP socket is made here and handed to ``on_socket`` before it connects, so that
-    another thread can shut it down (which aborts even a pending TCP connect).
+    another thread can shut it down (which aborts even a pending TCP connect). With a
+    ``proxy``, the TCP socket goes to the proxy and carries a CONNECT tunnel to the host
+    of ``url``; TLS and the upgrade then run through the tunnel.
 
     Raises:
-        RelayConnectionError: any failure to open the connection.
+        ProxyRefused: the proxy refused the tunnel (its HTTP status is the code).
+        RelayConnectionError: any other failure to open the connection.
     """
     parts = urlsplit(url)
     secure = parts.scheme == "wss"
@@ -92,7 +97,11 @@ def open_socket(
     sock: Optional[socket.socket] = None
     try:
         port = parts.port or (443 if secure else 80)
-        sock = _connect_tcp(host, port, timeout, on_socket)
+        if proxy is None:
+            sock = _connect_tcp(host, port, timeout, on_socket)
+        else:
+            sock = _connect_tcp(proxy.host, proxy.port, timeout, on_socket)
+            open_tunnel(sock, proxy, host, port)
         if secure:
             context: ssl.SSLContext = sslopt["context"]
             sock = context.wrap_socket(sock, server_hostname=host)
@@ -103,13 +112,16 @@ def open_socket(
             suppress_origin=True,  # type: ignore[no-untyped-call]
             socket=sock,
         )
-    except (OSError, websocket.WebSocketException, ValueError, AttributeError) as exc:
+    except (OSError, websocket.WebSocketException, ValueError, AttributeError, ProxyRefused) as exc:
         with contextlib.suppress(Exception):  # already broken; nothing to release
             ws.shutdown()  # type: ignore[no-untyped-call]
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        raise RelayConnectionError(-1, f"cannot connect to {url}: {exc}") from exc
+        if isinstance(exc, ProxyRefused):
+            raise
+        via = f" through proxy {proxy.display}" if proxy is not None else ""
+        raise RelayConnectionError(-1, f"cannot connect to {url}{via}: {exc}") from exc
 
 
 def _connect_tcp(

@@ -242,5 +242,5 @@ def test_readme_table_lists_the_client_and_simulator_methods() -> None:
     assert len(table) == 41
     assert set(table) == set(client) == set(CALLING_METHODS)
     for method, wrappers in table.items():
-        named = [w.strip().split(".")[-1] for w in wrappers.split(",")]
+        named = [w.strip().replace("\\", "").split(".")[-1] for w in wrappers.split(",")]
         assert named[0] == client[method][0], method
