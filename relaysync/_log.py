@@ -1,4 +1,4 @@
-"""Logging helpers: the package logger, secret masking, and rate limiting."""
+"""Logging helpers: the package logger, secret masking, and rate-limited lines."""
 
 from __future__ import annotations
 
@@ -28,17 +28,27 @@ SECRET_KEYS = frozenset(
     }
 )
 MASK = "***"
+# Deeper than any RELAY frame; a hostile frame nested further is cut here in logs, so
+# masking and rendering never recurse without bound.
+MAX_LOG_DEPTH = 32
+TOO_DEEP = "…"
 
 
-def mask_secrets(value: Any) -> Any:
-    """Return a copy of ``value`` with every secret-bearing key's value replaced by ``***``."""
+def mask_secrets(value: Any, _depth: int = 0) -> Any:
+    """Return a copy of ``value`` with every secret-bearing key's value replaced by ``***``.
+
+    Containers nested deeper than ``MAX_LOG_DEPTH`` levels are replaced by ``"…"``, so a
+    hostile frame cannot exhaust the stack (the copy is only ever used for logging).
+    """
+    if isinstance(value, (dict, list)) and _depth >= MAX_LOG_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
         return {
-            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v))
+            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v, _depth + 1))
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
+        return [mask_secrets(v, _depth + 1) for v in value]
     return value
 
 
@@ -55,32 +65,68 @@ class MaskedFrame:
         if isinstance(frame, (str, bytes)):
             try:
                 frame = json.loads(frame)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return f"<unparseable frame of {len(self._frame)} chars>"
         text = json.dumps(mask_secrets(frame), separators=(",", ":"), default=str)
         return text if len(text) <= 2000 else text[:2000] + f"…({len(text)} chars)"
 
 
-class RateLimiter:
-    """Allow an action at most once per ``interval`` seconds; count what was suppressed."""
+class LimitedLog:
+    """Log lines of one *kind* at most once per ``interval`` seconds each.
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    What a hostile or broken peer can repeat (bad frames, reconnect warnings) goes
+    through here, so a flood costs a few lines: the first of each kind, then one per
+    interval carrying the count of those suppressed meanwhile. ``kind`` must be one of
+    a fixed set of names, never text taken from the peer, so the memory stays bounded.
+
+    Args:
+        interval: seconds between two lines of the same kind.
+        clock: the monotonic clock (replaceable in tests).
+    """
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._interval = interval
         self._clock = clock
+        self._lock = threading.Lock()
         self._last: Dict[str, float] = {}
         self._suppressed: Dict[str, int] = {}
-        self._lock = threading.Lock()
 
-    def allow(self, key: str) -> int:
-        """Return -1 if suppressed, else how many were suppressed since the last allowed one."""
+    def log(self, level: int, kind: str, message: str, *args: Any, exc_info: bool = False) -> bool:
+        """Log ``message % args`` at ``level`` unless a line of ``kind`` was logged lately.
+
+        ``exc_info=True`` adds the exception being handled, as ``logger.exception`` does.
+
+        Returns:
+            Whether the line was logged (False: it was counted as suppressed).
+        """
+        if not logger.isEnabledFor(level):
+            return False
         now = self._clock()
         with self._lock:
-            last = self._last.get(key)
+            last = self._last.get(kind)
             if last is not None and now - last < self._interval:
-                self._suppressed[key] = self._suppressed.get(key, 0) + 1
-                return -1
-            self._last[key] = now
-            return self._suppressed.pop(key, 0)
+                self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+                return False
+            self._last[kind] = now
+            suppressed = self._suppressed.pop(kind, 0)
+        if suppressed:
+            message += " (%d similar lines suppressed)"
+            args = (*args, suppressed)
+        logger.log(level, message, *args, exc_info=exc_info)
+        return True
+
+    def warning(self, kind: str, message: str, *args: Any) -> bool:
+        """:meth:`log` at WARNING."""
+        return self.log(logging.WARNING, kind, message, *args)
+
+    def flush(self) -> None:
+        """Log one line per kind whose lines are still suppressed (e.g. when closing)."""
+        with self._lock:
+            pending = sorted(self._suppressed.items())
+            self._suppressed.clear()
+            self._last.clear()
+        for kind, count in pending:
+            logger.warning("relaysync: %d more %s lines were suppressed", count, kind)
 
 
 def trace_wanted(trace: Optional[bool]) -> bool:

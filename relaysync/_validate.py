@@ -43,6 +43,65 @@ def check_timeout(name: str, value: Any, *, allow_none: bool = True) -> Optional
     return seconds
 
 
+def require_timeout(name: str, value: Any) -> float:
+    """Like :func:`check_timeout`, for a timeout that must be given (``None`` refused)."""
+    seconds = check_timeout(name, value, allow_none=False)
+    assert seconds is not None
+    return seconds
+
+
+def check_delay(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is a usable delay (zero allowed), else raise.
+
+    Raises:
+        TypeError: ``value`` is not a number (booleans are refused too).
+        ValueError: ``value`` is negative, NaN or infinite.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    return seconds
+
+
+def check_count(name: str, value: Any, *, minimum: int = 1) -> int:
+    """Return ``value`` if it is an int of at least ``minimum``, else raise.
+
+    Raises:
+        TypeError: ``value`` is not an int (booleans are refused too).
+        ValueError: ``value`` is below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return value
+
+
+def check_names(name: str, value: Any) -> List[str]:
+    """Return ``value`` as a list if it is a list, tuple or set of non-empty strings.
+
+    Used for lists of names such as contexts; a lone string or a mapping is refused
+    rather than read character by character or key by key.
+
+    Raises:
+        TypeError: ``value`` is not a list, tuple or set, or holds a non-string.
+        ValueError: ``value`` is a lone string, or holds an empty or blank string, or
+            one with CR, LF or NUL.
+    """
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a list of strings, got the string {value!r}")
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"each of {name} must be a string, not {type(item).__name__}")
+        check_line(f"each of {name}", item)
+    return items
+
+
 def check_line(name: str, value: Any) -> str:
     """Return ``value`` if it is a non-empty string without CR, LF or NUL, else raise.
 
@@ -162,11 +221,15 @@ def check_str_list(name: str, value: Any) -> List[str]:
 
 __all__ = [
     "check_choice",
+    "check_count",
+    "check_delay",
     "check_e164",
     "check_http_url",
     "check_line",
+    "check_names",
     "check_range",
     "check_str_list",
     "check_timeout",
     "check_volume",
+    "require_timeout",
 ]

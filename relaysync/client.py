@@ -17,6 +17,7 @@ from . import constants as C
 from ._fork import ForkGuard
 from ._log import enable_trace, logger, trace_wanted
 from ._util import compact
+from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
 from .connection import Connection
 from .devices import normalize_devices, phone_device, sip_device
@@ -28,7 +29,7 @@ from .host import CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .rpc import new_id
-from .transport import build_sslopt, build_url
+from .transport import build_sslopt, build_url, redact_url
 from .workers import SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
@@ -133,14 +134,20 @@ class RelayClient(MessagingMixin):
             enable_trace()
         self.project = authentication.get("project")
         self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
-        if isinstance(contexts, str):
-            raise ValueError(f"contexts must be a list of strings, got the string {contexts!r}")
-        contexts = _check_contexts(contexts)
+        contexts = check_names("contexts", contexts)
         if busy_policy not in BUSY_POLICIES:
             raise ValueError(f"busy_policy must be one of {BUSY_POLICIES}, got {busy_policy!r}")
-        if request_timeout <= 0:
-            raise ValueError(f"request_timeout must be positive, got {request_timeout!r}")
-        self.request_timeout = float(request_timeout)
+        self.request_timeout = require_timeout("request_timeout", request_timeout)
+        ping_interval = require_timeout("ping_interval", ping_interval)
+        ping_timeout = require_timeout("ping_timeout", ping_timeout)
+        backoff_initial = check_delay("backoff_initial", backoff_initial)
+        backoff_max = check_delay("backoff_max", backoff_max)
+        if backoff_max < backoff_initial:
+            raise ValueError(
+                f"backoff_max ({backoff_max:g}) must not be below backoff_initial "
+                f"({backoff_initial:g})"
+            )
+        check_count("max_workers", max_workers)
         self.busy_policy = busy_policy
         self._pool = WorkerPool(max_workers)
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
@@ -191,7 +198,9 @@ class RelayClient(MessagingMixin):
 
     def __repr__(self) -> str:
         state = "forked" if self._fork_guard.forked else self._connection.state
-        return f"RelayClient(url={self.url!r}, project={self.project!r}, state={state!r})"
+        return (
+            f"RelayClient(url={redact_url(self.url)!r}, project={self.project!r}, state={state!r})"
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -202,11 +211,13 @@ class RelayClient(MessagingMixin):
             The client, for chaining.
 
         Raises:
+            ValueError, TypeError: ``timeout`` is not a positive, finite number.
             AuthenticationError: the server rejected the credentials.
             RelayConnectionError: no session within ``timeout`` (or the client is closed).
             ForkedClientError: called in a child process forked after the client was made.
         """
         self._fork_guard.check("connect")
+        timeout = require_timeout("timeout", timeout)
         with self._lock:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
@@ -218,7 +229,7 @@ class RelayClient(MessagingMixin):
             raise RelayConnectionError(-1, "the client was closed while connecting")
         return self
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: Optional[float] = 5.0) -> None:
         """Close the connection and join every thread this client started. Idempotent.
 
         Waits in progress on calls and actions are released with
@@ -226,12 +237,20 @@ class RelayClient(MessagingMixin):
 
         In a child process forked after the client was made, ``close`` does nothing:
         the socket and threads belong to the parent, whose connection stays up.
+
+        Args:
+            timeout: how long to wait for each thread to end; ``None`` waits as long as
+                it takes.
+
+        Raises:
+            ValueError, TypeError: ``timeout`` is not ``None`` or a positive number.
         """
+        timeout = check_timeout("timeout", timeout)
         if self._fork_guard.forked:
             return
         with self._lock:
             self._closed = True
-        self._connection.close(timeout)
+        self._connection.close(timeout, final=True)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
@@ -420,6 +439,8 @@ class RelayClient(MessagingMixin):
         """Send any RELAY method and block for its result (the raw escape hatch).
 
         Raises:
+            ValueError, TypeError: an empty method, params that are not a mapping, or a
+                ``timeout`` that is not ``None`` or a positive number.
             RelayError: error answer or non-2xx code.
             RelayConnectionError: connection lost after sending, or client closed.
             RelayTimeoutError: no answer within ``timeout`` (default request_timeout).
@@ -427,6 +448,9 @@ class RelayClient(MessagingMixin):
         """
         if not isinstance(method, str) or not method:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError(f"params must be a mapping, not {type(params).__name__}")
+        timeout = check_timeout("timeout", timeout)
         self._fork_guard.check(method)
         return self._connection.execute(method, params or {}, timeout)
 
@@ -442,7 +466,8 @@ class RelayClient(MessagingMixin):
 
         The contexts are remembered and subscribed again after every reconnect.
         """
-        contexts = _check_contexts(contexts)
+        contexts = check_names("contexts", contexts)
+        timeout = check_timeout("timeout", timeout)
         if not contexts:
             return
         self.execute(C.METHOD_RECEIVE, {"contexts": contexts}, timeout)
@@ -450,7 +475,8 @@ class RelayClient(MessagingMixin):
 
     def unreceive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Stop receiving on these contexts (remembered across reconnects)."""
-        contexts = _check_contexts(contexts)
+        contexts = check_names("contexts", contexts)
+        timeout = check_timeout("timeout", timeout)
         if not contexts:
             return
         self.execute(C.METHOD_UNRECEIVE, {"contexts": contexts}, timeout)
@@ -482,10 +508,12 @@ class RelayClient(MessagingMixin):
             The answered :class:`Call`.
 
         Raises:
-            ValueError: malformed devices, or a tag already in use.
+            ValueError, TypeError: malformed devices, a tag already in use, or a
+                ``timeout`` that is not a positive, finite number.
             DialError: no device answered.
             RelayTimeoutError: no outcome within ``timeout``.
         """
+        timeout = require_timeout("timeout", timeout)
         plan = normalize_devices(devices)
         self._fork_guard.check("dial")
         tag = tag or new_id()
@@ -533,15 +561,29 @@ class RelayClient(MessagingMixin):
             timeout: how long the phone may ring, in seconds (sent to RELAY).
             dial_timeout: how long to wait for the outcome (default ``timeout + 10``).
             kwargs: as for :meth:`dial`.
+
+        Raises:
+            ValueError, TypeError: a number that does not look like E.164, or a
+                ``timeout``/``dial_timeout`` that is not a positive, finite number.
+            DialError, RelayTimeoutError: as for :meth:`dial`.
         """
-        device = phone_device(to, from_, timeout=int(timeout))
+        timeout = require_timeout("timeout", timeout)
+        dial_timeout = check_timeout("dial_timeout", dial_timeout)
+        device = phone_device(to, from_, timeout=max(1, int(timeout)))
         wait = timeout + 10.0 if dial_timeout is None else dial_timeout
         return self.dial(device, timeout=wait, **kwargs)
 
     def dial_sip(
         self, to: str, from_: str, *, headers: Optional[Any] = None, **kwargs: Any
     ) -> Call:
-        """Dial a SIP URI, optionally with SIP headers. See :meth:`dial`."""
+        """Dial a SIP URI, optionally with SIP headers. See :meth:`dial`.
+
+        Raises:
+            ValueError, TypeError: a bad URI or header, or a bad ``timeout`` (as for
+                :meth:`dial`), before anything is sent.
+        """
+        if "timeout" in kwargs:
+            kwargs["timeout"] = require_timeout("timeout", kwargs["timeout"])
         return self.dial(sip_device(to, from_, headers=headers), **kwargs)
 
     # ---------------------------------------------------------------- internals
@@ -564,14 +606,3 @@ class RelayClient(MessagingMixin):
             self._messaging.route(event)
         else:
             logger.debug("relaysync: %s ignored", event.event_type)
-
-
-def _check_contexts(contexts: Sequence[str]) -> List[str]:
-    """Validate a list of context names."""
-    if isinstance(contexts, str):
-        raise ValueError(f"contexts must be a list of strings, got the string {contexts!r}")
-    result = list(contexts)
-    for context in result:
-        if not isinstance(context, str) or not context:
-            raise ValueError(f"each context must be a non-empty string, got {context!r}")
-    return result

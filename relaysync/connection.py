@@ -23,7 +23,7 @@ import tenacity
 import websocket
 
 from . import constants as C
-from ._log import RateLimiter, logger
+from ._log import LimitedLog, logger
 from ._version import __version__
 from .backoff import backoff_policy
 from .errors import (
@@ -39,7 +39,7 @@ from .link import Link, NotSent, shutdown
 from .proxy import Proxy, ProxyRefused
 from .rpc import PendingMap, PendingRequest, check_result, request_frame
 from .session import AuthRejected, Closing, LoggedRequest, Session, StaleResume
-from .transport import new_socket, open_socket
+from .transport import new_socket, open_socket, redact_url
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
@@ -92,6 +92,7 @@ class Connection:
         trace: bool = False,
     ) -> None:
         self.url = url
+        self._shown_url = redact_url(url)  # for messages: no user info or query
         self._authentication = dict(authentication)
         self._sslopt = sslopt
         self._on_event = on_event
@@ -111,10 +112,12 @@ class Connection:
         self._fatal: Optional[RelayError] = None
         self._ever_connected = False
         self._closing = threading.Event()
+        self._final = False  # close(final=True): no thread may start any more
         self._thread: Optional[threading.Thread] = None
 
         self._link = Link(trace=trace)
         self._pending = PendingMap()
+        self._log = LimitedLog(10.0)  # what a peer or an outage can repeat
         self._frames = FrameHandler(
             link=self._link,
             pending=self._pending,
@@ -122,10 +125,10 @@ class Connection:
             on_auth_state=self._auth_state,
             on_disconnect=self._server_disconnect,
             batch=batch,
+            log=self._log,
         )
         self._auth_failures = 0
         self._disconnect_deadline: Optional[float] = None
-        self._retry_log = RateLimiter(10.0)
         self._last_error: Optional[str] = None
 
     # ------------------------------------------------------------------ public API
@@ -160,6 +163,8 @@ class Connection:
             RelayConnectionError: no session within ``timeout`` seconds.
         """
         with self._cond:
+            if self._final:
+                raise RelayConnectionError(-1, "the client was closed while connecting")
             if self._state == C.CONNECTED:
                 return
             started = self._thread is None or not self._thread.is_alive()
@@ -192,11 +197,11 @@ class Connection:
         if started:
             self.close()
             raise RelayConnectionError(
-                -1, f"could not connect to {self.url} within {timeout:g} s{detail}"
+                -1, f"could not connect to {self._shown_url} within {timeout:g} s{detail}"
             )
         # A reconnect in progress keeps going; only this wait gave up.
         raise RelayConnectionError(
-            -1, f"not connected to {self.url} within {timeout:g} s; still trying"
+            -1, f"not connected to {self._shown_url} within {timeout:g} s; still trying"
         )
 
     def wait_closed(self, timeout: Optional[float] = None) -> bool:
@@ -204,16 +209,24 @@ class Connection:
         with self._cond:
             return self._cond.wait_for(lambda: self._state == C.CLOSED, timeout)
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Close the socket, stop the I/O thread and fail pending requests. Idempotent."""
-        self._closing.set()
+    def close(self, timeout: Optional[float] = 5.0, *, final: bool = False) -> None:
+        """Close the socket, stop the I/O thread and fail pending requests. Idempotent.
+
+        Args:
+            timeout: how long to wait for the I/O thread to end (``None``: no limit).
+            final: the connection may never start again; a :meth:`start` racing this
+                call either started its thread before (and it is joined here) or fails.
+        """
         with self._cond:
+            self._closing.set()
+            self._final = self._final or final
             self._cond.notify_all()
             thread = self._thread
         self._link.abort(graceful=True)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._pending.fail_all("connection closed")
+        self._log.flush()
         with self._cond:
             if self._state != C.CLOSED and (thread is None or not thread.is_alive()):
                 self._set_state(C.CLOSED)
@@ -261,12 +274,13 @@ class Connection:
     def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
         """Send a request without waiting for its answer (safe on the reader thread).
 
-        A failure, or an error answer, is logged; nothing is raised.
+        A failure, or an error answer, is logged; nothing is raised. One not answered
+        within ``request_timeout`` is forgotten (logged as timed out) by a later request.
         """
         frame = request_frame(method, params)
         generation = self._link.generation
         pending = LoggedRequest(frame["id"], method, generation)
-        self._pending.add(pending)
+        self._pending.add(pending, expires_in=self.request_timeout)
         try:
             self._link.send(frame, generation)
         except (NotSent, RelayConnectionError) as exc:
@@ -342,22 +356,23 @@ class Connection:
         except (RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
                 raise Closing() from None
-            raise RelayConnectionError(-1, f"could not connect to {self.url}: {exc}") from None
+            raise RelayConnectionError(
+                -1, f"could not connect to {self._shown_url}: {exc}"
+            ) from None
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""
         if retry_state.outcome is not None:
             self._last_error = str(retry_state.outcome.exception())
-        suppressed = self._retry_log.allow("reconnect")
-        if suppressed < 0 or retry_state.outcome is None:
+        if retry_state.outcome is None:
             return
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-        logger.warning(
-            "relaysync: connecting to %s failed (%s); retrying in %.1f s%s",
-            self.url,
+        self._log.warning(
+            "reconnect",
+            "relaysync: connecting to %s failed (%s); retrying in %.1f s",
+            self._shown_url,
             retry_state.outcome.exception(),
             wait,
-            f" ({suppressed} similar lines suppressed)" if suppressed else "",
         )
 
     def _attempt(self) -> websocket.WebSocket:
@@ -427,6 +442,7 @@ class Connection:
                 bool(result.get("session_restored")) or result["protocol"] == sent_protocol
             )
             session.resumed = resumed if self._ever_connected else True
+            self._frames.dedupe.new_socket(resumed)
             session.protocol = result["protocol"]
             identity = result.get("identity")
             session.identity = identity if isinstance(identity, str) else None
@@ -434,7 +450,9 @@ class Connection:
             self._ever_connected = True
             self._set_state(C.CONNECTED)
         logger.info(
-            "relaysync: connected to %s (%s session)", self.url, "resumed" if resumed else "new"
+            "relaysync: connected to %s (%s session)",
+            self._shown_url,
+            "resumed" if resumed else "new",
         )
 
     def _await_handshake(
@@ -463,7 +481,8 @@ class Connection:
                 logger.info("relaysync: server asked to disconnect; closing the socket")
                 return
             if ping_sent is not None and now - ping_sent >= self._ping_timeout:
-                logger.warning(
+                self._log.warning(
+                    "connection-lost",
                     "relaysync: no answer from the server for %.1f s; treating the socket as dead",
                     now - last_rx,
                 )
@@ -481,11 +500,15 @@ class Connection:
                 got = self._frames.read(ws, max(0.0, wait))
             except RelayConnectionError as exc:
                 if not self._closing.is_set():
-                    logger.warning("relaysync: connection lost: %s", exc)
+                    self._log.warning("connection-lost", "relaysync: connection lost: %s", exc)
                 return
             if got is None:
                 continue
             if not got:
+                if self._disconnect_deadline is None and not self._closing.is_set():
+                    self._log.warning(
+                        "connection-lost", "relaysync: connection lost: the server closed it"
+                    )
                 return
             last_rx = time.monotonic()
             ping_sent = None

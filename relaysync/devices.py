@@ -14,6 +14,7 @@ from collections.abc import Mapping as _MappingABC
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from relaysync._util import compact, compact_kw
+from relaysync._validate import check_e164
 
 #: Device ``params`` keys whose values :func:`redact_device` masks.
 SECRET_DEVICE_KEYS = frozenset({"password", "authorization_bearer_token"})
@@ -170,7 +171,7 @@ def normalize_device(device: Any) -> Dict[str, Any]:
     Raises:
         ValueError: not a dict; ``type`` missing or not a non-empty string; ``params``
             not a dict; a key given twice with different values; a phone device
-            without string ``to_number``/``from_number``; a SIP device without a
+            without E.164 string ``to_number``/``from_number``; a SIP device without a
             string ``to``; malformed SIP headers or codecs.
     """
     kind, params = _split(device, "device")
@@ -178,8 +179,8 @@ def normalize_device(device: Any) -> Dict[str, Any]:
     if kind == "phone":
         for old, new in (("to", "to_number"), ("from", "from_number"), ("from_", "from_number")):
             _rename(params, old, new, what)
-        _require_str(params, "to_number", what, device)
-        _require_str(params, "from_number", what, device)
+        for key in ("to_number", "from_number"):
+            check_e164(f"{what} {key}", _require_str(params, key, what, device))
     elif kind == "sip":
         _rename(params, "from_", "from", what)
         _require_str(params, "to", what, device)

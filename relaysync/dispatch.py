@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import constants as C
-from ._log import logger
+from ._log import LimitedLog, logger
 from .call import Call
 from .errors import CallEndedError, DialError, RelayError
 from .events import CallReceiveEvent, DialEvent, RelayEvent, parse_event
@@ -222,6 +222,7 @@ class Router:
         self._call_handler = call_handler
         self._busy_policy = busy_policy
         self._on_messaging = on_messaging
+        self._log = LimitedLog()
 
     def route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Deliver one event payload; never raises for unknown or partial payloads."""
@@ -270,7 +271,9 @@ class Router:
     def _offer(self, event: CallReceiveEvent) -> None:
         """An inbound call: register it and hand it to the on_call handler."""
         if not event.call_id:
-            logger.warning("relaysync: calling.call.receive without call_id dropped")
+            self._log.warning(
+                "receive-without-call-id", "relaysync: calling.call.receive without call_id dropped"
+            )
             return
         pool = self._host.pool
         call = self._registry.new_call(

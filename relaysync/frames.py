@@ -8,8 +8,8 @@ work.
 
 from __future__ import annotations
 
-import collections
 import contextlib
+import itertools
 import json
 import logging
 import socket
@@ -19,14 +19,14 @@ import websocket
 
 from . import constants as C
 from . import wire
-from ._log import MaskedFrame, logger, trace_frame
+from ._log import LimitedLog, MaskedFrame, logger, trace_frame
+from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
 from .transport import MAX_FRAME_BYTES
 from .wire import FrameError, FrameReader
 
-DEDUPE_MEMORY = 4096
 BATCH = 512  # frames handled per read at most, so acks and routing interleave in bursts
 _ACKED = (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT)
 
@@ -46,6 +46,7 @@ class FrameHandler:
         batch: a context acting on one burst of frames runs in (the worker pool's
             :meth:`~relaysync.workers.WorkerPool.deferred`: one worker wake-up per
             burst instead of one per event).
+        log: where warnings about bad frames go, rate-limited per kind.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class FrameHandler:
         on_auth_state: Callable[[str], None],
         on_disconnect: Callable[[bool], None],
         batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
+        log: Optional[LimitedLog] = None,
     ) -> None:
         self._link = link
         self._pending = pending
@@ -64,7 +66,8 @@ class FrameHandler:
         self._on_auth_state = on_auth_state
         self._on_disconnect = on_disconnect
         self._batch = batch
-        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.dedupe = EventDedupe()
+        self._log = log or LimitedLog()
         self._reader: Optional[FrameReader] = None
         self._reader_ws: Optional[websocket.WebSocket] = None
 
@@ -112,14 +115,14 @@ class FrameHandler:
             if opcode == wire.OPCODE_PING:
                 self._link.pong(data)
             elif opcode in (wire.OPCODE_TEXT, wire.OPCODE_BINARY):
-                frame = self._parse(data)
+                frame = self._guarded(self._parse, data, len(data))
                 if frame is not None:
                     self._ack(frame)
                     frames.append(frame)
         self._link.flush()
         with self._batch():
             for frame in frames:
-                self._act(frame)
+                self._guarded(self._act, frame, -1)
         if closed:
             self._link.close_reply(ws)
             return False
@@ -130,11 +133,29 @@ class FrameHandler:
 
         Malformed frames are logged and dropped.
         """
-        frame = self._parse(data)
+        frame = self._guarded(self._parse, data, len(data))
         if frame is not None:
             self._ack(frame)
             self._link.flush()
-            self._act(frame)
+            self._guarded(self._act, frame, -1)
+
+    def _guarded(self, step: Callable[[Any], Any], item: Any, size: int) -> Any:
+        """Run one step on one frame; a failure nobody foresaw drops only that frame.
+
+        A frame must never end the I/O thread: the error is logged (rate-limited, with
+        its traceback) and ``None`` returned.
+        """
+        try:
+            return step(item)
+        except Exception:
+            self._log.log(
+                logging.ERROR,
+                "unhandled-frame",
+                "relaysync: dropped a frame that could not be handled (%s)",
+                f"{size} bytes" if size >= 0 else "parsed",
+                exc_info=True,
+            )
+            return None
 
     def _reader_for(self, ws: websocket.WebSocket) -> FrameReader:
         """The frame reader of ``ws`` (a new one for each new socket)."""
@@ -142,7 +163,8 @@ class FrameHandler:
             sock = ws.sock
             if sock is None:
                 raise RelayConnectionError(-1, "the socket is closed")
-            self._reader, self._reader_ws = FrameReader(sock, MAX_FRAME_BYTES), ws
+            self._reader = FrameReader(sock, MAX_FRAME_BYTES, self._log)
+            self._reader_ws = ws
         return self._reader
 
     def _parse(self, data: bytes) -> Optional[Dict[str, Any]]:
@@ -151,11 +173,27 @@ class FrameHandler:
             trace_frame("recv", data)
         try:
             frame = json.loads(data)
+        except RecursionError:
+            self._log.warning(
+                "nested-frame",
+                "relaysync: dropped a frame nested too deeply to parse (%d bytes)",
+                len(data),
+            )
+            return None
         except ValueError:
-            logger.warning("relaysync: dropped a frame that is not JSON (%d bytes)", len(data))
+            self._log.warning(
+                "non-json-frame",
+                "relaysync: dropped a frame that is not JSON (%d bytes)",
+                len(data),
+            )
             return None
         if not isinstance(frame, dict):
-            logger.warning("relaysync: dropped a frame that is not a JSON object")
+            self._log.warning(
+                "non-object-frame",
+                "relaysync: dropped a frame that is not a JSON object (%s, %d bytes)",
+                type(frame).__name__,
+                len(data),
+            )
             return None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
@@ -181,7 +219,11 @@ class FrameHandler:
             else:
                 pending.set_result(frame["result"])
         else:
-            logger.warning("relaysync: dropped a frame with neither method nor result")
+            self._log.warning(
+                "shapeless-frame",
+                "relaysync: dropped a frame with neither method nor result (keys %s)",
+                _keys(frame),
+            )
 
     def _request(self, frame: Dict[str, Any], method: Any) -> None:
         """A server-initiated request: event, ping or disconnect."""
@@ -190,7 +232,9 @@ class FrameHandler:
         if not isinstance(params, dict):
             params = {}
         if method not in _ACKED:
-            logger.warning("relaysync: unknown server method %r", method)
+            self._log.warning(
+                "unknown-method", "relaysync: unknown server method %s", _short(method)
+            )
             if request_id is not None:
                 self._link.send_quiet(
                     {
@@ -209,13 +253,9 @@ class FrameHandler:
 
     def _event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Dedupe, keep the authorization state, and pass the event on."""
-        if event_id is not None:
-            if event_id in self._seen:
-                logger.debug("relaysync: duplicate event %s ignored", event_id)
-                return
-            self._seen[event_id] = None
-            if len(self._seen) > DEDUPE_MEMORY:
-                self._seen.popitem(last=False)
+        if event_id is not None and self.dedupe.duplicate(event_id):
+            logger.debug("relaysync: duplicate event %s ignored", event_id)
+            return
         if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:
             inner = payload.get("params")
             blob = inner.get("authorization_state") if isinstance(inner, dict) else None
@@ -237,3 +277,16 @@ def _take(reader: FrameReader) -> List[Tuple[int, bytes]]:
             break
         batch.append(frame)
     return batch
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for a log line about a peer's data."""
+    text = repr(value) if isinstance(value, str) else f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + f"…({len(text)} chars)"
+
+
+def _keys(frame: Dict[str, Any], limit: int = 10) -> str:
+    """The first ``limit`` keys of a frame, shortened, for a log line."""
+    keys = [_short(k, 30) for k in itertools.islice(frame, limit)]
+    more = f", … {len(frame) - limit} more" if len(frame) > limit else ""
+    return "[" + ", ".join(keys) + more + "]"

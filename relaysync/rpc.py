@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import re
 import threading
+import time
 import uuid
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 from .errors import RelayConnectionError, RelayError, timeout_error
 
@@ -128,16 +130,49 @@ class PendingRequest:
 
 
 class PendingMap:
-    """Requests awaiting responses, by id. Thread-safe."""
+    """Requests awaiting responses, by id. Thread-safe.
 
-    def __init__(self) -> None:
+    A request nobody waits for (fire-and-forget) is registered with an expiry and swept
+    once it passes, so a server that never answers cannot grow the map.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._items: Dict[str, PendingRequest] = {}
+        self._expiring: Deque[Tuple[float, str, float]] = collections.deque()
+        self._clock = clock
 
-    def add(self, request: PendingRequest) -> None:
-        """Register a request before it is written to the socket."""
+    def __len__(self) -> int:
+        """How many requests are pending."""
+        with self._lock:
+            return len(self._items)
+
+    def add(self, request: PendingRequest, expires_in: Optional[float] = None) -> None:
+        """Register a request before it is written to the socket.
+
+        Args:
+            request: the request.
+            expires_in: for a request nobody waits for: seconds after which it is
+                failed with a timeout and forgotten if no answer came.
+        """
+        now = self._clock()
         with self._lock:
             self._items[request.id] = request
+            if expires_in is not None:
+                self._expiring.append((now + expires_in, request.id, expires_in))
+            expired = self._sweep(now)
+        for r, seconds in expired:
+            r.set_error(timeout_error(f"request {r.method}", seconds))
+
+    def _sweep(self, now: float) -> List[Tuple[PendingRequest, float]]:
+        """Remove expired fire-and-forget requests (lock held); return them."""
+        expired: List[Tuple[PendingRequest, float]] = []
+        while self._expiring and self._expiring[0][0] <= now:
+            _, request_id, seconds = self._expiring.popleft()
+            request = self._items.pop(request_id, None)
+            if request is not None:
+                expired.append((request, seconds))
+        return expired
 
     def pop(self, request_id: Any) -> Optional[PendingRequest]:
         """Remove and return the request with this id, if any."""
@@ -161,5 +196,6 @@ class PendingMap:
         with self._lock:
             doomed: List[PendingRequest] = list(self._items.values())
             self._items.clear()
+            self._expiring.clear()
         for r in doomed:
             r.set_error(RelayConnectionError(-1, f"{error_text} while waiting for {r.method}"))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
+import os
+import select
 import socket
 import ssl
 from typing import Any, Callable, Dict, Optional
@@ -17,6 +20,7 @@ from .proxy import Proxy, ProxyRefused, open_tunnel
 DEFAULT_HOST = "relay.signalwire.com"
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 _BAD_HOST_CHARS = set("@/?#\r\n \t")
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 def is_loopback(host: str) -> bool:
@@ -29,6 +33,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def redact_url(url: str) -> str:
+    """``url`` without what may hold a secret (user info, query, fragment), for messages."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        query = "?…" if parts.query else ""
+        return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.scheme else "<url>"
+    except ValueError:
+        return "<unparseable url>"
+
+
 def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> str:
     """Decide the WebSocket URL from ``url`` or ``host``.
 
@@ -39,9 +54,9 @@ def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> 
     if url:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
-            raise ValueError(f"url must start with ws:// or wss://, got {url!r}")
+            raise ValueError(f"url must start with ws:// or wss://, got {redact_url(url)!r}")
         if not parts.hostname:
-            raise ValueError(f"url has no host: {url!r}")
+            raise ValueError(f"url has no host: {redact_url(url)!r}")
         if parts.scheme == "ws" and not allow_insecure and not is_loopback(parts.hostname):
             raise ValueError(
                 f"refusing plain ws:// to non-loopback host {parts.hostname!r}; "
@@ -106,13 +121,17 @@ def open_socket(
             context: ssl.SSLContext = sslopt["context"]
             sock = context.wrap_socket(sock, server_hostname=host)
             on_socket(sock)
+        # Redirects are refused: following one would skip the URL rules (TLS, loopback)
+        # and send the credentials wherever the answer pointed.
         ws.connect(
             url,
             timeout=timeout,
             suppress_origin=True,  # type: ignore[no-untyped-call]
             socket=sock,
+            redirect_limit=0,
         )
     except (OSError, websocket.WebSocketException, ValueError, AttributeError, ProxyRefused) as exc:
+        reason = _redirect_refused(ws) or str(exc)
         with contextlib.suppress(Exception):  # already broken; nothing to release
             ws.shutdown()  # type: ignore[no-untyped-call]
         if sock is not None:
@@ -121,22 +140,53 @@ def open_socket(
         if isinstance(exc, ProxyRefused):
             raise
         via = f" through proxy {proxy.display}" if proxy is not None else ""
-        raise RelayConnectionError(-1, f"cannot connect to {url}{via}: {exc}") from exc
+        raise RelayConnectionError(
+            -1, f"cannot connect to {redact_url(url)}{via}: {reason}"
+        ) from exc
+
+
+def _redirect_refused(ws: websocket.WebSocket) -> Optional[str]:
+    """The reason to give when the handshake was answered with a redirect, else None."""
+    response = getattr(ws, "handshake_response", None)
+    status = getattr(response, "status", None)
+    if status not in _REDIRECT_STATUSES:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    location = headers.get("location")
+    target = f" to {redact_url(location)}" if isinstance(location, str) else ""
+    return (
+        f"the server answered the handshake with a redirect (HTTP {int(status)}){target}; "
+        "redirects are not followed: connect to the final URL directly"
+    )
 
 
 def _connect_tcp(
     host: str, port: int, timeout: float, on_socket: Callable[[socket.socket], None]
 ) -> socket.socket:
-    """Connect a TCP socket to the first address of ``host`` that answers."""
+    """Connect a TCP socket to the first address of ``host`` that answers.
+
+    The connect is started non-blocking and only then handed to ``on_socket``: a
+    shutdown from another thread aborts a connect in progress, but is lost on a socket
+    whose connect has not begun, and the caller's check for closing covers that case.
+    """
     error: Optional[OSError] = None
     for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         sock = socket.socket(family, kind, proto)
         try:
-            on_socket(sock)
-            sock.settimeout(timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            sock.connect(address)
+            sock.setblocking(False)
+            code = sock.connect_ex(address)
+            if code not in (0, errno.EINPROGRESS):
+                raise OSError(code, os.strerror(code))
+            on_socket(sock)
+            _, writable, _ = select.select([], [sock], [], timeout)
+            if not writable:
+                raise socket.timeout(f"TCP connect timed out after {timeout:g} s")
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, os.strerror(code))
+            sock.settimeout(timeout)
             return sock
         except OSError as exc:
             error = exc

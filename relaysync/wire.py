@@ -21,7 +21,7 @@ import ssl
 import sys
 from typing import List, Optional, Sequence, Tuple
 
-from ._log import logger
+from ._log import LimitedLog
 
 OPCODE_CONTINUATION = 0x0
 OPCODE_TEXT = 0x1
@@ -85,11 +85,13 @@ class FrameReader:
         sock: the connected (possibly TLS) socket, after the opening handshake.
         limit: the largest message accepted, in bytes; larger ones are refused from
             their header and their payload discarded as it arrives.
+        log: where refusals are reported, rate-limited.
     """
 
-    def __init__(self, sock: socket.socket, limit: int) -> None:
+    def __init__(self, sock: socket.socket, limit: int, log: Optional[LimitedLog] = None) -> None:
         self.sock = sock
         self.limit = limit
+        self._log = log or LimitedLog()
         self._buf = bytearray()
         self._pos = 0
         self._skip = 0  # payload bytes of a refused frame still to discard
@@ -277,7 +279,8 @@ class FrameReader:
         self._skip = size - have
 
     def _refuse(self, size: int) -> None:
-        logger.warning(
+        self._log.warning(
+            "oversized-frame",
             "relaysync: refused a %d-byte frame from its header (limit %d); "
             "its payload is discarded unread",
             size,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import threading
 from typing import Any, Callable, Deque, Iterator, List, Optional
 
-from ._log import logger
+from ._log import LimitedLog, logger
 
 Task = Callable[[], Any]
+MAX_SERIAL_TASKS = 10_000
+_full_log = LimitedLog()
 
 
 class QueueFullError(RuntimeError):
@@ -145,22 +148,52 @@ class WorkerPool:
 
 
 class SerialQueue:
-    """Runs tasks for one key (one call) in order, one at a time, on a shared pool."""
+    """Runs tasks for one key (one call) in order, one at a time, on a shared pool.
 
-    def __init__(self, pool: WorkerPool, label: str) -> None:
+    At most ``max_tasks`` wait at once: when callbacks fall that far behind, new ones
+    are dropped and reported (rate-limited, with a count), never queued without bound.
+    """
+
+    def __init__(self, pool: WorkerPool, label: str, *, max_tasks: int = MAX_SERIAL_TASKS) -> None:
         self._pool = pool
         self._label = label
+        self._max_tasks = max_tasks
         self._lock = threading.Lock()
         self._tasks: Deque[Task] = collections.deque()
         self._scheduled = False
+        self.dropped = 0
 
-    def submit(self, task: Task) -> None:
-        """Append ``task``; schedule a drain on the pool if none is running."""
+    def __len__(self) -> int:
+        """How many tasks wait."""
         with self._lock:
-            self._tasks.append(task)
-            if self._scheduled:
-                return
-            self._scheduled = True
+            return len(self._tasks)
+
+    def submit(self, task: Task) -> bool:
+        """Append ``task``; schedule a drain on the pool if none is running.
+
+        Returns:
+            False if the task was dropped because the queue is full.
+        """
+        with self._lock:
+            full = len(self._tasks) >= self._max_tasks
+            if full:
+                self.dropped += 1
+                dropped = self.dropped
+            else:
+                self._tasks.append(task)
+                if self._scheduled:
+                    return True
+                self._scheduled = True
+        if full:
+            _full_log.log(
+                logging.ERROR,
+                "serial-queue-full",
+                "relaysync: %d callbacks waiting for %s; callback dropped (%d so far)",
+                self._max_tasks,
+                self._label,
+                dropped,
+            )
+            return False
         try:
             self._pool.submit(self._drain, self._label)
         except QueueFullError:
@@ -168,6 +201,8 @@ class SerialQueue:
                 self._scheduled = False
                 self._tasks.clear()
             logger.error("worker queue full: callbacks for %s dropped", self._label)
+            return False
+        return True
 
     def _drain(self) -> None:
         """Run queued tasks until empty (on a worker thread)."""

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 import relaysync.transport
-from relaysync import Call, RelayClient, RelayError, RelayTimeoutError
+from relaysync import Call, RelayClient, RelayConnectionError, RelayError, RelayTimeoutError
 from relaysync.devices import phone_device
 from relaysync.testing import RelaySimulator
 from relaysync.workers import WorkerPool
@@ -281,3 +281,24 @@ def _swallow(fn: Any) -> None:
     # The outcome of connect() is not what the test checks.
     with contextlib.suppress(BaseException):
         fn()
+
+
+@pytest.mark.timeout(30)
+def test_close_that_wins_the_race_against_connect_leaves_no_thread(sim: RelaySimulator) -> None:
+    client = make_client(sim)
+    connection = client._connection
+    original = connection.start
+
+    def start_after_close(timeout: float) -> None:
+        # connect() has passed its own closed check; close() now runs to the end
+        # before the connection starts: it must not start a thread afterwards.
+        closer = threading.Thread(target=client.close)
+        closer.start()
+        closer.join(10)
+        original(timeout)
+
+    connection.start = start_after_close  # type: ignore[method-assign]
+    with pytest.raises(RelayConnectionError, match="closed"):
+        client.connect(timeout=5)
+    assert relaysync_threads() == []
+    assert sim.connection_count == 0

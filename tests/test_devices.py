@@ -52,25 +52,30 @@ def test_compact_drops_only_none() -> None:
 
 def test_phone_device() -> None:
     assert phone_device("+15550002222", "+15550001111") == PHONE_WIRE
-    assert phone_device("+1", "+2", timeout=30, max_duration=600) == {
+    assert phone_device("+15550000001", "+15550000002", timeout=30, max_duration=600) == {
         "type": "phone",
-        "params": {"to_number": "+1", "from_number": "+2", "timeout": 30, "max_duration": 600},
+        "params": {
+            "to_number": "+15550000001",
+            "from_number": "+15550000002",
+            "timeout": 30,
+            "max_duration": 600,
+        },
     }
 
 
 def test_phone_device_errors() -> None:
     with raises("phone device needs a non-empty string 'to_number', got ''"):
-        phone_device("", "+2")
+        phone_device("", "+15550000002")
     with raises("phone device needs a non-empty string 'from_number', got 5"):
-        phone_device("+1", 5)  # type: ignore[arg-type]
+        phone_device("+15550000001", 5)  # type: ignore[arg-type]
     with raises("timeout must be a number >= 0, got -1"):
-        phone_device("+1", "+2", timeout=-1)
+        phone_device("+15550000001", "+15550000002", timeout=-1)
     with raises("max_duration must be a number >= 0, got 'long'"):
-        phone_device("+1", "+2", max_duration="long")  # type: ignore[arg-type]
+        phone_device("+15550000001", "+15550000002", max_duration="long")  # type: ignore[arg-type]
     with raises("timeout must be a number >= 0, got True"):
-        phone_device("+1", "+2", timeout=True)
+        phone_device("+15550000001", "+15550000002", timeout=True)
     with raises("timeout must be a number >= 0, got nan"):
-        phone_device("+1", "+2", timeout=float("nan"))
+        phone_device("+15550000001", "+15550000002", timeout=float("nan"))
 
 
 def test_sip_device_full() -> None:
@@ -139,16 +144,27 @@ def test_normalize_wire_phone_passes_through_as_copy() -> None:
 
 def test_normalize_flat_phone() -> None:
     assert normalize_device(PHONE_FLAT) == PHONE_WIRE
-    flat = {"type": "phone", "to": "+1", "from_": "+2", "timeout": 30, "confirm": None}
+    flat = {
+        "type": "phone",
+        "to": "+15550000001",
+        "from_": "+15550000002",
+        "timeout": 30,
+        "confirm": None,
+    }
     assert normalize_device(flat) == {
         "type": "phone",
-        "params": {"to_number": "+1", "from_number": "+2", "timeout": 30},
+        "params": {"to_number": "+15550000001", "from_number": "+15550000002", "timeout": 30},
     }
 
 
 def test_normalize_phone_to_from_inside_params_are_renamed() -> None:
-    out = normalize_device({"type": "phone", "params": {"to": "+1", "from": "+2"}})
-    assert out == {"type": "phone", "params": {"to_number": "+1", "from_number": "+2"}}
+    out = normalize_device(
+        {"type": "phone", "params": {"to": "+15550000001", "from": "+15550000002"}}
+    )
+    assert out == {
+        "type": "phone",
+        "params": {"to_number": "+15550000001", "from_number": "+15550000002"},
+    }
 
 
 def test_normalize_flat_sip() -> None:
@@ -173,8 +189,13 @@ def test_normalize_flat_sip() -> None:
 
 
 def test_normalize_mixed_form_and_other_types() -> None:
-    out = normalize_device({"type": "phone", "params": {"to_number": "+1"}, "from": "+2"})
-    assert out == {"type": "phone", "params": {"to_number": "+1", "from_number": "+2"}}
+    out = normalize_device(
+        {"type": "phone", "params": {"to_number": "+15550000001"}, "from": "+15550000002"}
+    )
+    assert out == {
+        "type": "phone",
+        "params": {"to_number": "+15550000001", "from_number": "+15550000002"},
+    }
     same = normalize_device({"type": "sip", "params": {"to": "sip:a@b"}, "to": "sip:a@b"})
     assert same == {"type": "sip", "params": {"to": "sip:a@b"}}
     webrtc = normalize_device({"type": "webrtc", "to": "x", "from": "y"})
@@ -185,27 +206,36 @@ def test_normalize_mixed_form_and_other_types() -> None:
 def test_normalize_device_errors() -> None:
     with raises("device must be a dict, got str: 'sip:a@b'"):
         normalize_device("sip:a@b")
-    with raises("device needs a non-empty string 'type', got {'to': '+1'}"):
-        normalize_device({"to": "+1"})
+    with raises("device needs a non-empty string 'type', got {'to': '+15550000001'}"):
+        normalize_device({"to": "+15550000001"})
     with raises("device needs a non-empty string 'type', got {'type': ''}"):
         normalize_device({"type": ""})
     with raises("device 'params' must be a dict, got list"):
-        normalize_device({"type": "phone", "params": ["+1"]})
+        normalize_device({"type": "phone", "params": ["+15550000001"]})
     with raises("device gives 'to' both at the top level and in 'params', with different"):
         normalize_device({"type": "sip", "params": {"to": "sip:a@b"}, "to": "sip:x@y"})
-    with raises("phone device gives both 'to' ('+1') and 'to_number' ('+9'); give one"):
-        normalize_device({"type": "phone", "to": "+1", "to_number": "+9", "from": "+2"})
+    with raises(
+        "phone device gives both 'to' ('+15550000001') and 'to_number' ('+15550000009'); give one"
+    ):
+        normalize_device(
+            {
+                "type": "phone",
+                "to": "+15550000001",
+                "to_number": "+15550000009",
+                "from": "+15550000002",
+            }
+        )
     with raises("phone device needs a non-empty string 'from_number', got None in"):
-        normalize_device({"type": "phone", "to": "+1"})
+        normalize_device({"type": "phone", "to": "+15550000001"})
     with raises("phone device needs a non-empty string 'to_number', got 15550002222"):
-        normalize_device({"type": "phone", "to": 15550002222, "from": "+2"})
+        normalize_device({"type": "phone", "to": 15550002222, "from": "+15550000002"})
     with raises("sip device needs a non-empty string 'to', got None"):
         normalize_device({"type": "sip", "from": "sip:c@d"})
 
 
 def test_password_never_in_error_messages() -> None:
     with pytest.raises(ValueError) as info:
-        normalize_device({"type": "phone", "to": "+1", "password": "s3cret"})
+        normalize_device({"type": "phone", "to": "+15550000001", "password": "s3cret"})
     assert "s3cret" not in str(info.value) and "***" in str(info.value)
     with pytest.raises(ValueError) as info:
         normalize_device({"type": "sip", "params": {"to": "sip:a@b", "password": 12345}})
@@ -259,10 +289,10 @@ def test_normalize_devices_errors() -> None:
         normalize_devices(None)
     with raises("devices[1] is an empty group: give at least one device"):
         normalize_devices([[PHONE_WIRE], []])
-    with raises("devices[0] must be a device dict or a list of devices, got str: '+1'"):
-        normalize_devices(["+1"])
+    with raises("devices[0] must be a device dict or a list of devices, got str: '+15550000001'"):
+        normalize_devices(["+15550000001"])
     with raises("devices[0][1]: phone device needs a non-empty string 'from_number'"):
-        normalize_devices([[PHONE_WIRE, {"type": "phone", "to": "+1"}]])
+        normalize_devices([[PHONE_WIRE, {"type": "phone", "to": "+15550000001"}]])
     with raises("devices[2]: device needs a non-empty string 'type'"):
         normalize_devices([PHONE_WIRE, PHONE_WIRE, {}])
 

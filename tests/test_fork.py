@@ -103,7 +103,9 @@ def test_child_gets_a_clear_error_and_the_parent_keeps_its_connection(
     def child() -> Dict[str, Any]:
         message = expect_forked_error(lambda: connected.execute("signalwire.ping", {}))
         expect_forked_error(connected.connect)
-        expect_forked_error(lambda: connected.dial({"type": "phone", "to": "+1", "from": "+2"}))
+        expect_forked_error(
+            lambda: connected.dial({"type": "phone", "to": "+15550000001", "from": "+15550000002"})
+        )
         expect_forked_error(lambda: connected.state)
         expect_forked_error(
             lambda: connected.send_message("+15550001111", "+15550002222", body="hi")
