@@ -15,7 +15,7 @@ from relaysync.testing import RelaySimulator
 
 from .helpers import make_client, relaysync_threads
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(90)
 
 # run() installs its handlers after connecting; nothing signals that moment, so the
 # child watches the handler table and says when it has changed.
@@ -48,7 +48,7 @@ def test_run_exits_cleanly_on_signal(sim: RelaySimulator, signum: int) -> None:
         if line.strip() == "ready":
             break
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=10)
+    out, err = proc.communicate(timeout=45)
     assert proc.returncode == 0, err
     assert "run returned" in out and "Traceback" not in err
 

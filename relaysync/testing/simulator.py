@@ -27,6 +27,7 @@ Fault injection (``session_id=None`` means every online session)::
     sim.clear_faults()
     sim.push_event("calling.call.state", {...})          # -> event ids; acked/redelivered
     sim.push_frame("{not json")                          # raw text, dict or bytes
+    sim.redeliver_events(5)              # the last 5 events again, same ids (a lost ack)
 
 Session behaviour: the first frame must be ``signalwire.connect`` (bad credentials get
 ``-32002``/``AUTH_REQUIRED`` and the socket is closed). A connect carrying a known
@@ -61,7 +62,7 @@ import uuid
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
-from . import faults
+from . import faults, redelivery
 from .calls import CallEngine
 from .control import install_control
 from .core import SessionInfo, SimCore
@@ -402,6 +403,17 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             ValueError: unknown ``session_id``.
         """
         return self._core.run_sync(lambda: faults.push_frame(self._core, frame, session_id))
+
+    def redeliver_events(self, count: int = 5, session_id: Optional[str] = None) -> int:
+        """Send the last ``count`` events of each online session again, with their
+        original ids, as RELAY does when an ack was lost. Returns how many frames.
+
+        Raises:
+            ValueError: ``count`` below 1, or an unknown ``session_id``.
+        """
+        return self._core.run_sync(
+            lambda: redelivery.redeliver_recent(self._core, count, session_id)
+        )
 
 
 async def _nothing() -> None:
