@@ -9,6 +9,7 @@ Nothing here raises on a malformed payload.
 from __future__ import annotations
 
 from collections.abc import Mapping as _MappingABC
+from math import isfinite
 from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
 import attrs
@@ -23,6 +24,7 @@ SECRET_KEYS = frozenset(
 )
 
 _MASK_DEPTH = 8
+_EMPTY: Mapping[str, Any] = {}
 
 
 def _mask(value: Any, depth: int = 0) -> Any:
@@ -57,20 +59,31 @@ def sub_dict(mapping: Mapping[str, Any], key: str) -> Dict[str, Any]:
 
 def common_fields(payload: Any, event_id: Any) -> Dict[str, Any]:
     """Read the fields every event shares from the outer ``params`` of a frame."""
-    outer: Mapping[str, Any] = payload if isinstance(payload, _MappingABC) else {}
-    inner = sub_dict(outer, "params")
-    timestamp = as_number(outer.get("timestamp"))
-    if timestamp is None:
-        timestamp = as_number(inner.get("timestamp"))
+    # Inlined (this runs for every event): the same rules as as_str, as_number,
+    # first_str and as_code, with their function calls taken out of the common case.
+    outer: Mapping[str, Any] = payload if isinstance(payload, _MappingABC) else _EMPTY
+    raw = outer.get("params")
+    inner: Dict[str, Any] = dict(raw) if isinstance(raw, _MappingABC) else {}
+    get = inner.get
+    timestamp = outer.get("timestamp")
+    if type(timestamp) is not float or not isfinite(timestamp):
+        timestamp = as_number(timestamp)
+        if timestamp is None:
+            timestamp = as_number(get("timestamp"))
+    event_type = outer.get("event_type")
+    call_id, control_id, tag = get("call_id"), get("control_id"), get("tag")
+    node_id = get("node_id")
+    if not (isinstance(node_id, str) and node_id):
+        node_id = first_str(outer.get("node_id"))
     return {
-        "event_type": as_str(outer.get("event_type")) or "",
+        "event_type": event_type if isinstance(event_type, str) and event_type else "",
         "params": inner,
-        "call_id": as_str(inner.get("call_id")),
-        "node_id": first_str(inner.get("node_id"), outer.get("node_id")),
-        "control_id": as_str(inner.get("control_id")),
-        "tag": as_str(inner.get("tag")),
+        "call_id": call_id if isinstance(call_id, str) else None,
+        "node_id": node_id,
+        "control_id": control_id if isinstance(control_id, str) else None,
+        "tag": tag if isinstance(tag, str) else None,
         "timestamp": timestamp if timestamp is not None else 0.0,
-        "event_id": as_code(event_id),
+        "event_id": event_id if isinstance(event_id, str) else as_code(event_id),
     }
 
 

@@ -188,6 +188,7 @@ class RelayClient(MessagingMixin):
             ping_timeout=ping_timeout,
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
+            batch=self._pool.deferred,
             proxy=choose_proxy(proxy, self.url),
             trace=tracing,
         )

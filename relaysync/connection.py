@@ -12,11 +12,12 @@ Writes from any thread go through one send lock.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, Sequence
 
 import tenacity
 import websocket
@@ -64,6 +65,8 @@ class Connection:
         ping_timeout: close the socket when nothing arrives this long after a ping.
         backoff_initial, backoff_max: reconnect backoff bounds in seconds.
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
+        batch: the context each burst of frames is acted on in (see
+            :class:`~relaysync.frames.FrameHandler`).
         proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
         trace: log every frame sent and received on ``relaysync.trace``, masked.
     """
@@ -84,6 +87,7 @@ class Connection:
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         max_auth_attempts: int = 3,
+        batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
         proxy: Optional[Proxy] = None,
         trace: bool = False,
     ) -> None:
@@ -120,6 +124,7 @@ class Connection:
             on_event=on_event,
             on_auth_state=self._auth_state,
             on_disconnect=self._server_disconnect,
+            batch=batch,
             log=self._log,
         )
         self._auth_failures = 0

@@ -8,11 +8,12 @@ work.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 import socket
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 import websocket
 
@@ -42,6 +43,9 @@ class FrameHandler:
         on_auth_state: receives each non-empty ``authorization_state`` blob.
         on_disconnect: called with ``restart`` when the server sends
             ``signalwire.disconnect``.
+        batch: a context acting on one burst of frames runs in (the worker pool's
+            :meth:`~relaysync.workers.WorkerPool.deferred`: one worker wake-up per
+            burst instead of one per event).
         log: where warnings about bad frames go, rate-limited per kind.
     """
 
@@ -53,6 +57,7 @@ class FrameHandler:
         on_event: EventSink,
         on_auth_state: Callable[[str], None],
         on_disconnect: Callable[[bool], None],
+        batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
         log: Optional[LimitedLog] = None,
     ) -> None:
         self._link = link
@@ -60,6 +65,7 @@ class FrameHandler:
         self._on_event = on_event
         self._on_auth_state = on_auth_state
         self._on_disconnect = on_disconnect
+        self._batch = batch
         self.dedupe = EventDedupe()
         self._log = log or LimitedLog()
         self._reader: Optional[FrameReader] = None
@@ -114,8 +120,9 @@ class FrameHandler:
                     self._ack(frame)
                     frames.append(frame)
         self._link.flush()
-        for frame in frames:
-            self._guarded(self._act, frame, -1)
+        with self._batch():
+            for frame in frames:
+                self._guarded(self._act, frame, -1)
         if closed:
             self._link.close_reply(ws)
             return False

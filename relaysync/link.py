@@ -12,6 +12,7 @@ import json
 import logging
 import socket
 import threading
+from json.encoder import encode_basestring_ascii  # what json.dumps uses for a str
 from typing import Any, List, Mapping, Optional
 
 import websocket
@@ -99,7 +100,12 @@ class Link:
 
         Reader thread only. The frame text is built directly: every event is acked.
         """
-        text = '{"jsonrpc":"2.0","id":' + json.dumps(request_id) + ',"result":{}}'
+        quoted = (
+            encode_basestring_ascii(request_id)
+            if type(request_id) is str
+            else json.dumps(request_id)
+        )
+        text = '{"jsonrpc":"2.0","id":' + quoted + ',"result":{}}'
         if self.trace:
             trace_frame("send", text)
         if logger.isEnabledFor(logging.DEBUG):

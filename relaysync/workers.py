@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import threading
-from typing import Any, Callable, Deque, List, Optional
+from typing import Any, Callable, Deque, Iterator, List, Optional
 
 from ._log import LimitedLog, logger
 
@@ -23,6 +24,8 @@ class WorkerPool:
 
     Threads start lazily, up to ``max_workers``. ``shutdown()`` joins them all (except the
     calling thread, if it is one of them). A task's exception is logged with its label.
+    Inside :meth:`deferred`, the tasks one thread submits are queued at once but wake
+    the workers only when the block ends (one wake-up per burst of events).
     """
 
     def __init__(
@@ -39,6 +42,8 @@ class WorkerPool:
         self._idle = 0
         self._busy = 0
         self._stopping = False
+        self._deferring: Optional[int] = None  # ident of the thread inside deferred()
+        self._held = 0  # tasks queued inside deferred() whose wake-up is held
 
     @property
     def busy(self) -> int:
@@ -63,15 +68,46 @@ class WorkerPool:
             if len(self._queue) >= self._max_queue:
                 raise QueueFullError(f"worker queue is full ({self._max_queue}); {label} rejected")
             self._queue.append((task, label))
-            # Idle workers already woken for earlier tasks are not free for this one.
-            if len(self._queue) > self._idle and len(self._threads) < self.max_workers:
-                thread = threading.Thread(
-                    target=self._run, daemon=True, name=f"{self._name}-{len(self._threads) + 1}"
-                )
-                self._threads.append(thread)
-                thread.start()
-            else:
-                self._cond.notify()
+            if self._deferring is not None and self._deferring == threading.get_ident():
+                self._held += 1
+                return
+            self._wake_locked(1)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold the wake-ups of the tasks this thread submits until the block ends.
+
+        The tasks are queued (and refused when the queue is full) as usual; only the
+        notify or thread start is done once, for all of them, when the block exits.
+        One thread at a time (the reader) may use it; it does not nest.
+        """
+        with self._cond:
+            self._deferring = threading.get_ident()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._deferring = None
+                held, self._held = self._held, 0
+                if held and not self._stopping:
+                    self._wake_locked(held)
+
+    def _wake_locked(self, count: int) -> None:
+        """Find workers for the last ``count`` queued tasks (lock held)."""
+        # Idle workers already woken for earlier tasks are not free for these ones.
+        free = max(0, self._idle - (len(self._queue) - count))
+        notify = min(count, free)
+        for _ in range(count - notify):
+            if len(self._threads) >= self.max_workers:
+                notify += 1
+                continue
+            thread = threading.Thread(
+                target=self._run, daemon=True, name=f"{self._name}-{len(self._threads) + 1}"
+            )
+            self._threads.append(thread)
+            thread.start()
+        if notify:
+            self._cond.notify(notify)
 
     def _run(self) -> None:
         """Worker thread body: take tasks until shutdown."""

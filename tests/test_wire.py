@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import ssl
 import threading
 import tracemalloc
 from typing import Iterator, List, Tuple
 
 import pytest
+import trustme
 import websocket
 
 from relaysync import RelayClient, RelayTimeoutError
@@ -137,6 +139,50 @@ def test_frames_of_a_burst_come_from_one_buffer(pair: Tuple[socket.socket, socke
     reader = FrameReader(client_end, MiB)
     assert read_all(reader, 51) == [(OPCODE_TEXT, p) for p in payloads] + [(OPCODE_BINARY, big)]
     assert reader.next() is None
+
+
+@pytest.mark.timeout(30)
+def test_every_tls_record_already_waiting_is_taken_by_one_fill(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    # A TLS recv hands out one record; the server writes each event as a record of its
+    # own. One fill must take all the waiting records, so a burst is one batch.
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    client_end, server_end = pair
+    server_end.settimeout(10.0)
+    written = threading.Event()
+    failures: List[BaseException] = []
+
+    def serve() -> None:
+        try:
+            with server_ctx.wrap_socket(server_end, server_side=True) as tls:
+                for index in range(50):
+                    tls.sendall(frame(OPCODE_TEXT, b'{"n":%d}' % index))  # one record each
+                written.set()
+                tls.recv(1)  # keep the socket open until the client end closes
+        except (OSError, ssl.SSLError) as exc:
+            if not written.is_set():
+                failures.append(exc)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    tls_client = client_ctx.wrap_socket(client_end, server_hostname="localhost")
+    try:
+        assert written.wait(10), failures
+        reader = FrameReader(tls_client, 1 * MiB)
+        assert reader.fill(5.0) is True
+        got = []
+        while (item := reader.next()) is not None:
+            got.append(item)
+        assert [json.loads(data)["n"] for _, data in got] == list(range(50))
+    finally:
+        tls_client.close()
+        server.join(10)
+    assert not failures
 
 
 def test_a_frame_split_anywhere_is_put_back_together(
