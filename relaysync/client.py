@@ -1,34 +1,29 @@
-"""RelayClient: the facade — connect, run, close, handlers, dial (messaging from a mixin)."""
+"""RelayClient: the facade — connect, run, close, handlers (dial and messaging from mixins)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import select
-import signal
 import ssl
 import threading
-import time
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type
 
 from . import constants as C
 from ._fork import ForkGuard
 from ._log import enable_trace, logger, trace_wanted
-from ._util import compact
 from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
+from .client_dial import DialMixin
 from .connection import Connection
-from .devices import normalize_devices, phone_device, sip_device
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
-from .errors import RelayConnectionError, RelayTimeoutError
+from .errors import RelayConnectionError
 from .events import MessagingEvent, RelayEvent
 from .host import CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
-from .rpc import new_id
+from .running import run_until_signalled
 from .transport import build_sslopt, build_url, redact_url
 from .workers import SerialQueue, WorkerPool
 
@@ -66,7 +61,7 @@ def _credentials(
     )
 
 
-class RelayClient(MessagingMixin):
+class RelayClient(DialMixin, MessagingMixin):
     """A synchronous RELAY client: blocking calls, one background reader thread.
 
     Args:
@@ -289,45 +284,10 @@ class RelayClient(MessagingMixin):
             finally:
                 self.close()
         else:
-            self._run_on_main_thread()
+            run_until_signalled(self._connection.wait_closed, self.close)
         error = self._connection.fatal_error
         if error is not None:
             raise error
-
-    def _run_on_main_thread(self) -> None:
-        """Block until closed or signalled, without raising from a signal handler.
-
-        Signal handlers only write a byte to a pipe the main thread waits on, so no
-        exception can fire in the middle of a lock operation.
-        """
-        wake_read, wake_write = os.pipe()
-        os.set_blocking(wake_write, False)
-
-        def wake(*_: Any) -> None:
-            with contextlib.suppress(OSError):
-                os.write(wake_write, b"x")
-
-        previous = {
-            signum: signal.signal(signum, wake) for signum in (signal.SIGINT, signal.SIGTERM)
-        }
-
-        def watch() -> None:
-            self._connection.wait_closed()
-            wake()
-
-        watcher = threading.Thread(target=watch, name="relaysync-run", daemon=True)
-        watcher.start()
-        try:
-            select.select([wake_read], [], [])
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            if not self._connection.wait_closed(0):
-                logger.info("relaysync: stopping on signal")
-            self.close()
-            watcher.join()
-            os.close(wake_read)
-            os.close(wake_write)
 
     @property
     def connected(self) -> bool:
@@ -483,108 +443,6 @@ class RelayClient(MessagingMixin):
         self._connection.update_contexts(remove=contexts)
 
     # ---------------------------------------------------------------- dialing
-
-    def dial(
-        self,
-        devices: Union[Mapping[str, Any], List[Any]],
-        *,
-        tag: Optional[str] = None,
-        region: Optional[str] = None,
-        max_price_per_minute: Optional[float] = None,
-        max_duration: Optional[int] = None,
-        timeout: float = 120.0,
-    ) -> Call:
-        """Place an outbound call and block until a leg answers.
-
-        Args:
-            devices: a device, a list of devices (tried one after another), or a dial
-                plan (list of lists: outer tried in series, inner rung in parallel).
-            tag: correlation tag (generated if omitted).
-            region, max_price_per_minute, max_duration: passed to RELAY.
-            timeout: seconds to wait for an answer. A dial given up on keeps listening
-                for its tag and hangs up a call that is answered afterwards.
-
-        Returns:
-            The answered :class:`Call`.
-
-        Raises:
-            ValueError, TypeError: malformed devices, a tag already in use, or a
-                ``timeout`` that is not a positive, finite number.
-            DialError: no device answered.
-            RelayTimeoutError: no outcome within ``timeout``.
-        """
-        timeout = require_timeout("timeout", timeout)
-        plan = normalize_devices(devices)
-        self._fork_guard.check("dial")
-        tag = tag or new_id()
-        deadline = time.monotonic() + timeout
-        waiter = self._registry.start_dial(tag)
-        try:
-            self.execute(
-                "calling.dial",
-                compact(
-                    {
-                        "tag": tag,
-                        "devices": plan,
-                        "region": region,
-                        "max_price_per_minute": max_price_per_minute,
-                        "max_duration": max_duration,
-                    }
-                ),
-                timeout=min(self.request_timeout, timeout),
-            )
-        except (RelayTimeoutError, RelayConnectionError) as exc:
-            if getattr(exc, "request_sent", True):
-                # The dial may have started anyway: keep listening, hang up a late answer.
-                waiter.abandon()
-            else:
-                self._registry.end_dial(tag)
-            raise
-        except BaseException:
-            self._registry.end_dial(tag)
-            raise
-        return waiter.wait(max(0.0, deadline - time.monotonic()), f"dial {tag}")
-
-    def dial_phone(
-        self,
-        to: str,
-        from_: str,
-        *,
-        timeout: float = 30.0,
-        dial_timeout: Optional[float] = None,
-        **kwargs: Any,
-    ) -> Call:
-        """Dial a phone number.
-
-        Args:
-            to, from_: E.164 numbers.
-            timeout: how long the phone may ring, in seconds (sent to RELAY).
-            dial_timeout: how long to wait for the outcome (default ``timeout + 10``).
-            kwargs: as for :meth:`dial`.
-
-        Raises:
-            ValueError, TypeError: a number that does not look like E.164, or a
-                ``timeout``/``dial_timeout`` that is not a positive, finite number.
-            DialError, RelayTimeoutError: as for :meth:`dial`.
-        """
-        timeout = require_timeout("timeout", timeout)
-        dial_timeout = check_timeout("dial_timeout", dial_timeout)
-        device = phone_device(to, from_, timeout=max(1, int(timeout)))
-        wait = timeout + 10.0 if dial_timeout is None else dial_timeout
-        return self.dial(device, timeout=wait, **kwargs)
-
-    def dial_sip(
-        self, to: str, from_: str, *, headers: Optional[Any] = None, **kwargs: Any
-    ) -> Call:
-        """Dial a SIP URI, optionally with SIP headers. See :meth:`dial`.
-
-        Raises:
-            ValueError, TypeError: a bad URI or header, or a bad ``timeout`` (as for
-                :meth:`dial`), before anything is sent.
-        """
-        if "timeout" in kwargs:
-            kwargs["timeout"] = require_timeout("timeout", kwargs["timeout"])
-        return self.dial(sip_device(to, from_, headers=headers), **kwargs)
 
     # ---------------------------------------------------------------- internals
 
