@@ -359,7 +359,7 @@ class Call(
         return just_ended
 
     def detach(self, error: RelayError) -> None:
-        """The client closed (or passed the call): wake every wait with ``error``."""
+        """The client closed, passed the call or lost its session: wake every wait."""
         with self._cond:
             self._detached = error
             self.operations.fail_all_locked(lambda action: error)

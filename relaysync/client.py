@@ -18,7 +18,7 @@ from .client_dial import DialMixin
 from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
-from .errors import RelayConnectionError
+from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
 from .host import CallHost
 from .messaging import Messaging, MessagingMixin
@@ -186,6 +186,7 @@ class RelayClient(DialMixin, MessagingMixin):
             batch=self._pool.deferred,
             proxy=choose_proxy(proxy, self.url),
             trace=tracing,
+            on_fresh_session=self._session_lost,
         )
         self._messaging = Messaging(
             self._pool, self._checked_execute, lambda: self.protocol or "default"
@@ -457,6 +458,17 @@ class RelayClient(DialMixin, MessagingMixin):
             if error is not None:
                 self._registry.detach_all(error)
                 self._messaging.registry.detach_all(error)
+
+    def _session_lost(self) -> None:
+        """A reconnect started a fresh session (I/O thread): settle the old one's waits.
+
+        RELAY routes no more events of the old session's calls and messages here, so
+        its calls are forgotten (waits end with CallEndedError) and its messages'
+        waits end with RelayConnectionError.
+        """
+        why = "the RELAY session was lost on reconnect; its events can no longer arrive"
+        self._registry.detach_all(CallEndedError(-1, why))
+        self._messaging.registry.detach_all(RelayConnectionError(-1, why))
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""

@@ -69,6 +69,9 @@ class Connection:
             :class:`~relaysync.frames.FrameHandler`).
         proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
         trace: log every frame sent and received on ``relaysync.trace``, masked.
+        on_fresh_session: called on the I/O thread, before the state becomes
+            connected, when a reconnect starts a fresh session (the old one's events
+            can no longer arrive); must not block.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Connection:
         batch: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
         proxy: Optional[Proxy] = None,
         trace: bool = False,
+        on_fresh_session: Optional[Callable[[], None]] = None,
     ) -> None:
         self.url = url
         self._shown_url = redact_url(url)  # for messages: no user info or query
@@ -97,6 +101,7 @@ class Connection:
         self._sslopt = sslopt
         self._on_event = on_event
         self._on_state = on_state
+        self._on_fresh_session = on_fresh_session
         self.request_timeout = request_timeout
         self._reconnect = reconnect
         self._ping_interval = ping_interval
@@ -441,11 +446,15 @@ class Connection:
             resumed = bool(sent_protocol) and (
                 bool(result.get("session_restored")) or result["protocol"] == sent_protocol
             )
+            lost = self._ever_connected and not resumed
             session.resumed = resumed if self._ever_connected else True
             self._frames.dedupe.new_socket(resumed)
             session.protocol = result["protocol"]
             identity = result.get("identity")
             session.identity = identity if isinstance(identity, str) else None
+        if lost and self._on_fresh_session is not None:
+            self._on_fresh_session()  # outside the lock: it takes the call locks
+        with self._cond:
             self._auth_failures = 0
             self._ever_connected = True
             self._set_state(C.CONNECTED)
