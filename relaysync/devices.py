@@ -1,4 +1,7 @@
-"""Builders and normalisers for the device and media objects RELAY methods take.
+"""Builders and normalisers for the device objects RELAY methods take.
+
+The media builders (:func:`tts`, :func:`audio`, ...) live in :mod:`relaysync.media` and
+are re-exported here.
 
 Every function returns new wire-form dicts (``{"type": ..., "params": {...}}``), never
 changes its input, and raises :class:`ValueError` naming the problem and the offending
@@ -8,77 +11,25 @@ use :func:`redact_device` before logging a device.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping as _MappingABC
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from relaysync._util import compact, compact_kw
+from relaysync._util import compact_kw
 from relaysync._validate import check_e164
+from relaysync._wireform import (
+    SECRET_DEVICE_KEYS,
+    check_number,
+    redact_device,
+    show_value,
+    split_item,
+)
+from relaysync.media import MEDIA_TYPES, audio, normalize_media, ringtone, silence, tts
 
-#: Device ``params`` keys whose values :func:`redact_device` masks.
-SECRET_DEVICE_KEYS = frozenset({"password", "authorization_bearer_token"})
-#: The media item types RELAY plays.
-MEDIA_TYPES = ("audio", "tts", "silence", "ringtone")
-_MEDIA_REQUIRED = {"audio": "url", "tts": "text", "silence": "duration", "ringtone": "name"}
-_MASK = "***"
 _SIP_URI = re.compile(r"(?i)sips?:\S")
 
 Number = Union[int, float]
 Headers = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
-
-
-def redact_device(device: Mapping[str, Any]) -> Dict[str, Any]:
-    """Return a copy of ``device`` that is safe to log: secrets are replaced by ``"***"``.
-
-    Masks ``password`` and ``authorization_bearer_token`` both at the top level (flat
-    form) and inside ``params`` (wire form).
-
-    Args:
-        device: a device dict in any accepted form.
-
-    Returns:
-        A new dict; the input is left unchanged.
-    """
-    out = {key: _MASK if key in SECRET_DEVICE_KEYS else value for key, value in device.items()}
-    params = out.get("params")
-    if isinstance(params, _MappingABC):
-        out["params"] = {
-            key: _MASK if key in SECRET_DEVICE_KEYS else value for key, value in params.items()
-        }
-    return out
-
-
-def _show(value: Any) -> str:
-    """Return a short, secret-free ``repr`` of ``value`` for an error message."""
-    text = repr(redact_device(value)) if isinstance(value, _MappingABC) else repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _split(item: Any, what: str) -> Tuple[str, Dict[str, Any]]:
-    """Return ``(type, params)`` of a flat or wire-form item, dropping ``None`` values.
-
-    Keys other than ``type`` and ``params`` move into ``params``.
-    """
-    if not isinstance(item, _MappingABC):
-        raise ValueError(f"{what} must be a dict, got {type(item).__name__}: {_show(item)}")
-    kind = item.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise ValueError(f"{what} needs a non-empty string 'type', got {_show(item)}")
-    raw = item.get("params")
-    if raw is not None and not isinstance(raw, _MappingABC):
-        raise ValueError(f"{what} 'params' must be a dict, got {type(raw).__name__}: {_show(item)}")
-    params: Dict[str, Any] = dict(raw or {})
-    for key, value in item.items():
-        if key in ("type", "params") or value is None:
-            continue
-        if params.get(key, value) != value:
-            raise ValueError(
-                f"{what} gives {key!r} both at the top level and in 'params', with "
-                f"different values: {_show(item)}"
-            )
-        params[key] = value
-    return kind, compact(params)
 
 
 def _rename(params: Dict[str, Any], old: str, new: str, what: str) -> None:
@@ -97,19 +48,9 @@ def _require_str(params: Mapping[str, Any], key: str, what: str, device: Any) ->
     value = params.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(
-            f"{what} needs a non-empty string {key!r}, got {value!r} in {_show(device)}"
+            f"{what} needs a non-empty string {key!r}, got {value!r} in {show_value(device)}"
         )
     return value
-
-
-def _check_number(value: Any, name: str, *, minimum: float = 0.0) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be a number >= {minimum:g}, got {value!r}")
 
 
 def _headers(value: Any, what: str) -> List[Dict[str, str]]:
@@ -174,7 +115,7 @@ def normalize_device(device: Any) -> Dict[str, Any]:
             without E.164 string ``to_number``/``from_number``; a SIP device without a
             string ``to``; malformed SIP headers or codecs.
     """
-    kind, params = _split(device, "device")
+    kind, params = split_item(device, "device")
     what = f"{kind} device"
     if kind == "phone":
         for old, new in (("to", "to_number"), ("from", "from_number"), ("from_", "from_number")):
@@ -221,7 +162,7 @@ def normalize_devices(devices: Any) -> List[List[Dict[str, Any]]]:
     if not isinstance(devices, (list, tuple)):
         raise ValueError(
             "devices must be a device dict, a list of devices or a list of lists of "
-            f"devices, got {type(devices).__name__}: {_show(devices)}"
+            f"devices, got {type(devices).__name__}: {show_value(devices)}"
         )
     if not devices:
         raise ValueError("devices is empty: give at least one device")
@@ -236,7 +177,7 @@ def normalize_devices(devices: Any) -> List[List[Dict[str, Any]]]:
         else:
             raise ValueError(
                 f"devices[{i}] must be a device dict or a list of devices, got "
-                f"{type(entry).__name__}: {_show(entry)}"
+                f"{type(entry).__name__}: {show_value(entry)}"
             )
     return plan
 
@@ -281,9 +222,9 @@ def normalize_refer_device(target: Any) -> Tuple[Dict[str, Any], bool]:
     if not isinstance(target, _MappingABC):
         raise ValueError(
             "refer target must be a 'sip:'/'sips:' URI string or a SIP device dict, got "
-            f"{type(target).__name__}: {_show(target)}"
+            f"{type(target).__name__}: {show_value(target)}"
         )
-    kind, params = _split(target, what)
+    kind, params = split_item(target, what)
     if kind != "sip":
         raise ValueError(f"{what} type must be 'sip', got {kind!r}")
     used_uri = "uri" in params
@@ -291,7 +232,7 @@ def normalize_refer_device(target: Any) -> Tuple[Dict[str, Any], bool]:
     to = params.get("to")
     if to is None:
         raise ValueError(
-            f"{what} has no SIP target: set params 'to' (or 'uri'), got {_show(target)}"
+            f"{what} has no SIP target: set params 'to' (or 'uri'), got {show_value(target)}"
         )
     if not isinstance(to, str):
         raise ValueError(f"refer target must be a string, got {type(to).__name__}: {to!r}")
@@ -328,7 +269,7 @@ def phone_device(
     """
     for name, value in (("timeout", timeout), ("max_duration", max_duration)):
         if value is not None:
-            _check_number(value, name)
+            check_number(value, name)
     return normalize_device(
         {
             "type": "phone",
@@ -370,7 +311,7 @@ def sip_device(
     """
     for name, value in (("timeout", timeout), ("max_duration", max_duration)):
         if value is not None:
-            _check_number(value, name)
+            check_number(value, name)
     if not isinstance(from_, str) or not from_.strip():
         raise ValueError(f"sip device needs a non-empty string 'from', got {from_!r}")
     params = compact_kw(
@@ -383,128 +324,6 @@ def sip_device(
     )
     params["from"] = from_
     return normalize_device({"type": "sip", "params": params})
-
-
-def _media_item(item: Any, what: str) -> Dict[str, Any]:
-    kind, params = _split(item, what)
-    if kind not in _MEDIA_REQUIRED:
-        raise ValueError(f"{what} type must be one of {', '.join(MEDIA_TYPES)}; got {kind!r}")
-    key = _MEDIA_REQUIRED[kind]
-    value = params.get(key)
-    if kind == "silence" or (kind == "ringtone" and "duration" in params):
-        _check_number(params.get("duration"), f"{kind} media 'duration'")
-    if kind != "silence" and (not isinstance(value, str) or not value.strip()):
-        raise ValueError(f"{kind} media needs a non-empty string {key!r}, got {value!r}")
-    return {"type": kind, "params": params}
-
-
-def normalize_media(items: Any) -> List[Dict[str, Any]]:
-    """Return a media list in wire form ``[{"type": ..., "params": {...}}, ...]``.
-
-    Accepts one item or a list of items, each in wire form or flat form
-    (``{"type": "tts", "text": "Hello"}`` becomes
-    ``{"type": "tts", "params": {"text": "Hello"}}``).
-
-    Args:
-        items: a media item dict, or a list of them.
-
-    Returns:
-        A new list of wire-form items.
-
-    Raises:
-        ValueError: empty list; an item that is not a dict; a type other than
-            audio, tts, silence, ringtone; a missing or wrongly typed ``url``
-            (audio), ``text`` (tts), ``duration`` (silence) or ``name`` (ringtone).
-    """
-    if isinstance(items, _MappingABC):
-        return [_media_item(items, "media")]
-    if not isinstance(items, (list, tuple)):
-        raise ValueError(
-            f"media must be a media dict or a list of them, got {type(items).__name__}: "
-            f"{_show(items)}"
-        )
-    if not items:
-        raise ValueError("media list is empty: give at least one item")
-    return [_media_item(item, f"media[{i}]") for i, item in enumerate(items)]
-
-
-def tts(
-    text: str,
-    *,
-    language: Optional[str] = None,
-    gender: Optional[str] = None,
-    voice: Optional[str] = None,
-) -> Dict[str, Any]:
-    """Build a text-to-speech media item.
-
-    Args:
-        text: what to say (SSML allowed).
-        language: e.g. ``"en-US"``.
-        gender: ``"male"`` or ``"female"``.
-        voice: a voice name.
-
-    Returns:
-        ``{"type": "tts", "params": {"text": ..., ...}}``.
-
-    Raises:
-        ValueError: ``text`` is not a non-empty string.
-    """
-    return _media_item(
-        {
-            "type": "tts",
-            "params": compact_kw(text=text, language=language, gender=gender, voice=voice),
-        },
-        "media",
-    )
-
-
-def audio(url: str) -> Dict[str, Any]:
-    """Build an audio-file media item.
-
-    Args:
-        url: the audio file's URL.
-
-    Returns:
-        ``{"type": "audio", "params": {"url": ...}}``.
-
-    Raises:
-        ValueError: ``url`` is not a non-empty string.
-    """
-    return _media_item({"type": "audio", "params": {"url": url}}, "media")
-
-
-def silence(duration: Number) -> Dict[str, Any]:
-    """Build a silence media item.
-
-    Args:
-        duration: seconds of silence.
-
-    Returns:
-        ``{"type": "silence", "params": {"duration": ...}}``.
-
-    Raises:
-        ValueError: ``duration`` is not a number >= 0.
-    """
-    return _media_item({"type": "silence", "params": {"duration": duration}}, "media")
-
-
-def ringtone(name: str = "us", *, duration: Optional[Number] = None) -> Dict[str, Any]:
-    """Build a ringtone media item.
-
-    Args:
-        name: the country's ringtone (``"us"``, ``"uk"``, ``"de"``, ...).
-        duration: seconds to play it; ``None`` plays it until stopped.
-
-    Returns:
-        ``{"type": "ringtone", "params": {"name": ..., "duration"?: ...}}``.
-
-    Raises:
-        ValueError: ``name`` is not a non-empty string or ``duration`` is not a
-            number >= 0.
-    """
-    return _media_item(
-        {"type": "ringtone", "params": compact_kw(name=name, duration=duration)}, "media"
-    )
 
 
 __all__ = [
