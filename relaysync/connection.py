@@ -554,6 +554,10 @@ class Connection:
 
     def _wait_connected(self, method: str, deadline: float, timeout: float) -> int:
         """Block until connected; return the socket generation."""
+        if self._state == C.CONNECTED and not self._closing.is_set():
+            # the common case, without the Condition every sender would queue on; a
+            # socket lost meanwhile is caught by the generation check of the send
+            return self._link.generation
         with self._cond:
             ok = self._cond.wait_for(
                 lambda: self._state in (C.CONNECTED, C.CLOSED) or self._closing.is_set(),

@@ -28,6 +28,7 @@ from .transport import MAX_FRAME_BYTES
 from .wire import FrameError, FrameReader
 
 BATCH = 512  # frames handled per read at most, so acks and routing interleave in bursts
+_decode = json.JSONDecoder().decode  # json.loads minus its per-call checks
 _ACKED = (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT)
 
 EventSink = Callable[[Dict[str, Any], Optional[str]], None]
@@ -172,7 +173,7 @@ class FrameHandler:
         if self._link.trace:
             trace_frame("recv", data)
         try:
-            frame = json.loads(data)
+            frame = _decode(data.decode("utf-8", "surrogatepass"))
         except RecursionError:
             self._log.warning(
                 "nested-frame",

@@ -22,6 +22,9 @@ from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
 from .wire import encode_text, encode_texts
 
+# json.dumps with any option builds a new encoder per call; this one is built once
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 
 class NotSent(Exception):
     """Nothing was written: no socket, or not the expected one (safe to retry)."""
@@ -50,9 +53,8 @@ class Link:
 
     @property
     def generation(self) -> int:
-        """The generation of the latest attached socket."""
-        with self._lock:
-            return self._generation
+        """The generation of the latest attached socket (an int read: no lock needed)."""
+        return self._generation
 
     def opening(self, sock: Optional[socket.socket]) -> None:
         """Remember the raw socket being opened, so :meth:`abort` can shut it too."""
@@ -85,7 +87,7 @@ class Link:
             NotSent: no socket, or not the socket of ``generation``.
             RelayConnectionError: the write failed.
         """
-        text = json.dumps(frame, separators=(",", ":"))
+        text = _encode(frame)
         # Recorded first: the reply can be read before this thread returns from the write.
         entry = self.flows.sent(frame)
         try:

@@ -6,9 +6,9 @@ import collections
 import re
 import threading
 import time
-import uuid
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
+from ._entropy import new_id as _new_id
 from .errors import RelayConnectionError, RelayError, timeout_error
 
 _SUCCESS = re.compile(r"^2\d\d$")
@@ -16,7 +16,7 @@ _SUCCESS = re.compile(r"^2\d\d$")
 
 def new_id() -> str:
     """Return a fresh JSON-RPC id (UUID v4 string)."""
-    return str(uuid.uuid4())
+    return _new_id()
 
 
 def request_frame(
@@ -54,9 +54,10 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
     """
     if not isinstance(result, dict):
         return {"raw": result}
-    if "code" not in result:
+    code = result.get("code", "200")
+    if code == "200":
         return result
-    code = str(result.get("code"))
+    code = str(code)
     if _SUCCESS.match(code):
         return result
     try:
