@@ -30,7 +30,7 @@ _EMPTY: Mapping[str, Any] = {}
 def _mask(value: Any, depth: int = 0) -> Any:
     if depth >= _MASK_DEPTH:
         return value
-    if isinstance(value, _MappingABC):
+    if type(value) is dict or isinstance(value, _MappingABC):
         return {
             key: "<hidden>" if key in SECRET_KEYS else _mask(item, depth + 1)
             for key, item in value.items()
@@ -61,9 +61,11 @@ def common_fields(payload: Any, event_id: Any) -> Dict[str, Any]:
     """Read the fields every event shares from the outer ``params`` of a frame."""
     # Inlined (this runs for every event): the same rules as as_str, as_number,
     # first_str and as_code, with their function calls taken out of the common case.
-    outer: Mapping[str, Any] = payload if isinstance(payload, _MappingABC) else _EMPTY
+    outer: Mapping[str, Any] = (
+        payload if (type(payload) is dict or isinstance(payload, _MappingABC)) else _EMPTY
+    )
     raw = outer.get("params")
-    inner: Dict[str, Any] = dict(raw) if isinstance(raw, _MappingABC) else {}
+    inner: Dict[str, Any] = dict(raw) if (type(raw) is dict or isinstance(raw, _MappingABC)) else {}
     get = inner.get
     timestamp = outer.get("timestamp")
     if type(timestamp) is not float or not isfinite(timestamp):

@@ -28,8 +28,14 @@ def compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _compact_value(value) for key, value in mapping.items() if value is not None}
 
 
+_PLAIN = frozenset((str, int, float, bool))
+
+
 def _compact_value(value: Any) -> Any:
-    if isinstance(value, _MappingABC):
+    kind = type(value)
+    if kind in _PLAIN:  # most values: no isinstance against the Mapping ABC
+        return value
+    if kind is dict or isinstance(value, _MappingABC):
         return compact(value)
     if isinstance(value, (list, tuple)):
         return [_compact_value(item) for item in value]
@@ -117,7 +123,7 @@ def as_bool(value: Any) -> Optional[bool]:
 
 def as_dict(value: Any) -> Optional[Dict[str, Any]]:
     """Return a shallow ``dict`` copy of a mapping, else ``None``."""
-    return dict(value) if isinstance(value, _MappingABC) else None
+    return dict(value) if (type(value) is dict or isinstance(value, _MappingABC)) else None
 
 
 def as_str_tuple(value: Any) -> Tuple[str, ...]:

@@ -337,7 +337,11 @@ def parse_event(payload: Any, event_id: Any = None) -> RelayEvent:
         An instance of the class :data:`EVENT_CLASSES` maps the ``event_type`` to, or
         a plain :class:`RelayEvent` for an unknown or missing type. Never raises.
     """
-    event_type = payload.get("event_type") if isinstance(payload, _MappingABC) else None
+    event_type = (
+        payload.get("event_type")
+        if (type(payload) is dict or isinstance(payload, _MappingABC))
+        else None
+    )
     cls = EVENT_CLASSES.get(event_type, RelayEvent) if isinstance(event_type, str) else RelayEvent
     try:
         return cls.from_payload(payload, event_id)

@@ -114,8 +114,8 @@ class FlowRecorder:
         now = time.time()
         if "method" not in frame:
             request_id = frame.get("id")
-            if not isinstance(request_id, str):
-                return
+            if not isinstance(request_id, str) or request_id not in self._open:
+                return  # most replies: to requests about no call (a GIL-atomic look-up)
             with self._lock:
                 key = self._open.pop(request_id, None)
                 if key is not None:

@@ -146,9 +146,9 @@ class CollectResult(ActionResult):
     @classmethod
     def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
         result = getattr(event, "result", None)
-        result = result if isinstance(result, Mapping) else {}
+        result = result if type(result) is dict or isinstance(result, Mapping) else {}
         params = result.get("params")
-        params = params if isinstance(params, Mapping) else {}
+        params = params if type(params) is dict or isinstance(params, Mapping) else {}
         return {
             "type": as_str(result.get("type")),
             "digits": as_str(params.get("digits")),
@@ -260,7 +260,7 @@ class FaxResult(ActionResult):
     @classmethod
     def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
         params = getattr(event, "fax_params", None)
-        params = params if isinstance(params, Mapping) else {}
+        params = params if type(params) is dict or isinstance(params, Mapping) else {}
         return {
             "direction": as_str(params.get("direction")),
             "identity": as_str(params.get("identity")),
