@@ -351,8 +351,10 @@ class Call(
             if just_ended:
                 self._settle_all()
             self._cond.notify_all()
-            listeners = list(self._listeners.get(event.event_type, ())) + list(
-                self._listeners.get("*", ())
+            listeners = (
+                [*self._listeners.get(event.event_type, ()), *self._listeners.get("*", ())]
+                if self._listeners
+                else ()
             )
         for listener in listeners:
             self.operations.schedule(functools.partial(listener, event))

@@ -121,20 +121,26 @@ class FlowRecorder:
                 if key is not None:
                     self._append(key, FlowEntry(FROM_RELAY, frame, now))
             return
-        if frame.get("method") != C.METHOD_EVENT:
+        if frame["method"] != C.METHOD_EVENT:
             return
         outer = frame.get("params")
-        inner = outer.get("params") if isinstance(outer, dict) else None
-        if not isinstance(inner, dict):
+        inner = outer.get("params") if type(outer) is dict else None
+        if type(inner) is not dict:
             return
         call_id, tag = inner.get("call_id"), inner.get("tag")
-        keys = _call_keys(inner)
-        if not keys:
+        if not isinstance(tag, str):
+            tag = ""
+        if isinstance(call_id, str) and call_id:
+            key = call_id
+        elif tag:
+            key, call_id = _TAG + tag, None
+        else:
             return
+        entry = FlowEntry(FROM_RELAY, frame, now)
         with self._lock:
-            if isinstance(call_id, str) and call_id and isinstance(tag, str) and tag:
-                self._tags.setdefault(call_id, tag)
-            self._append(keys[0], FlowEntry(FROM_RELAY, frame, now))
+            if tag and call_id is not None and call_id not in self._tags:
+                self._tags[call_id] = tag
+            self._append(key, entry)
 
     def _append(self, key: str, entry: FlowEntry) -> None:
         """Add an entry to one call's flow (lock held), evicting the stalest call."""
