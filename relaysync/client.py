@@ -409,7 +409,7 @@ class RelayClient(DialMixin, MessagingMixin):
         """
         if not isinstance(method, str) or not method:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
-        if params is not None and not isinstance(params, Mapping):
+        if params is not None and type(params) is not dict and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, not {type(params).__name__}")
         timeout = check_timeout("timeout", timeout)
         self._fork_guard.check(method)
