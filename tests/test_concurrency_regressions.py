@@ -261,7 +261,7 @@ def test_close_during_tcp_connect_leaves_no_thread(monkeypatch: pytest.MonkeyPat
         opening.set()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr("relaysync.connection.open_socket", open_socket)
+    monkeypatch.setattr("relaysync.session_open.open_socket", open_socket)
     client = RelayClient("p", "t", url=f"ws://127.0.0.1:{port}")
     connector = threading.Thread(
         target=lambda: _swallow(lambda: client.connect(timeout=12)), daemon=True
