@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union, overload
 
 from . import operations as ops
+from ._entropy import new_id
 from ._log import logger
 from ._validate import check_line, check_timeout
 from .actions import ConnectAction, ReferAction
@@ -16,7 +17,6 @@ from .devices import (
     sip_device,
 )
 from .results import ConnectResult, ReferResult
-from .rpc import new_id
 from .runner import Operations
 
 Device = Union[str, Mapping[str, Any]]

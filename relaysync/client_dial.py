@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Mapping, Optional, Union
 
+from ._entropy import new_id
 from ._fork import ForkGuard
 from ._util import compact
 from ._validate import check_timeout, require_timeout
@@ -12,7 +13,6 @@ from .call import Call
 from .devices import normalize_devices, phone_device, sip_device
 from .dispatch import CallRegistry
 from .errors import RelayConnectionError, RelayTimeoutError
-from .rpc import new_id
 
 
 class DialMixin:

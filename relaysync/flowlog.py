@@ -51,15 +51,15 @@ class FlowEntry:
     time: float
 
 
-def _call_keys(params: Mapping[str, Any]) -> List[str]:
-    """The recorder keys of a request's or event's params: its call id and dial tag."""
-    keys = []
+def _call_key(params: Mapping[str, Any]) -> Optional[str]:
+    """The recorder key of a request's or event's params: its call id, else its dial tag."""
     call_id = params.get("call_id")
     if isinstance(call_id, str) and call_id:
-        keys.append(call_id)
-    elif isinstance(params.get("tag"), str) and params["tag"]:
-        keys.append(_TAG + params["tag"])
-    return keys
+        return call_id
+    tag = params.get("tag")
+    if isinstance(tag, str) and tag:
+        return _TAG + tag
+    return None
 
 
 class FlowRecorder:
@@ -86,26 +86,26 @@ class FlowRecorder:
         params = frame.get("params")
         if not isinstance(params, dict):
             return None
-        keys = _call_keys(params)
-        if not keys:
+        key = _call_key(params)
+        if key is None:
             return None
         entry = FlowEntry(TO_RELAY, frame, time.time())
         request_id = frame.get("id")
         with self._lock:
             if isinstance(request_id, str):
-                self._open[request_id] = keys[0]
+                self._open[request_id] = key
                 if len(self._open) > MAX_OPEN_REQUESTS:
                     self._open.popitem(last=False)
-            self._append(keys[0], entry)
+            self._append(key, entry)
         return entry
 
     def unsent(self, frame: Mapping[str, Any], entry: FlowEntry) -> None:
         """Forget a request recorded by :meth:`sent` whose write failed."""
         params = frame.get("params")
-        keys = _call_keys(params) if isinstance(params, dict) else []
+        key = _call_key(params) if isinstance(params, dict) else None
         with self._lock:
             self._open.pop(str(frame.get("id")), None)
-            flow = self._flows.get(keys[0]) if keys else None
+            flow = self._flows.get(key) if key is not None else None
             if flow is not None and entry in flow:
                 flow.remove(entry)
 
@@ -127,19 +127,15 @@ class FlowRecorder:
         inner = outer.get("params") if type(outer) is dict else None
         if type(inner) is not dict:
             return
-        call_id, tag = inner.get("call_id"), inner.get("tag")
-        if not isinstance(tag, str):
-            tag = ""
-        if isinstance(call_id, str) and call_id:
-            key = call_id
-        elif tag:
-            key, call_id = _TAG + tag, None
-        else:
+        key = _call_key(inner)
+        if key is None:
             return
+        tag = inner.get("tag")
         entry = FlowEntry(FROM_RELAY, frame, now)
         with self._lock:
-            if tag and call_id is not None and call_id not in self._tags:
-                self._tags[call_id] = tag
+            # a tagged event of a call remembers the dial that created the call
+            if isinstance(tag, str) and tag and key == inner.get("call_id"):
+                self._tags.setdefault(key, tag)
             self._append(key, entry)
 
     def _append(self, key: str, entry: FlowEntry) -> None:

@@ -129,17 +129,6 @@ class FrameHandler:
             return False
         return True
 
-    def handle(self, data: bytes) -> None:
-        """Parse one frame, ack it if it is a server request, and act on it.
-
-        Malformed frames are logged and dropped.
-        """
-        frame = self._guarded(self._parse, data, len(data))
-        if frame is not None:
-            self._ack(frame)
-            self._link.flush()
-            self._guarded(self._act, frame, -1)
-
     def _guarded(self, step: Callable[[Any], Any], item: Any, size: int) -> Any:
         """Run one step on one frame; a failure nobody foresaw drops only that frame.
 

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import collections
-import re
 import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
-from ._entropy import new_id as _new_id
+from ._entropy import new_id
 from .errors import RelayConnectionError, RelayError, timeout_error
-
-_SUCCESS = re.compile(r"^2\d\d$")
-
-
-def new_id() -> str:
-    """Return a fresh JSON-RPC id (UUID v4 string)."""
-    return _new_id()
 
 
 def request_frame(
@@ -54,11 +46,8 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
     """
     if not isinstance(result, dict):
         return {"raw": result}
-    code = result.get("code", "200")
-    if code == "200":
-        return result
-    code = str(code)
-    if _SUCCESS.match(code):
+    code = str(result.get("code", "200"))
+    if len(code) == 3 and code[0] == "2" and code.isdecimal():
         return result
     try:
         numeric = int(code)

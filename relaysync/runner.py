@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
 
+from ._entropy import new_id
 from ._util import compact
 from ._validate import check_timeout
 from .actions import Action
@@ -20,7 +21,6 @@ from .errors import CallEndedError, RelayError
 from .events import RelayEvent
 from .host import CallHost
 from .operations import Operation
-from .rpc import new_id
 from .waiting import Deadline
 from .workers import SerialQueue
 

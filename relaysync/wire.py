@@ -90,6 +90,8 @@ class FrameReader:
 
     def __init__(self, sock: socket.socket, limit: int, log: Optional[LimitedLog] = None) -> None:
         self.sock = sock
+        # a TLS socket returns one record per recv: the rest waiting is drained too
+        self._tls: Optional[ssl.SSLSocket] = sock if isinstance(sock, ssl.SSLSocket) else None
         self.limit = limit
         self._log = log or LimitedLog()
         self._buf = bytearray()
@@ -114,8 +116,8 @@ class FrameReader:
             OSError: the socket failed (``socket.timeout`` if the peer stalled inside
                 a TLS record).
         """
-        sock = self.sock
-        if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+        sock, tls = self.sock, self._tls
+        if tls is None or not tls.pending():
             readable, _, _ = select.select([sock], [], [], wait)
             if not readable:
                 return None
@@ -126,8 +128,8 @@ class FrameReader:
         if not size:
             return False
         self._add(self._chunk[:size])
-        if isinstance(sock, ssl.SSLSocket):
-            self._drain(sock)
+        if tls is not None:
+            self._drain(tls)
         return True
 
     def _drain(self, sock: ssl.SSLSocket) -> None:

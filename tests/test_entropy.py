@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from relaysync import _entropy
-from relaysync.rpc import new_id, request_frame
+from relaysync._entropy import new_id
+from relaysync.rpc import request_frame
 
 
 def test_ids_are_uuid4_strings_and_unique() -> None:
