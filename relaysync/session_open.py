@@ -72,8 +72,8 @@ class SessionOpening:
         """Open and authenticate a socket, retrying with backoff (tenacity)."""
         # Wrong credentials on the very first connect cannot get better by retrying; after
         # a session existed, a rejection may be a server hiccup and gets a few attempts.
+        # So does a proxy refusing the tunnel (407, 403).
         retrying = backoff_policy(
-            # So does a proxy refusing the tunnel (407, 403).
             retry_on=(RelayConnectionError, StaleResume)
             if first_timeout is not None
             else (RelayConnectionError, StaleResume, AuthRejected, ProxyRefused),

@@ -167,10 +167,6 @@ class FrameReader:
             self._pos = 0
         self._buf += data
 
-    def buffered(self) -> int:
-        """Bytes received and not yet cut into frames."""
-        return len(self._buf) - self._pos
-
     def next(self) -> Optional[Tuple[int, bytes]]:
         """The next whole message or control frame in the buffer, else ``None``.
 
