@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping as _MappingABC
 from math import isfinite
+from sys import intern
 from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
 import attrs
@@ -25,6 +26,7 @@ SECRET_KEYS = frozenset(
 
 _MASK_DEPTH = 8
 _EMPTY: Mapping[str, Any] = {}
+_SHARED = ("call_id", "node_id", "control_id")
 
 
 def _mask(value: Any, depth: int = 0) -> Any:
@@ -65,14 +67,28 @@ def common_fields(payload: Any, event_id: Any) -> Dict[str, Any]:
         payload if (type(payload) is dict or isinstance(payload, _MappingABC)) else _EMPTY
     )
     raw = outer.get("params")
-    inner: Dict[str, Any] = dict(raw) if (type(raw) is dict or isinstance(raw, _MappingABC)) else {}
+    # The copy shares one string object per distinct key, and per distinct call, node
+    # and control id, across events (each parsed frame brings its own copies): a call's
+    # history keeps only what differs from event to event.
+    if type(raw) is dict:
+        inner: Dict[str, Any] = {intern(k) if type(k) is str else k: v for k, v in raw.items()}
+    elif isinstance(raw, _MappingABC):
+        inner = dict(raw)
+    else:
+        inner = {}
     get = inner.get
+    for key in _SHARED:
+        value = get(key)
+        if type(value) is str:
+            inner[key] = intern(value)
     timestamp = outer.get("timestamp")
     if type(timestamp) is not float or not isfinite(timestamp):
         timestamp = as_number(timestamp)
         if timestamp is None:
             timestamp = as_number(get("timestamp"))
     event_type = outer.get("event_type")
+    if type(event_type) is str:
+        event_type = intern(event_type)
     call_id, control_id, tag = get("call_id"), get("control_id"), get("tag")
     node_id = get("node_id")
     if not (isinstance(node_id, str) and node_id):

@@ -28,12 +28,13 @@ from .call_services import CallServicesMixin
 from .diagram import CallFlow
 from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
-from .host import CallHost
+from .host import DEFAULT_CALL_HISTORY, CallHost
 from .runner import Operations
 from .waiting import Deadline
 
 Listener = Callable[[RelayEvent], Any]
-MAX_HISTORY = 10_000
+#: The default number of events a call keeps (``RelayClient(call_history=)``).
+MAX_HISTORY = DEFAULT_CALL_HISTORY
 _ORDER = {state: index for index, state in enumerate(C.CALL_STATES)}
 
 
@@ -93,13 +94,14 @@ class Call(
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
         self._state_events: Dict[str, CallStateEvent] = {}
-        # a deque: dropping the oldest of a full history must not shift 10,000 items
+        # a deque: dropping the oldest of a full history must not shift every item
         self._history: Deque[RelayEvent] = collections.deque()
+        self._history_limit = host.call_history
         self._dropped = 0
         self._listeners: Dict[str, List[Listener]] = {}
         self._detached: Optional[RelayError] = None
         self.operations = Operations(
-            self, self._cond, host, alive=self._check_alive, gone=self._gone
+            self, self._cond, host, alive=Call._check_alive, gone=Call._gone
         )
 
     def __repr__(self) -> str:
@@ -256,12 +258,22 @@ class Call(
                 ok = self._cond.wait_for(ready, timeout)
                 if not ok:
                     raise timeout_error(f"waiting for an event on call {self.call_id}", timeout)
-                index = max(index, self._dropped)
+                missed = max(0, self._dropped - index)
+                index += missed
                 if index - self._dropped >= len(self._history):
                     if self._detached is not None and self._state != C.CALL_ENDED:
                         raise self._detached
                     return
                 event = self._history[index - self._dropped]
+            if missed:
+                logger.warning(
+                    "relaysync: a call.events() iterator of call %s missed %d events, "
+                    "dropped from the call's history (it keeps the latest %d: "
+                    "RelayClient(call_history=))",
+                    self.call_id,
+                    missed,
+                    self._history_limit,
+                )
             cursor[0] = index + 1
             yield event
 
@@ -326,16 +338,9 @@ class Call(
         """
         just_ended = False
         with self._cond:
-            if len(self._history) >= MAX_HISTORY:
+            if len(self._history) >= self._history_limit:
                 self._history.popleft()
                 self._dropped += 1
-                if self._dropped == 1:
-                    logger.warning(
-                        "relaysync: call %s has over %d events; the oldest are "
-                        "dropped from its history",
-                        self.call_id,
-                        MAX_HISTORY,
-                    )
             self._history.append(event)
             if isinstance(event, CallStateEvent) and event.call_state in _ORDER:
                 new = event.call_state

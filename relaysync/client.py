@@ -20,7 +20,7 @@ from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
-from .host import CallHost
+from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
@@ -75,6 +75,10 @@ class RelayClient(DialMixin, MessagingMixin):
         contexts: contexts to receive inbound calls and messages on.
         request_timeout: default timeout of one request, in seconds.
         max_workers: threads for handlers and callbacks.
+        call_history: how many of its latest events each call keeps, so that a
+            ``call.events()`` iterator started late still sees them from the call's
+            first event (older ones are dropped first; an iterator that missed some
+            logs a warning). Memory grows with calls times this number.
         busy_policy: when every worker is busy and a call arrives: ``"wait"`` queues it
             for the next free worker; ``"pass"`` passes it to another consumer.
         reconnect: reconnect (and resume the session) when the socket is lost.
@@ -110,6 +114,7 @@ class RelayClient(DialMixin, MessagingMixin):
         contexts: Sequence[str] = (),
         request_timeout: float = 10.0,
         max_workers: int = 64,
+        call_history: int = DEFAULT_CALL_HISTORY,
         busy_policy: str = "wait",
         reconnect: bool = True,
         ca_file: Optional[str] = None,
@@ -143,6 +148,7 @@ class RelayClient(DialMixin, MessagingMixin):
                 f"({backoff_initial:g})"
             )
         check_count("max_workers", max_workers)
+        check_count("call_history", call_history)
         self.busy_policy = busy_policy
         self._pool = WorkerPool(max_workers)
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
@@ -161,6 +167,7 @@ class RelayClient(DialMixin, MessagingMixin):
             request_timeout=self.request_timeout,
             timeline=self.timeline,
             fork_guard=self._fork_guard,
+            call_history=call_history,
         )
         self._router = Router(
             self._host,

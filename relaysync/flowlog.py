@@ -5,19 +5,19 @@ frame it reads. Frames that belong to a call (its ``call_id``, or the ``tag`` of
 that created it) are kept, in order, so :meth:`relaysync.call.Call.timeline` can draw
 that call's ladder diagram afterwards. Memory is bounded: at most :data:`MAX_CALLS` calls
 (least recently active forgotten first) and :data:`MAX_ENTRIES` frames per call (oldest
-dropped first). Frames are stored as received; secrets are masked when a timeline is
-built (:func:`relaysync.timeline.build_timeline`). Connection-level frames (connect,
-pings, authorization state) carry no call id and are never kept.
+dropped first). Frames are kept as their wire text, a few hundred bytes each, and parsed
+again only when a timeline is built; secrets are masked then
+(:func:`relaysync.timeline.build_timeline`). Connection-level frames (connect, pings,
+authorization state) carry no call id and are never kept.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import threading
 import time
-from typing import Any, Deque, Dict, List, Mapping, Optional
-
-import attrs
+from typing import Any, Deque, Dict, List, Mapping, Optional, Union
 
 from . import constants as C
 from .diagram import CallFlow
@@ -34,21 +34,40 @@ FROM_RELAY = "out"
 _TAG = "tag:"
 
 
-@attrs.frozen(eq=False)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+
 class FlowEntry:
-    """One recorded frame.
+    """One recorded frame, kept as its wire text.
 
     Attributes:
         direction: :data:`TO_RELAY` (``"in"``) or :data:`FROM_RELAY` (``"out"``), as in
             the simulator's journal, so :func:`~relaysync.timeline.build_timeline`
             reads both.
-        frame: the JSON-RPC frame (not yet masked).
+        raw: the frame's JSON text as written or read (bytes when read).
         time: ``time.time()`` when it was written or read.
     """
 
-    direction: str
-    frame: Mapping[str, Any]
-    time: float
+    __slots__ = ("direction", "raw", "time")
+
+    def __init__(self, direction: str, raw: Union[str, bytes], time: float) -> None:
+        self.direction = direction
+        self.raw = raw
+        self.time = time
+
+    @property
+    def frame(self) -> Any:
+        """The JSON-RPC frame, parsed anew from :attr:`raw` (not masked)."""
+        raw = self.raw
+        text = raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
+        try:
+            return _decode(text)
+        except (ValueError, RecursionError):
+            return text
+
+    def __repr__(self) -> str:
+        return f"FlowEntry({self.direction!r}, {len(self.raw)} bytes, {self.time!r})"
 
 
 def _call_key(params: Mapping[str, Any]) -> Optional[str]:
@@ -60,6 +79,10 @@ def _call_key(params: Mapping[str, Any]) -> Optional[str]:
     if isinstance(tag, str) and tag:
         return _TAG + tag
     return None
+
+
+def _raw(frame: Mapping[str, Any], data: Optional[bytes]) -> Union[str, bytes]:
+    return data if data is not None else _encode(frame)
 
 
 class FlowRecorder:
@@ -77,8 +100,12 @@ class FlowRecorder:
         self._open: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._tags: Dict[str, str] = {}  # call_id -> tag of the dial that created it
 
-    def sent(self, frame: Mapping[str, Any]) -> Optional[FlowEntry]:
+    def sent(self, frame: Mapping[str, Any], text: Optional[str] = None) -> Optional[FlowEntry]:
         """Record a request about to be written by the client, if it concerns a call.
+
+        Args:
+            frame: the request.
+            text: its JSON text as written (encoded here when omitted).
 
         Returns:
             The entry recorded, or ``None`` when the frame concerns no call.
@@ -89,7 +116,7 @@ class FlowRecorder:
         key = _call_key(params)
         if key is None:
             return None
-        entry = FlowEntry(TO_RELAY, frame, time.time())
+        entry = FlowEntry(TO_RELAY, text if text is not None else _encode(frame), time.time())
         request_id = frame.get("id")
         with self._lock:
             if isinstance(request_id, str):
@@ -109,8 +136,13 @@ class FlowRecorder:
             if flow is not None and entry in flow:
                 flow.remove(entry)
 
-    def received(self, frame: Mapping[str, Any]) -> None:
-        """Record a frame read by the client: a reply to a call's request, or its event."""
+    def received(self, frame: Mapping[str, Any], data: Optional[bytes] = None) -> None:
+        """Record a frame read by the client: a reply to a call's request, or its event.
+
+        Args:
+            frame: the parsed frame.
+            data: its wire text as read (encoded from ``frame`` when omitted).
+        """
         now = time.time()
         if "method" not in frame:
             request_id = frame.get("id")
@@ -119,7 +151,7 @@ class FlowRecorder:
             with self._lock:
                 key = self._open.pop(request_id, None)
                 if key is not None:
-                    self._append(key, FlowEntry(FROM_RELAY, frame, now))
+                    self._append(key, FlowEntry(FROM_RELAY, _raw(frame, data), now))
             return
         if frame["method"] != C.METHOD_EVENT:
             return
@@ -131,7 +163,7 @@ class FlowRecorder:
         if key is None:
             return
         tag = inner.get("tag")
-        entry = FlowEntry(FROM_RELAY, frame, now)
+        entry = FlowEntry(FROM_RELAY, _raw(frame, data), now)
         with self._lock:
             # a tagged event of a call remembers the dial that created the call
             if isinstance(tag, str) and tag and key == inner.get("call_id"):

@@ -187,7 +187,7 @@ class FrameHandler:
             return None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
-        self._link.flows.received(frame)
+        self._link.flows.received(frame, data)
         return frame
 
     def _ack(self, frame: Dict[str, Any]) -> None:

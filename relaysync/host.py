@@ -17,6 +17,9 @@ from .workers import WorkerPool
 if TYPE_CHECKING:
     from .diagram import CallFlow
 
+#: Events a call keeps for ``call.events()`` unless ``RelayClient(call_history=)`` says.
+DEFAULT_CALL_HISTORY = 1_000
+
 
 class CallDirectory(Protocol):
     """The part of the call registry a call uses (calls are typed ``Any`` here so this
@@ -53,6 +56,7 @@ class CallHost:
         timeline: ``timeline(call_id)`` returns the call's flow as a
             :class:`~relaysync.diagram.CallFlow`.
         fork_guard: the client's process check; calls refuse use in a forked child.
+        call_history: how many events each call keeps for ``call.events()``.
     """
 
     execute: Callable[[str, Mapping[str, Any], Optional[float]], Dict[str, Any]]
@@ -62,6 +66,7 @@ class CallHost:
     request_timeout: float
     timeline: Callable[[str], CallFlow]
     fork_guard: ForkGuard = attrs.field(factory=ForkGuard)
+    call_history: int = DEFAULT_CALL_HISTORY
 
 
-__all__ = ["CallDirectory", "CallHost"]
+__all__ = ["DEFAULT_CALL_HISTORY", "CallDirectory", "CallHost"]

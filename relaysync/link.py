@@ -89,7 +89,7 @@ class Link:
         """
         text = _encode(frame)
         # Recorded first: the reply can be read before this thread returns from the write.
-        entry = self.flows.sent(frame)
+        entry = self.flows.sent(frame, text)
         try:
             self._write(text, frame, generation)
         except BaseException:

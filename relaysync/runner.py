@@ -11,6 +11,7 @@ action it belongs to, and settles every pending action when the call ends.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
 
 from ._entropy import new_id
@@ -38,11 +39,14 @@ class Operations:
     """Starts operations on one call and tracks the ones in flight.
 
     Args:
-        call: the call the operations run on (given to each action as ``call``).
+        call: the call the operations run on (given to each action as ``call``). Held
+            by a weak reference: the call holds its operations, and an ended call is
+            then freed as soon as nothing else holds it, not at a later garbage
+            collection.
         cond: the call's Condition; actions settle under it.
         host: the client's :class:`~relaysync.host.CallHost`.
-        alive: ``alive(method)`` raises if the call can no longer be used.
-        gone: ``gone(why)`` marks the call ended when the server says it is gone.
+        alive: ``alive(call, method)`` raises if the call can no longer be used.
+        gone: ``gone(call, why)`` marks the call ended when the server says it is gone.
     """
 
     def __init__(
@@ -51,10 +55,11 @@ class Operations:
         cond: threading.Condition,
         host: CallHost,
         *,
-        alive: Callable[[str], None],
-        gone: Callable[[str], None],
+        alive: Callable[[Any, str], None],
+        gone: Callable[[Any, str], None],
     ) -> None:
-        self._call = call
+        self._call_ref = weakref.ref(call)
+        self._call_id = call.call_id
         self._cond = cond
         self._host = host
         self._alive = alive
@@ -62,6 +67,14 @@ class Operations:
         self._serial = SerialQueue(host.pool, f"call {call.call_id}")
         self._actions: Dict[str, Action[Any]] = {}
         self._uncontrolled: List[Action[Any]] = []
+
+    @property
+    def _call(self) -> Any:
+        """The call (whoever runs an operation holds it, so it is alive)."""
+        call = self._call_ref()
+        if call is None:
+            raise CallEndedError(-1, f"call {self._call_id} is no longer in use")
+        return call
 
     @property
     def cond(self) -> threading.Condition:
@@ -95,14 +108,14 @@ class Operations:
             ForkedClientError: used in a child process forked after the client was made.
         """
         self._host.fork_guard.check(method)
-        self._alive(method)
         call = self._call
+        self._alive(call, method)
         body = {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
         try:
             return self._host.execute(method, body, timeout)
         except RelayError as exc:
             if exc.code in (404, 410) and not isinstance(exc, CallEndedError):
-                self._gone(f"server answered {exc.code} to {method}")
+                self._gone(call, f"server answered {exc.code} to {method}")
                 raise CallEndedError(
                     exc.code, f"{method}: call {call.call_id} is gone ({exc.message})"
                 ) from None
@@ -179,7 +192,7 @@ class Operations:
             **action_options,
         )
         with self._cond:
-            self._alive(op.method)
+            self._alive(action.call, op.method)
             if control_id is None:
                 self._uncontrolled.append(action)
             else:

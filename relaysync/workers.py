@@ -125,6 +125,7 @@ class WorkerPool:
             except BaseException:  # user code: log, never let it kill the worker
                 logger.exception("error in %s", label)
             finally:
+                del task  # an idle worker must not keep its last task's call alive
                 with self._cond:
                     self._busy -= 1
 
