@@ -14,12 +14,13 @@ authorization state) carry no call id and are never kept.
 from __future__ import annotations
 
 import collections
-import json
 import threading
 import time
 from typing import Any, Deque, Dict, List, Mapping, Optional, Union
 
 from . import constants as C
+from ._json import decode as _decode
+from ._json import encode as _encode
 from .diagram import CallFlow
 
 MAX_CALLS = 256
@@ -32,10 +33,6 @@ TO_RELAY = "in"
 FROM_RELAY = "out"
 
 _TAG = "tag:"
-
-
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
 
 
 class FlowEntry:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import socket
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
@@ -19,6 +18,7 @@ import websocket
 
 from . import constants as C
 from . import wire
+from ._json import decode as _decode
 from ._log import LimitedLog, MaskedFrame, logger, trace_frame
 from .dedupe import EventDedupe
 from .errors import RelayConnectionError
@@ -28,7 +28,6 @@ from .transport import MAX_FRAME_BYTES
 from .wire import FrameError, FrameReader
 
 BATCH = 512  # frames handled per read at most, so acks and routing interleave in bursts
-_decode = json.JSONDecoder().decode  # json.loads minus its per-call checks
 _ACKED = (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT)
 
 EventSink = Callable[[Dict[str, Any], Optional[str]], None]

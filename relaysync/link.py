@@ -17,13 +17,11 @@ from typing import Any, List, Mapping, Optional
 
 import websocket
 
+from ._json import encode as _encode
 from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
 from .wire import encode_text, encode_texts
-
-# json.dumps with any option builds a new encoder per call; this one is built once
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class NotSent(Exception):
