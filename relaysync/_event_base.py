@@ -8,14 +8,13 @@ Nothing here raises on a malformed payload.
 
 from __future__ import annotations
 
-from collections.abc import Mapping as _MappingABC
 from math import isfinite
 from sys import intern
 from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
 import attrs
 
-from relaysync._util import as_code, as_dict, as_number, as_str
+from relaysync._util import as_code, as_dict, as_number, as_str, is_mapping
 
 E = TypeVar("E", bound="RelayEvent")
 
@@ -32,7 +31,7 @@ _SHARED = ("call_id", "node_id", "control_id")
 def _mask(value: Any, depth: int = 0) -> Any:
     if depth >= _MASK_DEPTH:
         return value
-    if type(value) is dict or isinstance(value, _MappingABC):
+    if is_mapping(value):
         return {
             key: "<hidden>" if key in SECRET_KEYS else _mask(item, depth + 1)
             for key, item in value.items()
@@ -63,19 +62,14 @@ def common_fields(payload: Any, event_id: Any) -> Dict[str, Any]:
     """Read the fields every event shares from the outer ``params`` of a frame."""
     # Inlined (this runs for every event): the same rules as as_str, as_number,
     # first_str and as_code, with their function calls taken out of the common case.
-    outer: Mapping[str, Any] = (
-        payload if (type(payload) is dict or isinstance(payload, _MappingABC)) else _EMPTY
-    )
+    outer: Mapping[str, Any] = payload if is_mapping(payload) else _EMPTY
     raw = outer.get("params")
     # The copy shares one string object per distinct key, and per distinct call, node
     # and control id, across events (each parsed frame brings its own copies): a call's
     # history keeps only what differs from event to event.
-    if type(raw) is dict:
-        inner: Dict[str, Any] = {intern(k) if type(k) is str else k: v for k, v in raw.items()}
-    elif isinstance(raw, _MappingABC):
-        inner = dict(raw)
-    else:
-        inner = {}
+    inner: Dict[str, Any] = (
+        {intern(k) if type(k) is str else k: v for k, v in raw.items()} if is_mapping(raw) else {}
+    )
     get = inner.get
     for key in _SHARED:
         value = get(key)

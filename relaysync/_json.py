@@ -7,10 +7,22 @@ every call; these bound methods skip that on the request and frame paths.
 from __future__ import annotations
 
 import json
+from typing import Any, Union
 
 #: Compact JSON text of a frame (no spaces after separators).
 encode = json.JSONEncoder(separators=(",", ":")).encode
-#: Parse JSON text (``json.loads`` minus its per-call checks).
-decode = json.JSONDecoder().decode
+_decode = json.JSONDecoder().decode
 
-__all__ = ["decode", "encode"]
+
+def parse(data: Union[bytes, str]) -> Any:
+    """Parse a frame's JSON text; bytes are read as UTF-8 the way ``json.loads`` reads
+    them (lone surrogates let through), minus its per-call checks.
+
+    Raises:
+        ValueError: not JSON (``UnicodeDecodeError`` is one).
+        RecursionError: nested too deeply.
+    """
+    return _decode(data.decode("utf-8", "surrogatepass") if isinstance(data, bytes) else data)
+
+
+__all__ = ["encode", "parse"]

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping as _MappingABC
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
+
+if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+
+    from typing_extensions import TypeGuard
+
+
+def is_mapping(value: Any) -> TypeGuard[Mapping[Any, Any]]:
+    """Whether ``value`` is a mapping; a plain ``dict`` (every parsed JSON object) is
+    recognised without the slower ``Mapping`` ABC check."""
+    return type(value) is dict or isinstance(value, _MappingABC)
 
 
 def compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,7 +44,7 @@ def _compact_value(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:  # most values: no isinstance against the Mapping ABC
         return value
-    if kind is dict or isinstance(value, _MappingABC):
+    if is_mapping(value):
         return compact(value)
     if isinstance(value, (list, tuple)):
         return [_compact_value(item) for item in value]
@@ -123,7 +132,7 @@ def as_bool(value: Any) -> Optional[bool]:
 
 def as_dict(value: Any) -> Optional[Dict[str, Any]]:
     """Return a shallow ``dict`` copy of a mapping, else ``None``."""
-    return dict(value) if (type(value) is dict or isinstance(value, _MappingABC)) else None
+    return dict(value) if is_mapping(value) else None
 
 
 def as_str_tuple(value: Any) -> Tuple[str, ...]:
@@ -146,4 +155,5 @@ __all__ = [
     "as_str_tuple",
     "compact",
     "compact_kw",
+    "is_mapping",
 ]

@@ -28,13 +28,11 @@ from .call_services import CallServicesMixin
 from .diagram import CallFlow
 from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
-from .host import DEFAULT_CALL_HISTORY, CallHost
+from .host import CallHost
 from .runner import Operations
 from .waiting import Deadline
 
 Listener = Callable[[RelayEvent], Any]
-#: The default number of events a call keeps (``RelayClient(call_history=)``).
-MAX_HISTORY = DEFAULT_CALL_HISTORY
 _ORDER = {state: index for index, state in enumerate(C.CALL_STATES)}
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type
 from . import constants as C
 from ._fork import ForkGuard
 from ._log import enable_trace, logger, trace_wanted
+from ._util import is_mapping
 from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
 from .client_dial import DialMixin
@@ -416,7 +417,7 @@ class RelayClient(DialMixin, MessagingMixin):
         """
         if not isinstance(method, str) or not method:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
-        if params is not None and type(params) is not dict and not isinstance(params, Mapping):
+        if params is not None and not is_mapping(params):
             raise TypeError(f"params must be a mapping, not {type(params).__name__}")
         timeout = check_timeout("timeout", timeout)
         self._fork_guard.check(method)

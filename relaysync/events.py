@@ -17,7 +17,6 @@ field's documented default), and an unknown event type becomes a plain
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping as _MappingABC
 from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
 import attrs
@@ -41,7 +40,7 @@ from relaysync._operation_events import (
     TapEvent,
     TranscribeEvent,
 )
-from relaysync._util import as_bool, as_code, as_dict, as_int, as_str, as_str_tuple
+from relaysync._util import as_bool, as_code, as_dict, as_int, as_str, as_str_tuple, is_mapping
 
 log = logging.getLogger("relaysync")
 
@@ -337,11 +336,7 @@ def parse_event(payload: Any, event_id: Any = None) -> RelayEvent:
         An instance of the class :data:`EVENT_CLASSES` maps the ``event_type`` to, or
         a plain :class:`RelayEvent` for an unknown or missing type. Never raises.
     """
-    event_type = (
-        payload.get("event_type")
-        if (type(payload) is dict or isinstance(payload, _MappingABC))
-        else None
-    )
+    event_type = payload.get("event_type") if is_mapping(payload) else None
     cls = EVENT_CLASSES.get(event_type, RelayEvent) if isinstance(event_type, str) else RelayEvent
     try:
         return cls.from_payload(payload, event_id)

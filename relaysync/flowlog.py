@@ -19,8 +19,7 @@ import time
 from typing import Any, Deque, Dict, List, Mapping, Optional, Union
 
 from . import constants as C
-from ._json import decode as _decode
-from ._json import encode as _encode
+from ._json import encode, parse
 from .diagram import CallFlow
 
 MAX_CALLS = 256
@@ -56,12 +55,10 @@ class FlowEntry:
     @property
     def frame(self) -> Any:
         """The JSON-RPC frame, parsed anew from :attr:`raw` (not masked)."""
-        raw = self.raw
-        text = raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
         try:
-            return _decode(text)
+            return parse(self.raw)
         except (ValueError, RecursionError):
-            return text
+            return self.raw
 
     def __repr__(self) -> str:
         return f"FlowEntry({self.direction!r}, {len(self.raw)} bytes, {self.time!r})"
@@ -78,8 +75,9 @@ def _call_key(params: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-def _raw(frame: Mapping[str, Any], data: Optional[bytes]) -> Union[str, bytes]:
-    return data if data is not None else _encode(frame)
+def _wire_text(frame: Mapping[str, Any], given: Union[str, bytes, None]) -> Union[str, bytes]:
+    """The frame's text as it crossed the wire; encoded from ``frame`` when not given."""
+    return given if given is not None else encode(frame)
 
 
 class FlowRecorder:
@@ -113,7 +111,7 @@ class FlowRecorder:
         key = _call_key(params)
         if key is None:
             return None
-        entry = FlowEntry(TO_RELAY, text if text is not None else _encode(frame), time.time())
+        entry = FlowEntry(TO_RELAY, _wire_text(frame, text), time.time())
         request_id = frame.get("id")
         with self._lock:
             if isinstance(request_id, str):
@@ -140,7 +138,6 @@ class FlowRecorder:
             frame: the parsed frame.
             data: its wire text as read (encoded from ``frame`` when omitted).
         """
-        now = time.time()
         if "method" not in frame:
             request_id = frame.get("id")
             if not isinstance(request_id, str) or request_id not in self._open:
@@ -148,7 +145,7 @@ class FlowRecorder:
             with self._lock:
                 key = self._open.pop(request_id, None)
                 if key is not None:
-                    self._append(key, FlowEntry(FROM_RELAY, _raw(frame, data), now))
+                    self._append(key, FlowEntry(FROM_RELAY, _wire_text(frame, data), time.time()))
             return
         if frame["method"] != C.METHOD_EVENT:
             return
@@ -160,7 +157,7 @@ class FlowRecorder:
         if key is None:
             return
         tag = inner.get("tag")
-        entry = FlowEntry(FROM_RELAY, _raw(frame, data), now)
+        entry = FlowEntry(FROM_RELAY, _wire_text(frame, data), time.time())
         with self._lock:
             # a tagged event of a call remembers the dial that created the call
             if isinstance(tag, str) and tag and key == inner.get("call_id"):

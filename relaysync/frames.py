@@ -18,7 +18,7 @@ import websocket
 
 from . import constants as C
 from . import wire
-from ._json import decode as _decode
+from ._json import parse
 from ._log import LimitedLog, MaskedFrame, logger, trace_frame
 from .dedupe import EventDedupe
 from .errors import RelayConnectionError
@@ -161,7 +161,7 @@ class FrameHandler:
         if self._link.trace:
             trace_frame("recv", data)
         try:
-            frame = _decode(data.decode("utf-8", "surrogatepass"))
+            frame = parse(data)
         except RecursionError:
             self._log.warning(
                 "nested-frame",

@@ -17,7 +17,7 @@ from typing import Any, List, Mapping, Optional
 
 import websocket
 
-from ._json import encode as _encode
+from ._json import encode
 from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
@@ -85,7 +85,7 @@ class Link:
             NotSent: no socket, or not the socket of ``generation``.
             RelayConnectionError: the write failed.
         """
-        text = _encode(frame)
+        text = encode(frame)
         # Recorded first: the reply can be read before this thread returns from the write.
         entry = self.flows.sent(frame, text)
         try:

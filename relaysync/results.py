@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Type, Type
 
 import attrs
 
-from relaysync._util import as_bool, as_code, as_int, as_number, as_str
+from relaysync._util import as_bool, as_code, as_int, as_number, as_str, is_mapping
 from relaysync.constants import (
     COLLECT_DIGIT,
     COLLECT_SPEECH,
@@ -146,9 +146,9 @@ class CollectResult(ActionResult):
     @classmethod
     def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
         result = getattr(event, "result", None)
-        result = result if type(result) is dict or isinstance(result, Mapping) else {}
+        result = result if is_mapping(result) else {}
         params = result.get("params")
-        params = params if type(params) is dict or isinstance(params, Mapping) else {}
+        params = params if is_mapping(params) else {}
         return {
             "type": as_str(result.get("type")),
             "digits": as_str(params.get("digits")),
@@ -260,7 +260,7 @@ class FaxResult(ActionResult):
     @classmethod
     def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
         params = getattr(event, "fax_params", None)
-        params = params if type(params) is dict or isinstance(params, Mapping) else {}
+        params = params if is_mapping(params) else {}
         return {
             "direction": as_str(params.get("direction")),
             "identity": as_str(params.get("identity")),

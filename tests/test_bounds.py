@@ -10,9 +10,9 @@ from typing import Any, Dict, List
 import pytest
 
 from relaysync import RelayClient, RelayTimeoutError
-from relaysync.call import MAX_HISTORY
 from relaysync.dedupe import DEDUPE_WINDOW, EventDedupe
 from relaysync.events import RelayEvent
+from relaysync.host import DEFAULT_CALL_HISTORY as MAX_HISTORY
 from relaysync.rpc import PendingMap, PendingRequest
 from relaysync.testing import RelaySimulator
 from relaysync.workers import MAX_SERIAL_TASKS
