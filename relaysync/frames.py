@@ -90,14 +90,24 @@ class FrameHandler:
         """
         reader = self._reader_for(ws)
         try:
-            batch = _take(reader)
+            batch = _take(reader) if reader.buffered else []
             if not batch:
                 got = reader.fill(wait)
                 if not got:
                     return got
                 batch = _take(reader)
-                if not batch:
+            frames, requests, closed = self._parse_batch(batch)
+            if not closed and (requests or not batch):
+                # Events need acks: take the rest of the burst, so that its acks go
+                # out in one write and its callbacks are woken once. Replies alone
+                # are acted on at once: their callers are waiting.
+                reader.drain()
+                more = _take(reader)
+                if not batch and not more:
                     return None  # part of a frame; the rest comes with a later read
+                frames_more, requests_more, closed = self._parse_batch(more)
+                frames += frames_more
+                requests += requests_more
         except socket.timeout as exc:
             raise RelayConnectionError(
                 -1, "the server went silent in the middle of a frame"
@@ -106,27 +116,43 @@ class FrameHandler:
             raise RelayConnectionError(-1, f"broken WebSocket framing: {exc}") from exc
         except (OSError, ValueError, AttributeError) as exc:
             raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
-        frames: List[Dict[str, Any]] = []
-        closed = False
-        for opcode, data in batch:
-            if opcode == wire.OPCODE_CLOSE:
-                closed = True
-                break
-            if opcode == wire.OPCODE_PING:
-                self._link.pong(data)
-            elif opcode in (wire.OPCODE_TEXT, wire.OPCODE_BINARY):
-                frame = self._guarded(self._parse, data, len(data))
-                if frame is not None:
-                    self._ack(frame)
-                    frames.append(frame)
         self._link.flush()
-        with self._batch():
+        if requests:
+            with self._batch():
+                for frame in frames:
+                    self._guarded(self._act, frame, -1)
+        else:
             for frame in frames:
                 self._guarded(self._act, frame, -1)
         if closed:
             self._link.close_reply(ws)
             return False
         return True
+
+    def _parse_batch(
+        self, batch: List[Tuple[int, bytes]]
+    ) -> Tuple[List[Dict[str, Any]], int, bool]:
+        """Parse a batch of messages, answering pings and queueing the acks of requests.
+
+        Returns:
+            The parsed frames, how many of them are server requests, and whether a
+            close frame came (the frames after it are ignored).
+        """
+        frames: List[Dict[str, Any]] = []
+        requests = 0
+        for opcode, data in batch:
+            if opcode == wire.OPCODE_CLOSE:
+                return frames, requests, True
+            if opcode == wire.OPCODE_PING:
+                self._link.pong(data)
+            elif opcode in (wire.OPCODE_TEXT, wire.OPCODE_BINARY):
+                frame = self._guarded(self._parse, data, len(data))
+                if frame is not None:
+                    if "method" in frame:
+                        requests += 1
+                        self._ack(frame)
+                    frames.append(frame)
+        return frames, requests, False
 
     def _guarded(self, step: Callable[[Any], Any], item: Any, size: int) -> Any:
         """Run one step on one frame; a failure nobody foresaw drops only that frame.

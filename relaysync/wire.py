@@ -106,7 +106,10 @@ class FrameReader:
         self._dropping = False  # the rest of a fragmented message that grew too big
 
     def fill(self, wait: float) -> Optional[bool]:
-        """Wait up to ``wait`` seconds for bytes and add what the socket has to the buffer.
+        """Wait up to ``wait`` seconds for bytes and add one read of them to the buffer.
+
+        A TLS socket hands out one record per read: :meth:`drain` takes the rest of a
+        burst when the caller wants it as one batch.
 
         Returns:
             None if nothing arrived in time, False if the peer closed the socket, True
@@ -128,17 +131,19 @@ class FrameReader:
         if not size:
             return False
         self._add(self._chunk[:size])
-        if tls is not None:
-            self._drain(tls)
         return True
 
-    def _drain(self, sock: ssl.SSLSocket) -> None:
-        """Take the TLS records that are already waiting (one ``recv`` returns one record).
+    def drain(self) -> None:
+        """Take the TLS records that are already waiting, without waiting for more.
 
         A burst of frames sent one record each is then cut, acked and acted on as one
         batch (one write of acks, one worker wake-up) instead of one by one. Bounded by
-        :data:`DRAIN_BYTES` per fill; a closed or failed socket is left for the next fill.
+        :data:`DRAIN_BYTES`; a closed or failed socket is left for the next fill. A
+        plain socket gives everything waiting in one read already: nothing to do.
         """
+        sock = self._tls
+        if sock is None:
+            return
         taken = 0
         while taken < DRAIN_BYTES:
             if not sock.pending():
@@ -153,6 +158,11 @@ class FrameReader:
                 return
             taken += size
             self._add(self._chunk[:size])
+
+    @property
+    def buffered(self) -> bool:
+        """True when the buffer holds bytes not yet cut into frames."""
+        return self._pos < len(self._buf)
 
     def _add(self, data: memoryview) -> None:
         """Append received bytes to the buffer (minus those of a refused frame)."""

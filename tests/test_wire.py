@@ -7,13 +7,14 @@ frame of hundreds of megabytes, and the point is what the client holds meanwhile
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
 import ssl
 import threading
 import tracemalloc
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 import trustme
@@ -141,12 +142,12 @@ def test_frames_of_a_burst_come_from_one_buffer(pair: Tuple[socket.socket, socke
     assert reader.next() is None
 
 
-@pytest.mark.timeout(30)
-def test_every_tls_record_already_waiting_is_taken_by_one_fill(
-    pair: Tuple[socket.socket, socket.socket],
-) -> None:
-    # A TLS recv hands out one record; the server writes each event as a record of its
-    # own. One fill must take all the waiting records, so a burst is one batch.
+@contextlib.contextmanager
+def tls_records(
+    pair: Tuple[socket.socket, socket.socket], records: List[bytes]
+) -> Iterator[ssl.SSLSocket]:
+    """The client end of ``pair`` over TLS, once the server wrote each of ``records``
+    as a TLS record of its own (a TLS recv hands out one record at a time)."""
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost").configure_cert(server_ctx)
@@ -160,10 +161,11 @@ def test_every_tls_record_already_waiting_is_taken_by_one_fill(
     def serve() -> None:
         try:
             with server_ctx.wrap_socket(server_end, server_side=True) as tls:
-                for index in range(50):
-                    tls.sendall(frame(OPCODE_TEXT, b'{"n":%d}' % index))  # one record each
+                for record in records:
+                    tls.sendall(record)
                 written.set()
-                tls.recv(1)  # keep the socket open until the client end closes
+                while tls.recv(65536):  # take the client's writes until it closes
+                    pass
         except (OSError, ssl.SSLError) as exc:
             if not written.is_set():
                 failures.append(exc)
@@ -173,16 +175,90 @@ def test_every_tls_record_already_waiting_is_taken_by_one_fill(
     tls_client = client_ctx.wrap_socket(client_end, server_hostname="localhost")
     try:
         assert written.wait(10), failures
-        reader = FrameReader(tls_client, 1 * MiB)
-        assert reader.fill(5.0) is True
-        got = []
-        while (item := reader.next()) is not None:
-            got.append(item)
-        assert [json.loads(data)["n"] for _, data in got] == list(range(50))
+        yield tls_client
     finally:
         tls_client.close()
         server.join(10)
     assert not failures
+
+
+@pytest.mark.timeout(30)
+def test_every_tls_record_already_waiting_is_taken_by_one_fill_and_drain(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    # The server writes each event as a record of its own. A fill and a drain must
+    # take all the waiting records, so a burst is one batch.
+    records = [frame(OPCODE_TEXT, b'{"n":%d}' % index) for index in range(50)]
+    with tls_records(pair, records) as tls_client:
+        reader = FrameReader(tls_client, 1 * MiB)
+        assert reader.fill(5.0) is True
+        reader.drain()
+        got = []
+        while (item := reader.next()) is not None:
+            got.append(item)
+        assert [json.loads(data)["n"] for _, data in got] == list(range(50))
+
+
+@pytest.mark.timeout(30)
+def test_a_reply_is_acted_on_at_once_and_a_burst_of_events_is_acked_in_one_write(
+    pair: Tuple[socket.socket, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reply wakes its caller without waiting for the records behind it; events are
+    # taken as a whole burst first, so that their acks go out in one write.
+    event = (
+        '{"jsonrpc":"2.0","id":"e%d","method":"signalwire.event","params":'
+        '{"event_type":"calling.call.state","params":{"call_id":"c1","call_state":"ringing"}}}'
+    )
+    records = [frame(OPCODE_TEXT, b'{"jsonrpc":"2.0","id":"r1","result":{"code":"200"}}')]
+    records += [frame(OPCODE_TEXT, (event % index).encode()) for index in range(20)]
+    with tls_records(pair, records) as tls_client:
+        ws = websocket.WebSocket()
+        ws.sock = tls_client
+        link = Link()
+        link.attach(ws)
+        writes: List[bytes] = []
+        write = link._write_bytes
+
+        def spy(data: bytes, generation: Optional[int]) -> None:
+            writes.append(data)
+            write(data, generation)
+
+        monkeypatch.setattr(link, "_write_bytes", spy)
+        pending = PendingMap()
+        reply = PendingRequest("r1", "signalwire.ping", 1)
+        pending.add(reply)
+        events: List[str] = []
+        handler = FrameHandler(
+            link=link,
+            pending=pending,
+            on_event=lambda payload, event_id: events.append(str(event_id)),
+            on_auth_state=lambda blob: None,
+            on_disconnect=lambda restart: None,
+        )
+        assert handler.read(ws, 5.0) is True
+        assert reply.wait(0) == {"code": "200"}
+        assert events == [] and writes == []  # the events are still in the socket
+        assert handler.read(ws, 5.0) is True
+        assert events == [f"e{index}" for index in range(20)]
+        assert len(writes) == 1
+        acked = [json.loads(text)["id"] for text in unmask_all(writes[0])]
+        assert acked == events
+
+
+def unmask_all(data: bytes) -> List[str]:
+    """The payloads of the masked client frames joined in ``data``."""
+    out: List[str] = []
+    pos = 0
+    while pos < len(data):
+        size = data[pos + 1] & 0x7F
+        head = 2
+        if size == 126:
+            size, head = int.from_bytes(data[pos + 2 : pos + 4], "big"), 4
+        key = data[pos + head : pos + head + 4]
+        body = data[pos + head + 4 : pos + head + 4 + size]
+        out.append(bytes(b ^ key[i % 4] for i, b in enumerate(body)).decode())
+        pos += head + 4 + size
+    return out
 
 
 def test_a_frame_split_anywhere_is_put_back_together(
