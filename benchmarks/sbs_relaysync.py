@@ -7,7 +7,16 @@ import threading
 import time
 from typing import Any, Callable, Dict, List
 
-from sbs_worker import REFER_TARGET, RING_TIMEOUT, W5_RING_TIMEOUT, Channel, Span, result
+from sbs_worker import (
+    REFER_TARGET,
+    RING_TIMEOUT,
+    W5_RING_TIMEOUT,
+    Channel,
+    Span,
+    parallel,
+    result,
+    sequential,
+)
 
 from relaysync import Call, RelayClient, RelayConnectionError, RelayEvent
 
@@ -23,50 +32,13 @@ def _client(config: Dict[str, Any], **options: Any) -> RelayClient:
 def w1(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
     """W1: sequential ``signalwire.ping`` round trips from one thread."""
     with _client(config) as client:
-        for _ in range(50):
-            client.execute("signalwire.ping", {})
-        latencies: List[float] = []
-        span = Span()
-        for _ in range(config["n"]):
-            began = time.monotonic()
-            client.execute("signalwire.ping", {})
-            latencies.append(time.monotonic() - began)
-        span.stop()
-        return result(config["n"], span, latencies)
+        return sequential(lambda: client.execute("signalwire.ping", {}), config["n"])
 
 
 def w2(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
     """W2: ``width`` threads, each ``n / width`` pings, one client."""
-    width = config["width"]
-    share = config["n"] // width
     with _client(config) as client:
-        for _ in range(50):
-            client.execute("signalwire.ping", {})
-        latencies: List[float] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(width + 1)
-
-        def worker() -> None:
-            mine: List[float] = []
-            barrier.wait(30.0)
-            for _ in range(share):
-                began = time.monotonic()
-                client.execute("signalwire.ping", {})
-                mine.append(time.monotonic() - began)
-            with lock:
-                latencies.extend(mine)
-
-        threads = [threading.Thread(target=worker, daemon=True) for _ in range(width)]
-        for thread in threads:
-            thread.start()
-        barrier.wait(30.0)
-        span = Span()
-        for thread in threads:
-            thread.join(120.0)
-        span.stop()
-        if len(latencies) != share * width:
-            raise RuntimeError(f"{share * width - len(latencies)} pings did not finish")
-        return result(len(latencies), span, latencies)
+        return parallel(lambda: client.execute("signalwire.ping", {}), config["n"], config["width"])
 
 
 class Flows:

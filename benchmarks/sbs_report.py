@@ -13,6 +13,8 @@ import subprocess
 from typing import Any, Dict, List, Optional, Sequence
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+#: Table and chart order: the floors, then the two clients.
+CLIENT_ORDER = ("raw", "threaded", "official", "relaysync")
 TITLES = {
     "W1": "sequential RPCs",
     "W2": "32 workers x RPCs",
@@ -134,6 +136,7 @@ def summarise(data: Dict[str, Any]) -> Dict[str, Any]:
     for workload, by_client in data["runs"].items():
         row = {client: _client_summary(runs) for client, runs in by_client.items() if runs}
         rs, off, raw = row.get("relaysync"), row.get("official"), row.get("raw")
+        threaded = row.get("threaded")
         ratios: Dict[str, Optional[float]] = {}
         if rs and off:
             ratios["throughput_vs_official"] = _ratio(rs["throughput"], off["throughput"])
@@ -141,6 +144,10 @@ def summarise(data: Dict[str, Any]) -> Dict[str, Any]:
             ratios["rss_vs_official"] = _ratio(rs["peak_rss_mib"], off["peak_rss_mib"])
         if rs and raw:
             ratios["throughput_vs_raw"] = _ratio(rs["throughput"], raw["throughput"])
+        if rs and threaded:
+            ratios["throughput_vs_threaded"] = _ratio(rs["throughput"], threaded["throughput"])
+        if threaded and raw:
+            ratios["threaded_vs_raw"] = _ratio(threaded["throughput"], raw["throughput"])
         row["ratios"] = ratios  # type: ignore[assignment]
         table[workload] = row
         targets += _targets(workload, row, ratios)
@@ -239,7 +246,7 @@ def markdown(data: Dict[str, Any], summary: Dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for workload, row in summary["table"].items():
-        for client in ("raw", "official", "relaysync"):
+        for client in CLIENT_ORDER:
             s = row.get(client)
             if not s:
                 continue
@@ -253,17 +260,19 @@ def markdown(data: Dict[str, Any], summary: Dict[str, Any]) -> str:
             )
     lines += ["", "Ratios within the run (relaysync over the other):", ""]
     lines += [
-        "| workload | ops/s vs official | ops/s vs raw floor | CPU/op vs official "
-        "| RSS vs official |"
+        "| workload | ops/s vs official | ops/s vs raw floor | ops/s vs threaded floor "
+        "| CPU/op vs official | RSS vs official | threaded floor vs raw |"
     ]
-    lines += ["|---|---|---|---|---|"]
+    lines += ["|---|---|---|---|---|---|---|"]
     for workload, row in summary["table"].items():
         r = row["ratios"]
         lines.append(
             f"| {workload} | {_fmt(r.get('throughput_vs_official'), 2, 'x')} | "
             f"{_fmt(r.get('throughput_vs_raw'), 2, 'x')} | "
+            f"{_fmt(r.get('throughput_vs_threaded'), 2, 'x')} | "
             f"{_fmt(r.get('cpu_vs_official'), 2, 'x')} | "
-            f"{_fmt(r.get('rss_vs_official'), 2, 'x')} |"
+            f"{_fmt(r.get('rss_vs_official'), 2, 'x')} | "
+            f"{_fmt(r.get('threaded_vs_raw'), 2, 'x')} |"
         )
     extras = []
     for workload in ("W5", "W6"):
@@ -313,12 +322,12 @@ def chart(summary: Dict[str, Any], path: str) -> bool:
     if not workloads:
         return False
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    width = 0.27
+    width = 0.8 / len(CLIENT_ORDER)
     for axis, key, title in (
         (axes[0], "throughput", "throughput / official SDK (higher is better)"),
         (axes[1], "cpu_us_per_op", "client CPU per op / official SDK (lower is better)"),
     ):
-        for index, client in enumerate(("raw", "official", "relaysync")):
+        for index, client in enumerate(CLIENT_ORDER):
             values = []
             for w in workloads:
                 row = summary["table"][w]
@@ -326,7 +335,7 @@ def chart(summary: Dict[str, Any], path: str) -> bool:
                 mine = row.get(client, {}).get(key)
                 values.append(mine / base if mine and base else 0.0)
             axis.bar(
-                [i + (index - 1) * width for i in range(len(workloads))],
+                [i + (index - (len(CLIENT_ORDER) - 1) / 2) * width for i in range(len(workloads))],
                 values,
                 width,
                 label=client,

@@ -11,7 +11,8 @@ seconds of the whole process over the measured span), ``peak_rss_kib``
 (``ru_maxrss``), ``threads`` (native threads at the end of the span), ``latencies_ms``
 (p50/p99 source, kept short) and workload extras.
 
-This module also holds the raw floor: a websocket-client loop with no threads.
+The floors (websocket-client with no threads, and with one reader thread) are in
+``sbs_floor``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from __future__ import annotations
 import json
 import os
 import resource
-import ssl
 import sys
+import threading
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Optional
 
 REFER_TARGET = "sip:support@example.com"
@@ -112,131 +112,50 @@ def result(
     }
 
 
-def ssl_context(ca_file: str) -> ssl.SSLContext:
-    """A client TLS context that trusts the simulator's CA."""
-    return ssl.create_default_context(cafile=ca_file)
-
-
-# -- the raw floor ----------------------------------------------------------------------
-
-
-class RawLoop:
-    """The least a synchronous client does: websocket-client, no threads, no objects.
-
-    One socket; requests are JSON text; every server request (event, ping) is acked
-    with prebuilt text as it is read.
-    """
-
-    def __init__(self, config: Dict[str, Any]) -> None:
-        import websocket
-
-        self._ws = websocket.create_connection(
-            config["url"],
-            sslopt={"context": ssl_context(config["ca_file"])},
-            skip_utf8_validation=True,
-            enable_multithread=False,
-        )
-        self.request(
-            "signalwire.connect",
-            {
-                "version": {"major": 2, "minor": 0, "revision": 0},
-                "event_acks": True,
-                "authentication": {"project": config["project"], "token": config["token"]},
-            },
-        )
-
-    def send(self, method: str, params: Dict[str, Any]) -> str:
-        """Write one request; return its id."""
-        request_id = str(uuid.uuid4())
-        frame = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-        self._ws.send(json.dumps(frame, separators=(",", ":")))
-        return request_id
-
-    def next_frame(self) -> Dict[str, Any]:
-        """Read one frame, acking it if it is a server request."""
-        frame: Dict[str, Any] = json.loads(self._ws.recv())
-        if "method" in frame and "id" in frame:
-            self._ws.send('{"jsonrpc":"2.0","id":' + json.dumps(frame["id"]) + ',"result":{}}')
-        return frame
-
-    def request(self, method: str, params: Dict[str, Any]) -> Dict[str, Any]:
-        """One blocking round trip."""
-        request_id = self.send(method, params)
-        while True:
-            frame = self.next_frame()
-            if frame.get("id") == request_id and "method" not in frame:
-                return frame
-
-    def close(self) -> None:
-        """Close the socket."""
-        self._ws.close()
-
-
-def raw_w1(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
-    """W1 floor: sequential pings."""
-    raw = RawLoop(config)
+def sequential(request: Callable[[], Any], n: int) -> Dict[str, Any]:
+    """W1's measured part: 50 warm-up requests, then ``n`` timed one after another."""
     for _ in range(50):
-        raw.request("signalwire.ping", {})
+        request()
     latencies: List[float] = []
     span = Span()
-    for _ in range(config["n"]):
+    for _ in range(n):
         began = time.monotonic()
-        raw.request("signalwire.ping", {})
+        request()
         latencies.append(time.monotonic() - began)
     span.stop()
-    raw.close()
-    return result(config["n"], span, latencies)
-
-
-def raw_w2(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
-    """W2 floor: ``width`` pings kept in flight on one socket (what 32 workers ask)."""
-    raw = RawLoop(config)
-    n, width = config["n"], config["width"]
-    sent_at: Dict[str, float] = {}
-    latencies: List[float] = []
-    span = Span()
-    sent = 0
-    while sent < min(width, n):
-        sent_at[raw.send("signalwire.ping", {})] = time.monotonic()
-        sent += 1
-    while len(latencies) < n:
-        frame = raw.next_frame()
-        began = sent_at.pop(frame.get("id"), None) if "method" not in frame else None
-        if began is None:
-            continue
-        latencies.append(time.monotonic() - began)
-        if sent < n:
-            sent_at[raw.send("signalwire.ping", {})] = time.monotonic()
-            sent += 1
-    span.stop()
-    raw.close()
     return result(n, span, latencies)
 
 
-def raw_w4(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
-    """W4 floor: read, ack and parse each event until the last one."""
-    raw = RawLoop(config)
+def parallel(request: Callable[[], Any], n: int, width: int) -> Dict[str, Any]:
+    """W2's measured part: ``width`` threads released together, ``n / width`` requests each."""
+    for _ in range(50):
+        request()
+    share = n // width
+    latencies: List[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(width + 1)
+
+    def worker() -> None:
+        mine: List[float] = []
+        barrier.wait(30.0)
+        for _ in range(share):
+            began = time.monotonic()
+            request()
+            mine.append(time.monotonic() - began)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(width)]
+    for thread in threads:
+        thread.start()
+    barrier.wait(30.0)
     span = Span()
-    channel.send({"want": "push", "call_id": "raw-call", "node_id": "raw-node", "n": config["n"]})
-    seen = 0
-    while True:
-        frame = raw.next_frame()
-        if frame.get("method") != "signalwire.event":
-            continue
-        seen += 1
-        if frame["params"]["params"].get("state") == "finished":
-            break
+    for thread in threads:
+        thread.join(120.0)
     span.stop()
-    channel.receive()
-    raw.close()
-    return result(seen, span)
-
-
-RAW: Dict[str, Callable[[Dict[str, Any], Channel], Dict[str, Any]]] = {
-    "W1": raw_w1,
-    "W2": raw_w2,
-    "W4": raw_w4,
-}
+    if len(latencies) != share * width:
+        raise RuntimeError(f"{share * width - len(latencies)} requests did not finish")
+    return result(len(latencies), span, latencies)
 
 
 def main() -> int:
@@ -246,8 +165,10 @@ def main() -> int:
         os.sched_setaffinity(0, {CLIENT_CPU})
     channel = Channel()
     client = config["client"]
-    if client == "raw":
-        runner = RAW[config["workload"]]
+    if client in ("raw", "threaded"):
+        import sbs_floor
+
+        runner = sbs_floor.FLOORS[client][config["workload"]]
     elif client == "relaysync":
         import sbs_relaysync
 

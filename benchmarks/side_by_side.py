@@ -1,4 +1,4 @@
-"""relaysync, SignalWire's asyncio SDK and a raw websocket-client loop, side by side.
+"""relaysync, SignalWire's asyncio SDK and two websocket-client floors, side by side.
 
 Usage (from the repository root, with the ``bench`` extra installed)::
 
@@ -9,7 +9,9 @@ Usage (from the repository root, with the ``bench`` extra installed)::
 One server (RelaySimulator over ``wss://``, lean mode) runs in a process of its own,
 pinned to core 0; every measured run is a fresh client process pinned to core 1, so
 its CPU and peak RSS are its own. Clients alternate run by run (the order rotates each
-round), so all of them see the same background load. Results go to
+round), so all of them see the same background load. The floors (``sbs_floor``) are
+a websocket-client loop with no threads (``raw``) and the same with one reader thread
+waking each waiting caller (``threaded``). Results go to
 ``benchmarks/results/`` as ``side_by_side.md``, ``side_by_side.json`` and
 ``side_by_side.png``. See benchmarks/RESULTS.md for how to read them.
 """
@@ -31,9 +33,10 @@ sys.path.insert(0, HERE)
 import sbs_report  # noqa: E402
 from sbs_server import ServerProcess, pin, stat_pair  # noqa: E402
 
-CLIENTS = ("relaysync", "official", "raw")
+CLIENTS = ("relaysync", "official", "raw", "threaded")
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
-RAW_WORKLOADS = ("W1", "W2", "W4")
+#: The workloads each floor takes part in (the clients themselves run every one).
+FLOOR_WORKLOADS = {"raw": ("W1", "W2", "W4"), "threaded": ("W1", "W2")}
 SIZES: Dict[str, Dict[str, int]] = {
     "full": {"W1": 2000, "W2": 3200, "W3": 200, "W4": 20000, "W5": 1000, "W6": 1, "W7": 500},
     "quick": {"W1": 500, "W2": 960, "W3": 100, "W4": 5000, "W5": 300, "W6": 1, "W7": 200},
@@ -212,8 +215,8 @@ def _run_w7(
 
 
 def clients_for(workload: str, clients: Sequence[str]) -> List[str]:
-    """The clients that take part in ``workload`` (the raw floor only where it applies)."""
-    return [c for c in clients if c != "raw" or workload in RAW_WORKLOADS]
+    """The clients that take part in ``workload`` (the floors only where they apply)."""
+    return [c for c in clients if workload in FLOOR_WORKLOADS.get(c, (workload,))]
 
 
 def run_suite(

@@ -29,7 +29,7 @@ def suite() -> Iterator[Any]:
 def test_every_workload_runs_once_for_every_client(suite: Any, tmp_path: Path) -> None:
     sbs_report: Any = importlib.import_module("sbs_report")
 
-    clients: List[str] = ["relaysync", "raw"]
+    clients: List[str] = ["relaysync", "raw", "threaded"]
     if importlib.util.find_spec("signalwire") is not None:
         clients.append("official")
     lines: List[str] = []
@@ -49,6 +49,7 @@ def test_every_workload_runs_once_for_every_client(suite: Any, tmp_path: Path) -
     paths = sbs_report.write(data, summary, str(tmp_path))
     text = (tmp_path / "side_by_side.md").read_text(encoding="utf-8")
     assert "| W4 events to a callback (50) | relaysync |" in text
+    assert "| W2 32 workers x RPCs (64) | threaded |" in text
     assert {t["workload"] for t in summary["targets"]} >= {"W1", "W2", "W5", "W6"}
     assert all(os.path.exists(p) for p in paths)
     assert len(lines) == sum(len(suite.clients_for(w, clients)) for w in suite.WORKLOADS)
