@@ -88,7 +88,11 @@ class Call(
         self.from_number: Optional[str] = params.get("from_number") or params.get("from")
         self.to_number: Optional[str] = params.get("to_number") or params.get("to")
         self.peer: Optional[Call] = None
-        self._cond = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        # Two Conditions on one lock: waits for a state or an outcome are not woken by
+        # every event, only ``events()`` iterators are (each wake-up is a thread switch).
+        self._cond = threading.Condition(lock)
+        self._arrivals = threading.Condition(lock)
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
         self._state_events: Dict[str, CallStateEvent] = {}
@@ -152,14 +156,7 @@ class Call(
             raise ValueError(f"unknown call state {state!r}; expected one of {C.CALL_STATES}")
         want = _ORDER[state]
         with self._cond:
-            ok = self._cond.wait_for(
-                lambda: (
-                    _ORDER[self._state] >= want
-                    or self._state == C.CALL_ENDED
-                    or self._detached is not None
-                ),
-                timeout,
-            )
+            ok = self._cond.wait_for(lambda: self._reached(want), timeout)
             if self._detached is not None and _ORDER[self._state] < want:
                 raise self._detached
             if not ok:
@@ -253,7 +250,7 @@ class Call(
         while True:
             index = cursor[0]
             with self._cond:
-                ok = self._cond.wait_for(ready, timeout)
+                ok = self._arrivals.wait_for(ready, timeout)
                 if not ok:
                     raise timeout_error(f"waiting for an event on call {self.call_id}", timeout)
                 missed = max(0, self._dropped - index)
@@ -291,7 +288,8 @@ class Call(
         """
         timeout = check_timeout("timeout", timeout)
         deadline = Deadline(self._host.request_timeout if timeout is None else timeout)
-        self.operations.invoke(ops.ANSWER, {}, timeout=deadline.cap(self._host.request_timeout))
+        answered = _ORDER[C.CALL_ANSWERED]
+        self.operations.invoke_until(ops.ANSWER, {}, lambda: self._reached(answered), deadline)
         self._wait_state(C.CALL_ANSWERED, deadline.remaining())
 
     def hangup(self, reason: str = "hangup", timeout: Optional[float] = None) -> None:
@@ -336,6 +334,7 @@ class Call(
         """
         just_ended = False
         with self._cond:
+            before = self._state
             if len(self._history) >= self._history_limit:
                 self._history.popleft()
                 self._dropped += 1
@@ -350,10 +349,12 @@ class Call(
                         just_ended = True
                 if isinstance(event.peer, dict) and event.peer.get("call_id") and self.peer is None:
                     self.peer = self._host.registry.get(str(event.peer["call_id"]))
-            self.operations.route_locked(event)
+            self.operations.route_locked(event)  # a settled action wakes its own waiters
             if just_ended:
                 self._settle_all()
-            self._cond.notify_all()
+            if self._state != before:
+                self._cond.notify_all()
+            self._arrivals.notify_all()
             listeners = (
                 [*self._listeners.get(event.event_type, ()), *self._listeners.get("*", ())]
                 if self._listeners
@@ -369,8 +370,17 @@ class Call(
             self._detached = error
             self.operations.fail_all_locked(lambda action: error)
             self._cond.notify_all()
+            self._arrivals.notify_all()
 
     # ---------------------------------------------------------------- plumbing
+
+    def _reached(self, order: int) -> bool:
+        """Whether a wait for the state of ``order`` is over (lock held)."""
+        return (
+            _ORDER[self._state] >= order
+            or self._state == C.CALL_ENDED
+            or self._detached is not None
+        )
 
     def _check_alive(self, method: str) -> None:
         """Raise if the call can no longer be used for ``method``."""
@@ -397,6 +407,7 @@ class Call(
             self._end_reason = self._end_reason or "not_found"
             self._settle_all()
             self._cond.notify_all()
+            self._arrivals.notify_all()
         self._host.registry.remove(self)
 
     def timeline(self) -> CallFlow:

@@ -163,6 +163,9 @@ class RelayClient(DialMixin, MessagingMixin):
         self._host = CallHost(
             execute=self.execute,
             send_nowait=lambda method, params: self._connection.send_nowait(method, params),
+            submit=lambda method, params, timeout, on_settle: self._connection.submit(
+                method, params, timeout, on_settle
+            ),
             pool=self._pool,
             registry=self._registry,
             request_timeout=self.request_timeout,

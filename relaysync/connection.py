@@ -22,12 +22,12 @@ import websocket
 
 from . import constants as C
 from ._log import LimitedLog, logger
-from .errors import RelayConnectionError, RelayError, RelayTimeoutError, timeout_error
+from .errors import RelayConnectionError, RelayError, timeout_error
 from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
 from .link import Link, NotSent, shutdown
 from .proxy import Proxy
-from .rpc import PendingMap, PendingRequest, check_result, request_frame
+from .rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
 from .session import Closing, LoggedRequest, Session
 from .session_open import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
 from .transport import redact_url
@@ -245,10 +245,49 @@ class Connection(SessionOpening):
         """
         timeout = self.request_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        pending = self._write_request(method, params, deadline, timeout, None)
+        return await_reply(pending, deadline, timeout, self._pending.pop)
+
+    def submit(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        timeout: Optional[float] = None,
+        on_settle: Optional[Callable[[PendingRequest], None]] = None,
+    ) -> InFlight:
+        """Send a request and return without waiting for its answer.
+
+        As :meth:`execute`, which is this plus the wait: a request issued while the
+        connection is re-establishing waits for it (within ``timeout``); one written
+        when the socket dies is failed.
+
+        Args:
+            on_settle: ``on_settle(request)`` runs right after the answer (or the
+                failure) is in, on the thread that resolves it: for waking a caller that
+                waits for more than the answer. It must not block.
+
+        Raises:
+            RelayConnectionError: the client is closed, or the write failed.
+            RelayTimeoutError: not connected within ``timeout``.
+        """
+        timeout = self.request_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        pending = self._write_request(method, params, deadline, timeout, on_settle)
+        return InFlight(pending, timeout, deadline, self._pending.pop)
+
+    def _write_request(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        deadline: float,
+        timeout: float,
+        on_settle: Optional[Callable[[PendingRequest], None]],
+    ) -> PendingRequest:
+        """Register a request and write it (once connected, within ``deadline``)."""
         frame = request_frame(method, params)
         while True:
             generation = self._wait_connected(method, deadline, timeout)
-            pending = PendingRequest(frame["id"], method, generation)
+            pending = PendingRequest(frame["id"], method, generation, on_settle)
             self._pending.add(pending)
             try:
                 self._link.send(frame, generation)
@@ -258,12 +297,7 @@ class Connection(SessionOpening):
             except BaseException:
                 self._pending.pop(pending.id)
                 raise
-            try:
-                result = pending.wait(max(0.0, deadline - time.monotonic()))
-            except RelayTimeoutError:
-                self._pending.pop(pending.id)
-                raise timeout_error(f"request {method}", timeout) from None
-            return check_result(method, result)
+            return pending
 
     def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
         """Send a request without waiting for its answer (safe on the reader thread).

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Protoc
 import attrs
 
 from ._fork import ForkGuard
+from .rpc import InFlight, PendingRequest
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ class CallDirectory(Protocol):
         """Undo one :meth:`watch_tag`."""
 
 
+Submit = Callable[
+    [str, Mapping[str, Any], Optional[float], Optional[Callable[[PendingRequest], None]]], InFlight
+]
+
+
 @attrs.frozen
 class CallHost:
     """What calls need from their client.
@@ -50,6 +56,9 @@ class CallHost:
             its result.
         send_nowait: ``send_nowait(method, params)`` sends without waiting (usable on
             the reader thread).
+        submit: ``submit(method, params, timeout, on_settle)`` sends a request and
+            returns its :class:`~relaysync.rpc.InFlight` at once, for a caller that
+            waits for its answer and an event together (one wake-up for both).
         pool: the worker pool that runs callbacks.
         registry: the live calls.
         request_timeout: the default timeout of one request, in seconds.
@@ -61,6 +70,7 @@ class CallHost:
 
     execute: Callable[[str, Mapping[str, Any], Optional[float]], Dict[str, Any]]
     send_nowait: Callable[[str, Mapping[str, Any]], None]
+    submit: Submit
     pool: WorkerPool
     registry: CallDirectory
     request_timeout: float

@@ -8,7 +8,7 @@ import time
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 from ._entropy import new_id
-from .errors import RelayConnectionError, RelayError, timeout_error
+from .errors import RelayConnectionError, RelayError, RelayTimeoutError, timeout_error
 
 
 def request_frame(
@@ -46,9 +46,9 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
     """
     if not isinstance(result, dict):
         return {"raw": result}
-    code = str(result.get("code", "200"))
-    if len(code) == 3 and code[0] == "2" and code.isdecimal():
+    if _is_2xx(result):
         return result
+    code = str(result.get("code", "200"))
     try:
         numeric = int(code)
     except ValueError:
@@ -70,17 +70,39 @@ class PendingRequest:
     per-wait lock, and resolving a request nobody waits on costs one ``release``.
     """
 
-    __slots__ = ("_done", "_error", "_result", "_wake", "generation", "id", "method")
+    __slots__ = ("_done", "_error", "_result", "_wake", "generation", "id", "method", "on_settle")
 
-    def __init__(self, request_id: str, method: str, generation: int) -> None:
+    def __init__(
+        self,
+        request_id: str,
+        method: str,
+        generation: int,
+        on_settle: Optional[Callable[[PendingRequest], None]] = None,
+    ) -> None:
         self.id = request_id
         self.method = method
         self.generation = generation
+        #: ``on_settle(request)`` runs once, right after the request is resolved, on the
+        #: resolving thread (the reader, or whoever fails the request): it may only
+        #: wake waiters
+        self.on_settle = on_settle
         self._wake = threading.Lock()
         self._wake.acquire()
         self._done = False
         self._result: Any = None
         self._error: Optional[BaseException] = None
+
+    @property
+    def done(self) -> bool:
+        """True once resolved."""
+        return self._done
+
+    @property
+    def succeeded(self) -> bool:
+        """True once answered with success (no error; a 2xx code, or none)."""
+        if not self._done or self._error is not None:
+            return False
+        return not isinstance(self._result, dict) or _is_2xx(self._result)
 
     def set_result(self, result: Any) -> None:
         """Resolve with a result (first resolution wins)."""
@@ -96,6 +118,8 @@ class PendingRequest:
                 return
             self._result, self._error, self._done = result, error, True
         self._wake.release()
+        if self.on_settle is not None:
+            self.on_settle(self)
 
     def wait(self, timeout: Optional[float]) -> Any:
         """Block until resolved; return the result or raise the error.
@@ -117,6 +141,77 @@ class PendingRequest:
         if self._error is not None:
             raise self._error
         return self._result
+
+
+def _is_2xx(result: Dict[str, Any]) -> bool:
+    code = str(result.get("code", "200"))
+    return len(code) == 3 and code[0] == "2" and code.isdecimal()
+
+
+class InFlight:
+    """A request written to the socket whose answer is awaited later (or elsewhere).
+
+    Args:
+        pending: the registered request.
+        timeout: its timeout in seconds (for the error message).
+        deadline: when it times out (``time.monotonic()``).
+        forget: removes the request from the pending map (on timeout).
+    """
+
+    __slots__ = ("_forget", "deadline", "pending", "timeout")
+
+    def __init__(
+        self,
+        pending: PendingRequest,
+        timeout: float,
+        deadline: float,
+        forget: Callable[[str], Any],
+    ) -> None:
+        self.pending = pending
+        self.timeout = timeout
+        self.deadline = deadline
+        self._forget = forget
+
+    @property
+    def answered(self) -> bool:
+        """True once the server answered (or the request failed)."""
+        return self.pending.done
+
+    def time_left(self) -> float:
+        """Seconds until the request times out (never negative)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+    def result(self) -> Dict[str, Any]:
+        """Block until answered (within the request's deadline); the checked result.
+
+        Raises:
+            RelayError: the server answered with an error or a non-2xx code.
+            RelayConnectionError: the socket was lost, or the client closed.
+            RelayTimeoutError: no answer before the deadline.
+        """
+        return await_reply(self.pending, self.deadline, self.timeout, self._forget)
+
+
+def await_reply(
+    pending: PendingRequest, deadline: float, timeout: float, forget: Callable[[str], Any]
+) -> Dict[str, Any]:
+    """Block until ``pending`` is answered, up to ``deadline``; return the checked result.
+
+    Args:
+        timeout: the request's timeout (for the error message).
+        forget: removes the request from its map when it times out.
+
+    Raises:
+        RelayError: the server answered with an error or a non-2xx code.
+        RelayConnectionError: the socket was lost, or the client closed.
+        RelayTimeoutError: no answer before the deadline.
+    """
+    try:
+        result = pending.wait(max(0.0, deadline - time.monotonic()))
+    except RelayTimeoutError:
+        forget(pending.id)
+        raise timeout_error(f"request {pending.method}", timeout) from None
+    return check_result(pending.method, result)
 
 
 class PendingMap:

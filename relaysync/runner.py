@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from ._entropy import new_id
 from ._util import compact
@@ -22,6 +22,7 @@ from .errors import CallEndedError, RelayError
 from .events import RelayEvent
 from .host import CallHost
 from .operations import Operation
+from .rpc import InFlight, PendingRequest
 from .waiting import Deadline
 from .workers import SerialQueue
 
@@ -107,19 +108,83 @@ class Operations:
             RelayError: the server rejected the request.
             ForkedClientError: used in a child process forked after the client was made.
         """
-        self._host.fork_guard.check(method)
-        call = self._call
-        self._alive(call, method)
-        body = {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
+        body = self._body(method, params)
         try:
             return self._host.execute(method, body, timeout)
         except RelayError as exc:
-            if exc.code in (404, 410) and not isinstance(exc, CallEndedError):
-                self._gone(call, f"server answered {exc.code} to {method}")
-                raise CallEndedError(
-                    exc.code, f"{method}: call {call.call_id} is gone ({exc.message})"
-                ) from None
-            raise
+            raise self._gone_error(method, exc) from None
+
+    def _body(self, method: str, params: Mapping[str, Any]) -> Dict[str, Any]:
+        """The checked request body of a call-level method (the call must be usable)."""
+        self._host.fork_guard.check(method)
+        call = self._call
+        self._alive(call, method)
+        return {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
+
+    def _gone_error(self, method: str, exc: RelayError) -> RelayError:
+        """``exc``, or a CallEndedError (the call marked gone) for a 404/410 answer."""
+        if exc.code in (404, 410) and not isinstance(exc, CallEndedError):
+            call = self._call
+            self._gone(call, f"server answered {exc.code} to {method}")
+            return CallEndedError(
+                exc.code, f"{method}: call {call.call_id} is gone ({exc.message})"
+            )
+        return exc
+
+    def submit(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        timeout: Optional[float],
+        ready: Callable[[], bool],
+    ) -> InFlight:
+        """Send a call-level method whose answer :meth:`await_answer` waits for.
+
+        Args:
+            ready: whether what the caller waits for after the answer is already there
+                (read under the call's lock). A successful answer wakes the caller only
+                if it is; a failed one always does.
+        """
+        body = self._body(method, params)
+        cond = self._cond
+
+        def settled(request: PendingRequest) -> None:  # on the resolving thread
+            with cond:
+                if not request.succeeded or ready():
+                    cond.notify_all()
+
+        return self._host.submit(method, body, timeout, settled)
+
+    def await_answer(
+        self, flight: InFlight, ready: Callable[[], bool], deadline: Deadline
+    ) -> Dict[str, Any]:
+        """Block, with one wake-up, until ``flight`` is answered and ``ready()`` holds.
+
+        Returns as soon as the answer is a failure (raised), or when the answer is a
+        success and ``ready()`` holds, or when ``deadline`` passes after a successful
+        answer (the caller's own wait then reports what is missing). The request's own
+        timeout must not outlast ``deadline``.
+
+        Raises:
+            CallEndedError: the server answered 404/410.
+            RelayError: the server rejected the request.
+            RelayConnectionError: the socket was lost, or the client closed.
+            RelayTimeoutError: no answer within the request's timeout.
+        """
+        cond = self._cond
+        with cond:
+            while not (flight.answered and (not flight.pending.succeeded or ready())):
+                left = deadline.remaining()
+                if not flight.answered:
+                    request_left = flight.time_left()
+                    left = request_left if left is None else min(left, request_left)
+                if left is not None and left <= 0:
+                    break
+                cond.wait(left)
+        try:  # answered, or timed out: the request's deadline never outlasts ``deadline``
+            return flight.result()
+        except RelayError as exc:
+            raise self._gone_error(flight.pending.method, exc) from None
 
     def invoke(
         self, op: Operation, params: Mapping[str, Any], timeout: Optional[float] = None
@@ -137,11 +202,36 @@ class Operations:
             RelayError: the server rejected the request.
         """
         timeout = check_timeout("timeout", timeout)
+        return self.execute(op.method, self._one_shot_body(op, params), timeout)
+
+    def invoke_until(
+        self,
+        op: Operation,
+        params: Mapping[str, Any],
+        ready: Callable[[], bool],
+        deadline: Deadline,
+    ) -> Dict[str, Any]:
+        """:meth:`invoke`, returning once the answer is in and ``ready()`` holds.
+
+        For a method whose caller then waits for an event (``answer`` waits for the
+        ``answered`` state): the answer and the event wake the caller once, not twice.
+        The request is bounded by the client's request timeout and ``deadline``.
+
+        Raises:
+            As :meth:`invoke`; RelayTimeoutError when the request times out (the
+            caller's own wait reports a missing event).
+        """
+        body = self._one_shot_body(op, params)
+        flight = self.submit(op.method, body, deadline.cap(self._host.request_timeout), ready)
+        return self.await_answer(flight, ready, deadline)
+
+    @staticmethod
+    def _one_shot_body(op: Operation, params: Mapping[str, Any]) -> Dict[str, Any]:
         body = compact(params)
         op.check(body)
         if op.control_id:
             body["control_id"] = new_id()
-        return self.execute(op.method, body, timeout)
+        return body
 
     def start(
         self,
@@ -175,6 +265,38 @@ class Operations:
             RelayError: the server rejected the request.
         """
         request_timeout = check_timeout("request_timeout", request_timeout)
+        action, body = self._begin(
+            op,
+            action_class,
+            params,
+            on_completed=on_completed,
+            options=options,
+            correlation=correlation,
+            **action_options,
+        )
+        try:
+            self.execute(op.method, body, request_timeout)
+        except BaseException:
+            self._forget(action)
+            raise
+        return action
+
+    def _begin(
+        self,
+        op: Operation,
+        action_class: Type[A],
+        params: Mapping[str, Any],
+        *,
+        on_completed: Optional[Callable[[Any], Any]] = None,
+        options: Optional[Mapping[str, Any]] = None,
+        correlation: Optional[str] = None,
+        **action_options: Any,
+    ) -> Tuple[A, Dict[str, Any]]:
+        """Check the params, create the action and register it: ready to send.
+
+        Returns:
+            The action and the request body (with its ``control_id``, if any).
+        """
         self._host.fork_guard.check(op.method)
         if on_completed is not None and not callable(on_completed):
             raise TypeError(f"on_completed must be callable, got {on_completed!r}")
@@ -198,12 +320,7 @@ class Operations:
             else:
                 self._actions[control_id] = action
                 body["control_id"] = control_id
-        try:
-            self.execute(op.method, body, request_timeout)
-        except BaseException:
-            self._forget(action)
-            raise
-        return action
+        return action, body
 
     def run(
         self,
@@ -229,13 +346,15 @@ class Operations:
         """
         timeout = check_timeout("timeout", timeout)
         deadline = Deadline(timeout)
-        action = self.start(
-            op,
-            action_class,
-            params,
-            request_timeout=deadline.cap(self._host.request_timeout) or None,
-            **start_options,
-        )
+        action, body = self._begin(op, action_class, params, **start_options)
+        request_timeout = deadline.cap(self._host.request_timeout)
+        ready = action.settled_locked
+        try:
+            flight = self.submit(op.method, body, request_timeout, ready)
+            self.await_answer(flight, ready, deadline)
+        except BaseException:
+            self._forget(action)
+            raise
         return action.wait_for_outcome(deadline.remaining(), what, timeout)
 
     def _forget(self, action: Action[Any]) -> None:
