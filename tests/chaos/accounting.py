@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Set, Tuple
 
-from relaysync import Call, RelayError
+from relaysync import Call
 from relaysync.constants import CALL_ENDED, EVENT_CALL_STATE
 from relaysync.testing import RelaySimulator
 
-from .flows import FlowRecord
+from .flows import FlowRecord, history
 
 
 @dataclass
@@ -47,17 +47,6 @@ class EventTally:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.examples.extend(other.examples[: max(0, 5 - len(self.examples))])
-
-
-def history(call: Call) -> List[Any]:
-    """Every event in ``call``'s own queue so far (``events()``, waiting 10 ms for more)."""
-    seen: List[Any] = []
-    try:
-        for event in call.events(timeout=0.01):
-            seen.append(event)
-    except RelayError:  # a timeout (nothing more yet) or the client closed
-        pass
-    return seen
 
 
 def sent_events(sim: RelaySimulator) -> Dict[str, List[Tuple[str, str, bool]]]:

@@ -48,6 +48,17 @@ DOCUMENTED = "documented"
 WRONG = "wrong"
 
 
+def history(call: Call) -> List[Any]:
+    """Every event in ``call``'s own queue so far (``events()``, waiting 10 ms for more)."""
+    seen: List[Any] = []
+    try:
+        for event in call.events(timeout=0.01):
+            seen.append(event)
+    except RelayError:  # a timeout (nothing more yet) or the client closed
+        pass
+    return seen
+
+
 def caller_number(index: int) -> str:
     """The ``from`` number of flow ``index``."""
     return f"+1{index:010d}"
@@ -100,6 +111,8 @@ class FlowRecord:
         steps: the steps that finished.
         calls: every Call a handler got for this flow (a re-offer gives another).
         seen: how often the ``call.on("*")`` callback saw each event id.
+        unheard: for each of ``calls``, how many of its events came before the
+            callback was added (the callback never sees those).
         handler_runs: how many times ``on_call`` ran for it.
     """
 
@@ -112,6 +125,7 @@ class FlowRecord:
     steps: List[str] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)
     seen: Counter[str] = field(default_factory=Counter)
+    unheard: List[int] = field(default_factory=list)
     handler_runs: int = 0
     running: int = 0
     sim_call: Optional[SimCall] = None
@@ -161,6 +175,21 @@ class FlowBook:
                 timeout,
             )
 
+    def still_possible(self) -> List[FlowRecord]:
+        """The unfinished flows that can still run: not those never offered whose call
+        the simulator abandoned (no session was online to take it)."""
+        waiting = self.unfinished()  # the legs are read outside the lock
+        return [
+            f
+            for f in waiting
+            if not (
+                f.started is None
+                and f.sim_call is not None
+                and f.sim_call.state == "ended"
+                and f.sim_call.end_reason == "abandoned"
+            )
+        ]
+
     def finished_count(self) -> int:
         """How many flows have finished so far."""
         with self.lock:
@@ -181,6 +210,9 @@ class FlowBook:
             if flow.started is None:
                 flow.started = time.monotonic()
         call.on("*", functools.partial(self._seen, flow))
+        before = len(history(call))  # these came before the callback: it never sees them
+        with self.lock:
+            flow.unheard.append(before)
         outcome, detail = COMPLETED, ""
         try:
             self._run(call, flow)

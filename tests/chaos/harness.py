@@ -25,7 +25,7 @@ from relaysync import RelayClient
 from relaysync.testing import RelaySimulator
 
 from ..helpers import relaysync_threads
-from .accounting import EventTally, history, tally
+from .accounting import EventTally, tally
 from .flows import (
     COMPLETED,
     CONTEXT,
@@ -34,6 +34,7 @@ from .flows import (
     FlowBook,
     FlowRecord,
     caller_number,
+    history,
     script_caller,
 )
 from .flows import script as script_flows
@@ -276,6 +277,8 @@ class ChaosRun:
         cfg = self.config
         deadline = time.monotonic() + cfg.hang_after
         while not book.wait_all_finished(1.0) and time.monotonic() < deadline:
+            if not book.still_possible():
+                break  # only abandoned offers are left: nothing will run them
             self._tick(book)
         hung = [flow.index for flow in book.unfinished()]
         for call in sim.calls:
@@ -350,13 +353,12 @@ def _abandoned(flow: FlowRecord, forgotten: Set[str]) -> bool:
 
 
 def _callbacks_drained(book: FlowBook) -> bool:
-    """Whether each flow's ``call.on("*")`` callback has seen its calls' latest event.
-
-    (Events that came before the handler subscribed are in the call's history only.)
-    """
+    """Whether each flow's ``call.on("*")`` callback has seen its calls' latest event,
+    for the calls with an event after the callback was added (the events before it are
+    in the call's history only)."""
     for flow in book.flows.values():
-        for call in flow.calls:
+        for call, unheard in zip(flow.calls, flow.unheard):
             events = history(call)
-            if events and events[-1].event_id not in flow.seen:
+            if len(events) > unheard and events[-1].event_id not in flow.seen:
                 return False
     return True
