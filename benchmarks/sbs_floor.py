@@ -5,19 +5,24 @@
 - ``threaded``: the same socket with one reader thread that hands each reply to the
   thread waiting for it (a dict of waiters and one lock per request): the least any
   client built on a reader thread, as relaysync is, does. It applies to W1 and W2 (32
-  caller threads), where the hand-off between threads is the cost being measured.
+  caller threads), where the hand-off between threads is the cost being measured, and
+  to W3 and W7, run by 64 worker threads that wait for each step's event on the
+  call's Condition.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import ssl
 import threading
 import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from sbs_worker import Channel, Span, parallel, result, sequential
+from sbs_worker import REFER_TARGET, RING_TIMEOUT, Channel, Span, parallel, result, sequential
+
+WORKERS = 64  # relaysync's default max_workers
 
 
 def ssl_context(ca_file: str) -> ssl.SSLContext:
@@ -159,13 +164,22 @@ class ThreadedLoop:
     writes of the caller threads and the reader's acks.
     """
 
-    def __init__(self, config: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        on_event: Optional[Callable[[Dict[str, Any]], None]] = None,
+        contexts: Optional[List[str]] = None,
+    ) -> None:
         self._ws = _connect(config, multithread=True)
         self._waiting: Dict[str, List[Any]] = {}
         self._lock = threading.Lock()
+        self._on_event = on_event
         self._reader = threading.Thread(target=self._read, name="floor-reader", daemon=True)
         self._reader.start()
-        self.request("signalwire.connect", _connect_params(config))
+        params = _connect_params(config)
+        if contexts:
+            params["contexts"] = contexts
+        self.request("signalwire.connect", params)
 
     def _read(self) -> None:
         while True:
@@ -179,6 +193,8 @@ class ThreadedLoop:
             if "method" in frame:
                 if "id" in frame:
                     self._ws.send(_ack_text(frame["id"]))
+                if self._on_event is not None and frame["method"] == "signalwire.event":
+                    self._on_event(frame["params"])
                 continue
             with self._lock:
                 waiter = self._waiting.pop(frame.get("id"), None)
@@ -227,10 +243,117 @@ def threaded_w2(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
         loop.close()
 
 
+class FloorCall:
+    """One inbound call of the W3 floor: what its events said, behind a Condition."""
+
+    def __init__(self, params: Dict[str, Any]) -> None:
+        self.ids = {"node_id": params["node_id"], "call_id": params["call_id"]}
+        self.cond = threading.Condition()
+        self.state = params.get("call_state", "created")
+        self.play: Dict[str, str] = {}
+        self.refer = ""
+
+    def wait(self, ready: Callable[[], bool]) -> None:
+        """Block until ``ready()`` holds (under the lock), 30 s at most."""
+        with self.cond:
+            if not self.cond.wait_for(ready, 30.0):
+                raise TimeoutError("a W3 floor flow step timed out")
+
+
+def threaded_w3(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
+    """W3 threaded floor: the flows on one reader thread and 64 worker threads.
+
+    The reader acks every event, keeps each call's state, play states and REFER state
+    under the call's Condition, and queues each new call for a worker. A worker runs
+    the flow with a blocking request per step and a wait for the event that ends it:
+    what relaysync's flow does, with nothing else (no typed events, no history, no
+    validation, no recorder).
+    """
+    n = config["n"]
+    calls: Dict[str, FloorCall] = {}
+    offers: queue.Queue[Optional[FloorCall]] = queue.Queue()
+    latencies: List[float] = []
+    failures: List[str] = []
+    done = threading.Event()
+    last = [0.0]
+    tally = threading.Lock()
+
+    def on_event(outer: Dict[str, Any]) -> None:
+        kind, params = outer.get("event_type"), outer.get("params") or {}
+        if kind == "calling.call.receive":
+            call = calls[params["call_id"]] = FloorCall(params)
+            offers.put(call)
+            return
+        call = calls.get(params.get("call_id", ""))
+        if call is None:
+            return
+        with call.cond:
+            if kind == "calling.call.state":
+                call.state = params.get("call_state", call.state)
+            elif kind == "calling.call.play":
+                call.play[params.get("control_id", "")] = params.get("state", "")
+            elif kind == "calling.call.refer":
+                call.refer = params.get("state", "")
+            call.cond.notify_all()
+
+    loop = ThreadedLoop(config, on_event=on_event, contexts=["office"])
+
+    def flow(call: FloorCall) -> None:
+        began = time.monotonic()
+        failure = ""
+        try:
+            loop.request("calling.answer", dict(call.ids))
+            call.wait(lambda: call.state in ("answered", "ending", "ended"))
+            control_id = str(uuid.uuid4())
+            silence = [{"type": "silence", "params": {"duration": 1.0}}]
+            loop.request("calling.play", {**call.ids, "control_id": control_id, "play": silence})
+            call.wait(lambda: call.play.get(control_id) in ("finished", "error"))
+            device = {"type": "sip", "params": {"to": REFER_TARGET}}
+            loop.request("calling.refer", {**call.ids, "device": device})
+            call.wait(lambda: call.refer in ("success", "busy", "noAnswer", "cancel", "error"))
+            if call.refer != "success":
+                failure = f"refer ended {call.refer}"
+            call.wait(lambda: call.state == "ended")
+        except Exception as exc:
+            failure = repr(exc)
+        now = time.monotonic()
+        with tally:
+            latencies.append(now - began)
+            if failure:
+                failures.append(failure)
+            last[0] = max(last[0], now)
+            if len(latencies) >= n:
+                done.set()
+
+    def worker() -> None:
+        while True:
+            call = offers.get()
+            if call is None:
+                return
+            flow(call)
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(WORKERS)]
+    for thread in workers:
+        thread.start()
+    try:
+        span = Span()
+        channel.ask("place", count=n, ring_timeout=RING_TIMEOUT)
+        if not done.wait(120.0):
+            raise RuntimeError(f"{n - len(latencies)} flows did not finish")
+        span.stop(last[0])
+    finally:
+        for _ in workers:
+            offers.put(None)
+        for thread in workers:
+            thread.join(10.0)
+        loop.close()
+    return result(n, span, latencies, failures=len(failures), start=span.start)
+
+
 Runner = Callable[[Dict[str, Any], Channel], Dict[str, Any]]
 
 #: The floor runners by client and workload.
 FLOORS: Dict[str, Dict[str, Runner]] = {
     "raw": {"W1": raw_w1, "W2": raw_w2, "W4": raw_w4},
-    "threaded": {"W1": threaded_w1, "W2": threaded_w2},
+    "threaded": {"W1": threaded_w1, "W2": threaded_w2, "W3": threaded_w3, "W7": threaded_w3},
 }

@@ -36,7 +36,7 @@ from sbs_server import ServerProcess, pin, stat_pair  # noqa: E402
 CLIENTS = ("relaysync", "official", "raw", "threaded")
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 #: The workloads each floor takes part in (the clients themselves run every one).
-FLOOR_WORKLOADS = {"raw": ("W1", "W2", "W4"), "threaded": ("W1", "W2")}
+FLOOR_WORKLOADS = {"raw": ("W1", "W2", "W4"), "threaded": ("W1", "W2", "W3", "W7")}
 SIZES: Dict[str, Dict[str, int]] = {
     "full": {"W1": 2000, "W2": 3200, "W3": 200, "W4": 20000, "W5": 1000, "W6": 1, "W7": 500},
     "quick": {"W1": 500, "W2": 960, "W3": 100, "W4": 5000, "W5": 300, "W6": 1, "W7": 200},
