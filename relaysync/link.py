@@ -21,6 +21,7 @@ from ._json import encode
 from ._log import MaskedFrame, logger, trace_frame
 from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
+from .tlspipe import Transport
 from .wire import encode_text, encode_texts
 
 
@@ -45,7 +46,7 @@ class Link:
         self.trace = trace
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
-        self._opening: Optional[socket.socket] = None
+        self._opening: Optional[Transport] = None
         self._generation = 0
         self._acks: List[bytes] = []  # reader thread only
 
@@ -54,7 +55,7 @@ class Link:
         """The generation of the latest attached socket (an int read: no lock needed)."""
         return self._generation
 
-    def opening(self, sock: Optional[socket.socket]) -> None:
+    def opening(self, sock: Optional[Transport]) -> None:
         """Remember the raw socket being opened, so :meth:`abort` can shut it too."""
         with self._lock:
             self._opening = sock

@@ -9,7 +9,6 @@ records whether the session was resumed or started fresh.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Any, Callable, Dict, Optional
@@ -27,6 +26,7 @@ from .link import Link, shutdown
 from .proxy import Proxy, ProxyRefused
 from .rpc import PendingMap, PendingRequest, request_frame
 from .session import AuthRejected, Closing, Session, StaleResume
+from .tlspipe import Transport
 from .transport import new_socket, open_socket
 
 AGENT = f"relaysync/{__version__}"
@@ -123,7 +123,7 @@ class SessionOpening:
             raise Closing()
         ws = new_socket(self._sslopt)
 
-        def opening(sock: socket.socket) -> None:
+        def opening(sock: Transport) -> None:
             self._link.opening(sock)
             if self._closing.is_set():  # close() came before the link knew this socket
                 raise OSError("the client is closing")

@@ -16,6 +16,7 @@ import websocket
 
 from .errors import RelayConnectionError
 from .proxy import Proxy, ProxyRefused, open_tunnel
+from .tlspipe import TlsPipe, Transport
 
 DEFAULT_HOST = "relay.signalwire.com"
 MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -92,7 +93,7 @@ def open_socket(
     *,
     timeout: float,
     sslopt: Dict[str, Any],
-    on_socket: Callable[[socket.socket], None],
+    on_socket: Callable[[Transport], None],
     proxy: Optional[Proxy] = None,
 ) -> None:
     """Open ``ws`` to ``url`` (TCP, TLS, HTTP upgrade) within ``timeout`` seconds.
@@ -109,7 +110,7 @@ def open_socket(
     parts = urlsplit(url)
     secure = parts.scheme == "wss"
     host = parts.hostname or ""
-    sock: Optional[socket.socket] = None
+    sock: Optional[Transport] = None
     try:
         port = parts.port or (443 if secure else 80)
         if proxy is None:
@@ -119,7 +120,7 @@ def open_socket(
             open_tunnel(sock, proxy, host, port)
         if secure:
             context: ssl.SSLContext = sslopt["context"]
-            sock = context.wrap_socket(sock, server_hostname=host)
+            sock = TlsPipe(sock, context, host, timeout)
             on_socket(sock)
         # Redirects are refused: following one would skip the URL rules (TLS, loopback)
         # and send the credentials wherever the answer pointed.
@@ -161,7 +162,7 @@ def _redirect_refused(ws: websocket.WebSocket) -> Optional[str]:
 
 
 def _connect_tcp(
-    host: str, port: int, timeout: float, on_socket: Callable[[socket.socket], None]
+    host: str, port: int, timeout: float, on_socket: Callable[[Transport], None]
 ) -> socket.socket:
     """Connect a TCP socket to the first address of ``host`` that answers.
 

@@ -2,9 +2,11 @@
 
 websocket-client reads each frame with three ``recv`` calls (header, length, payload)
 and holds a whole frame before anything can look at its size. :class:`FrameReader`
-reads whatever the socket has into one buffer and cuts frames out of it, so a burst of
-events costs one ``recv``; a frame whose *header* announces more than the limit is
-refused there, and its payload is read and thrown away chunk by chunk, never held.
+reads whatever the socket has into one buffer (over TLS through a
+:class:`~relaysync.tlspipe.TlsPipe`, which decrypts every record of one read) and cuts
+frames out of it, so a burst of events costs one ``recv``; a frame whose *header*
+announces more than the limit is refused there, and its payload is read and thrown
+away chunk by chunk, never held.
 :func:`encode_text` builds a masked client text frame, so that several frames (the acks
 of a burst) can go out in one socket write.
 
@@ -15,13 +17,12 @@ Reader thread only, except :func:`encode_text` (pure).
 from __future__ import annotations
 
 import select
-import socket
-import ssl
 import sys
 from typing import List, Optional, Sequence, Tuple
 
 from ._entropy import keys
 from ._log import LimitedLog
+from .tlspipe import TlsPipe, Transport
 
 OPCODE_CONTINUATION = 0x0
 OPCODE_TEXT = 0x1
@@ -88,10 +89,9 @@ class FrameReader:
         log: where refusals are reported, rate-limited.
     """
 
-    def __init__(self, sock: socket.socket, limit: int, log: Optional[LimitedLog] = None) -> None:
+    def __init__(self, sock: Transport, limit: int, log: Optional[LimitedLog] = None) -> None:
         self.sock = sock
-        # a TLS socket returns one record per recv: the rest waiting is drained too
-        self._tls: Optional[ssl.SSLSocket] = sock if isinstance(sock, ssl.SSLSocket) else None
+        self._tls: Optional[TlsPipe] = sock if isinstance(sock, TlsPipe) else None
         self.limit = limit
         self._log = log or LimitedLog()
         self._buf = bytearray()
@@ -106,54 +106,46 @@ class FrameReader:
         self._dropping = False  # the rest of a fragmented message that grew too big
 
     def fill(self, wait: float) -> Optional[bool]:
-        """Wait up to ``wait`` seconds for bytes and add one read of them to the buffer.
+        """Wait up to ``wait`` seconds for bytes and add what has come to the buffer.
 
-        A TLS socket hands out one record per read: :meth:`drain` takes the rest of a
-        burst when the caller wants it as one batch.
+        One read takes what the kernel holds: over TLS every record in it, decrypted
+        (as much as one chunk holds; :meth:`drain` takes the rest).
 
         Returns:
             None if nothing arrived in time, False if the peer closed the socket, True
             if bytes were read.
 
         Raises:
-            OSError: the socket failed (``socket.timeout`` if the peer stalled inside
-                a TLS record).
+            OSError: the socket failed (``ssl.SSLError`` for a broken TLS record).
         """
-        sock, tls = self.sock, self._tls
-        if tls is None or not tls.pending():
-            readable, _, _ = select.select([sock], [], [], wait)
+        tls = self._tls
+        if tls is not None:
+            size = tls.read_ready(self._chunk, wait)
+            if size is None:
+                return None
+        else:
+            readable, _, _ = select.select([self.sock], [], [], wait)
             if not readable:
                 return None
-        try:
-            size = sock.recv_into(self._chunk)
-        except ssl.SSLWantReadError:
-            return None
+            size = self.sock.recv_into(self._chunk)
         if not size:
             return False
         self._add(self._chunk[:size])
         return True
 
     def drain(self) -> None:
-        """Take the TLS records that are already waiting, without waiting for more.
+        """Take what has been received but not yet decrypted (a burst larger than one
+        chunk), without a system call, up to :data:`DRAIN_BYTES`.
 
-        A burst of frames sent one record each is then cut, acked and acted on as one
-        batch (one write of acks, one worker wake-up) instead of one by one. Bounded by
-        :data:`DRAIN_BYTES`; a closed or failed socket is left for the next fill. A
-        plain socket gives everything waiting in one read already: nothing to do.
+        A burst is then cut, acked and acted on as one batch (one write of acks, one
+        worker wake-up). A plain socket's one read already took everything.
         """
-        sock = self._tls
-        if sock is None:
+        tls = self._tls
+        if tls is None:
             return
         taken = 0
         while taken < DRAIN_BYTES:
-            if not sock.pending():
-                readable, _, _ = select.select([sock], [], [], 0)
-                if not readable:
-                    return
-            try:
-                size = sock.recv_into(self._chunk)
-            except OSError:  # left for the next fill to meet (after this batch is acked)
-                return
+            size = tls.read_buffered(self._chunk)
             if not size:
                 return
             taken += size

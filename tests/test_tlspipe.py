@@ -1,0 +1,206 @@
+"""The client's TLS connection (``TlsPipe``): certificate checks, writes larger than the
+socket buffer, a peer that stops reading, the end of the stream, and one thread
+reading while others write."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from typing import Callable, Iterator, List, Tuple
+
+import pytest
+import trustme
+
+from relaysync.tlspipe import TlsPipe
+from relaysync.wire import FrameReader
+
+MiB = 1024 * 1024
+
+
+def contexts(name: str = "localhost") -> Tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for ``name``, and a client trusting its CA."""
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    return server_ctx, client_ctx
+
+
+@pytest.fixture
+def pair() -> Iterator[Tuple[socket.socket, socket.socket]]:
+    """A connected socket pair: (the client's end, the server's end)."""
+    client_end, server_end = socket.socketpair()
+    server_end.settimeout(30.0)
+    yield client_end, server_end
+    client_end.close()
+    server_end.close()
+
+
+def serve(
+    server_end: socket.socket, server_ctx: ssl.SSLContext, body: Callable[[ssl.SSLSocket], None]
+) -> Tuple[threading.Thread, List[BaseException]]:
+    """Run ``body`` on the TLS server end in a thread; failures are collected."""
+    failures: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            with server_ctx.wrap_socket(server_end, server_side=True) as tls:
+                body(tls)
+        except (OSError, ssl.SSLError) as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, failures
+
+
+@pytest.mark.timeout(60)
+def test_a_write_larger_than_the_socket_buffer_arrives_whole(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    server_ctx, client_ctx = contexts()
+    data = bytes(range(256)) * (16 * 1024)  # 4 MiB
+    received = bytearray()
+
+    def slow_reader(tls: ssl.SSLSocket) -> None:
+        while len(received) < len(data):
+            chunk = tls.recv(65536)
+            if not chunk:
+                return
+            received.extend(chunk)
+            time.sleep(0.001)  # a slow peer: the client's socket buffer fills up
+
+    thread, failures = serve(server_end, server_ctx, slow_reader)
+    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    pipe.sendall(data)
+    thread.join(30.0)
+    assert not failures
+    assert bytes(received) == data
+
+
+@pytest.mark.timeout(60)
+def test_a_peer_that_stops_reading_makes_the_write_time_out(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    server_ctx, client_ctx = contexts()
+    done = threading.Event()
+
+    def hold(tls: ssl.SSLSocket) -> None:
+        done.wait(30.0)  # reads nothing meanwhile
+
+    thread, _ = serve(server_end, server_ctx, hold)
+    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    pipe.settimeout(1.0)
+    began = time.monotonic()
+    with pytest.raises(socket.timeout, match="TLS write timed out"):
+        for _ in range(1024):  # far more than any socket buffer holds
+            pipe.sendall(b"x" * MiB)
+    assert time.monotonic() - began < 20.0
+    done.set()
+    pipe.close()
+    thread.join(30.0)
+
+
+def test_a_certificate_for_another_name_is_refused(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    server_ctx, client_ctx = contexts("other.example")
+    thread, _ = serve(server_end, server_ctx, lambda tls: None)
+    with pytest.raises(ssl.SSLCertVerificationError, match="localhost"):
+        TlsPipe(client_end, client_ctx, "localhost", 10.0)
+    client_end.close()
+    thread.join(30.0)
+
+
+def test_a_server_closing_during_the_handshake_is_an_error(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    _, client_ctx = contexts()
+    server_end.close()
+    with pytest.raises(OSError):
+        TlsPipe(client_end, client_ctx, "localhost", 10.0)
+
+
+def test_the_end_of_the_stream_and_a_silent_peer(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    client_end, server_end = pair
+    server_ctx, client_ctx = contexts()
+    close = threading.Event()
+
+    def greet_then_close(tls: ssl.SSLSocket) -> None:
+        close.wait(30.0)
+        tls.sendall(b"bye")
+
+    thread, failures = serve(server_end, server_ctx, greet_then_close)
+    pipe = TlsPipe(client_end, client_ctx, "localhost", 10.0)
+    pipe.settimeout(0.2)
+    with pytest.raises(socket.timeout):
+        pipe.recv(10)  # nothing sent yet
+    reader = FrameReader(pipe, MiB)
+    assert reader.fill(0.05) is None
+    close.set()
+    thread.join(30.0)
+    assert not failures
+    pipe.settimeout(10.0)
+    assert pipe.recv(10) == b"bye"
+    assert reader.fill(10.0) is False  # the server closed: the end of the stream
+    assert pipe.recv(10) == b""
+
+
+@pytest.mark.timeout(60)
+def test_one_thread_reads_while_others_write(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    # The server echoes every byte; four writers send numbered lines while the reader
+    # takes the echo: every line comes back whole, none twice.
+    client_end, server_end = pair
+    server_ctx, client_ctx = contexts()
+
+    def echo(tls: ssl.SSLSocket) -> None:
+        while True:
+            chunk = tls.recv(65536)
+            if not chunk:
+                return
+            tls.sendall(chunk)
+
+    thread, failures = serve(server_end, server_ctx, echo)
+    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    lines = [f"{writer}:{index}\n".encode() for writer in range(4) for index in range(2000)]
+    expected = sum(len(line) for line in lines)
+    echoed = bytearray()
+
+    def read() -> None:
+        buffer = bytearray(65536)
+        deadline = time.monotonic() + 30.0
+        while len(echoed) < expected and time.monotonic() < deadline:
+            got = pipe.read_ready(buffer, 1.0)  # None: nothing whole yet
+            if got == 0:
+                return
+            if got:
+                echoed.extend(buffer[:got])
+
+    def write(writer: int) -> None:
+        for index in range(2000):
+            pipe.sendall(f"{writer}:{index}\n".encode())
+
+    reader = threading.Thread(target=read)
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    reader.start()
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(30.0)
+    reader.join(30.0)
+    pipe.shutdown(socket.SHUT_RDWR)
+    pipe.close()
+    thread.join(30.0)
+    assert not failures
+    assert sorted(bytes(echoed).splitlines(keepends=True)) == sorted(lines)
