@@ -16,7 +16,7 @@ import contextlib
 import random
 import threading
 import time
-from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, Sequence, Tuple
 
 import websocket
 
@@ -243,9 +243,7 @@ class Connection(SessionOpening):
                 the client is closed.
             RelayTimeoutError: no result within ``timeout`` (default: request_timeout).
         """
-        timeout = self.request_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        pending = self._write_request(method, params, deadline, timeout, None)
+        pending, timeout, deadline = self._write_request(method, params, timeout, None)
         return await_reply(pending, deadline, timeout, self._pending.pop)
 
     def submit(
@@ -270,20 +268,23 @@ class Connection(SessionOpening):
             RelayConnectionError: the client is closed, or the write failed.
             RelayTimeoutError: not connected within ``timeout``.
         """
-        timeout = self.request_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        pending = self._write_request(method, params, deadline, timeout, on_settle)
+        pending, timeout, deadline = self._write_request(method, params, timeout, on_settle)
         return InFlight(pending, timeout, deadline, self._pending.pop)
 
     def _write_request(
         self,
         method: str,
         params: Mapping[str, Any],
-        deadline: float,
-        timeout: float,
+        timeout: Optional[float],
         on_settle: Optional[Callable[[PendingRequest], None]],
-    ) -> PendingRequest:
-        """Register a request and write it (once connected, within ``deadline``)."""
+    ) -> Tuple[PendingRequest, float, float]:
+        """Register a request and write it, once connected, within ``timeout``.
+
+        Returns:
+            The request, its timeout (the client's default for ``None``) and deadline.
+        """
+        timeout = self.request_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         frame = request_frame(method, params)
         while True:
             generation = self._wait_connected(method, deadline, timeout)
@@ -297,7 +298,7 @@ class Connection(SessionOpening):
             except BaseException:
                 self._pending.pop(pending.id)
                 raise
-            return pending
+            return pending, timeout, deadline
 
     def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
         """Send a request without waiting for its answer (safe on the reader thread).

@@ -5,12 +5,15 @@ from __future__ import annotations
 import queue
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
+
+import trustme
 
 from relaysync import Call, RelayClient
 
@@ -138,3 +141,14 @@ def answered_pair(client: RelayClient, sim: Any) -> Tuple[Call, Any]:
     handle = sim.get_call(call.call_id)
     assert handle is not None
     return call, handle
+
+
+def tls_contexts(name: str = "localhost") -> Tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for ``name``, and a client context trusting
+    its CA."""
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    return server_ctx, client_ctx

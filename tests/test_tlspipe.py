@@ -11,22 +11,13 @@ import time
 from typing import Callable, Iterator, List, Tuple
 
 import pytest
-import trustme
 
 from relaysync.tlspipe import TlsPipe
 from relaysync.wire import FrameReader
 
+from .helpers import tls_contexts
+
 MiB = 1024 * 1024
-
-
-def contexts(name: str = "localhost") -> Tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context with a certificate for ``name``, and a client trusting its CA."""
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(name).configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    return server_ctx, client_ctx
 
 
 @pytest.fixture
@@ -62,17 +53,16 @@ def test_a_write_larger_than_the_socket_buffer_arrives_whole(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
     client_end, server_end = pair
-    server_ctx, client_ctx = contexts()
+    server_ctx, client_ctx = tls_contexts()
     data = bytes(range(256)) * (16 * 1024)  # 4 MiB
     received = bytearray()
 
     def slow_reader(tls: ssl.SSLSocket) -> None:
         while len(received) < len(data):
-            chunk = tls.recv(65536)
+            chunk = tls.recv(4096)
             if not chunk:
                 return
-            received.extend(chunk)
-            time.sleep(0.001)  # a slow peer: the client's socket buffer fills up
+            received.extend(chunk)  # 4 MiB is far more than the socket buffers hold
 
     thread, failures = serve(server_end, server_ctx, slow_reader)
     pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
@@ -87,7 +77,7 @@ def test_a_peer_that_stops_reading_makes_the_write_time_out(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
     client_end, server_end = pair
-    server_ctx, client_ctx = contexts()
+    server_ctx, client_ctx = tls_contexts()
     done = threading.Event()
 
     def hold(tls: ssl.SSLSocket) -> None:
@@ -110,7 +100,7 @@ def test_a_certificate_for_another_name_is_refused(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
     client_end, server_end = pair
-    server_ctx, client_ctx = contexts("other.example")
+    server_ctx, client_ctx = tls_contexts("other.example")
     thread, _ = serve(server_end, server_ctx, lambda tls: None)
     with pytest.raises(ssl.SSLCertVerificationError, match="localhost"):
         TlsPipe(client_end, client_ctx, "localhost", 10.0)
@@ -122,7 +112,7 @@ def test_a_server_closing_during_the_handshake_is_an_error(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
     client_end, server_end = pair
-    _, client_ctx = contexts()
+    _, client_ctx = tls_contexts()
     server_end.close()
     with pytest.raises(OSError):
         TlsPipe(client_end, client_ctx, "localhost", 10.0)
@@ -132,7 +122,7 @@ def test_the_end_of_the_stream_and_a_silent_peer(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
     client_end, server_end = pair
-    server_ctx, client_ctx = contexts()
+    server_ctx, client_ctx = tls_contexts()
     close = threading.Event()
 
     def greet_then_close(tls: ssl.SSLSocket) -> None:
@@ -162,7 +152,7 @@ def test_one_thread_reads_while_others_write(
     # The server echoes every byte; four writers send numbered lines while the reader
     # takes the echo: every line comes back whole, none twice.
     client_end, server_end = pair
-    server_ctx, client_ctx = contexts()
+    server_ctx, client_ctx = tls_contexts()
 
     def echo(tls: ssl.SSLSocket) -> None:
         while True:

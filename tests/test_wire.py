@@ -17,7 +17,6 @@ import tracemalloc
 from typing import Iterator, List, Optional, Tuple
 
 import pytest
-import trustme
 import websocket
 
 from relaysync import RelayClient, RelayTimeoutError
@@ -37,6 +36,8 @@ from relaysync.wire import (
     encode_text,
     encode_texts,
 )
+
+from .helpers import tls_contexts
 
 MiB = 1024 * 1024
 
@@ -141,17 +142,6 @@ def test_frames_of_a_burst_come_from_one_buffer(pair: Tuple[socket.socket, socke
     reader = FrameReader(client_end, MiB)
     assert read_all(reader, 51) == [(OPCODE_TEXT, p) for p in payloads] + [(OPCODE_BINARY, big)]
     assert reader.next() is None
-
-
-def tls_contexts(name: str = "localhost") -> Tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context with a certificate for ``name`` and a client context trusting
-    its CA."""
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(name).configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    return server_ctx, client_ctx
 
 
 @contextlib.contextmanager
