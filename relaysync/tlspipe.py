@@ -66,6 +66,10 @@ class TlsPipe:
         self._lock = threading.Lock()  # the SSLObject and its BIOs
         self._write_lock = threading.Lock()  # the order of bytes on the socket
         self._eof = False
+        # received into a kept buffer: a fresh 256 KiB bytes per recv costs an mmap,
+        # an mremap and an munmap however little arrives
+        self._inbox = memoryview(bytearray(READ_SIZE))
+        self._more = False  # the last decrypt stopped with plaintext left in the record
         sock.setblocking(False)
         self._handshake(self._deadline())
 
@@ -122,9 +126,12 @@ class TlsPipe:
             nothing came within ``wait``.
         """
         view = memoryview(buffer)
-        got = self._decrypt(view)
-        if got or self._eof:
-            return got
+        # only this thread adds to the incoming BIO: with nothing in it and nothing
+        # left over, there is nothing to decrypt (and no lock to take)
+        if self._incoming.pending or self._more or self._eof:
+            got = self._decrypt(view)
+            if got or self._eof:
+                return got
         readable, _, _ = select.select([self._raw], [], [], wait)
         if not readable:
             return None
@@ -188,12 +195,12 @@ class TlsPipe:
     def _take(self) -> None:
         """One non-blocking ``recv`` of whatever the kernel holds, into the TLS input."""
         try:
-            data = self._raw.recv(READ_SIZE)
+            count = self._raw.recv_into(self._inbox)
         except (BlockingIOError, InterruptedError):
             return
-        if data:
+        if count:
             with self._lock:
-                self._incoming.write(data)
+                self._incoming.write(self._inbox[:count])
         else:
             self._eof = True
             with self._lock:
@@ -203,10 +210,13 @@ class TlsPipe:
         """Decrypt the records already received into ``view``; returns the count."""
         got = 0
         size = len(view)
+        tls = self._tls
+        incoming = self._incoming
         with self._lock:
-            while got < size:
+            # a read that finds nothing raises SSLWantReadError: ask first
+            while got < size and (incoming.pending or tls.pending()):
                 try:
-                    count: int = self._tls.read(size - got, view[got:])  # type: ignore[assignment]
+                    count: int = tls.read(size - got, view[got:])  # type: ignore[assignment]
                 except ssl.SSLWantReadError:
                     break
                 except (ssl.SSLZeroReturnError, ssl.SSLEOFError):  # closed, or cut off
@@ -215,6 +225,7 @@ class TlsPipe:
                 if not count:
                     break
                 got += count
+            self._more = tls.pending() > 0
             owed = self._outgoing.pending
         if owed and not self._eof:  # reading made TLS answer the peer (a key update)
             # a broken socket is for the next write to report: this is a read

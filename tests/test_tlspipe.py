@@ -194,3 +194,44 @@ def test_one_thread_reads_while_others_write(
     thread.join(30.0)
     assert not failures
     assert sorted(bytes(echoed).splitlines(keepends=True)) == sorted(lines)
+
+
+@pytest.mark.timeout(60)
+def test_the_rest_of_a_record_is_read_without_waiting_and_a_burst_in_one_read(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    # One 12,000-byte record into a 1,000-byte buffer: the eleven reads after the first
+    # find the rest already decrypted (no wait, so wait=0 still returns data). Then 50
+    # small records sent back to back arrive together and one read takes them all.
+    client_end, server_end = pair
+    server_ctx, client_ctx = tls_contexts()
+    big = bytes(range(200)) * 60
+    small = [f"record {index:02d};".encode() for index in range(50)]
+    second = threading.Event()
+
+    def send(tls: ssl.SSLSocket) -> None:
+        tls.sendall(big)
+        second.wait(30.0)
+        for record in small:
+            tls.sendall(record)
+
+    thread, failures = serve(server_end, server_ctx, send)
+    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    buffer = bytearray(1000)
+    first = None
+    while first is None:  # None: part of the record has come, not all of it
+        first = pipe.read_ready(buffer, 30.0)
+    assert first == 1000
+    got = bytearray(buffer[:first])
+    while len(got) < len(big):
+        count = pipe.read_ready(buffer, 0.0)
+        assert count, f"the rest of the record waited ({len(got)} bytes read)"
+        got.extend(buffer[:count])
+    assert bytes(got) == big
+    second.set()
+    thread.join(30.0)  # everything sent and the socket closed, before the next read
+    assert not failures
+    wide = bytearray(65536)
+    count = pipe.read_ready(wide, 30.0)
+    assert count and bytes(wide[:count]) == b"".join(small)
+    assert pipe.read_ready(wide, 30.0) == 0  # then the end of the stream
