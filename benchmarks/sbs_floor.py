@@ -122,7 +122,7 @@ def raw_w2(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
         sent += 1
     while len(latencies) < n:
         frame = raw.next_frame()
-        began = sent_at.pop(frame.get("id"), None) if "method" not in frame else None
+        began = sent_at.pop(str(frame.get("id")), None) if "method" not in frame else None
         if began is None:
             continue
         latencies.append(time.monotonic() - began)
@@ -284,9 +284,10 @@ def threaded_w3(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
             call = calls[params["call_id"]] = FloorCall(params)
             offers.put(call)
             return
-        call = calls.get(params.get("call_id", ""))
-        if call is None:
+        found = calls.get(params.get("call_id", ""))
+        if found is None:
             return
+        call = found
         with call.cond:
             if kind == "calling.call.state":
                 call.state = params.get("call_state", call.state)

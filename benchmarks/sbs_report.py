@@ -153,7 +153,7 @@ def summarise(data: Dict[str, Any]) -> Dict[str, Any]:
             ratios["threaded_cpu_vs_official"] = _ratio(
                 threaded["cpu_us_per_op"], off["cpu_us_per_op"]
             )
-        row["ratios"] = ratios  # type: ignore[assignment]
+        row["ratios"] = ratios
         table[workload] = row
         targets += _targets(workload, row, ratios)
     return {"table": table, "targets": targets}
