@@ -126,12 +126,9 @@ class TlsPipe:
             nothing came within ``wait``.
         """
         view = memoryview(buffer)
-        # only this thread adds to the incoming BIO: with nothing in it and nothing
-        # left over, there is nothing to decrypt (and no lock to take)
-        if self._incoming.pending or self._more or self._eof:
-            got = self._decrypt(view)
-            if got or self._eof:
-                return got
+        got = self._decrypt(view)
+        if got or self._eof:
+            return got
         readable, _, _ = select.select([self._raw], [], [], wait)
         if not readable:
             return None
@@ -208,10 +205,14 @@ class TlsPipe:
 
     def _decrypt(self, view: memoryview) -> int:
         """Decrypt the records already received into ``view``; returns the count."""
+        incoming = self._incoming
+        # the thread that reads is the only one adding to the incoming BIO: with nothing
+        # in it and no plaintext left over, there is nothing to decrypt (and no lock)
+        if not incoming.pending and not self._more:
+            return 0
         got = 0
         size = len(view)
         tls = self._tls
-        incoming = self._incoming
         with self._lock:
             # a read that finds nothing raises SSLWantReadError: ask first
             while got < size and (incoming.pending or tls.pending()):

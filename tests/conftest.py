@@ -1,8 +1,10 @@
-"""Fixtures shared by the client tests: a fast simulator and a connected client."""
+"""Fixtures shared by the client tests: a fast simulator, a connected client, and a
+connected socket pair."""
 
 from __future__ import annotations
 
-from typing import Iterator
+import socket
+from typing import Iterator, Tuple
 
 import pytest
 
@@ -25,3 +27,15 @@ def client(sim: RelaySimulator) -> Iterator[RelayClient]:
     c.connect()
     yield c
     c.close()
+
+
+@pytest.fixture
+def pair() -> Iterator[Tuple[socket.socket, socket.socket]]:
+    """A connected socket pair (the client's end, the server's end), each end with a
+    10 s timeout so that a test whose peer went quiet fails instead of hanging."""
+    client_end, server_end = socket.socketpair()
+    client_end.settimeout(10.0)
+    server_end.settimeout(10.0)
+    yield client_end, server_end
+    client_end.close()
+    server_end.close()

@@ -8,7 +8,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, List, Tuple
 
 import pytest
 
@@ -18,16 +18,6 @@ from relaysync.wire import FrameReader
 from .helpers import tls_contexts
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def pair() -> Iterator[Tuple[socket.socket, socket.socket]]:
-    """A connected socket pair: (the client's end, the server's end)."""
-    client_end, server_end = socket.socketpair()
-    server_end.settimeout(30.0)
-    yield client_end, server_end
-    client_end.close()
-    server_end.close()
 
 
 def serve(
@@ -48,12 +38,22 @@ def serve(
     return thread, failures
 
 
+def connected(
+    pair: Tuple[socket.socket, socket.socket],
+    body: Callable[[ssl.SSLSocket], None],
+    timeout: float = 30.0,
+) -> Tuple[TlsPipe, threading.Thread, List[BaseException]]:
+    """A pipe on the client end of ``pair``, whose server end runs ``body`` over TLS."""
+    client_end, server_end = pair
+    server_ctx, client_ctx = tls_contexts()
+    thread, failures = serve(server_end, server_ctx, body)
+    return TlsPipe(client_end, client_ctx, "localhost", timeout), thread, failures
+
+
 @pytest.mark.timeout(60)
 def test_a_write_larger_than_the_socket_buffer_arrives_whole(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
-    client_end, server_end = pair
-    server_ctx, client_ctx = tls_contexts()
     data = bytes(range(256)) * (16 * 1024)  # 4 MiB
     received = bytearray()
 
@@ -64,8 +64,7 @@ def test_a_write_larger_than_the_socket_buffer_arrives_whole(
                 return
             received.extend(chunk)  # 4 MiB is far more than the socket buffers hold
 
-    thread, failures = serve(server_end, server_ctx, slow_reader)
-    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    pipe, thread, failures = connected(pair, slow_reader)
     pipe.sendall(data)
     thread.join(30.0)
     assert not failures
@@ -76,15 +75,12 @@ def test_a_write_larger_than_the_socket_buffer_arrives_whole(
 def test_a_peer_that_stops_reading_makes_the_write_time_out(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
-    client_end, server_end = pair
-    server_ctx, client_ctx = tls_contexts()
     done = threading.Event()
 
     def hold(tls: ssl.SSLSocket) -> None:
         done.wait(30.0)  # reads nothing meanwhile
 
-    thread, _ = serve(server_end, server_ctx, hold)
-    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    pipe, thread, _ = connected(pair, hold)
     pipe.settimeout(1.0)
     began = time.monotonic()
     with pytest.raises(socket.timeout, match="TLS write timed out"):
@@ -121,16 +117,13 @@ def test_a_server_closing_during_the_handshake_is_an_error(
 def test_the_end_of_the_stream_and_a_silent_peer(
     pair: Tuple[socket.socket, socket.socket],
 ) -> None:
-    client_end, server_end = pair
-    server_ctx, client_ctx = tls_contexts()
     close = threading.Event()
 
     def greet_then_close(tls: ssl.SSLSocket) -> None:
         close.wait(30.0)
         tls.sendall(b"bye")
 
-    thread, failures = serve(server_end, server_ctx, greet_then_close)
-    pipe = TlsPipe(client_end, client_ctx, "localhost", 10.0)
+    pipe, thread, failures = connected(pair, greet_then_close, 10.0)
     pipe.settimeout(0.2)
     with pytest.raises(socket.timeout):
         pipe.recv(10)  # nothing sent yet
@@ -151,8 +144,6 @@ def test_one_thread_reads_while_others_write(
 ) -> None:
     # The server echoes every byte; four writers send numbered lines while the reader
     # takes the echo: every line comes back whole, none twice.
-    client_end, server_end = pair
-    server_ctx, client_ctx = tls_contexts()
 
     def echo(tls: ssl.SSLSocket) -> None:
         while True:
@@ -161,8 +152,7 @@ def test_one_thread_reads_while_others_write(
                 return
             tls.sendall(chunk)
 
-    thread, failures = serve(server_end, server_ctx, echo)
-    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    pipe, thread, failures = connected(pair, echo)
     lines = [f"{writer}:{index}\n".encode() for writer in range(4) for index in range(2000)]
     expected = sum(len(line) for line in lines)
     echoed = bytearray()
@@ -203,8 +193,6 @@ def test_the_rest_of_a_record_is_read_without_waiting_and_a_burst_in_one_read(
     # One 12,000-byte record into a 1,000-byte buffer: the eleven reads after the first
     # find the rest already decrypted (no wait, so wait=0 still returns data). Then 50
     # small records sent back to back arrive together and one read takes them all.
-    client_end, server_end = pair
-    server_ctx, client_ctx = tls_contexts()
     big = bytes(range(200)) * 60
     small = [f"record {index:02d};".encode() for index in range(50)]
     second = threading.Event()
@@ -215,8 +203,7 @@ def test_the_rest_of_a_record_is_read_without_waiting_and_a_burst_in_one_read(
         for record in small:
             tls.sendall(record)
 
-    thread, failures = serve(server_end, server_ctx, send)
-    pipe = TlsPipe(client_end, client_ctx, "localhost", 30.0)
+    pipe, thread, failures = connected(pair, send)
     buffer = bytearray(1000)
     first = None
     while first is None:  # None: part of the record has come, not all of it

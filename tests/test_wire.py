@@ -57,16 +57,6 @@ def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     return header(opcode, len(payload), fin) + payload
 
 
-@pytest.fixture
-def pair() -> Iterator[Tuple[socket.socket, socket.socket]]:
-    """A connected socket pair: (the client's end, the server's end)."""
-    client_end, server_end = socket.socketpair()
-    client_end.settimeout(10.0)
-    yield client_end, server_end
-    client_end.close()
-    server_end.close()
-
-
 def read_all(reader: FrameReader, count: int, deadline: float = 10.0) -> List[Tuple[int, bytes]]:
     """Read until ``count`` messages (or refusals) came out of ``reader``."""
     out: List[Tuple[int, bytes]] = []
