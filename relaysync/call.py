@@ -88,11 +88,12 @@ class Call(
         self.from_number: Optional[str] = params.get("from_number") or params.get("from")
         self.to_number: Optional[str] = params.get("to_number") or params.get("to")
         self.peer: Optional[Call] = None
-        lock = threading.Lock()
         # Two Conditions on one lock: waits for a state or an outcome are not woken by
         # every event, only ``events()`` iterators are (each wake-up is a thread switch).
-        self._cond = threading.Condition(lock)
-        self._arrivals = threading.Condition(lock)
+        # The second is made by the first iterator: most calls never have one.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._arrivals: Optional[threading.Condition] = None
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
         self._state_events: Dict[str, CallStateEvent] = {}
@@ -250,6 +251,8 @@ class Call(
         while True:
             index = cursor[0]
             with self._cond:
+                if self._arrivals is None:
+                    self._arrivals = threading.Condition(self._lock)
                 ok = self._arrivals.wait_for(ready, timeout)
                 if not ok:
                     raise timeout_error(f"waiting for an event on call {self.call_id}", timeout)
@@ -354,7 +357,8 @@ class Call(
                 self._settle_all()
             if self._state != before:
                 self._cond.notify_all()
-            self._arrivals.notify_all()
+            if self._arrivals is not None:
+                self._arrivals.notify_all()
             listeners = (
                 [*self._listeners.get(event.event_type, ()), *self._listeners.get("*", ())]
                 if self._listeners
@@ -370,7 +374,8 @@ class Call(
             self._detached = error
             self.operations.fail_all_locked(lambda action: error)
             self._cond.notify_all()
-            self._arrivals.notify_all()
+            if self._arrivals is not None:
+                self._arrivals.notify_all()
 
     # ---------------------------------------------------------------- plumbing
 
@@ -407,7 +412,8 @@ class Call(
             self._end_reason = self._end_reason or "not_found"
             self._settle_all()
             self._cond.notify_all()
-            self._arrivals.notify_all()
+            if self._arrivals is not None:
+                self._arrivals.notify_all()
         self._host.registry.remove(self)
 
     def timeline(self) -> CallFlow:

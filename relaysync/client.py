@@ -7,7 +7,7 @@ import os
 import ssl
 import threading
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from . import constants as C
 from ._fork import ForkGuard
@@ -155,7 +155,8 @@ class RelayClient(DialMixin, MessagingMixin):
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
         self._state_callbacks: List[StateCallback] = []
         self._event_queue = SerialQueue(self._pool, "event listeners")
-        self._event_taps: List[EventTap] = []
+        # replaced, never changed in place: the reader reads it without the lock
+        self._event_taps: Tuple[EventTap, ...] = ()
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
@@ -380,13 +381,11 @@ class RelayClient(DialMixin, MessagingMixin):
         """Register ``tap(event, payload)`` for every event (worker thread, in order)."""
         self._fork_guard.check("add an event listener")
         with self._lock:
-            self._event_taps.append(tap)
+            self._event_taps = (*self._event_taps, tap)
 
     def _tap_event(self, event: RelayEvent, payload: Dict[str, Any]) -> None:
         """Queue the event taps for one event (reader thread)."""
-        with self._lock:
-            taps = list(self._event_taps)
-        for tap in taps:
+        for tap in self._event_taps:
             self._event_queue.submit(functools.partial(tap, event, payload))
 
     def on_call(self, handler: CallHandler) -> CallHandler:
