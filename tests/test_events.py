@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Type
 
 import attrs
 import pytest
@@ -684,6 +684,31 @@ def test_from_payload_on_a_subclass_and_outer_node_id() -> None:
     )
     assert isinstance(e, ev.PlayEvent)
     assert (e.state, e.node_id, e.event_type) == ("playing", "outer-node", "whatever")
+
+
+def test_every_event_class_starts_with_the_shared_fields_in_their_order() -> None:
+    # common_fields returns the shared fields positionally, in this order
+    shared = ["event_type", "params", "call_id", "node_id", "control_id", "tag"]
+    shared += ["timestamp", "event_id"]
+    classes: List[Type[RelayEvent]] = [RelayEvent, *EVENT_CLASSES.values()]
+    for cls in classes:
+        assert [f.name for f in attrs.fields(cls)][: len(shared)] == shared, cls
+    e = parse_event(
+        {
+            "event_type": "calling.call.state",
+            "timestamp": 5.0,
+            "params": {"call_id": "c", "node_id": "n", "tag": "t", "call_state": "ended"},
+        },
+        "e-1",
+    )
+    assert (e.event_type, e.call_id, e.node_id, e.control_id, e.tag) == (
+        "calling.call.state",
+        "c",
+        "n",
+        None,
+        "t",
+    )
+    assert (e.timestamp, e.event_id, e.call_state) == (5.0, "e-1", "ended")  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
