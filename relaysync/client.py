@@ -8,6 +8,7 @@ import ssl
 import threading
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+from urllib.parse import urlsplit
 
 from . import constants as C
 from ._fork import ForkGuard
@@ -186,7 +187,7 @@ class RelayClient(DialMixin, MessagingMixin):
             url=self.url,
             authentication=authentication,
             contexts=contexts,
-            sslopt=build_sslopt(ca_file, ssl_context),
+            sslopt=build_sslopt(ca_file, ssl_context, secure=urlsplit(self.url).scheme == "wss"),
             on_event=self._router.route,
             on_state=self._state_changed,
             request_timeout=self.request_timeout,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from relaysync import (
     RelayTimeoutError,
 )
 from relaysync.testing import RelaySimulator
+from relaysync.transport import build_sslopt
 
 from .helpers import Recorder, make_client, relaysync_threads
 
@@ -406,6 +408,23 @@ def test_close_racing_the_reader_logs_no_error(
         client.close()
         assert client.state == "closed"
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert relaysync_threads() == []
+
+
+def test_plain_ws_loads_no_certificates_and_wss_checks_its_trust_settings(tmp_path: Any) -> None:
+    # loading the system certificates costs tens of ms of CPU: not for ws://
+    assert build_sslopt(None, None, secure=False) == {}
+    assert isinstance(build_sslopt(None, None)["context"], ssl.SSLContext)
+    with pytest.raises(OSError):  # a ca_file is checked even for ws://
+        build_sslopt(str(tmp_path / "missing.pem"), None, secure=False)
+    with pytest.raises(OSError):
+        RelayClient("p", "t", url="WSS://relay.example.com", ca_file=str(tmp_path / "x.pem"))
+    with RelaySimulator(tls=True) as secure:
+        # the scheme decides, whatever its case (websocket-client wants it lower case)
+        url = "WSS" + secure.url[3:]
+        with RelayClient(secure.project, secure.token, url=url, ca_file=secure.ca_file) as c:
+            assert c.url == secure.url
+            assert c.execute("signalwire.ping", {}) is not None
     assert relaysync_threads() == []
 
 
