@@ -142,11 +142,17 @@ class FlowBook:
         step_timeout: seconds each step (answer, play, collect, refer, end) may take.
         restart_times: returns when restarts were sent, to tell a restart's documented
             losses from defects.
+        connected_times: returns when the client reported itself connected; a
+            restart reaches every call offered before the client is back with its
+            fresh session.
     """
 
-    def __init__(self, step_timeout: float, restart_times: Any) -> None:
+    def __init__(
+        self, step_timeout: float, restart_times: Any, connected_times: Any = list
+    ) -> None:
         self.step_timeout = step_timeout
         self._restart_times = restart_times
+        self._connected_times = connected_times
         self.lock = threading.Condition()
         self.flows: Dict[int, FlowRecord] = {}
 
@@ -288,8 +294,18 @@ class FlowBook:
         return WRONG
 
     def _lived_through_restart(self, flow: FlowRecord) -> bool:
+        """Whether a restart came while the flow ran, or while it was being offered on
+        the session the restart made the server forget (the client still held it until
+        it reconnected: under load, a wide window)."""
         end = time.monotonic()
-        return any(flow.placed <= when <= end for when in self._restart_times())
+        connected = sorted(self._connected_times())
+        for when in self._restart_times():
+            if when > end:
+                continue
+            back = next((t for t in connected if t > when), end)
+            if flow.placed <= back:
+                return True
+        return False
 
     def _clean_up(self, call: Call) -> None:
         """Hang up a call a failed flow left up, as a careful application would: try

@@ -174,6 +174,7 @@ class ChaosRun:
         self._next_index = 0
         self._finished_before = 0
         self._started = 0.0
+        self._connected: List[float] = []  # when the client reported "connected"
 
     def run(self) -> ChaosFigures:
         """Run every round, close the client, and return the figures."""
@@ -193,6 +194,7 @@ class ChaosRun:
                 backoff_initial=0.05,
                 backoff_max=0.5,
             )
+            client.on_connection_change(self._note_state)
             try:
                 client.connect()
                 for number in range(cfg.rounds):
@@ -209,6 +211,11 @@ class ChaosRun:
         self.figures.seconds = time.monotonic() - self._started
         return self.figures
 
+    def _note_state(self, state: str) -> None:
+        """Keep when the client (re)connected (a worker thread runs this)."""
+        if state == "connected":
+            self._connected.append(time.monotonic())
+
     # -- one round --------------------------------------------------------------------
 
     def _round(self, sim: RelaySimulator, client: RelayClient, number: int) -> None:
@@ -221,7 +228,7 @@ class ChaosRun:
             methods=methods,
             weights=cfg.weights,
         )
-        book = FlowBook(cfg.step_timeout, monkey.restart_times)
+        book = FlowBook(cfg.step_timeout, monkey.restart_times, lambda: list(self._connected))
         client.on_call(book.handle)
         monkey.start()
         try:
