@@ -357,8 +357,7 @@ class Call(
                 self._settle_all()
             if self._state != before:
                 self._cond.notify_all()
-            if self._arrivals is not None:
-                self._arrivals.notify_all()
+            self._wake_iterators()
             listeners = (
                 [*self._listeners.get(event.event_type, ()), *self._listeners.get("*", ())]
                 if self._listeners
@@ -374,10 +373,14 @@ class Call(
             self._detached = error
             self.operations.fail_all_locked(lambda action: error)
             self._cond.notify_all()
-            if self._arrivals is not None:
-                self._arrivals.notify_all()
+            self._wake_iterators()
 
     # ---------------------------------------------------------------- plumbing
+
+    def _wake_iterators(self) -> None:
+        """Wake the ``events()`` iterators, if the call has any (lock held)."""
+        if self._arrivals is not None:
+            self._arrivals.notify_all()
 
     def _reached(self, order: int) -> bool:
         """Whether a wait for the state of ``order`` is over (lock held)."""
@@ -412,8 +415,7 @@ class Call(
             self._end_reason = self._end_reason or "not_found"
             self._settle_all()
             self._cond.notify_all()
-            if self._arrivals is not None:
-                self._arrivals.notify_all()
+            self._wake_iterators()
         self._host.registry.remove(self)
 
     def timeline(self) -> CallFlow:

@@ -8,7 +8,6 @@ import ssl
 import threading
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
-from urllib.parse import urlsplit
 
 from . import constants as C
 from ._fork import ForkGuard
@@ -26,7 +25,7 @@ from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
-from .transport import build_sslopt, build_url, redact_url
+from .transport import build_sslopt, build_url, is_secure, redact_url
 from .workers import SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
@@ -187,7 +186,7 @@ class RelayClient(DialMixin, MessagingMixin):
             url=self.url,
             authentication=authentication,
             contexts=contexts,
-            sslopt=build_sslopt(ca_file, ssl_context, secure=urlsplit(self.url).scheme == "wss"),
+            sslopt=build_sslopt(ca_file, ssl_context, secure=is_secure(self.url)),
             on_event=self._router.route,
             on_state=self._state_changed,
             request_timeout=self.request_timeout,

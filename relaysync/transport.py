@@ -73,6 +73,11 @@ def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> 
     return f"wss://{host}"
 
 
+def is_secure(url: str) -> bool:
+    """Whether ``url`` asks for TLS (``wss://``, the scheme in any case)."""
+    return urlsplit(url).scheme == "wss"
+
+
 def build_sslopt(
     ca_file: Optional[str], ssl_context: Optional[ssl.SSLContext], *, secure: bool = True
 ) -> Dict[str, Any]:
@@ -121,7 +126,7 @@ def open_socket(
         RelayConnectionError: any other failure to open the connection.
     """
     parts = urlsplit(url)
-    secure = parts.scheme == "wss"
+    secure = is_secure(url)
     host = parts.hostname or ""
     sock: Optional[Transport] = None
     try:

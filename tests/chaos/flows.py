@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from relaysync import (
     Call,
@@ -148,7 +148,10 @@ class FlowBook:
     """
 
     def __init__(
-        self, step_timeout: float, restart_times: Any, connected_times: Any = list
+        self,
+        step_timeout: float,
+        restart_times: Callable[[], List[float]],
+        connected_times: Callable[[], List[float]],
     ) -> None:
         self.step_timeout = step_timeout
         self._restart_times = restart_times
@@ -298,7 +301,7 @@ class FlowBook:
         the session the restart made the server forget (the client still held it until
         it reconnected: under load, a wide window)."""
         end = time.monotonic()
-        connected = sorted(self._connected_times())
+        connected = self._connected_times()  # in the order they came
         for when in self._restart_times():
             if when > end:
                 continue
