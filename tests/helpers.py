@@ -47,8 +47,13 @@ class Recorder:
             self.items.append(item)
             self._cond.notify_all()
 
-    def wait_for(self, predicate: Any, timeout: float = 5.0) -> List[Any]:
-        """Block until ``predicate(items)`` holds; return a copy of the items."""
+    def wait_for(self, predicate: Any, timeout: float = 20.0) -> List[Any]:
+        """Block until ``predicate(items)`` holds; return a copy of the items.
+
+        The default deadline only ends a wait that has already failed: it is generous,
+        because 5 s proved too short with two suites of two test processes each on two
+        cores (an inbound call answered in the handler).
+        """
         with self._cond:
             if not self._cond.wait_for(lambda: predicate(self.items), timeout):
                 raise AssertionError(f"condition not met; got {self.items!r}")
