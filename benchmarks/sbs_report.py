@@ -99,6 +99,8 @@ def describe_run(workload: str, client: str, round_: int, run: Dict[str, Any]) -
     return (
         f"{workload} {client:9} run {round_ + 1}: {run['ops']} ops in {run['seconds']:.3f} s "
         f"({rate:,.0f}/s), {run['cpu'] / max(run['ops'], 1) * 1e6:,.0f} us CPU/op, "
+        f"{(run['voluntary_switches'] + run['involuntary_switches']) / max(run['ops'], 1):.1f} "
+        "switches/op, "
         f"peak RSS {run['peak_rss_kib'] / 1024:.1f} MiB, "
         f"server {'?' if busy is None else f'{busy:.0%}'}{extra}"
         + (f", {run['failures']} failed" if run.get("failures") else "")
@@ -112,6 +114,12 @@ def _client_summary(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
         "throughput": _median(rates),
         "throughput_range": [min(rates), max(rates)],
         "cpu_us_per_op": _median([r["cpu"] / max(r["ops"], 1) * 1e6 for r in runs]),
+        "voluntary_switches_per_op": _median(
+            [r.get("voluntary_switches", 0) / max(r["ops"], 1) for r in runs]
+        ),
+        "involuntary_switches_per_op": _median(
+            [r.get("involuntary_switches", 0) / max(r["ops"], 1) for r in runs]
+        ),
         "peak_rss_mib": _median([r["peak_rss_kib"] / 1024 for r in runs]),
         "p50_ms": _median([percentile(r["latencies_ms"], 50) for r in runs]),
         "p99_ms": _median([percentile(r["latencies_ms"], 99) for r in runs]),
@@ -246,9 +254,9 @@ def markdown(data: Dict[str, Any], summary: Dict[str, Any]) -> str:
         + ", ".join(f"{v:.2f}" for v in data["load"]["after"])
         + ".",
         "",
-        "| workload | client | ops/s (median, range) | CPU us/op | peak RSS MiB | p50 ms | p99 ms "
-        "| server busy |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | client | ops/s (median, range) | CPU us/op | switches/op (vol + invol) "
+        "| peak RSS MiB | p50 ms | p99 ms | server busy |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for workload, row in summary["table"].items():
         for client in CLIENT_ORDER:
@@ -260,6 +268,8 @@ def markdown(data: Dict[str, Any], summary: Dict[str, Any]) -> str:
                 f"| {workload} {TITLES[workload]} ({data['sizes'][workload]}) | {client} | "
                 f"{_fmt(s['throughput'])} ({_fmt(low)}-{_fmt(high)}) | "
                 f"{_fmt(s['cpu_us_per_op'])} | "
+                f"{_fmt(s['voluntary_switches_per_op'], 1)} + "
+                f"{_fmt(s['involuntary_switches_per_op'], 1)} | "
                 f"{_fmt(s['peak_rss_mib'], 1)} | {_fmt(s['p50_ms'], 3)} | {_fmt(s['p99_ms'], 3)} | "
                 f"{_fmt(None if s['server_busy'] is None else s['server_busy'] * 100, 0, '%')} |"
             )

@@ -23,7 +23,7 @@ import resource
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 REFER_TARGET = "sip:support@example.com"
 CLIENT_CPU = 1
@@ -65,24 +65,28 @@ class Channel:
 
 
 class Span:
-    """Wall time and process CPU over the measured part of a run."""
+    """Wall time, process CPU and context switches over the measured part of a run."""
 
     def __init__(self) -> None:
         self.start = time.monotonic()
-        self._cpu = _cpu()
+        self._cpu, self._switches = _cpu()
         self.end = self.start
         self.cpu = 0.0
+        self.switches = (0, 0)
 
     def stop(self, at: Optional[float] = None) -> None:
         """End the span (at ``at``, a ``time.monotonic()`` value, if given)."""
         self.end = time.monotonic() if at is None else at
-        self.cpu = _cpu() - self._cpu
+        cpu, (voluntary, involuntary) = _cpu()
+        self.cpu = cpu - self._cpu
+        self.switches = (voluntary - self._switches[0], involuntary - self._switches[1])
 
 
-def _cpu() -> float:
-    """CPU seconds of this process so far (``getrusage``: finer than ``os.times`` ticks)."""
+def _cpu() -> Tuple[float, Tuple[int, int]]:
+    """CPU seconds of this process so far (``getrusage``: finer than ``os.times`` ticks),
+    and its voluntary and involuntary context switches (all threads)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, (usage.ru_nvcsw, usage.ru_nivcsw)
 
 
 def native_threads() -> int:
@@ -105,6 +109,8 @@ def result(
         "ops": ops,
         "seconds": span.end - span.start,
         "cpu": span.cpu,
+        "voluntary_switches": span.switches[0],
+        "involuntary_switches": span.switches[1],
         "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "threads": native_threads(),
         "latencies_ms": [round(value * 1000.0, 4) for value in (latencies or [])],

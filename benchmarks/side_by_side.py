@@ -204,6 +204,8 @@ def _run_w7(
         "ops": sum(r["ops"] for r in results),
         "seconds": end - start,
         "cpu": sum(r["cpu"] for r in results),
+        "voluntary_switches": sum(r["voluntary_switches"] for r in results),
+        "involuntary_switches": sum(r["involuntary_switches"] for r in results),
         "peak_rss_kib": max(r["peak_rss_kib"] for r in results),
         "total_rss_kib": sum(r["peak_rss_kib"] for r in results),
         "threads": max(r["threads"] for r in results),

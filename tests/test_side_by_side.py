@@ -44,11 +44,13 @@ def test_every_workload_runs_once_for_every_client(suite: Any, tmp_path: Path) -
             assert run["ops"] >= 1, (workload, client, run)
             assert run.get("failures", 0) == 0, (workload, client, run)
             assert run["peak_rss_kib"] > 0 and run["cpu"] >= 0.0
+            assert run["voluntary_switches"] >= 0 and run["involuntary_switches"] >= 0
     assert data["runs"]["W5"]["relaysync"][0]["tracked_after"] == 0
     summary = sbs_report.summarise(data)
     paths = sbs_report.write(data, summary, str(tmp_path))
     text = (tmp_path / "side_by_side.md").read_text(encoding="utf-8")
     assert "| W4 events to a callback (50) | relaysync |" in text
+    assert "| switches/op (vol + invol) |" in text
     assert "| W2 32 workers x RPCs (64) | threaded |" in text
     assert {t["workload"] for t in summary["targets"]} >= {"W1", "W2", "W5", "W6"}
     assert all(os.path.exists(p) for p in paths)
