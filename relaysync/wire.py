@@ -35,7 +35,7 @@ OPCODE_REFUSED = -1
 
 READ_CHUNK = 256 * 1024
 DRAIN_BYTES = READ_CHUNK  # the most one fill takes beyond its first TLS record
-_COMPACT_AT = 1024 * 1024
+_COMPACT_AT = 64 * 1024  # consumed bytes dropped from the buffer once this many, or all
 _ORDER = sys.byteorder
 
 

@@ -134,6 +134,32 @@ def test_frames_of_a_burst_come_from_one_buffer(pair: Tuple[socket.socket, socke
     assert reader.next() is None
 
 
+def test_a_stream_that_never_pauses_keeps_the_buffer_small(
+    pair: Tuple[socket.socket, socket.socket],
+) -> None:
+    """Every read ends in the middle of a frame, so the buffer is never empty: it is still
+    compacted as it goes, not left to grow (it reached 1 MiB before it was)."""
+    client_end, server_end = pair
+    payload = b"y" * 1000
+    stream = frame(OPCODE_TEXT, payload) * 3_000  # about 3 MB
+    piece = 10_007  # not a multiple of the 1,006-byte frame
+    reader = FrameReader(client_end, MiB)
+    count = 0
+    tracemalloc.start()
+    try:
+        for start in range(0, len(stream), piece):
+            server_end.sendall(stream[start : start + piece])
+            assert reader.fill(10.0) is True
+            while (message := reader.next()) is not None:
+                assert message == (OPCODE_TEXT, payload)
+                count += 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 3_000
+    assert peak < 512 * 1024, f"peak traced memory {peak / 1024:.0f} KiB"
+
+
 @contextlib.contextmanager
 def tls_records(
     pair: Tuple[socket.socket, socket.socket], records: List[bytes]
