@@ -440,6 +440,30 @@ def test_push_frame_variants(sim: RelaySimulator, raw: Raw) -> None:
         sim.push_frame("{}", session_id="nope")
 
 
+def test_frames_queued_together_arrive_whole_in_order_and_before_a_close(
+    sim: RelaySimulator, raw: Raw
+) -> None:
+    """The simulator writes what is queued in one loop turn as one burst (more than one
+    burst's worth here): every frame arrives whole and in order, a binary one among the
+    text ones, and a close queued behind them comes after the last."""
+    raw.session()
+    count = 600  # above the 256 frames of one burst
+
+    def queue_then_close() -> None:
+        for conn in sim._core.target_connections(None):
+            for index in range(count):
+                sim._core.write(conn, b"\x00\x01" if index == 300 else f"frame-{index}")
+            conn.close(4000, "done")
+
+    sim._core.run_sync(queue_then_close)
+    for index in range(count):
+        assert raw.ws.recv() == (b"\x00\x01" if index == 300 else f"frame-{index}")
+    raw.ws.settimeout(3)
+    opcode, data = raw.ws.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    assert int.from_bytes(data[:2], "big") == 4000
+
+
 # -- journal, lifecycle, TLS, plugin -------------------------------------------------------
 
 
