@@ -17,6 +17,7 @@ import json
 import logging
 from typing import Any, Callable, Dict, Optional, Union
 
+from .._json import encode
 from .faults import Failure, MethodFaults
 from .journal import Journal
 from .server import Connection
@@ -80,7 +81,7 @@ class FrameDispatch(SessionTable):
         """
         if conn.closed or conn.silent:
             return False
-        data = json.dumps(frame, separators=(",", ":")) if isinstance(frame, dict) else frame
+        data = encode(frame) if isinstance(frame, dict) else frame
         if not conn.send(data):
             return False
         if self.journal.enabled and not is_control(conn):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import uuid
 from typing import Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
+from .._entropy import new_id
 from .server import Connection, LoopThread
 from .sessions import Session, SessionInfo
 
@@ -76,8 +76,8 @@ class SessionTable:
         return self.runner.run_sync(fn, timeout)
 
     def new_id(self) -> str:
-        """Return a fresh UUID v4 string (any thread)."""
-        return str(uuid.uuid4())
+        """Return a fresh UUID v4 string (any thread; no system call per id)."""
+        return new_id()
 
     def add_session_listener(self, fn: SessionListener) -> None:
         """Call ``fn(session, what)`` on the loop for ``"online"``, ``"offline"``, ``"expired"``."""
