@@ -303,6 +303,7 @@ class Connection:
         waits for the frames queued before it).
         """
         item: Optional[Union[str, bytes, _Close]] = None
+        bursts = hasattr(self.ws, "send_context")  # else one frame per send, as before
         try:
             while True:
                 if item is None:
@@ -310,7 +311,11 @@ class Connection:
                 if isinstance(item, _Close):
                     await self.ws.close(item.code, item.reason)
                     return
-                item = await self._write_burst(item)
+                if bursts:
+                    item = await self._write_burst(item)
+                else:
+                    await self.ws.send(item)
+                    item = None
         except ConnectionClosed:
             return
         except Exception:
