@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import logging
 import secrets
-import signal
 import sys
 import textwrap
 import threading
-from types import FrameType
-from typing import Any, Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from ._version import __version__
 from .demo import (
@@ -37,6 +35,7 @@ from .demo import (
 )
 from .diagram import check_diagram_path
 from .listen import add_listen_parser, run_listen
+from .running import run_until_signalled
 
 DEFAULT_SIM_PROJECT = "local-project"
 
@@ -64,10 +63,6 @@ class HelpFormatter(argparse.HelpFormatter):
                     )
                 )
         return "\n\n".join(blocks)
-
-
-class _Stop(BaseException):
-    """Raised in the main thread by the SIGTERM handler of ``simulate``."""
 
 
 def _diagram_path(value: str) -> str:
@@ -204,13 +199,6 @@ def _simulate(args: argparse.Namespace) -> int:
     except (OSError, ValueError, ImportError) as exc:
         print(f"relaysync simulate: cannot start: {exc}", file=sys.stderr)
         return 1
-    previous: Dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-
-        def stop(signum: int, frame: Optional[FrameType]) -> None:
-            raise _Stop()
-
-        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop)
     try:
         lines: List[str] = [
             f"RelaySimulator listening on {sim.url}",
@@ -233,12 +221,14 @@ def _simulate(args: argparse.Namespace) -> int:
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), flush=True)
-        threading.Event().wait()
-    except (KeyboardInterrupt, _Stop):
+        stopped = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
+        else:
+            stopped.wait()
+    except KeyboardInterrupt:  # Ctrl-C before the handlers are in place
         pass
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         sim.stop()
     print("RelaySimulator stopped.", flush=True)
     return 0
