@@ -281,7 +281,9 @@ class RelayClient(DialMixin, MessagingMixin):
         again: ``run`` just waits, however long the outage lasts.
 
         SIGINT and SIGTERM handlers are installed only while ``run`` blocks, only when it
-        is called on the main thread, and the previous handlers are restored afterwards.
+        is called on the main thread, and the previous handlers are restored afterwards;
+        so is the interpreter's wakeup fd (``signal.set_wakeup_fd``), which ``run`` uses
+        meanwhile so that a signal another thread receives still wakes it.
 
         Raises:
             AuthenticationError: credentials rejected (at start or after reconnects).
