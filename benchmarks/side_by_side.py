@@ -2,9 +2,9 @@
 
 Usage (from the repository root, with the ``bench`` extra installed)::
 
-    python benchmarks/side_by_side.py            # full: every workload, median of 3
-    python benchmarks/side_by_side.py --quick    # smaller counts, 3 runs, a few minutes
-    python benchmarks/side_by_side.py --only W1 W4 --repeat 5
+    python benchmarks/side_by_side.py            # full: every workload, median of 5
+    python benchmarks/side_by_side.py --quick    # smaller counts, 5 runs, a few minutes
+    python benchmarks/side_by_side.py --only W1 W4 --repeat 9
 
 One server (RelaySimulator over ``wss://``, lean mode) runs in a process of its own,
 pinned to core 0; every measured run is a fresh client process pinned to core 1, so
@@ -268,7 +268,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry point; returns 1 when a target was missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per client (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per client (median)")
     parser.add_argument("--only", nargs="+", choices=WORKLOADS, metavar="W", help="workloads")
     parser.add_argument(
         "--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS), help="clients"
