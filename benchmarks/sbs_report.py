@@ -115,10 +115,10 @@ def _client_summary(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
         "throughput_range": [min(rates), max(rates)],
         "cpu_us_per_op": _median([r["cpu"] / max(r["ops"], 1) * 1e6 for r in runs]),
         "voluntary_switches_per_op": _median(
-            [r.get("voluntary_switches", 0) / max(r["ops"], 1) for r in runs]
+            [r["voluntary_switches"] / max(r["ops"], 1) for r in runs]
         ),
         "involuntary_switches_per_op": _median(
-            [r.get("involuntary_switches", 0) / max(r["ops"], 1) for r in runs]
+            [r["involuntary_switches"] / max(r["ops"], 1) for r in runs]
         ),
         "peak_rss_mib": _median([r["peak_rss_kib"] / 1024 for r in runs]),
         "p50_ms": _median([percentile(r["latencies_ms"], 50) for r in runs]),

@@ -69,7 +69,7 @@ class Span:
 
     def __init__(self) -> None:
         self.start = time.monotonic()
-        self._cpu, self._switches = _cpu()
+        self._cpu, self._switches = _usage()
         self.end = self.start
         self.cpu = 0.0
         self.switches = (0, 0)
@@ -77,12 +77,12 @@ class Span:
     def stop(self, at: Optional[float] = None) -> None:
         """End the span (at ``at``, a ``time.monotonic()`` value, if given)."""
         self.end = time.monotonic() if at is None else at
-        cpu, (voluntary, involuntary) = _cpu()
+        cpu, (voluntary, involuntary) = _usage()
         self.cpu = cpu - self._cpu
         self.switches = (voluntary - self._switches[0], involuntary - self._switches[1])
 
 
-def _cpu() -> Tuple[float, Tuple[int, int]]:
+def _usage() -> Tuple[float, Tuple[int, int]]:
     """CPU seconds of this process so far (``getrusage``: finer than ``os.times`` ticks),
     and its voluntary and involuntary context switches (all threads)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -463,37 +462,6 @@ def test_frames_queued_together_arrive_whole_in_order_and_before_a_close(
     opcode, data = raw.ws.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
     assert int.from_bytes(data[:2], "big") == 4000
-
-
-def test_a_websockets_without_send_context_gets_one_frame_per_send() -> None:
-    """The simulator's writer falls back to one ``send`` per frame, in order, when the
-    connection object has no ``send_context`` to write a burst through."""
-    from relaysync.testing.server import Connection
-
-    class PlainSocket:
-        def __init__(self) -> None:
-            self.sent: List[Any] = []
-            self.closed_with: Optional[int] = None
-
-        async def send(self, data: Any) -> None:
-            self.sent.append(data)
-
-        async def close(self, code: int, reason: str) -> None:
-            self.closed_with = code
-
-    async def run() -> PlainSocket:
-        ws = PlainSocket()
-        conn = Connection(ws, 1)  # type: ignore[arg-type]
-        for index in range(5):
-            conn.send(f"frame-{index}")
-        conn.send(b"\x00")
-        conn.close(4000)
-        await asyncio.wait_for(conn.write_loop(), 5.0)
-        return ws
-
-    ws = asyncio.run(run())
-    assert ws.sent == [f"frame-{index}" for index in range(5)] + [b"\x00"]
-    assert ws.closed_with == 4000
 
 
 # -- journal, lifecycle, TLS, plugin -------------------------------------------------------

@@ -303,7 +303,6 @@ class Connection:
         waits for the frames queued before it).
         """
         item: Optional[Union[str, bytes, _Close]] = None
-        bursts = hasattr(self.ws, "send_context")  # else one frame per send, as before
         try:
             while True:
                 if item is None:
@@ -311,11 +310,7 @@ class Connection:
                 if isinstance(item, _Close):
                     await self.ws.close(item.code, item.reason)
                     return
-                if bursts:
-                    item = await self._write_burst(item)
-                else:
-                    await self.ws.send(item)
-                    item = None
+                item = await self._write_burst(item)
         except ConnectionClosed:
             return
         except Exception:
@@ -325,28 +320,22 @@ class Connection:
     async def _write_burst(self, first: Union[str, bytes]) -> Optional[_Close]:
         """Write ``first`` and the frames queued behind it (up to :data:`BURST_FRAMES`)
         with one transport write; returns a close marker met on the way, else ``None``."""
-        queue, protocol = self._queue, self.ws.protocol
-        stop: Optional[_Close] = None
+        frames, stop = [first], None
+        while len(frames) < BURST_FRAMES and not self._queue.empty():
+            following = self._queue.get_nowait()
+            if isinstance(following, _Close):
+                stop = following
+                break
+            frames.append(following)
+        protocol = self.ws.protocol
         async with self.ws.send_context():
-            item: Union[str, bytes] = first
-            count = 0
-            while True:
-                if isinstance(item, str):
-                    protocol.send_text(item.encode())
+            for frame in frames:
+                if isinstance(frame, str):
+                    protocol.send_text(frame.encode())
                 else:
-                    protocol.send_binary(item)
-                count += 1
-                if count >= BURST_FRAMES or queue.empty():
-                    break
-                following = queue.get_nowait()
-                if isinstance(following, _Close):
-                    stop = following
-                    break
-                item = following
+                    protocol.send_binary(frame)
             # one write for the burst; send_context then finds nothing left to send
-            data = protocol.data_to_send()
-            if data:
-                self.ws.transport.write(b"".join(data))
+            self.ws.transport.write(b"".join(protocol.data_to_send()))
         return stop
 
 
