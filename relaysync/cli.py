@@ -185,9 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_STRICT_WORDS = {True: "on (unknown params refused)", False: "off (unknown params are lint)"}
-
-
 def _simulate(args: argparse.Namespace) -> int:
     """Run a RelaySimulator in the foreground until Ctrl-C or SIGTERM."""
     simulator_class = load_simulator("simulate")
@@ -217,7 +214,7 @@ def _simulate(args: argparse.Namespace) -> int:
             f"  project: {sim.project}",
             f"  token:   {sim.token}",
             f"  control_token: {sim.control_token}",
-            f"  strict:  {_STRICT_WORDS[sim.strict]}",
+            f"  strict:  {'on' if sim.strict else 'off'}",
         ]
         trust = ""
         if sim.ca_file:

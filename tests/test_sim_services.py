@@ -287,7 +287,7 @@ def test_ai_session_ends_without_an_event_unless_scripted(
     or a hang-up ends the session silently; finish_ai() sends one on request."""
     call = peer.answered_call(sim)
     assert peer.call("calling.ai_message", {**ids(call), "message_text": "hi"})["code"] == "409"
-    with pytest.raises(ValueError, match="no calling.ai session"):
+    with pytest.raises(ValueError, match=r"no calling\.ai session"):
         call.finish_ai()
     ok(peer, "calling.ai", call, control_id="a", prompt={"text": "You are helpful"})
     assert peer.call("calling.amazon_bedrock", ids(call))["code"] == "409"
