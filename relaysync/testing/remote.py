@@ -18,6 +18,11 @@ simulator's state is a method (``remote.sessions()``, ``remote.calls()``,
 a :class:`~relaysync.RelayClient` subscribed to no context, authenticated with the
 control token; it gets no calls. Invalid arguments raise :class:`ValueError`, like the
 in-process methods; the wire methods are listed in :mod:`relaysync.testing.control`.
+
+Lint and strict mode are read and set remotely too: ``remote.lint()`` (the simulator's
+:class:`~relaysync.testing.lint.LintEntry` list), ``remote.clear_lint()``,
+``remote.strict()`` and ``remote.set_strict(True)``; ``call.finish_ai()`` scripts the
+``calling.call.ai`` event no RELAY document confirms.
 """
 
 from __future__ import annotations
