@@ -6,6 +6,7 @@ Everything over a real socket (raw frames, so no client-side check interferes)."
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -14,7 +15,7 @@ from relaysync.testing import RelaySimulator
 from relaysync.testing.lint import LintEntry
 from relaysync.testing.methods import ID_PARAMS, METHODS, TYPE_TAGS, param_facts
 from relaysync.testing.peer import RawPeer, ids
-from relaysync.testing.plugin import STRICT_MARKER
+from relaysync.testing.plugin import STRICT_MARKER, strict_requested
 from relaysync.testing.remote import RemoteSimulator
 
 from .helpers import SimulateProcess
@@ -216,6 +217,27 @@ def test_the_plugin_marker_makes_the_fixture_strict(relay_simulator: RelaySimula
 
 def test_the_plugin_fixture_is_lenient_by_default(relay_simulator: RelaySimulator) -> None:
     assert relay_simulator.strict is False
+
+
+@pytest.mark.parametrize(
+    ("marked", "option", "ini", "strict"),
+    [
+        (False, False, False, False),
+        (True, False, False, True),
+        (False, True, False, True),
+        (False, False, True, True),
+    ],
+)
+def test_strict_mode_from_marker_option_or_ini(
+    marked: bool, option: bool, ini: bool, strict: bool
+) -> None:
+    request = SimpleNamespace(
+        node=SimpleNamespace(get_closest_marker=lambda name: object() if marked else None),
+        config=SimpleNamespace(
+            getoption=lambda name, default=False: option, getini=lambda name: ini
+        ),
+    )
+    assert strict_requested(request) is strict  # type: ignore[arg-type]
 
 
 @pytest.fixture
