@@ -5,9 +5,10 @@ Subcommands:
 ``relaysync demo [--target URI] [--verbose] [--diagram FILE]``
     Run a complete inbound call flow (answer, play, SIP REFER) against the embedded
     RelaySimulator and print its timeline; exit 0 when the REFER succeeded, else 1.
-``relaysync simulate [--host H] [--port N] [--tls] [--project P --token T]``
+``relaysync simulate [--host H] [--port N] [--tls] [--strict] [--project P --token T]``
     Run a RelaySimulator until Ctrl-C or SIGTERM, printing its URL, credentials and
-    control token (for ``relaysync.testing.remote.RemoteSimulator``).
+    control token (for ``relaysync.testing.remote.RemoteSimulator``); ``--strict``
+    refuses params no RELAY document names instead of logging them as lint.
 ``relaysync listen --context NAME [--json] [--url U --project P --token T]``
     Connect as a consumer of the contexts and print every event as one readable line
     (or as JSON), secrets masked, until Ctrl-C.
@@ -172,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="multiply simulated media durations by FACTOR (default: 1.0)",
     )
     sim.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse params no RELAY document names (-32602) instead of accepting them, "
+        "as RELAY does, and logging them as lint",
+    )
+    sim.add_argument(
         "--verbose", "-v", action="store_true", help="log connections and calls to stderr"
     )
     add_listen_parser(commands, HelpFormatter)
@@ -194,6 +201,7 @@ def _simulate(args: argparse.Namespace) -> int:
             port=args.port,
             tls=args.tls,
             time_scale=args.time_scale,
+            strict=args.strict,
         )
         sim.start()
     except (OSError, ValueError, ImportError) as exc:
@@ -206,6 +214,7 @@ def _simulate(args: argparse.Namespace) -> int:
             f"  project: {sim.project}",
             f"  token:   {sim.token}",
             f"  control_token: {sim.control_token}",
+            f"  strict:  {'on' if sim.strict else 'off'}",
         ]
         trust = ""
         if sim.ca_file:

@@ -233,6 +233,13 @@ def test_connect_released_when_call_ends_without_outcome(
 def test_transfer(client: RelayClient, sim: RelaySimulator) -> None:
     call = answered_call(client, sim)
     call.transfer("https://example.com/swml")
+    assert sim.journal.requests("calling.transfer")[-1]["params"]["dest"] == (
+        "https://example.com/swml"
+    )
+    # No RELAY document says what follows a transfer; the hang-up here is scripted.
+    handle = sim.get_call(call.call_id)
+    assert handle is not None
+    handle.hangup()
     call.wait_for_ended(5)
     with pytest.raises(ValueError):
         call.transfer("")

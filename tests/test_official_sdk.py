@@ -53,8 +53,11 @@ needs (all observed against the simulator; none calls for a change in the simula
   same read burst as the ``calling.disconnect`` result is dispatched before the awaiting
   task resumes, so a ``wait_for`` started after ``await call.disconnect()`` times out.
   These tests register their listeners before the command.
-* **Record, collect, play_and_collect and detect** run against the simulator in
-  ``test_sim_official_sdk.py``, which also shows the SDK's early resolves: a detect
+* **Every other calling method** (record, collect, play_and_collect, detect, fax, pay,
+  tap, stream, transcribe, AI, conferences, queues, rooms, digit bindings and the rest,
+  with their actions' sub-commands) runs against the simulator in
+  ``test_sim_official_sdk.py``, which also shows the SDK's bugs there (fax and pay
+  actions that never settle, 404 swallowed as ``{}``) and its early resolves: a detect
   resolves on its first ``calling.call.detect`` event of any kind (``MACHINE`` before
   the beep's ``READY``; the first digit), and both collect actions resolve on the first
   ``calling.call.collect`` event with a ``result`` (a ``start_of_input`` or a partial

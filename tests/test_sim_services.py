@@ -280,19 +280,30 @@ def test_pay_stop_and_hangup(sim: RelaySimulator, peer: RawPeer) -> None:
 # -- AI ------------------------------------------------------------------------------------
 
 
-def test_ai_session_ends_on_stop_and_on_hangup(sim: RelaySimulator, peer: RawPeer) -> None:
+def test_ai_session_ends_without_an_event_unless_scripted(
+    sim: RelaySimulator, peer: RawPeer
+) -> None:
+    """No RELAY document confirms a calling.call.ai event (PROTOCOL.md §2.5.19): a stop
+    or a hang-up ends the session silently; finish_ai() sends one on request."""
     call = peer.answered_call(sim)
     assert peer.call("calling.ai_message", {**ids(call), "message_text": "hi"})["code"] == "409"
+    with pytest.raises(ValueError, match=r"no calling\.ai session"):
+        call.finish_ai()
     ok(peer, "calling.ai", call, control_id="a", prompt={"text": "You are helpful"})
     assert peer.call("calling.amazon_bedrock", ids(call))["code"] == "409"
     ok(peer, "calling.ai_message", call, message_text="hi", role="system")
-    ok(peer, "calling.ai_hold", call, timeout=30)
+    ok(peer, "calling.ai_hold", call, timeout="30")  # a string in RELAY's own class
     ok(peer, "calling.ai_unhold", call)
     ok(peer, "calling.ai.stop", call, control_id="a")
-    peer.wait_event("calling.call.ai", ctl("a", "state", "finished"))
-    ok(peer, "calling.ai", call, control_id="b")
+    ok(peer, "calling.ai", call, control_id="b")  # "a" ended on its stop
+    with pytest.raises(ValueError, match="state"):
+        call.finish_ai("done")
+    assert call.finish_ai() == "b"
+    assert peer.wait_event("calling.call.ai", ctl("b"))["state"] == "finished"
+    ok(peer, "calling.ai", call, control_id="c")
     call.hangup()
-    peer.wait_event("calling.call.ai", ctl("b", "state", "finished"))
+    peer.wait_event("calling.call.state", lambda p: p["call_state"] == "ended")
+    assert [e["control_id"] for e in of(peer, "calling.call.ai", call)] == ["b"]
 
 
 # -- conferences, queues, rooms ------------------------------------------------------------

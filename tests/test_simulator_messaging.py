@@ -111,7 +111,7 @@ def test_send_answers_like_relay_and_states_carry_the_message(
 @pytest.mark.parametrize(
     ("params", "text"),
     [
-        ({"to_number": TO, "from_number": FROM, "body": "x"}, "context is required"),
+        ({"to_number": TO, "from_number": FROM, "body": "x"}, "missing required params: context"),
         ({"context": "office", "from_number": FROM, "body": "x"}, "to_number"),
         ({"context": "office", "to_number": TO, "from_number": "nope", "body": "x"}, "from_number"),
         ({"context": "office", "to_number": TO, "from_number": FROM}, "body or media"),
@@ -124,12 +124,12 @@ def test_send_answers_like_relay_and_states_carry_the_message(
             "1600 characters",
         ),
         (
-            {"context": "office", "to_number": TO, "from_number": FROM, "body": "x", "urgent": 1},
-            "unknown params: urgent",
-        ),
-        (
             {"context": "office", "to_number": TO, "from_number": FROM, "body": "x", "tags": "a"},
             "tags must be a list",
+        ),
+        (
+            {"context": "office", "to_number": TO, "from_number": FROM, "body": "x", "tags": [1]},
+            r"tags\[\] must be a string",
         ),
     ],
 )
@@ -138,6 +138,16 @@ def test_send_refuses_bad_params(client: RelayClient, params: Dict[str, Any], te
         raw_send(client, **params)
     assert caught.value.code == -32602
     assert caught.value.data == {"signalwire_error_code": "INVALID_PARAMS"}
+
+
+def test_send_accepts_an_unknown_param_as_lint(client: RelayClient, sim: RelaySimulator) -> None:
+    answer = raw_send(client, context="office", to_number=TO, from_number=FROM, body="x", urgent=1)
+    assert answer["code"] == "200"
+    assert [(e.method, e.path) for e in sim.lint] == [("messaging.send", "urgent")]
+    sim.strict = True
+    with pytest.raises(RelayError, match="urgent") as caught:
+        raw_send(client, context="office", to_number=TO, from_number=FROM, body="x", urgent=1)
+    assert caught.value.code == -32602
 
 
 def test_send_inside_signalwire_execute(client: RelayClient, sim: RelaySimulator) -> None:

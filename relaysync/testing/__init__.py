@@ -13,12 +13,14 @@ from __future__ import annotations
 from .calls import SimCall
 from .core import RpcFault, SessionInfo
 from .journal import Journal, JournalEntry
+from .lint import LintEntry
 from .messaging import SimMessage
 from .simulator import RelaySimulator
 
 __all__ = [
     "Journal",
     "JournalEntry",
+    "LintEntry",
     "RelaySimulator",
     "RpcFault",
     "SessionInfo",

@@ -35,9 +35,9 @@ Behaviour worth knowing (choices where RELAY leaves room):
   found"}``; on a call that has ended (or is ending) ``{"code": "410", "message": "Call
   is gone"}``. Missing ``call_id``/``node_id`` is a JSON-RPC error ``-32602`` with
   ``data.signalwire_error_code == "INVALID_PARAMS"``.
-* A hang-up asked for (``calling.end``, :meth:`SimCall.hangup`, transfer, successful
-  REFER) goes ``ending`` → ``ended``; a leg that fails, is cancelled or is not answered
-  goes straight to ``ended``. Ending a call first finishes its plays (``finished``),
+* A hang-up asked for (``calling.end``, :meth:`SimCall.hangup`, successful REFER)
+  goes ``ending`` → ``ended``; a leg that fails, is cancelled or is not answered goes
+  straight to ``ended``. Ending a call first finishes its plays (``finished``),
   cancels a REFER in progress (``cancel``, 202/487) and tears down its bridge.
 * ``sim.on_dial(to, ...)`` scripts both ``calling.dial`` and ``calling.connect`` legs
   (keyed by a phone device's ``to_number`` or a sip/webrtc device's ``to``); unscripted
@@ -57,7 +57,9 @@ Behaviour worth knowing (choices where RELAY leaves room):
   ``calling.answer`` on a ringing outbound leg (the far end answers it, see ``on_dial``),
   a second REFER while one is in progress, a ``control_id`` already playing.
 * ``calling.answer`` on an answered call answers 200 again and emits nothing.
-* ``calling.transfer`` answers 200 and the call ends (``hangup``) 0.2 s later.
+* ``calling.transfer`` answers 200 and sends nothing after it: no RELAY document says
+  what follows a transfer. A test that wants the call to end scripts it
+  (``SimCall.hangup()``).
 * When a session expires (gone longer than the resume window), its ringing inbound
   calls are offered to the next session, its dials stop, and its other calls end
   (``hangup`` if answered, else ``cancel``).
@@ -137,6 +139,7 @@ class CallEngine:
         self.media = MediaPlayer(self)
         self.referrer = Referrer(self)
         self.rooms = Rooms(self)
+        self.services = Services(self)
         self.parts: List[Any] = [
             self.inbound,
             self.dialer,
@@ -148,7 +151,7 @@ class CallEngine:
             Streams(self),
             FaxAndPay(self),
             self.rooms,
-            Services(self),
+            self.services,
         ]
 
     # -- wiring -------------------------------------------------------------------------
@@ -163,7 +166,9 @@ class CallEngine:
         for part in self.parts:
             methods.update(part.methods())
         for method, handler in methods.items():
-            self.core.register_method(method, checked(method, handler, self._is_live))
+            self.core.register_method(
+                method, checked(method, handler, self._is_live, self.core.lint)
+            )
         self.core.add_session_listener(self._session_changed)
 
     def on_ending(self, hook: Callable[[CallRecord], None]) -> None:
@@ -412,7 +417,6 @@ class CallEngine:
         dest = params.get("dest")
         if not isinstance(dest, str) or not dest:
             raise invalid_params("dest is required (a URL, SWML or 'context:<name>')")
-        self.later(0.2, lambda: self.end_call(call, "hangup"))
         return result("200", "Transferring", call_id=call.call_id)
 
 

@@ -19,8 +19,10 @@ listening it takes the caller's next input (:mod:`~relaysync.testing.caller`):
 ``calling.collect.start_input_timers``. ``continuous`` keeps collecting after each
 result (``state: "collecting"``) until stopped or a ``no_input``. Results are
 ``{"final": true, "result": {...}}``. A stop, or the call ending, ends it with
-``{"final": true, "state": "finished"}`` (and ``play finished`` if the prompt was still
-playing). ``calling.collect.*`` sub-commands reach play_and_collect operations too.
+``{"final": true, "state": "finished", "result": {"type": "no_input"}}`` (every final
+collect event carries a ``result``, PROTOCOL.md §2.5.7; the caller gave no complete
+input before the stop), and ``play finished`` first if the prompt was still playing.
+``calling.collect.*`` sub-commands reach play_and_collect operations too.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_COLLECT, EVENT_CALL_PLAY
 from relaysync.testing.media import play_seconds
-from relaysync.testing.methods import COLLECT_OPTIONS
 from relaysync.testing.operations import Operation, OperationTable, flag, number
 from relaysync.testing.replies import invalid_params, require_str
 
@@ -125,9 +126,6 @@ class Collector:
         spec, items = params.get("collect"), params.get("play")
         if not isinstance(spec, dict):
             raise invalid_params("collect must be an object")
-        unknown = sorted(set(spec) - set(COLLECT_OPTIONS))
-        if unknown:
-            raise invalid_params(f"collect: unknown params: {', '.join(unknown)}")
         if not isinstance(items, list):
             raise invalid_params("play must be a list of media items")
         op = _Collect(call, require_str(params, "control_id"), spec)
@@ -255,7 +253,7 @@ class Collector:
         self.table.finish(op, body)
 
     def _stop_now(self, op: _Collect) -> None:
-        self._end(op, {"final": True, "state": "finished"})
+        self._end(op, {"final": True, "state": "finished", "result": {"type": "no_input"}})
 
     def _timers_now(self, op: _Collect) -> None:
         op.timers_on = True

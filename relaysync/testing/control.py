@@ -16,6 +16,10 @@ included); results are JSON objects::
     simulator.call_state {call_id}                              -> {state, end_reason}
     simulator.calls {}                                          -> {calls: [call info]}
     simulator.hangup {call_id, reason}                          -> {}
+    simulator.finish_ai {call_id, state}                        -> {control_id}
+        (calling.call.ai: an event not confirmed by RELAY's documents, sent on request)
+    simulator.lint {}                               -> {lint: [{method, path, note}], strict}
+    simulator.clear_lint {}; simulator.set_strict {strict}      -> {}
     simulator.wait_for_state {call_id, state, timeout}
         -> {outcome: "reached" | "ended" | "timeout", state, end_reason}
     simulator.on_dial {to, outcome, delay}; simulator.on_refer {target, state,
@@ -219,6 +223,10 @@ class Controller:
                 "call_state": self._call_state,
                 "calls": self._calls,
                 "hangup": self._hangup,
+                "finish_ai": self._finish_ai,
+                "lint": self._lint,
+                "clear_lint": self._clear_lint,
+                "set_strict": self._set_strict,
                 "wait_for_state": self._wait_for_state,
                 "sessions": self._sessions,
                 "wait_for_sessions": self._wait_for_sessions,
@@ -307,6 +315,31 @@ class Controller:
     def _hangup(self, _session: Session, params: Params) -> Params:
         kwargs = read_params(params, (*_CALL_ID, ("reason", (str,), "hangup")))
         self._engine.handle(self._record(kwargs["call_id"])).hangup(kwargs["reason"])
+        return {}
+
+    def _finish_ai(self, _session: Session, params: Params) -> Params:
+        kwargs = read_params(params, (*_CALL_ID, ("state", (str,), "finished")))
+        record = self._record(kwargs["call_id"])
+        try:
+            control_id = self._engine.services.finish_ai(record, kwargs["state"])
+        except ValueError as exc:
+            raise _invalid(str(exc)) from None
+        return {"control_id": control_id}
+
+    # -- lint -------------------------------------------------------------------------
+
+    def _lint(self, _session: Session, params: Params) -> Params:
+        read_params(params, ())
+        entries = [attrs.asdict(entry) for entry in self._sim.lint]
+        return {"lint": entries, "strict": self._sim.strict}
+
+    def _clear_lint(self, _session: Session, params: Params) -> Params:
+        read_params(params, ())
+        self._sim.clear_lint()
+        return {}
+
+    def _set_strict(self, _session: Session, params: Params) -> Params:
+        self._sim.strict = read_params(params, (("strict", (bool,), _REQUIRED),))["strict"]
         return {}
 
     def _wait_for_state(self, session: Session, params: Params) -> asyncio.Future[Params]:

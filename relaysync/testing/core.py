@@ -26,6 +26,7 @@ import uuid
 from typing import Any, List, Optional
 
 from .dispatch import CLOSE_AUTH_FAILED, CONTROL_PREFIX, FrameDispatch, Handler, Params
+from .lint import LintLog
 from .server import Connection
 from .sessions import (
     PendingEvent,
@@ -68,6 +69,7 @@ class SimCore(FrameDispatch):
         unknown_protocol: ``"fresh"`` (start a new session) or ``"error"`` (reject with
             ``AUTH_REQUIRED``) when a client resumes a protocol the simulator does not know.
         control_token: the token of remote-control sessions (``None``: no control).
+        strict: refuse params no RELAY document names instead of recording them as lint.
     """
 
     def __init__(
@@ -81,8 +83,11 @@ class SimCore(FrameDispatch):
         resume_window: float = 60.0,
         unknown_protocol: str = "fresh",
         control_token: Optional[str] = None,
+        strict: bool = False,
     ) -> None:
         super().__init__(project=project, control_token=control_token, resume_window=resume_window)
+        #: Unknown params accepted (or, in strict mode, refused) by the method checks.
+        self.lint = LintLog(strict)
         self.token = token
         self.jwt_token = jwt_token
         self.node_id = f"relaysync-sim-{secrets.token_hex(3)}"

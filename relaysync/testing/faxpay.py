@@ -14,10 +14,11 @@ with result 2 ("Call hung up").
 Pay (``calling.call.pay``, no top-level state): progress events ``{for, error_type,
 attempt, payment_method, ...}`` every 2 s through ``payment-card-number``,
 ``expiration-date``, ``security-code`` and ``postal-code`` (unless turned off with
-``security_code``/``postal_code`` false) and ``payment-processing``, then the final
-event with ``result``:
+``security_code``/``postal_code`` ``"false"``) and ``payment-processing``, then the
+final event with ``result``:
 
-* ``success``: ``payment_token``, ``payment_confirmation_code`` and the masked card;
+* ``success``: ``payment-completed`` (§2.5.13), then the result with ``payment_token``,
+  ``payment_confirmation_code`` and the masked card;
 * ``declined``: ``payment-failed`` with ``error_type: card-declined`` on every attempt
   (``max_attempts``, default 1), then ``payment-connector-error`` (one attempt) or
   ``too-many-failed-attempts``, with ``payment_error``/``connector_error``;
@@ -137,8 +138,7 @@ class FaxAndPay:
 
     def _send_fax(self, session: Session, call: CallRecord, params: Params) -> Params:
         op = _Fax(call, require_str(params, "control_id"), "send", _http_url(params, "document"))
-        identity = params.get("identity")
-        op.identity = identity if isinstance(identity, str) else ""
+        op.identity = params.get("identity") or ""
         return self.faxes.start(op, "Sending fax", lambda: self._fax_pages(op))
 
     def _receive_fax(self, session: Session, call: CallRecord, params: Params) -> Params:
@@ -218,6 +218,7 @@ class FaxAndPay:
                 "payment_card_expiration_date": "1230",
                 **CARD,
             }
+            later(op, done, functools.partial(self._progress, op, "payment-completed"))
             later(op, done, lambda: self._pay_end(op, final))
 
     def _failed(self, op: _Pay, step: str, error_type: str) -> None:

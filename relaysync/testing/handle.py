@@ -133,6 +133,29 @@ class SimCall(CallerActions):
         """
         self._engine.core.run_sync(lambda: self._engine.hangup(self._record, reason))
 
+    def finish_ai(self, state: str = "finished") -> str:
+        """Send ``calling.call.ai {control_id, state}`` for the call's ``calling.ai``
+        session and end it.
+
+        Not confirmed by RELAY's documents (PROTOCOL.md §2.5.19): real RELAY may send no
+        event when an AI session ends, so the simulator sends this one only when a test
+        asks for it (the official SDKs' AI actions wait for it).
+
+        Args:
+            state: ``finished`` or ``error``.
+
+        Returns:
+            The session's ``control_id``.
+
+        Raises:
+            ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
+        """
+        engine = self._engine
+        control_id: str = engine.core.run_sync(
+            lambda: engine.services.finish_ai(self._record, state)
+        )
+        return control_id
+
     def wait_for_state(self, state: str, timeout: float = 5.0) -> None:
         """Block until the call has been in ``state`` (returns at once if it already was).
 

@@ -14,8 +14,9 @@ Behaviour (choices where RELAY leaves room):
 
 * ``messaging.send`` needs ``context``, ``to_number`` and ``from_number`` (E.164), and a
   ``body`` or ``media`` (a list of http(s) URLs); ``tags`` (list of strings) and
-  ``region`` are optional and any other param is refused. A body over 1,600 characters
-  is refused too. Refusals are ``-32602`` with ``INVALID_PARAMS``.
+  ``region`` are optional; any other param is accepted and recorded as lint (refused
+  in strict mode, see :mod:`~relaysync.testing.methods`). A body over 1,600 characters
+  is refused. Refusals are ``-32602`` with ``INVALID_PARAMS``.
 * The answer is ``{"code": "200", "message": "Message accepted", "message_id": ...}``;
   ``queued`` follows right behind it, then ``initiated`` and ``sent`` at a quarter and
   half of the carrier delay, and the final state at the delay (default 1 s, scaled by
@@ -43,6 +44,7 @@ import attrs
 
 from relaysync._validate import check_e164, check_http_url, check_str_list
 from relaysync.constants import EVENT_MESSAGING_RECEIVE, EVENT_MESSAGING_STATE
+from relaysync.testing.methods import checked
 from relaysync.testing.replies import Params, invalid_params, require_str, result
 from relaysync.testing.segments import count_segments
 
@@ -59,7 +61,6 @@ FINAL_STATES: Dict[str, Optional[str]] = {
     "undelivered": "carrier_blocked",
     "failed": "invalid_destination",
 }
-SEND_PARAMS = frozenset({"context", "to_number", "from_number", "body", "media", "tags", "region"})
 HISTORY_SIZE = 10_000
 
 
@@ -154,6 +155,10 @@ def as_fault(fn: Callable[[], Any]) -> Any:
         raise invalid_params(str(exc)) from None
 
 
+def _always(_params: Params) -> bool:
+    return True
+
+
 class MessagingEngine:
     """Messages of one simulator and the ``messaging.send`` method (loop thread).
 
@@ -171,7 +176,9 @@ class MessagingEngine:
 
     def install(self) -> None:
         """Register ``messaging.send`` with the core."""
-        self.core.register_method("messaging.send", self._send)
+        self.core.register_method(
+            "messaging.send", checked("messaging.send", self._send, _always, self.core.lint)
+        )
 
     # -- scripting (loop thread) -----------------------------------------------------
 
@@ -203,9 +210,6 @@ class MessagingEngine:
     # -- messaging.send --------------------------------------------------------------
 
     def _send(self, session: Session, params: Params) -> Params:
-        unknown = sorted(set(params) - SEND_PARAMS)
-        if unknown:
-            raise invalid_params(f"unknown params: {', '.join(unknown)}")
         context = require_str(params, "context")
         to = as_fault(lambda: check_e164("to_number", params.get("to_number")))
         from_ = as_fault(lambda: check_e164("from_number", params.get("from_number")))

@@ -1,6 +1,12 @@
 """pytest plugin (entry point ``relaysync``): ``relay_simulator``, ``relay_client`` and
 ``relay_peer`` fixtures.
 
+Strict mode: the simulator accepts params no RELAY document names (as RELAY does) and
+lists them in ``sim.lint``. To refuse them instead (``-32602`` naming the param), mark a
+test (or a module, with ``pytestmark``) ``@pytest.mark.relay_strict``, run pytest with
+``--relay-strict``, or set ``relay_strict = true`` in the ini file; the
+``relay_simulator`` fixture is then ``RelaySimulator(strict=True)``.
+
 It is loaded in every pytest run where relaysync is installed, so it imports nothing
 heavy at module level: the simulator and the client are imported inside the fixtures.
 """
@@ -17,12 +23,42 @@ if TYPE_CHECKING:
     from relaysync.testing.peer import RawPeer
 
 
+STRICT_MARKER = "relay_strict"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--relay-strict`` and the ``relay_strict`` ini option."""
+    help_text = "relay_simulator refuses params no RELAY document names (-32602)"
+    parser.addoption("--relay-strict", action="store_true", default=False, help=help_text)
+    parser.addini("relay_strict", help_text, type="bool", default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``relay_strict`` marker."""
+    config.addinivalue_line(
+        "markers",
+        f"{STRICT_MARKER}: the relay_simulator fixture refuses params no RELAY document "
+        "names (RelaySimulator(strict=True))",
+    )
+
+
+def strict_requested(request: pytest.FixtureRequest) -> bool:
+    """Whether the test asked for a strict simulator (marker, option or ini)."""
+    config = request.config
+    return bool(
+        request.node.get_closest_marker(STRICT_MARKER) is not None
+        or config.getoption("--relay-strict", default=False)
+        or config.getini("relay_strict")
+    )
+
+
 @pytest.fixture
-def relay_simulator() -> Iterator[RelaySimulator]:
-    """A started ``RelaySimulator(time_scale=0.01)``, stopped after the test."""
+def relay_simulator(request: pytest.FixtureRequest) -> Iterator[RelaySimulator]:
+    """A started ``RelaySimulator(time_scale=0.01)``, stopped after the test; strict
+    when the test is marked ``relay_strict`` or pytest runs with ``--relay-strict``."""
     from relaysync.testing import RelaySimulator
 
-    with RelaySimulator(time_scale=0.01) as sim:
+    with RelaySimulator(time_scale=0.01, strict=strict_requested(request)) as sim:
         yield sim
 
 

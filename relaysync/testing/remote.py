@@ -18,6 +18,11 @@ simulator's state is a method (``remote.sessions()``, ``remote.calls()``,
 a :class:`~relaysync.RelayClient` subscribed to no context, authenticated with the
 control token; it gets no calls. Invalid arguments raise :class:`ValueError`, like the
 in-process methods; the wire methods are listed in :mod:`relaysync.testing.control`.
+
+Lint and strict mode are read and set remotely too: ``remote.lint()`` (the simulator's
+:class:`~relaysync.testing.lint.LintEntry` list), ``remote.clear_lint()``,
+``remote.strict()`` and ``remote.set_strict(True)``; ``call.finish_ai()`` scripts the
+``calling.call.ai`` event no RELAY document confirms.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from relaysync.errors import CallEndedError, RelayError, RelayTimeoutError, time
 from relaysync.testing.caller import CallerActions
 from relaysync.testing.callmodel import ReferRecord
 from relaysync.testing.control import UNKNOWN_CALL, WAIT_TIMEOUT
+from relaysync.testing.lint import LintEntry
 from relaysync.testing.messaging import SimMessage
 from relaysync.testing.sessions import SessionInfo
 
@@ -107,6 +113,21 @@ class RemoteCall(CallerActions):
             reason: the ``end_reason`` to report.
         """
         self._remote._call("hangup", {"call_id": self.call_id, "reason": reason})
+
+    def finish_ai(self, state: str = "finished") -> str:
+        """Send ``calling.call.ai {control_id, state}`` for the call's ``calling.ai``
+        session and end it (see ``SimCall.finish_ai``: an event not confirmed by RELAY's
+        documents, sent only on request).
+
+        Returns:
+            The session's ``control_id``.
+
+        Raises:
+            ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
+        """
+        answer = self._remote._call("finish_ai", {"call_id": self.call_id, "state": state})
+        control_id: str = answer["control_id"]
+        return control_id
 
     def wait_for_state(self, state: str, timeout: float = 5.0) -> None:
         """Block until the call has been in ``state`` (returns at once if it already was).
@@ -323,6 +344,26 @@ class RemoteSimulator:
     def set_media_duration(self, url: str, seconds: float) -> None:
         """Make the audio file at ``url`` play for ``seconds`` (unscaled)."""
         self._call("set_media_duration", {"url": url, "seconds": seconds})
+
+    # -- lint and strict mode -----------------------------------------------------------
+
+    def lint(self) -> List[LintEntry]:
+        """The simulator's lint: params it accepted although no RELAY document names
+        them (see ``RelaySimulator.lint``)."""
+        return [LintEntry(**entry) for entry in self._call("lint", {})["lint"]]
+
+    def clear_lint(self) -> None:
+        """Forget the lint recorded so far."""
+        self._call("clear_lint", {})
+
+    def strict(self) -> bool:
+        """Whether the simulator refuses params no RELAY document names."""
+        return bool(self._call("lint", {})["strict"])
+
+    def set_strict(self, strict: bool) -> None:
+        """Refuse (``True``) or accept and record as lint (``False``) params no RELAY
+        document names, from now on."""
+        self._call("set_strict", {"strict": strict})
 
     # -- faults -----------------------------------------------------------------------
 

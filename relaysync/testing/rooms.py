@@ -7,7 +7,8 @@ is created by the first call that joins its ``name`` and holds every call that j
 (an answered call, in one conference at a time, ``409`` otherwise or when
 ``max_participants`` is reached). ``calling.conference`` events go to the sessions of
 every participant: ``conference-start`` (no ``call_id``) when it is created,
-``participant-join`` / ``participant-leave`` (with ``call_id``, ``muted``, ``coach``)
+``participant-join`` / ``participant-leave`` (with ``call_id``, ``muted`` and
+``coach`` as the call joined with them)
 as calls join and leave (a call that ends leaves), and ``conference-end`` when the last
 one leaves or one that joined with ``end_on_exit`` leaves (the others leave first).
 Options are checked where RELAY documents values: ``beep`` true/false/onEnter/onExit,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from relaysync.testing.core import Session
     from relaysync.testing.replies import Handler, Params
 
-BEEP_VALUES = (True, False, "true", "false", "onEnter", "onExit")
+BEEP_VALUES = ("true", "false", "onEnter", "onExit")
 RECORD_VALUES = ("do-not-record", "record-from-start")
 
 
@@ -114,7 +115,7 @@ class Rooms:
 
     def _join(self, session: Session, call: CallRecord, params: Params) -> Params:
         name = require_str(params, "name")
-        if params.get("beep", True) not in BEEP_VALUES:
+        if params.get("beep", "true") not in BEEP_VALUES:
             raise invalid_params("beep must be true, false, onEnter or onExit")
         most = params.get("max_participants", 250)
         if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= 250:
@@ -155,8 +156,8 @@ class Rooms:
             "status": status,
             "call_id": call.call_id,
             "node_id": call.node_id,
-            "muted": bool(options.get("muted", False)),
-            "coach": bool(options.get("coach", False)),
+            "muted": options.get("muted", False),
+            "coach": options.get("coach"),
         }
 
     def _leave(self, session: Session, call: CallRecord, params: Params) -> Params:

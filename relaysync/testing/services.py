@@ -13,17 +13,21 @@ simulator picks one and says so here.
 * ``calling.bind_digit``: when the scripted caller presses a sequence containing
   ``digits`` (bindings are offered the caller's input before any collect), the
   simulator runs ``bind_method`` (a ``calling.*`` method) on the call with ``params``,
-  at most ``max_triggers`` times (0 = unlimited). ``calling.clear_digit_bindings``
-  removes them (those of ``realm`` only, if given).
+  adding ``node_id``, ``call_id`` and, for a method that takes one, a fresh
+  ``control_id`` (so a bound ``calling.play`` plays and its events reach the call's
+  session), at most ``max_triggers`` times (0 = unlimited).
+  ``calling.clear_digit_bindings`` removes them (those of ``realm`` only, if given).
 * ``calling.live_transcribe`` / ``calling.live_translate``: ``action`` is an object
   with one key (``start``, ``stop``, ``summarize``; ``inject`` for translate). No events.
 * ``calling.user_event``: kept with the call's services state. No events.
-* ``calling.ai``: an AI session until ``calling.ai.stop`` or the call ends, which emit
-  ``calling.call.ai {control_id, state: "finished"}`` (what both official SDKs wait
-  for). One AI session per call (``409``); ``calling.amazon_bedrock`` starts one too
-  (without ``control_id`` or events). ``ai_message``, ``ai_hold`` and ``ai_unhold`` need
-  a running session (``409`` otherwise); ``ai_hold``/``ai_unhold`` answer ``409`` when
-  it already is in that state.
+* ``calling.ai``: an AI session until ``calling.ai.stop`` or the call ends. Neither
+  sends an event: no RELAY document confirms one (PROTOCOL.md §2.5.19, §7), and real
+  RELAY may send nothing. A test that wants the ``calling.call.ai {control_id, state}``
+  the official SDKs wait for scripts it with ``SimCall.finish_ai(state)`` (not
+  confirmed by RELAY's documents). One AI session per call (``409``);
+  ``calling.amazon_bedrock`` starts one too (without ``control_id`` or events).
+  ``ai_message``, ``ai_hold`` and ``ai_unhold`` need a running session (``409``
+  otherwise); ``ai_hold``/``ai_unhold`` answer ``409`` when it already is in that state.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ LIVE_ACTIONS = {
     "calling.live_translate": ("start", "stop", "summarize", "inject"),
 }
 AI_ROLES = ("system", "user", "assistant")
+AI_END_STATES = ("finished", "error")
 
 
 @attrs.define(eq=False)
@@ -97,6 +102,7 @@ class Services:
         self._engine = engine
         self._calls: Dict[str, _CallServices] = {}
         self.ai: OperationTable[Operation] = OperationTable(engine, EVENT_CALL_AI, self._ai_end)
+        self._new_id = engine.core.new_id
         engine.on_ended(self._forget)
 
     def _forget(self, call: CallRecord) -> None:
@@ -173,15 +179,15 @@ class Services:
             raise invalid_params(
                 f"bind_method must be a calling method of the call, got {method!r}"
             )
-        bound = params.get("params", {})
+        bound = params.get("params")
         if not isinstance(bound, dict):
-            raise invalid_params("params must be an object")
-        most = params.get("max_triggers", 0)
-        if isinstance(most, bool) or not isinstance(most, int) or most < 0:
-            raise invalid_params("max_triggers must be an integer >= 0 (0 = unlimited)")
+            if bound is not None:
+                log.info("calling.bind_digit on call %s: params is not an object", call.call_id)
+            bound = {}
+        most = int(params.get("max_triggers") or 0)
+        if most < 0:
+            raise invalid_params("max_triggers must be >= 0 (0 = unlimited)")
         realm = params.get("realm")
-        if realm is not None and not isinstance(realm, str):
-            raise invalid_params("realm must be a string")
         state = self.state(call)
         state.bindings.append(_Binding(digits, method, bound, realm, most))
         if state.listener is None:
@@ -216,6 +222,8 @@ class Services:
         if handler is None or call.session is None or not call.live:
             return
         params = {**binding.params, "node_id": call.node_id, "call_id": call.call_id}
+        if "control_id" in METHODS[binding.method].required and "control_id" not in params:
+            params["control_id"] = self._new_id()
         try:
             answer = handler(call.session, params)
         except Exception as exc:  # RpcFault included: a bad binding is only logged
@@ -258,10 +266,33 @@ class Services:
             state.ai = "ai"
         return answer
 
-    def _ai_end(self, op: Operation) -> None:
-        if self.ai.finish(op, {"state": "finished"}):
+    def _ai_end(self, op: Operation, body: Optional[Params] = None) -> None:
+        if self.ai.finish(op, body):
             state = self.state(op.call)
             state.ai, state.ai_held = None, False
+
+    def finish_ai(self, call: CallRecord, state: str) -> str:
+        """Scripted: end the call's ``calling.ai`` session with ``calling.call.ai
+        {control_id, state}`` (an event no RELAY document confirms).
+
+        Args:
+            call: the call.
+            state: ``finished`` or ``error``.
+
+        Returns:
+            The session's ``control_id``.
+
+        Raises:
+            ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
+        """
+        if state not in AI_END_STATES:
+            raise ValueError(f"state must be one of {list(AI_END_STATES)}, got {state!r}")
+        running = self.ai.running(call)
+        if not running:
+            raise ValueError(f"no calling.ai session is running on call {call.call_id}")
+        op = running[0]
+        self._ai_end(op, {"state": state})
+        return op.control_id
 
     def _bedrock(self, session: Session, call: CallRecord, params: Params) -> Params:
         state = self.state(call)
@@ -273,14 +304,11 @@ class Services:
     def _ai_message(self, session: Session, call: CallRecord, params: Params) -> Params:
         if params.get("role", "user") not in AI_ROLES:
             raise invalid_params(f"role must be one of {list(AI_ROLES)}")
-        if "reset" in params and not isinstance(params["reset"], dict):
-            raise invalid_params("reset must be an object")
         if self.state(call).ai is None:
             return result("409", "No AI session is running", call_id=call.call_id)
         return result("200", "Message sent", call_id=call.call_id)
 
     def _ai_hold(self, call: CallRecord, params: Params, hold: bool) -> Params:
-        number(params.get("timeout"), "timeout", 0.0)
         state = self.state(call)
         if state.ai is None:
             return result("409", "No AI session is running", call_id=call.call_id)
@@ -290,4 +318,4 @@ class Services:
         return result("200", "AI on hold" if hold else "AI resumed", call_id=call.call_id)
 
 
-__all__: List[str] = ["Services"]
+__all__: List[str] = ["AI_END_STATES", "Services"]

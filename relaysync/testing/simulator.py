@@ -45,6 +45,12 @@ call engine's :class:`~relaysync.testing.scripting.CallScriptingMixin`; messagin
 (``on_message_to``, ``inbound_message``, ``messages``, ``wait_for_message``) from
 :class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin`.
 
+Lint and strict mode::
+
+    sim.lint                    # [LintEntry(method, path, note)]: unknown params accepted
+    sim.clear_lint()
+    RelaySimulator(strict=True) # refuse them with -32602 instead; sim.strict is settable
+
 Remote control: another process connects with ``sim.project`` and ``sim.control_token``
 (:class:`~relaysync.testing.remote.RemoteSimulator`) and calls this API over the same
 socket server; see :mod:`relaysync.testing.control`.
@@ -67,6 +73,7 @@ from .calls import CallEngine
 from .control import install_control
 from .core import SessionInfo, SimCore
 from .journal import Journal
+from .lint import LintEntry
 from .messaging import MessagingEngine
 from .messaging_scripting import MessagingScriptingMixin, install_messaging
 from .scripting import CallScriptingMixin
@@ -114,6 +121,8 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         lean: benchmark mode: the journal records nothing (its waits never see a
             frame) and permessage-deflate is refused, so the server spends its CPU on
             the protocol alone. Behaviour on the wire is otherwise the same.
+        strict: refuse a param no RELAY document names with ``-32602`` naming its path,
+            instead of accepting it (as RELAY does) and recording it in :attr:`lint`.
 
     Raises:
         ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
@@ -135,6 +144,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         unknown_protocol: str = "fresh",
         control_token: Optional[str] = None,
         lean: bool = False,
+        strict: bool = False,
     ) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
@@ -167,6 +177,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
             resume_window=resume_window,
             unknown_protocol=unknown_protocol,
             control_token=self.control_token,
+            strict=strict,
         )
         self.lean = lean
         self._core.journal.enabled = not lean
@@ -262,6 +273,29 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
     def journal(self) -> Journal:
         """Every frame received and sent, in order."""
         return self._core.journal
+
+    @property
+    def lint(self) -> List[LintEntry]:
+        """Params accepted although no RELAY document names them, oldest first.
+
+        Each ``(method, path)`` is listed (and logged) once; in strict mode such params
+        are refused instead and nothing is listed. See :mod:`relaysync.testing.lint`.
+        """
+        return self._core.lint.entries
+
+    def clear_lint(self) -> None:
+        """Forget the :attr:`lint` entries recorded so far."""
+        self._core.lint.clear()
+
+    @property
+    def strict(self) -> bool:
+        """Whether params no RELAY document names are refused (``-32602``) rather than
+        accepted and listed in :attr:`lint`; settable at any time."""
+        return self._core.lint.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._core.lint.strict = bool(value)
 
     @property
     def sessions(self) -> List[SessionInfo]:
