@@ -19,8 +19,10 @@ from .client_dial import DialMixin
 from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
+from .draining import HandlerTracker
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
+from .failures import guarded
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
@@ -98,6 +100,10 @@ class RelayClient(DialMixin, MessagingMixin):
         trace: log every frame sent and received, secrets masked, as INFO records of
             the ``relaysync.trace`` logger (to stderr when the application has set up
             no logging). Default ``None``: on when ``RELAYSYNC_TRACE=1``.
+        hangup_on_handler_error: hang up an inbound call that is still up when its
+            ``on_call`` handler raised (the failure is reported either way: to the
+            ``relaysync`` logger at ERROR, and on stderr when the application has
+            configured no logging). ``False`` leaves the call up.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -127,6 +133,7 @@ class RelayClient(DialMixin, MessagingMixin):
         backoff_max: float = 30.0,
         proxy: ProxySetting = None,
         trace: Optional[bool] = None,
+        hangup_on_handler_error: bool = True,
     ) -> None:
         self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
@@ -150,7 +157,13 @@ class RelayClient(DialMixin, MessagingMixin):
             )
         check_count("max_workers", max_workers)
         check_count("call_history", call_history)
+        if not isinstance(hangup_on_handler_error, bool):
+            raise TypeError(
+                "hangup_on_handler_error must be True or False, "
+                f"not {type(hangup_on_handler_error).__name__}"
+            )
         self.busy_policy = busy_policy
+        self._handlers = HandlerTracker()
         self._pool = WorkerPool(max_workers)
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
         self._state_callbacks: List[StateCallback] = []
@@ -181,6 +194,8 @@ class RelayClient(DialMixin, MessagingMixin):
             busy_policy=busy_policy,
             on_messaging=self._on_messaging_event,
             on_event=self._tap_event,
+            handlers=self._handlers,
+            hangup_on_error=hangup_on_handler_error,
         )
         self._connection = Connection(
             url=self.url,
@@ -201,7 +216,7 @@ class RelayClient(DialMixin, MessagingMixin):
             on_fresh_session=self._session_lost,
         )
         self._messaging = Messaging(
-            self._pool, self._checked_execute, lambda: self.protocol or "default"
+            self._pool, self._checked_execute, lambda: self.protocol or "default", self._handlers
         )
 
     def __repr__(self) -> str:
@@ -258,6 +273,7 @@ class RelayClient(DialMixin, MessagingMixin):
             return
         with self._lock:
             self._closed = True
+        self._handlers.close()
         self._connection.close(timeout, final=True)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
@@ -376,7 +392,12 @@ class RelayClient(DialMixin, MessagingMixin):
         """
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
-        self._add_event_tap(lambda event, payload: callback(event))
+
+        @functools.wraps(callback)  # a failure is reported under the callback's name
+        def tap(event: RelayEvent, payload: Dict[str, Any]) -> None:
+            callback(event)
+
+        self._add_event_tap(tap)
         return callback
 
     def _add_event_tap(self, tap: EventTap) -> None:
@@ -388,13 +409,16 @@ class RelayClient(DialMixin, MessagingMixin):
     def _tap_event(self, event: RelayEvent, payload: Dict[str, Any]) -> None:
         """Queue the event taps for one event (reader thread)."""
         for tap in self._event_taps:
-            self._event_queue.submit(functools.partial(tap, event, payload))
+            self._event_queue.submit(guarded(tap, (event, payload), "on_event callback", event))
 
     def on_call(self, handler: CallHandler) -> CallHandler:
         """Register ``handler(call)`` for inbound calls; usable as a decorator.
 
-        The handler runs on a worker thread. A handler that ends with
-        :class:`CallEndedError` is logged at INFO.
+        The handler runs on a worker thread. An exception escaping it is reported once,
+        with its traceback, the handler's name and the call: to the ``relaysync``
+        logger at ERROR, and on stderr when the application has configured no logging.
+        A call still up then is hung up (``hangup_on_handler_error=False`` keeps it
+        up). A handler that ends with :class:`CallEndedError` is logged at INFO.
         """
         if not callable(handler):
             raise TypeError(f"on_call handler must be callable, got {handler!r}")
@@ -464,7 +488,9 @@ class RelayClient(DialMixin, MessagingMixin):
         with self._lock:
             callbacks = list(self._state_callbacks)
         for callback in callbacks:
-            self._state_queue.submit(functools.partial(callback, state))
+            self._state_queue.submit(
+                guarded(callback, (state,), "on_connection_change callback", f"state {state!r}")
+            )
         if state == C.CLOSED:
             error = self._connection.fatal_error
             if error is not None:
