@@ -233,10 +233,18 @@ class RelayClient(DialMixin, MessagingMixin):
         Returns:
             The client, for chaining.
 
+        Failures that retrying cannot fix raise at once, naming the URL and the project
+        (never the token): a name that does not resolve, a refused connection, a TLS
+        certificate that is not trusted, rejected credentials. Others (timeouts, resets,
+        a server error) are retried with backoff until ``timeout``.
+
         Raises:
             ValueError, TypeError: ``timeout`` is not a positive, finite number.
             AuthenticationError: the server rejected the credentials.
-            RelayConnectionError: no session within ``timeout`` (or the client is closed).
+            RelayConnectionError: no session within ``timeout``, a failure retrying cannot
+                fix (see above), or the client is closed.
+            KeyboardInterrupt: Ctrl-C while connecting; the client is then closed and
+                no thread is left.
             ForkedClientError: called in a child process forked after the client was made.
         """
         self._fork_guard.check("connect")
@@ -244,7 +252,13 @@ class RelayClient(DialMixin, MessagingMixin):
         with self._lock:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
-        self._connection.start(timeout)
+        try:
+            self._connection.start(timeout)
+        except KeyboardInterrupt:
+            # Ctrl-C: no thread may outlive it, and the traceback ends here, not in a
+            # lock of the threading module.
+            self.close()
+            raise KeyboardInterrupt() from None
         with self._lock:
             closed = self._closed
         if closed:  # close() ran while this connect was starting

@@ -24,6 +24,38 @@ _BAD_HOST_CHARS = set("@/?#\r\n \t")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
+class Unreachable(RelayConnectionError):
+    """Opening the connection failed for a reason waiting will not fix soon: the name
+    does not resolve, the port refuses, or the server's certificate is not trusted.
+
+    Attributes:
+        cause: what went wrong, in words, with the underlying error.
+    """
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(-1, message)
+        self.cause = cause
+
+
+def lasting_cause(exc: BaseException) -> Optional[str]:
+    """Describe ``exc`` if another attempt right away cannot help, else ``None``.
+
+    A temporary resolver failure (``EAI_AGAIN``), a timeout or a reset is transient.
+    """
+    if isinstance(exc, socket.gaierror):
+        if exc.errno == socket.EAI_AGAIN:
+            return None
+        return f"the name does not resolve ({exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"the connection was refused ({exc})"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the server's TLS certificate is not trusted ({exc.verify_message or exc}); "
+            "pass ca_file= or ssl_context= to trust its CA"
+        )
+    return None
+
+
 def is_loopback(host: str) -> bool:
     """True for ``localhost`` and loopback IP addresses."""
     if host.lower() in ("localhost", "localhost.localdomain"):
@@ -159,6 +191,10 @@ def open_socket(
         if isinstance(exc, ProxyRefused):
             raise
         via = f" through proxy {proxy.display}" if proxy is not None else ""
+        lasting = lasting_cause(exc)
+        if lasting is not None:
+            message = f"cannot connect to {redact_url(url)}{via}: {lasting}"
+            raise Unreachable(message, lasting) from exc
         raise RelayConnectionError(
             -1, f"cannot connect to {redact_url(url)}{via}: {reason}"
         ) from exc
