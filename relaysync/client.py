@@ -19,10 +19,10 @@ from .client_dial import DialMixin
 from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
-from .draining import HandlerTracker
+from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
-from .failures import guarded
+from .failures import guarded, warn_replaced
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
@@ -252,6 +252,13 @@ class RelayClient(DialMixin, MessagingMixin):
         with self._lock:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
+        unreachable = self._handlers_without_contexts()
+        if unreachable:
+            logger.warning(
+                "relaysync: this client has an %s but receives on no contexts; nothing "
+                "will reach it until receive([...]) is called (or pass contexts=[...])",
+                unreachable,
+            )
         try:
             self._connection.start(timeout)
         except KeyboardInterrupt:
@@ -304,23 +311,44 @@ class RelayClient(DialMixin, MessagingMixin):
     ) -> None:
         self.close()
 
-    def run(self) -> None:
+    def run(self, drain_timeout: float = 30.0) -> None:
         """Connect if needed, then block until :meth:`close`, SIGINT or SIGTERM.
 
         A client that is already connecting or reconnecting is not asked to connect
         again: ``run`` just waits, however long the outage lasts.
+
+        On SIGTERM or the first SIGINT (Ctrl-C), ``run`` drains (see :meth:`drain`):
+        it stops taking calls and messages and lets the running handlers finish, for
+        up to ``drain_timeout`` seconds, then closes the client and returns. A second
+        SIGINT or SIGTERM closes at once. This is what a rolling deploy needs: no live
+        call is cut by a restart.
 
         SIGINT and SIGTERM handlers are installed only while ``run`` blocks, only when it
         is called on the main thread, and the previous handlers are restored afterwards;
         so is the interpreter's wakeup fd (``signal.set_wakeup_fd``), which ``run`` uses
         meanwhile so that a signal another thread receives still wakes it.
 
+        Args:
+            drain_timeout: the longest drain, in seconds; ``0`` closes at once.
+
         Raises:
+            ValueError: an ``on_call`` or ``on_message`` handler is registered but the
+                client receives on no contexts (it would wait forever), or a bad
+                ``drain_timeout``.
             AuthenticationError: credentials rejected (at start or after reconnects).
             RelayConnectionError: the connection ended for good for another reason.
+            KeyboardInterrupt: Ctrl-C during the first connect.
             ForkedClientError: called in a child process forked after the client was made.
         """
+        drain_timeout = check_delay("drain_timeout", drain_timeout)
         self._fork_guard.check("run")
+        unreachable = self._handlers_without_contexts()
+        if unreachable:
+            raise ValueError(
+                f"this client has an {unreachable} but receives on no contexts, so run() "
+                "would wait forever: pass contexts=[...] to RelayClient (or call "
+                "receive([...]) first)"
+            )
         if self._connection.state == C.CLOSED:
             self.connect()
         if threading.current_thread() is not threading.main_thread():
@@ -329,10 +357,67 @@ class RelayClient(DialMixin, MessagingMixin):
             finally:
                 self.close()
         else:
-            run_until_signalled(self._connection.wait_closed, self.close)
+            run_until_signalled(
+                self._connection.wait_closed,
+                self.close,
+                (lambda: self._drain(drain_timeout, True)) if drain_timeout > 0 else None,
+            )
         error = self._connection.fatal_error
         if error is not None:
             raise error
+
+    def drain(self, timeout: float = 30.0) -> int:
+        """Stop taking calls and messages, and wait for the running handlers to finish.
+
+        Every context is unsubscribed (``signalwire.unreceive``), so RELAY offers new
+        calls and messages to the other consumers of those contexts; an offer that still
+        arrives meanwhile is passed on (``calling.pass``). The ``on_call`` and
+        ``on_message`` handlers already running (or queued) go on and are waited for.
+        The client stays connected: their calls keep working. :meth:`receive` takes
+        calls again; :meth:`close` ends everything.
+
+        Args:
+            timeout: the longest wait for the handlers, in seconds (``0``: do not wait).
+
+        Returns:
+            How many handlers still run at the deadline (0: all finished).
+
+        Raises:
+            ValueError, TypeError: ``timeout`` is not a number of seconds >= 0.
+            ForkedClientError: called in a child process forked after the client was made.
+        """
+        timeout = check_delay("timeout", timeout)
+        self._fork_guard.check("drain")
+        return self._drain(timeout)
+
+    def _drain(self, timeout: float, announce: bool = False) -> int:
+        """:meth:`drain` with a checked ``timeout`` (``announce``: see draining.drain)."""
+        return drain(
+            self._handlers,
+            lambda: list(self._connection.session.contexts),
+            lambda contexts: self._connection.update_contexts(remove=contexts),
+            self._connection.execute,
+            timeout,
+            announce=announce,
+        )
+
+    @property
+    def draining(self) -> bool:
+        """True after :meth:`drain` began (until :meth:`receive` takes calls again).
+
+        A long handler may check it to wrap up early.
+        """
+        return self._handlers.draining
+
+    def _handlers_without_contexts(self) -> Optional[str]:
+        """Which handler cannot be reached: it is registered but there are no contexts."""
+        if self._connection.session.contexts:
+            return None
+        if self._call_handler is not None:
+            return "on_call handler"
+        if self._messaging.inbound.handler is not None:
+            return "on_message handler"
+        return None
 
     @property
     def connected(self) -> bool:
@@ -433,10 +518,15 @@ class RelayClient(DialMixin, MessagingMixin):
         logger at ERROR, and on stderr when the application has configured no logging.
         A call still up then is hung up (``hangup_on_handler_error=False`` keeps it
         up). A handler that ends with :class:`CallEndedError` is logged at INFO.
+
+        A client has one ``on_call`` handler: registering another replaces it, with a
+        warning.
         """
         if not callable(handler):
             raise TypeError(f"on_call handler must be callable, got {handler!r}")
-        self._call_handler = handler
+        previous, self._call_handler = self._call_handler, handler
+        if previous is not None and previous is not handler:
+            warn_replaced("on_call", previous, handler)
         return handler
 
     # ---------------------------------------------------------------- requests
@@ -475,7 +565,8 @@ class RelayClient(DialMixin, MessagingMixin):
     def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Start receiving inbound calls and messages on more contexts.
 
-        The contexts are remembered and subscribed again after every reconnect.
+        The contexts are remembered and subscribed again after every reconnect. After
+        a :meth:`drain`, this takes calls again.
         """
         contexts = check_names("contexts", contexts)
         timeout = check_timeout("timeout", timeout)
@@ -483,6 +574,7 @@ class RelayClient(DialMixin, MessagingMixin):
             return
         self.execute(C.METHOD_RECEIVE, {"contexts": contexts}, timeout)
         self._connection.update_contexts(add=contexts)
+        self._handlers.stop_draining()
 
     def unreceive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Stop receiving on these contexts (remembered across reconnects)."""

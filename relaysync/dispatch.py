@@ -333,7 +333,12 @@ class Router:
         except Exception as exc:
             hang_up = self._hangup_on_error and self._still_up(call)
             report_failure(
-                exc, "on_call handler", handler, call, "; hanging up the call" if hang_up else ""
+                exc,
+                "on_call handler",
+                handler,
+                call,
+                "; hanging up the call" if hang_up else "",
+                client_closed=self._handlers.closed,
             )
             if hang_up:
                 try:

@@ -8,11 +8,13 @@ with ``calling.pass``). :func:`drain` is the procedure behind
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 from typing import Any, Callable, List, Mapping, Optional
 
 from . import constants as C
-from ._log import logger
+from ._log import logger, logging_configured
 from .errors import RelayError
 from .waiting import Deadline
 
@@ -43,6 +45,11 @@ class HandlerTracker:
     def draining(self) -> bool:
         """True between :meth:`start_draining` and :meth:`stop_draining`."""
         return self._draining  # one bool read, on the reader thread for every offer
+
+    @property
+    def closed(self) -> bool:
+        """True once the client closed."""
+        return self._closed
 
     def start_draining(self) -> None:
         """From now on, offers are passed on instead of handled."""
@@ -92,6 +99,8 @@ def drain(
     forget_contexts: Callable[[List[str]], None],
     execute: Execute,
     timeout: float,
+    *,
+    announce: bool = False,
 ) -> int:
     """Stop taking calls and messages, then wait up to ``timeout`` s for the handlers.
 
@@ -102,6 +111,9 @@ def drain(
         forget_contexts: drops contexts from those a reconnect subscribes again.
         execute: sends a request and blocks for its answer.
         timeout: seconds in all.
+        announce: say on stderr that handlers are waited for, when the application
+            has configured no logging (``run()`` on a signal: someone may be watching
+            a terminal, and a second Ctrl-C stops at once).
 
     Returns:
         How many handlers still run at the deadline.
@@ -121,7 +133,12 @@ def drain(
             logger.warning("relaysync: draining: could not unsubscribe %s: %s", subscribed, exc)
     running = tracker.running
     if running:
-        logger.info("relaysync: draining: waiting up to %.1f s for %d handler(s)", timeout, running)
+        note = f"relaysync: draining: waiting up to {timeout:g} s for {running} handler(s)"
+        logger.info("%s", note)
+        if announce and not logging_configured() and sys.stderr is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(f"{note}; Ctrl-C again to stop at once\n")
+                sys.stderr.flush()
     left = tracker.wait_idle(deadline.remaining())
     if left:
         logger.warning("relaysync: drained for %.1f s; %d handler(s) still running", timeout, left)

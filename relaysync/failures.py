@@ -7,6 +7,7 @@ ERROR with its traceback, and, when the application has configured no logging at
 also on stderr, the way :func:`threading.excepthook` prints an exception that ends a
 thread (so exactly one copy is seen either way). A handler that stops because its call
 ended (:class:`~relaysync.errors.CallEndedError`) is no bug: that is logged at INFO.
+A handler registered over another one is warned about (:func:`warn_replaced`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import traceback
 from typing import Any, Callable, Optional, Tuple
 
 from ._log import logger, logging_configured
-from .errors import CallEndedError
+from .errors import CallEndedError, RelayConnectionError
 
 
 def callable_name(fn: Any) -> str:
@@ -62,7 +63,13 @@ def describe(subject: Any) -> str:
 
 
 def report_failure(
-    exc: BaseException, role: str, handler: Any, subject: Any, consequence: str = ""
+    exc: BaseException,
+    role: str,
+    handler: Any,
+    subject: Any,
+    consequence: str = "",
+    *,
+    client_closed: bool = False,
 ) -> None:
     """Report an exception that escaped a handler or callback, once.
 
@@ -73,11 +80,17 @@ def report_failure(
         subject: the call, message, event or text the failure concerns.
         consequence: what relaysync does about it, appended to the report
             (e.g. ``"; hanging up the call"``).
+        client_closed: the application closed the client meanwhile; a
+            :class:`~relaysync.errors.RelayConnectionError` is then what that did to the
+            handler's wait, not a bug, and is logged at INFO.
     """
     name = callable_name(handler)
     what = describe(subject)
     if isinstance(exc, CallEndedError):
         logger.info("relaysync: %s %s for %s stopped: the call ended (%s)", role, name, what, exc)
+        return
+    if client_closed and isinstance(exc, RelayConnectionError):
+        logger.info("relaysync: %s %s for %s stopped: %s", role, name, what, exc)
         return
     logger.error(
         "relaysync: %s %s raised for %s%s",
@@ -106,10 +119,32 @@ def report_failure(
         pass
 
 
+def warn_replaced(kind: str, previous: Any, handler: Any) -> None:
+    """Log that a second ``on_call``/``on_message`` registration replaced the first.
+
+    A client has one handler of each kind; the latest registration wins.
+    """
+    logger.warning(
+        "relaysync: %s handler %s replaces %s (a client has one %s handler; "
+        "dispatch to several from one function if you need more)",
+        kind,
+        callable_name(handler),
+        callable_name(previous),
+        kind,
+    )
+
+
 def run_guarded(
-    callback: Callable[..., Any], args: Tuple[Any, ...], role: str, subject: Any
+    callback: Callable[..., Any],
+    args: Tuple[Any, ...],
+    role: str,
+    subject: Any,
+    closed: Optional[Callable[[], bool]] = None,
 ) -> Optional[BaseException]:
     """Run ``callback(*args)``; report an exception that escapes it.
+
+    Args:
+        closed: says whether the client was closed (see :func:`report_failure`).
 
     Returns:
         The exception reported, or ``None`` if the callback returned.
@@ -117,7 +152,7 @@ def run_guarded(
     try:
         callback(*args)
     except Exception as exc:
-        report_failure(exc, role, callback, subject)
+        report_failure(exc, role, callback, subject, client_closed=closed is not None and closed())
         return exc
     return None
 
@@ -129,4 +164,11 @@ def guarded(
     return functools.partial(run_guarded, callback, args, role, subject)
 
 
-__all__ = ["callable_name", "describe", "guarded", "report_failure", "run_guarded"]
+__all__ = [
+    "callable_name",
+    "describe",
+    "guarded",
+    "report_failure",
+    "run_guarded",
+    "warn_replaced",
+]

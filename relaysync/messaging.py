@@ -23,7 +23,7 @@ from ._validate import check_e164, check_http_url, check_line, check_str_list, c
 from .draining import HandlerTracker
 from .errors import ProtocolError, RelayError
 from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
-from .failures import run_guarded
+from .failures import run_guarded, warn_replaced
 from .message import QUEUED, Message, MessageCallback
 from .workers import QueueFullError
 
@@ -198,7 +198,9 @@ class InboundMessages:
 
         def run() -> None:
             try:
-                run_guarded(handler, (message,), "on_message handler", message)
+                run_guarded(
+                    handler, (message,), "on_message handler", message, lambda: tracker.closed
+                )
             finally:
                 tracker.leave()
 
@@ -317,10 +319,15 @@ class MessagingMixin:
         ``received``. An exception escaping it is reported once, with its traceback,
         the handler's name and the message: to the ``relaysync`` logger at ERROR, and
         on stderr when the application has configured no logging.
+
+        A client has one ``on_message`` handler: registering another replaces it,
+        with a warning.
         """
         if not callable(handler):
             raise TypeError(f"on_message handler must be callable, got {handler!r}")
-        self._messaging.inbound.handler = handler
+        previous, self._messaging.inbound.handler = self._messaging.inbound.handler, handler
+        if previous is not None and previous is not handler:
+            warn_replaced("on_message", previous, handler)
         return handler
 
     def send_message(
