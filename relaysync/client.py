@@ -27,7 +27,7 @@ from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
-from .transport import build_sslopt, build_url, is_secure, redact_url
+from .transport import build_sslopt, is_secure, redact_url, url_from
 from .workers import SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
@@ -71,10 +71,10 @@ class RelayClient(DialMixin, MessagingMixin):
         project: project id; else ``SIGNALWIRE_PROJECT_ID``.
         token: API token; else ``SIGNALWIRE_API_TOKEN``.
         jwt_token: a JWT instead of project/token; else ``SIGNALWIRE_JWT_TOKEN``.
-        host: space host such as ``example.signalwire.com``; else ``SIGNALWIRE_SPACE``;
-            the URL is ``wss://host``.
+        host: space host such as ``example.signalwire.com``; the URL is ``wss://host``.
         url: full WebSocket URL; overrides ``host``. ``ws://`` only for loopback hosts
-            unless ``allow_insecure=True``.
+            unless ``allow_insecure=True``. With neither, ``SIGNALWIRE_RELAY_URL`` (a
+            full URL, same rules), else ``SIGNALWIRE_SPACE`` (a host).
         contexts: contexts to receive inbound calls and messages on.
         request_timeout: default timeout of one request, in seconds.
         max_workers: threads for handlers and callbacks.
@@ -141,7 +141,7 @@ class RelayClient(DialMixin, MessagingMixin):
         if tracing:
             enable_trace()
         self.project = authentication.get("project")
-        self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
+        self.url = url_from(host, url, allow_insecure, os.environ)
         contexts = check_names("contexts", contexts)
         if busy_policy not in BUSY_POLICIES:
             raise ValueError(f"busy_policy must be one of {BUSY_POLICIES}, got {busy_policy!r}")
