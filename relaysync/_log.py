@@ -138,15 +138,34 @@ def trace_wanted(trace: Optional[bool]) -> bool:
     return os.environ.get(TRACE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def logging_configured() -> bool:
+    """Whether the application has set up logging that ``relaysync`` records reach.
+
+    True when the root logger has a handler, or ``relaysync``'s chain of loggers has one
+    other than relaysync's own ``NullHandler``. When False, records logged to
+    ``relaysync`` are seen by nobody (Python's last-resort handler stays silent, since
+    the ``NullHandler`` counts as a handler).
+    """
+    if logging.getLogger().handlers:
+        return True
+    current: Optional[logging.Logger] = logger
+    while current is not None:
+        if any(not isinstance(h, logging.NullHandler) for h in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False
+
+
 def enable_trace() -> None:
     """Make sure trace records are seen: without any logging set up by the application,
     they go to stderr; otherwise they propagate to the application's handlers."""
     with _trace_setup:
         if trace_logger.level == logging.NOTSET or trace_logger.level > logging.INFO:
             trace_logger.setLevel(logging.INFO)
-        configured = logging.getLogger().handlers or any(
-            not isinstance(h, logging.NullHandler)
-            for h in (*logger.handlers, *trace_logger.handlers)
+        configured = logging_configured() or any(
+            not isinstance(h, logging.NullHandler) for h in trace_logger.handlers
         )
         if not configured:
             handler = logging.StreamHandler(sys.stderr)

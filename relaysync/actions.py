@@ -21,6 +21,7 @@ from ._util import compact
 from ._validate import check_timeout, check_volume
 from .errors import RelayError, timeout_error
 from .events import RelayEvent
+from .failures import guarded
 from .operations import Operation
 from .results import (
     ActionResult,
@@ -206,7 +207,7 @@ class Action(Generic[R]):
         )
         callback = self._on_completed
         if settled and callback is not None:
-            self._host.schedule(lambda: callback(self))
+            self._host.schedule(guarded(callback, (self,), "on_completed callback", self))
 
     # ---------------------------------------------------------------- sub-commands
 

@@ -11,6 +11,7 @@ import tenacity
 def backoff_policy(
     *,
     retry_on: Tuple[Type[BaseException], ...],
+    fatal: Tuple[Type[BaseException], ...] = (),
     closing: threading.Event,
     initial: float,
     maximum: float,
@@ -25,6 +26,7 @@ def backoff_policy(
 
     Args:
         retry_on: exception types that are worth another attempt.
+        fatal: subtypes of those that are not (raised at once).
         closing: set by ``close()``.
         initial, maximum: backoff bounds in seconds.
         deadline: stop after this many seconds (the first connect), or ``None``.
@@ -36,7 +38,8 @@ def backoff_policy(
     if deadline is not None:
         stops.append(tenacity.stop_after_delay(deadline))
     return tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(retry_on),
+        retry=tenacity.retry_if_exception_type(retry_on)
+        & tenacity.retry_if_not_exception_type(fatal),
         wait=tenacity.wait_exponential(multiplier=initial, max=maximum)
         + tenacity.wait_random(0, initial),
         stop=tenacity.stop_any(*stops),

@@ -12,7 +12,6 @@ groups beside this module, each built on the call's operation runner
 from __future__ import annotations
 
 import collections
-import functools
 import threading
 from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
@@ -28,6 +27,7 @@ from .call_services import CallServicesMixin
 from .diagram import CallFlow
 from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
+from .failures import guarded
 from .host import CallHost
 from .runner import Operations
 from .waiting import Deadline
@@ -364,7 +364,9 @@ class Call(
                 else ()
             )
         for listener in listeners:
-            self.operations.schedule(functools.partial(listener, event))
+            self.operations.schedule(
+                guarded(listener, (event,), f"call.on({event.event_type!r}) callback", self)
+            )
         return just_ended
 
     def detach(self, error: RelayError) -> None:

@@ -10,8 +10,9 @@ Subcommands:
     control token (for ``relaysync.testing.remote.RemoteSimulator``); ``--strict``
     refuses params no RELAY document names instead of logging them as lint.
 ``relaysync listen --context NAME [--json] [--url U --project P --token T]``
-    Connect as a consumer of the contexts and print every event as one readable line
-    (or as JSON), secrets masked, until Ctrl-C.
+    Connect as a consumer of the contexts and print what RELAY delivers to it (call
+    offers, passed on; inbound messages, taken) as one readable line each (or as
+    JSON), secrets masked, until Ctrl-C.
 ``relaysync --version``
     Print the version.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import secrets
+import shlex
 import sys
 import textwrap
 import threading
@@ -224,6 +226,9 @@ def _simulate(args: argparse.Namespace) -> int:
             "Connect a client with:",
             f"  RelayClient({sim.project!r}, {sim.token!r}, url={sim.url!r}{trust}, "
             'contexts=["office"])',
+            "or point a client that reads the environment at it "
+            '(RelayClient(contexts=["office"])):',
+            *export_lines(sim.project, sim.token, sim.url, sim.ca_file),
             "Drive it from another process (from relaysync.testing.remote import "
             "RemoteSimulator) with:",
             f"  RemoteSimulator({sim.url!r}, {sim.project!r}, {sim.control_token!r}{trust})",
@@ -241,6 +246,22 @@ def _simulate(args: argparse.Namespace) -> int:
         sim.stop()
     print("RelaySimulator stopped.", flush=True)
     return 0
+
+
+def export_lines(project: str, token: str, url: str, ca_file: Optional[str]) -> List[str]:
+    """The shell ``export`` lines that point an environment-only client at a simulator.
+
+    With ``ca_file`` (a ``wss://`` simulator), ``SSL_CERT_FILE`` makes the default TLS
+    context trust it (and only it, in that shell).
+    """
+    lines = [
+        f"  export SIGNALWIRE_PROJECT_ID={shlex.quote(project)}",
+        f"  export SIGNALWIRE_API_TOKEN={shlex.quote(token)}",
+        f"  export SIGNALWIRE_RELAY_URL={shlex.quote(url)}",
+    ]
+    if ca_file:
+        lines.append(f"  export SSL_CERT_FILE={shlex.quote(ca_file)}")
+    return lines
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -269,4 +290,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 2
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "export_lines", "main"]

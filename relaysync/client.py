@@ -19,13 +19,15 @@ from .client_dial import DialMixin
 from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
+from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
+from .failures import guarded, warn_replaced
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
-from .transport import build_sslopt, build_url, is_secure, redact_url
+from .transport import build_sslopt, is_secure, redact_url, url_from
 from .workers import SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
@@ -69,10 +71,10 @@ class RelayClient(DialMixin, MessagingMixin):
         project: project id; else ``SIGNALWIRE_PROJECT_ID``.
         token: API token; else ``SIGNALWIRE_API_TOKEN``.
         jwt_token: a JWT instead of project/token; else ``SIGNALWIRE_JWT_TOKEN``.
-        host: space host such as ``example.signalwire.com``; else ``SIGNALWIRE_SPACE``;
-            the URL is ``wss://host``.
+        host: space host such as ``example.signalwire.com``; the URL is ``wss://host``.
         url: full WebSocket URL; overrides ``host``. ``ws://`` only for loopback hosts
-            unless ``allow_insecure=True``.
+            unless ``allow_insecure=True``. With neither, ``SIGNALWIRE_RELAY_URL`` (a
+            full URL, same rules), else ``SIGNALWIRE_SPACE`` (a host).
         contexts: contexts to receive inbound calls and messages on.
         request_timeout: default timeout of one request, in seconds.
         max_workers: threads for handlers and callbacks.
@@ -98,6 +100,10 @@ class RelayClient(DialMixin, MessagingMixin):
         trace: log every frame sent and received, secrets masked, as INFO records of
             the ``relaysync.trace`` logger (to stderr when the application has set up
             no logging). Default ``None``: on when ``RELAYSYNC_TRACE=1``.
+        hangup_on_handler_error: hang up an inbound call that is still up when its
+            ``on_call`` handler raised (the failure is reported either way: to the
+            ``relaysync`` logger at ERROR, and on stderr when the application has
+            configured no logging). ``False`` leaves the call up.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -127,6 +133,7 @@ class RelayClient(DialMixin, MessagingMixin):
         backoff_max: float = 30.0,
         proxy: ProxySetting = None,
         trace: Optional[bool] = None,
+        hangup_on_handler_error: bool = True,
     ) -> None:
         self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
@@ -134,7 +141,7 @@ class RelayClient(DialMixin, MessagingMixin):
         if tracing:
             enable_trace()
         self.project = authentication.get("project")
-        self.url = build_url(host or os.environ.get("SIGNALWIRE_SPACE"), url, allow_insecure)
+        self.url = url_from(host, url, allow_insecure, os.environ)
         contexts = check_names("contexts", contexts)
         if busy_policy not in BUSY_POLICIES:
             raise ValueError(f"busy_policy must be one of {BUSY_POLICIES}, got {busy_policy!r}")
@@ -150,7 +157,13 @@ class RelayClient(DialMixin, MessagingMixin):
             )
         check_count("max_workers", max_workers)
         check_count("call_history", call_history)
+        if not isinstance(hangup_on_handler_error, bool):
+            raise TypeError(
+                "hangup_on_handler_error must be True or False, "
+                f"not {type(hangup_on_handler_error).__name__}"
+            )
         self.busy_policy = busy_policy
+        self._handlers = HandlerTracker()
         self._pool = WorkerPool(max_workers)
         self._state_queue = SerialQueue(self._pool, "connection state callbacks")
         self._state_callbacks: List[StateCallback] = []
@@ -181,6 +194,8 @@ class RelayClient(DialMixin, MessagingMixin):
             busy_policy=busy_policy,
             on_messaging=self._on_messaging_event,
             on_event=self._tap_event,
+            handlers=self._handlers,
+            hangup_on_error=hangup_on_handler_error,
         )
         self._connection = Connection(
             url=self.url,
@@ -201,7 +216,7 @@ class RelayClient(DialMixin, MessagingMixin):
             on_fresh_session=self._session_lost,
         )
         self._messaging = Messaging(
-            self._pool, self._checked_execute, lambda: self.protocol or "default"
+            self._pool, self._checked_execute, lambda: self.protocol or "default", self._handlers
         )
 
     def __repr__(self) -> str:
@@ -218,10 +233,18 @@ class RelayClient(DialMixin, MessagingMixin):
         Returns:
             The client, for chaining.
 
+        Failures that retrying cannot fix raise at once, naming the URL and the project
+        (never the token): a name that does not resolve, a refused connection, a TLS
+        certificate that is not trusted, rejected credentials. Others (timeouts, resets,
+        a server error) are retried with backoff until ``timeout``.
+
         Raises:
             ValueError, TypeError: ``timeout`` is not a positive, finite number.
             AuthenticationError: the server rejected the credentials.
-            RelayConnectionError: no session within ``timeout`` (or the client is closed).
+            RelayConnectionError: no session within ``timeout``, a failure retrying cannot
+                fix (see above), or the client is closed.
+            KeyboardInterrupt: Ctrl-C while connecting; the client is then closed and
+                no thread is left.
             ForkedClientError: called in a child process forked after the client was made.
         """
         self._fork_guard.check("connect")
@@ -229,7 +252,20 @@ class RelayClient(DialMixin, MessagingMixin):
         with self._lock:
             if self._closed:
                 raise RelayConnectionError(-1, "this client is closed; create a new one")
-        self._connection.start(timeout)
+        unreachable = self._handlers_without_contexts()
+        if unreachable:
+            logger.warning(
+                "relaysync: this client has an %s but receives on no contexts; nothing "
+                "will reach it until receive([...]) is called (or pass contexts=[...])",
+                unreachable,
+            )
+        try:
+            self._connection.start(timeout)
+        except KeyboardInterrupt:
+            # Ctrl-C: no thread may outlive it, and the traceback ends here, not in a
+            # lock of the threading module.
+            self.close()
+            raise KeyboardInterrupt() from None
         with self._lock:
             closed = self._closed
         if closed:  # close() ran while this connect was starting
@@ -258,6 +294,7 @@ class RelayClient(DialMixin, MessagingMixin):
             return
         with self._lock:
             self._closed = True
+        self._handlers.close()
         self._connection.close(timeout, final=True)
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
@@ -274,23 +311,44 @@ class RelayClient(DialMixin, MessagingMixin):
     ) -> None:
         self.close()
 
-    def run(self) -> None:
+    def run(self, drain_timeout: float = 30.0) -> None:
         """Connect if needed, then block until :meth:`close`, SIGINT or SIGTERM.
 
         A client that is already connecting or reconnecting is not asked to connect
         again: ``run`` just waits, however long the outage lasts.
+
+        On SIGTERM or the first SIGINT (Ctrl-C), ``run`` drains (see :meth:`drain`):
+        it stops taking calls and messages and lets the running handlers finish, for
+        up to ``drain_timeout`` seconds, then closes the client and returns. A second
+        SIGINT or SIGTERM closes at once. This is what a rolling deploy needs: no live
+        call is cut by a restart.
 
         SIGINT and SIGTERM handlers are installed only while ``run`` blocks, only when it
         is called on the main thread, and the previous handlers are restored afterwards;
         so is the interpreter's wakeup fd (``signal.set_wakeup_fd``), which ``run`` uses
         meanwhile so that a signal another thread receives still wakes it.
 
+        Args:
+            drain_timeout: the longest drain, in seconds; ``0`` closes at once.
+
         Raises:
+            ValueError: an ``on_call`` or ``on_message`` handler is registered but the
+                client receives on no contexts (it would wait forever), or a bad
+                ``drain_timeout``.
             AuthenticationError: credentials rejected (at start or after reconnects).
             RelayConnectionError: the connection ended for good for another reason.
+            KeyboardInterrupt: Ctrl-C during the first connect.
             ForkedClientError: called in a child process forked after the client was made.
         """
+        drain_timeout = check_delay("drain_timeout", drain_timeout)
         self._fork_guard.check("run")
+        unreachable = self._handlers_without_contexts()
+        if unreachable:
+            raise ValueError(
+                f"this client has an {unreachable} but receives on no contexts, so run() "
+                "would wait forever: pass contexts=[...] to RelayClient (or call "
+                "receive([...]) first)"
+            )
         if self._connection.state == C.CLOSED:
             self.connect()
         if threading.current_thread() is not threading.main_thread():
@@ -299,10 +357,67 @@ class RelayClient(DialMixin, MessagingMixin):
             finally:
                 self.close()
         else:
-            run_until_signalled(self._connection.wait_closed, self.close)
+            run_until_signalled(
+                self._connection.wait_closed,
+                self.close,
+                (lambda: self._drain(drain_timeout, True)) if drain_timeout > 0 else None,
+            )
         error = self._connection.fatal_error
         if error is not None:
             raise error
+
+    def drain(self, timeout: float = 30.0) -> int:
+        """Stop taking calls and messages, and wait for the running handlers to finish.
+
+        Every context is unsubscribed (``signalwire.unreceive``), so RELAY offers new
+        calls and messages to the other consumers of those contexts; an offer that still
+        arrives meanwhile is passed on (``calling.pass``). The ``on_call`` and
+        ``on_message`` handlers already running (or queued) go on and are waited for.
+        The client stays connected: their calls keep working. :meth:`receive` takes
+        calls again; :meth:`close` ends everything.
+
+        Args:
+            timeout: the longest wait for the handlers, in seconds (``0``: do not wait).
+
+        Returns:
+            How many handlers still run at the deadline (0: all finished).
+
+        Raises:
+            ValueError, TypeError: ``timeout`` is not a number of seconds >= 0.
+            ForkedClientError: called in a child process forked after the client was made.
+        """
+        timeout = check_delay("timeout", timeout)
+        self._fork_guard.check("drain")
+        return self._drain(timeout)
+
+    def _drain(self, timeout: float, announce: bool = False) -> int:
+        """:meth:`drain` with a checked ``timeout`` (``announce``: see draining.drain)."""
+        return drain(
+            self._handlers,
+            lambda: list(self._connection.session.contexts),
+            lambda contexts: self._connection.update_contexts(remove=contexts),
+            self._connection.execute,
+            timeout,
+            announce=announce,
+        )
+
+    @property
+    def draining(self) -> bool:
+        """True after :meth:`drain` began (until :meth:`receive` takes calls again).
+
+        A long handler may check it to wrap up early.
+        """
+        return self._handlers.draining
+
+    def _handlers_without_contexts(self) -> Optional[str]:
+        """Which handler cannot be reached: it is registered but there are no contexts."""
+        if self._connection.session.contexts:
+            return None
+        if self._call_handler is not None:
+            return "on_call handler"
+        if self._messaging.inbound.handler is not None:
+            return "on_message handler"
+        return None
 
     @property
     def connected(self) -> bool:
@@ -376,7 +491,12 @@ class RelayClient(DialMixin, MessagingMixin):
         """
         if not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
-        self._add_event_tap(lambda event, payload: callback(event))
+
+        @functools.wraps(callback)  # a failure is reported under the callback's name
+        def tap(event: RelayEvent, payload: Dict[str, Any]) -> None:
+            callback(event)
+
+        self._add_event_tap(tap)
         return callback
 
     def _add_event_tap(self, tap: EventTap) -> None:
@@ -388,17 +508,25 @@ class RelayClient(DialMixin, MessagingMixin):
     def _tap_event(self, event: RelayEvent, payload: Dict[str, Any]) -> None:
         """Queue the event taps for one event (reader thread)."""
         for tap in self._event_taps:
-            self._event_queue.submit(functools.partial(tap, event, payload))
+            self._event_queue.submit(guarded(tap, (event, payload), "on_event callback", event))
 
     def on_call(self, handler: CallHandler) -> CallHandler:
         """Register ``handler(call)`` for inbound calls; usable as a decorator.
 
-        The handler runs on a worker thread. A handler that ends with
-        :class:`CallEndedError` is logged at INFO.
+        The handler runs on a worker thread. An exception escaping it is reported once,
+        with its traceback, the handler's name and the call: to the ``relaysync``
+        logger at ERROR, and on stderr when the application has configured no logging.
+        A call still up then is hung up (``hangup_on_handler_error=False`` keeps it
+        up). A handler that ends with :class:`CallEndedError` is logged at INFO.
+
+        A client has one ``on_call`` handler: registering another replaces it, with a
+        warning.
         """
         if not callable(handler):
             raise TypeError(f"on_call handler must be callable, got {handler!r}")
-        self._call_handler = handler
+        previous, self._call_handler = self._call_handler, handler
+        if previous is not None and previous is not handler:
+            warn_replaced("on_call", previous, handler)
         return handler
 
     # ---------------------------------------------------------------- requests
@@ -437,7 +565,8 @@ class RelayClient(DialMixin, MessagingMixin):
     def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Start receiving inbound calls and messages on more contexts.
 
-        The contexts are remembered and subscribed again after every reconnect.
+        The contexts are remembered and subscribed again after every reconnect. After
+        a :meth:`drain`, this takes calls again.
         """
         contexts = check_names("contexts", contexts)
         timeout = check_timeout("timeout", timeout)
@@ -445,6 +574,7 @@ class RelayClient(DialMixin, MessagingMixin):
             return
         self.execute(C.METHOD_RECEIVE, {"contexts": contexts}, timeout)
         self._connection.update_contexts(add=contexts)
+        self._handlers.stop_draining()
 
     def unreceive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Stop receiving on these contexts (remembered across reconnects)."""
@@ -464,7 +594,9 @@ class RelayClient(DialMixin, MessagingMixin):
         with self._lock:
             callbacks = list(self._state_callbacks)
         for callback in callbacks:
-            self._state_queue.submit(functools.partial(callback, state))
+            self._state_queue.submit(
+                guarded(callback, (state,), "on_connection_change callback", f"state {state!r}")
+            )
         if state == C.CLOSED:
             error = self._connection.fatal_error
             if error is not None:

@@ -191,7 +191,9 @@ class Connection(SessionOpening):
         if started:
             self.close()
             raise RelayConnectionError(
-                -1, f"could not connect to {self._shown_url} within {timeout:g} s{detail}"
+                -1,
+                f"could not connect to {self._shown_url} for {self.who} within {timeout:g} s"
+                f"{detail}",
             )
         # A reconnect in progress keeps going; only this wait gave up.
         raise RelayConnectionError(

@@ -46,10 +46,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 2
 
+
 #: Modules that the ``sim`` extra installs.
-SIM_EXTRA_MODULES = ("websockets", "trustme")
-
-
 @attrs.define
 class _Outcome:
     """What the on_call handler achieved (written on a worker, read after ``done``)."""
@@ -69,6 +67,8 @@ def load_simulator(command: str) -> Optional[Type[RelaySimulator]]:
     Returns:
         The class, or ``None`` after printing to stderr what is missing.
     """
+    from .testing import SIM_EXTRA_MODULES, SIM_INSTALL_HINT
+
     try:
         from .testing import RelaySimulator
     except ImportError as exc:
@@ -76,7 +76,7 @@ def load_simulator(command: str) -> Optional[Type[RelaySimulator]]:
         if missing.split(".")[0] in SIM_EXTRA_MODULES:
             print(
                 f"relaysync {command} needs the simulator extra (no module {missing!r}); "
-                'install it with:\n  python -m pip install "relaysync[sim]"',
+                f"install it with:\n  {SIM_INSTALL_HINT}",
                 file=sys.stderr,
             )
         else:

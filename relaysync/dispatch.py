@@ -14,8 +14,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from . import constants as C
 from ._log import LimitedLog, logger
 from .call import Call
+from .draining import HandlerTracker
 from .errors import CallEndedError, DialError, RelayError
 from .events import CallReceiveEvent, DialEvent, RelayEvent, parse_event
+from .failures import report_failure
 from .host import CallHost
 from .waiting import OneShot
 from .workers import QueueFullError
@@ -215,8 +217,12 @@ class Router:
         busy_policy: str,
         on_messaging: Callable[[RelayEvent], None],
         on_event: Optional[Callable[[RelayEvent, Dict[str, Any]], None]] = None,
+        handlers: Optional[HandlerTracker] = None,
+        hangup_on_error: bool = True,
     ) -> None:
         self._host = host
+        self._handlers = handlers if handlers is not None else HandlerTracker()
+        self._hangup_on_error = hangup_on_error
         self._on_event = on_event
         self._registry = registry
         self._call_handler = call_handler
@@ -288,6 +294,10 @@ class Router:
         self._registry.add(call)
         call.apply_event(event)
         handler = self._call_handler()
+        if self._handlers.draining:
+            logger.info("relaysync: draining; passing inbound call %s", call.call_id)
+            self._pass(call)
+            return
         if handler is None:
             logger.warning(
                 "relaysync: inbound call %s on %r but no on_call handler; passing it",
@@ -304,11 +314,47 @@ class Router:
             )
             self._pass(call)
             return
+        self._handlers.enter()
         try:
-            pool.submit(lambda: _run_handler(handler, call), f"on_call for {call!r}")
+            pool.submit(lambda: self._run_handler(handler, call), f"on_call for {call!r}")
         except QueueFullError:
+            self._handlers.leave()
             logger.error("relaysync: worker queue full; passing inbound call %s", call.call_id)
             self._pass(call)
+
+    def _run_handler(self, handler: CallHandler, call: Call) -> None:
+        """Run an on_call handler (worker thread); report a failure and hang up.
+
+        A call still up when its handler raised is hung up, so no caller is left in
+        silence by a bug (unless ``hangup_on_handler_error=False``).
+        """
+        try:
+            handler(call)
+        except Exception as exc:
+            hang_up = self._hangup_on_error and self._still_up(call)
+            report_failure(
+                exc,
+                "on_call handler",
+                handler,
+                call,
+                "; hanging up the call" if hang_up else "",
+                client_closed=self._handlers.closed,
+            )
+            if hang_up:
+                try:
+                    call.hangup()
+                except RelayError as error:
+                    logger.warning(
+                        "relaysync: could not hang up call %s after its handler failed: %s",
+                        call.call_id,
+                        error,
+                    )
+        finally:
+            self._handlers.leave()
+
+    def _still_up(self, call: Call) -> bool:
+        """Whether ``call`` is still tracked (not passed, not detached) and not ended."""
+        return self._registry.get(call.call_id) is call and not call.ended
 
     def _pass(self, call: Call) -> None:
         """Pass an offer on without waiting, and stop tracking the call."""
@@ -354,15 +400,3 @@ class Router:
     def _send_nowait(self, method: str, call: Call, **params: Any) -> None:
         """Send a call method without waiting (usable on the reader thread)."""
         self._host.send_nowait(method, {"node_id": call.node_id, "call_id": call.call_id, **params})
-
-
-def _run_handler(handler: Callable[[Call], Any], call: Call) -> None:
-    """Run an on_call handler on a worker thread."""
-    try:
-        handler(call)
-    except CallEndedError as exc:
-        logger.info(
-            "relaysync: on_call handler for %s stopped: the call ended (%s)", call.call_id, exc
-        )
-    except Exception:
-        logger.exception("relaysync: on_call handler for %s failed", call.call_id)

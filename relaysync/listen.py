@@ -1,9 +1,13 @@
-"""``relaysync listen``: print every event arriving on some contexts, one line each.
+"""``relaysync listen``: print what RELAY delivers to a consumer of some contexts.
 
-The listener is an ordinary RELAY consumer of the contexts. RELAY offers each inbound
-call to one consumer of its context; the listener prints the offer and passes the call
-on to another consumer (``calling.pass``) unless told to keep it, so listening on a
-live context does not take calls away from the application serving it.
+The listener is an ordinary RELAY consumer of the contexts, so it sees what RELAY hands
+to it, not every event of the contexts. RELAY offers each inbound call to one consumer
+of its context; the listener prints the offer and passes the call on to another
+consumer (``calling.pass``) unless told to keep it, so listening on a live context does
+not take calls away from the application serving it. RELAY also hands each inbound
+message to one consumer, and a message cannot be passed on: a message delivered to the
+listener is taken from the application. The listener says so when it starts and for
+each message it takes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from .call import Call
 from .client import RelayClient
 from .errors import CallEndedError, RelayError
 from .events import RelayEvent
+from .message import Message
 from .timeline import describe_event
 
 _MESSAGE_FIELDS = ("message_state", "from_number", "to_number", "reason")
@@ -126,8 +131,24 @@ def run_listen(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
     def status(state: str) -> None:
         print(f"# {state}", file=err, flush=True)
 
+    @client.on_message
+    def taken(message: Message) -> None:
+        print(
+            f"# message {message.message_id} was delivered here: your application "
+            "does not receive it",
+            file=err,
+            flush=True,
+        )
+
     names = ", ".join(contexts)
     print(f"# listening on {names} at {client.url}; Ctrl-C to stop", file=err, flush=True)
+    offers = "kept here (--keep-offers)" if args.keep_offers else "passed on to your application"
+    print(
+        f"# call offers are {offers}; inbound messages RELAY delivers here are taken "
+        "from your application (RELAY hands each to one consumer)",
+        file=err,
+        flush=True,
+    )
     try:
         client.run()
     except KeyboardInterrupt:  # Ctrl-C while still connecting
@@ -155,17 +176,25 @@ def add_listen_parser(commands: Any, formatter_class: Any = argparse.HelpFormatt
     """
     listen = commands.add_parser(
         "listen",
-        help="print every event arriving on some contexts, one readable line each",
+        help="print what RELAY delivers to a consumer of some contexts (call offers, "
+        "inbound messages), one readable line each",
         formatter_class=formatter_class,
-        description="Connect to a SignalWire space (or a RelaySimulator) as a consumer of "
-        "the given contexts and print each event as one line: local time, call id,\n"
-        "event type, state and the fields worth reading. Secrets are masked.\n\n"
+        description="Connect to a SignalWire space (or a RelaySimulator) as a consumer of the\n"
+        "given contexts and print each event RELAY delivers to it as one line: local\n"
+        "time, call id, event type, state and the fields worth reading. Secrets are\n"
+        "masked. A consumer sees what RELAY hands to it, not every event of the\n"
+        "contexts.\n\n"
         "Credentials come from --project/--token, else SIGNALWIRE_PROJECT_ID and\n"
-        "SIGNALWIRE_API_TOKEN; the space from --url or --space, else SIGNALWIRE_SPACE.\n\n"
+        "SIGNALWIRE_API_TOKEN; the space from --url or --space, else\n"
+        "SIGNALWIRE_RELAY_URL (a full URL) or SIGNALWIRE_SPACE.\n\n"
         "RELAY offers each inbound call to one consumer of its context. The listener\n"
         "prints the offer and passes the call on (calling.pass) so that it does not take\n"
         "calls away from your application; events of a call then go to the consumer\n"
-        "that answers it. Use --keep-offers to keep offered calls ringing here instead.",
+        "that answers it. Use --keep-offers to keep offered calls ringing here instead.\n\n"
+        "RELAY also hands each inbound message to one consumer, and a message cannot be\n"
+        "passed on: a message delivered to the listener is taken from your application\n"
+        "(the listener says so on stderr). Listen on a context that carries messages\n"
+        "only when losing some of them to the listener is acceptable.",
         epilog="examples:\n"
         "  export SIGNALWIRE_PROJECT_ID=... SIGNALWIRE_API_TOKEN=... \\\n"
         "         SIGNALWIRE_SPACE=example.signalwire.com\n"

@@ -15,6 +15,7 @@ from . import constants as C
 from ._validate import check_timeout
 from .errors import RelayError, timeout_error
 from .events import MessagingEvent
+from .failures import guarded
 
 #: States after which an outbound message changes no more.
 OUTBOUND_FINAL_STATES = frozenset({"delivered", "undelivered", "failed"})
@@ -189,7 +190,10 @@ class Message:
         """Schedule on_completed (lock held)."""
         callback, schedule = self._on_completed, self._schedule
         if callback is not None and schedule is not None:
-            schedule(lambda: callback(self), f"on_completed for {self!r}")
+            schedule(
+                guarded(callback, (self,), "on_completed callback", self),
+                f"on_completed for {self!r}",
+            )
 
 
 __all__ = ["OUTBOUND_FINAL_STATES", "QUEUED", "RECEIVED", "Message", "MessageCallback"]

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Se
 from ._log import logger
 from ._util import compact
 from ._validate import check_e164, check_http_url, check_line, check_str_list, check_timeout
+from .draining import HandlerTracker
 from .errors import ProtocolError, RelayError
 from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
+from .failures import run_guarded, warn_replaced
 from .message import QUEUED, Message, MessageCallback
 from .workers import QueueFullError
 
@@ -175,8 +177,9 @@ class MessageRegistry:
 class InboundMessages:
     """Hands ``messaging.receive`` events to the ``on_message`` handler (worker thread)."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: WorkerPool, handlers: Optional[HandlerTracker] = None) -> None:
         self._pool = pool
+        self._handlers = handlers if handlers is not None else HandlerTracker()
         self.handler: Optional[MessageHandler] = None
 
     def deliver(self, event: MessageReceiveEvent) -> None:
@@ -190,11 +193,21 @@ class InboundMessages:
                 message.context,
             )
             return
+        tracker = self._handlers
+        tracker.enter()
+
+        def run() -> None:
+            try:
+                run_guarded(
+                    handler, (message,), "on_message handler", message, lambda: tracker.closed
+                )
+            finally:
+                tracker.leave()
+
         try:
-            self._pool.submit(
-                lambda: handler(message), f"on_message for message {message.message_id}"
-            )
+            self._pool.submit(run, f"on_message for message {message.message_id}")
         except QueueFullError:
+            tracker.leave()
             logger.error("relaysync: worker queue full; inbound message %s dropped", message)
 
 
@@ -206,18 +219,23 @@ class Messaging:
 
     Args:
         pool: the client's worker pool (on_completed and on_message run there).
+        handlers: counts the on_message handlers queued or running (for a drain).
         execute: ``execute(method, params, timeout)`` of the connection.
         default_context: returns the context used when ``send_message`` names none.
     """
 
     def __init__(
-        self, pool: WorkerPool, execute: Execute, default_context: Callable[[], str]
+        self,
+        pool: WorkerPool,
+        execute: Execute,
+        default_context: Callable[[], str],
+        handlers: Optional[HandlerTracker] = None,
     ) -> None:
         self._pool = pool
         self._execute = execute
         self._default_context = default_context
         self.registry = MessageRegistry()
-        self.inbound = InboundMessages(pool)
+        self.inbound = InboundMessages(pool, handlers)
 
     def send(
         self,
@@ -298,11 +316,18 @@ class MessagingMixin:
 
         It runs on a worker thread for each ``messaging.receive`` on the client's
         contexts, with a :class:`Message` whose direction is ``inbound`` and state
-        ``received``. Its exceptions are logged.
+        ``received``. An exception escaping it is reported once, with its traceback,
+        the handler's name and the message: to the ``relaysync`` logger at ERROR, and
+        on stderr when the application has configured no logging.
+
+        A client has one ``on_message`` handler: registering another replaces it,
+        with a warning.
         """
         if not callable(handler):
             raise TypeError(f"on_message handler must be callable, got {handler!r}")
-        self._messaging.inbound.handler = handler
+        previous, self._messaging.inbound.handler = self._messaging.inbound.handler, handler
+        if previous is not None and previous is not handler:
+            warn_replaced("on_message", previous, handler)
         return handler
 
     def send_message(

@@ -11,48 +11,81 @@ from typing import Any, Callable, Optional
 
 from ._log import logger
 
-_WOKEN = ord("x")  # the byte our own handlers and the watcher write (no signal number)
+# What the watcher and the drain write to the pipe; a signal's own byte (its number,
+# written by the interpreter because the pipe is the wakeup fd) is below 65.
+_CLOSED = ord("x")
+_DRAINED = ord("d")
+_STOPS = (int(signal.SIGINT), int(signal.SIGTERM))
 
 
 def run_until_signalled(
-    wait_closed: Callable[[Optional[float]], bool], close: Callable[[], None]
+    wait_closed: Callable[[Optional[float]], bool],
+    close: Callable[[], None],
+    drain: Optional[Callable[[], Any]] = None,
 ) -> None:
     """Block until ``wait_closed`` returns or a signal arrives, then ``close()``.
 
-    Main thread only. Signal handlers only write a byte to a pipe the main thread waits
-    on, so no exception can fire in the middle of a lock operation; the previous
-    handlers are restored before ``close()`` runs. The pipe is also the interpreter's
-    wakeup fd meanwhile: a signal the kernel hands to another thread still wakes the
-    wait (Python runs handlers on the main thread only, and that thread sleeps in
-    ``select`` until something wakes it).
+    Main thread only. The SIGINT and SIGTERM handlers do nothing themselves, so no
+    exception can fire in the middle of a lock operation; the previous handlers are
+    restored before ``close()`` runs. The pipe is the interpreter's wakeup fd meanwhile:
+    the interpreter writes each signal's number to it from whatever thread the kernel
+    handed the signal to, so the wait wakes even when that is not the main thread
+    (Python runs handlers on the main thread only, and that thread sleeps in
+    ``select`` until something wakes it), and each signal is counted once.
 
     Args:
         wait_closed: blocks until the connection has closed (``None``: no bound); with
             ``0`` it says whether it already has.
         close: closes the client; called once, whatever woke the wait.
+        drain: if given, the first SIGINT or SIGTERM runs it (on its own thread) and
+            the client closes when it returns; a second signal closes at once.
     """
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
 
-    def wake(*_: Any) -> None:
+    def wake(byte: int) -> None:
         with contextlib.suppress(OSError):
-            os.write(wake_write, bytes((_WOKEN,)))
+            os.write(wake_write, bytes((byte,)))
 
-    previous = {signum: signal.signal(signum, wake) for signum in (signal.SIGINT, signal.SIGTERM)}
+    def ignore(*_: Any) -> None:
+        """The wakeup fd carries the signal; this only replaces KeyboardInterrupt."""
+
+    # the wakeup fd first: a signal arriving once a handler is in place is never lost
     previous_fd = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    previous = {signum: signal.signal(signum, ignore) for signum in _STOPS}
 
     def watch() -> None:
         wait_closed(None)
-        wake()
+        wake(_CLOSED)
+
+    def drain_then_wake() -> None:
+        try:
+            assert drain is not None
+            drain()
+        except Exception:  # a failed drain still ends in close()
+            logger.exception("relaysync: draining failed")
+        finally:
+            wake(_DRAINED)
 
     watcher = threading.Thread(target=watch, name="relaysync-run", daemon=True)
     watcher.start()
-    # what the handlers, the watcher and the wakeup fd write for SIGINT and SIGTERM; a
-    # signal of another handler (its number, also written to the wakeup fd) is ignored
-    stops = {_WOKEN, int(signal.SIGINT), int(signal.SIGTERM)}
+    drainer: Optional[threading.Thread] = None
+    signals = 0
     try:
-        while not stops.intersection(_read_ready(wake_read)):
-            pass
+        while True:
+            data = _read_ready(wake_read)
+            if _CLOSED in data or _DRAINED in data:
+                break
+            # a signal of another handler (its number, also written to the pipe) is ignored
+            signals += sum(1 for byte in data if byte in _STOPS)
+            if not signals:
+                continue
+            if drain is None or signals > 1:
+                break
+            if drainer is None:
+                logger.info("relaysync: draining on signal (a second Ctrl-C stops at once)")
+                drainer = threading.Thread(target=drain_then_wake, name="relaysync-drain")
+                drainer.start()
     finally:
         signal.set_wakeup_fd(previous_fd)
         for signum, handler in previous.items():
@@ -61,6 +94,8 @@ def run_until_signalled(
             logger.info("relaysync: stopping on signal")
         close()
         watcher.join()
+        if drainer is not None:
+            drainer.join()
         os.close(wake_read)
         os.close(wake_write)
 

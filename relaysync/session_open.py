@@ -27,7 +27,7 @@ from .proxy import Proxy, ProxyRefused
 from .rpc import PendingMap, PendingRequest, request_frame
 from .session import AuthRejected, Closing, Session, StaleResume
 from .tlspipe import Transport
-from .transport import new_socket, open_socket
+from .transport import Unreachable, new_socket, open_socket
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
@@ -70,13 +70,16 @@ class SessionOpening:
 
     def _establish(self, first_timeout: Optional[float]) -> websocket.WebSocket:
         """Open and authenticate a socket, retrying with backoff (tenacity)."""
-        # Wrong credentials on the very first connect cannot get better by retrying; after
-        # a session existed, a rejection may be a server hiccup and gets a few attempts.
-        # So does a proxy refusing the tunnel (407, 403).
+        # Wrong credentials, a name that does not resolve, a refused port or an untrusted
+        # certificate on the very first connect cannot get better by retrying; after a
+        # session existed, any of them may be a hiccup (a server restarting) and is
+        # retried. So is a proxy refusing the tunnel (407, 403).
+        first = first_timeout is not None
         retrying = backoff_policy(
             retry_on=(RelayConnectionError, StaleResume)
-            if first_timeout is not None
+            if first
             else (RelayConnectionError, StaleResume, AuthRejected, ProxyRefused),
+            fatal=(Unreachable,) if first else (),
             closing=self._closing,
             initial=self._backoff_initial,
             maximum=self._backoff_max,
@@ -90,17 +93,31 @@ class SessionOpening:
         except AuthRejected as exc:
             if self._closing.is_set():
                 raise Closing() from None
-            raise AuthenticationError(exc.code, exc.message) from None
+            raise AuthenticationError(
+                exc.code, f"{self._shown_url} rejected the credentials of {self.who}: {exc.message}"
+            ) from None
         except ProxyRefused as exc:
             if self._closing.is_set():
                 raise Closing() from None
             raise RelayConnectionError(exc.code, exc.message) from None
+        except Unreachable as exc:
+            if self._closing.is_set():
+                raise Closing() from None
+            raise RelayConnectionError(
+                -1, f"could not connect to {self._shown_url} for {self.who}: {exc.cause}"
+            ) from None
         except (RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
                 raise Closing() from None
             raise RelayConnectionError(
-                -1, f"could not connect to {self._shown_url}: {exc}"
+                -1, f"could not connect to {self._shown_url} for {self.who}: {exc}"
             ) from None
+
+    @property
+    def who(self) -> str:
+        """Whose session this is, for messages: the project id, never a secret."""
+        project = self._authentication.get("project")
+        return f"project {project!r}" if project else "the JWT's project"
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""

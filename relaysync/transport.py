@@ -9,7 +9,7 @@ import os
 import select
 import socket
 import ssl
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 from urllib.parse import urlsplit
 
 import websocket
@@ -19,9 +19,43 @@ from .proxy import Proxy, ProxyRefused, open_tunnel
 from .tlspipe import TlsPipe, Transport
 
 DEFAULT_HOST = "relay.signalwire.com"
+RELAY_URL_ENV = "SIGNALWIRE_RELAY_URL"
+SPACE_ENV = "SIGNALWIRE_SPACE"
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 _BAD_HOST_CHARS = set("@/?#\r\n \t")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class Unreachable(RelayConnectionError):
+    """Opening the connection failed for a reason waiting will not fix soon: the name
+    does not resolve, the port refuses, or the server's certificate is not trusted.
+
+    Attributes:
+        cause: what went wrong, in words, with the underlying error.
+    """
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(-1, message)
+        self.cause = cause
+
+
+def lasting_cause(exc: BaseException) -> Optional[str]:
+    """Describe ``exc`` if another attempt right away cannot help, else ``None``.
+
+    A temporary resolver failure (``EAI_AGAIN``), a timeout or a reset is transient.
+    """
+    if isinstance(exc, socket.gaierror):
+        if exc.errno == socket.EAI_AGAIN:
+            return None
+        return f"the name does not resolve ({exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"the connection was refused ({exc})"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the server's TLS certificate is not trusted ({exc.verify_message or exc}); "
+            "pass ca_file= or ssl_context= to trust its CA"
+        )
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -71,6 +105,31 @@ def build_url(host: Optional[str], url: Optional[str], allow_insecure: bool) -> 
     if any(c in _BAD_HOST_CHARS for c in host) or host.startswith(("ws:", "wss:", "http")):
         raise ValueError(f"host must be a bare host or host:port, got {host!r}")
     return f"wss://{host}"
+
+
+def url_from(
+    host: Optional[str], url: Optional[str], allow_insecure: bool, environ: Mapping[str, str]
+) -> str:
+    """The WebSocket URL from the arguments, else the environment.
+
+    ``url=`` wins, then ``host=``, then ``SIGNALWIRE_RELAY_URL`` (a full URL, with the
+    rules of ``url=``), then ``SIGNALWIRE_SPACE`` (a host: ``wss://host``).
+
+    Raises:
+        ValueError: as :func:`build_url`; naming the variable when it came from one.
+    """
+    if url or host:
+        return build_url(host, url, allow_insecure)
+    for name in (RELAY_URL_ENV, SPACE_ENV):
+        value = environ.get(name)
+        if value:
+            try:
+                if name == RELAY_URL_ENV:
+                    return build_url(None, value, allow_insecure)
+                return build_url(value, None, allow_insecure)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+    return build_url(None, None, allow_insecure)
 
 
 def is_secure(url: str) -> bool:
@@ -159,6 +218,10 @@ def open_socket(
         if isinstance(exc, ProxyRefused):
             raise
         via = f" through proxy {proxy.display}" if proxy is not None else ""
+        lasting = lasting_cause(exc)
+        if lasting is not None:
+            message = f"cannot connect to {redact_url(url)}{via}: {lasting}"
+            raise Unreachable(message, lasting) from exc
         raise RelayConnectionError(
             -1, f"cannot connect to {redact_url(url)}{via}: {reason}"
         ) from exc
