@@ -2,7 +2,9 @@
 
 Each block is a complete program (its own imports, its own ``RelaySimulator``); it runs
 in a fresh interpreter with a timeout, and a failure names the page and the line. A
-block whose directive has ``:class: norun`` is skipped, with that reason.
+block whose directive has ``:class: norun`` is skipped, with that reason (the block's
+first line, when it is a comment). A block with ``:class: pytest`` is a test module: it
+runs under pytest (with the ``relaysync`` plugin's fixtures), and must pass.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import re
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Tuple
 
 import pytest
 
@@ -26,12 +29,17 @@ OPTION = re.compile(r"^\s+:([\w-]+):\s*(.*)$")
 
 
 class Block(NamedTuple):
-    """One Python block: where it is, its code, and whether it is marked norun."""
+    """One Python block: where it is, its code, and its classes (norun, pytest)."""
 
     page: str
     line: int
     code: str
-    norun: bool
+    classes: Tuple[str, ...]
+
+    @property
+    def norun(self) -> bool:
+        """Marked ``:class: norun``: not run."""
+        return "norun" in self.classes
 
 
 def python_blocks(path: Path) -> List[Block]:
@@ -60,7 +68,7 @@ def python_blocks(path: Path) -> List[Block]:
             i += 1
         code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
         page = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
-        blocks.append(Block(page, start, code, "norun" in classes.split()))
+        blocks.append(Block(page, start, code, tuple(classes.split())))
     return blocks
 
 
@@ -71,6 +79,15 @@ def all_blocks() -> List[Block]:
 BLOCKS = all_blocks()
 
 
+def plugin_installed() -> bool:
+    """True when relaysync's pytest plugin loads by its entry point (an installed copy)."""
+    if sys.version_info >= (3, 10):
+        found = entry_points(group="pytest11")
+    else:  # pragma: no cover - Python 3.9's entry_points() is a dict of groups
+        found = entry_points().get("pytest11", [])  # type: ignore[attr-defined]
+    return any(e.name == "relaysync" for e in found)
+
+
 def test_the_collector_reads_options_and_bodies(tmp_path: Path) -> None:
     page = tmp_path / "page.rst"
     page.write_text(
@@ -79,7 +96,12 @@ def test_the_collector_reads_options_and_bodies(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     first, second = python_blocks(page)
-    assert first.norun and first.code == "x = 1\n\ny = 2\n" and first.line == 4
+    assert (
+        first.norun
+        and first.classes == ("norun",)
+        and first.code == "x = 1\n\ny = 2\n"
+        and first.line == 4
+    )
     assert not second.norun and second.code == "print(1)\n" and second.line == 15
 
 
@@ -92,11 +114,18 @@ def test_guide_block_runs(block: Block, tmp_path: Path) -> None:
         why = first.lstrip("# ") if first.startswith("#") else "it needs a live RELAY"
         pytest.skip(f"{where} is marked :class: norun ({why})")
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    env.pop("SIGNALWIRE_PROJECT_ID", None)
-    env.pop("SIGNALWIRE_API_TOKEN", None)
+    for name in ("SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_JWT_TOKEN"):
+        env.pop(name, None)
+    script = tmp_path / "test_block.py"
+    script.write_text(block.code, encoding="utf-8")
+    command = [sys.executable, str(script)]
+    if "pytest" in block.classes:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
+        if not plugin_installed():
+            command[-1:-1] = ["-p", "relaysync.testing.plugin"]  # not installed: by name
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", block.code],
+            command,
             cwd=tmp_path,
             env=env,
             capture_output=True,
