@@ -133,3 +133,44 @@ def test_concurrency_picture_is_valid_svg() -> None:
     texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
     for part in ("I/O thread", "Send lock", "Worker pool", "Waiting callers", "RELAY"):
         assert part in texts
+
+
+def literal_words(text: str) -> Set[str]:
+    """Every identifier inside a ``literal`` of a reST page."""
+    words: Set[str] = set()
+    for literal in re.findall(r"``(.+?)``", text, re.S):
+        words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", literal))
+    return words
+
+
+def test_migration_guide_maps_every_public_name_and_option_of_the_sdk() -> None:
+    sdk = pytest.importorskip("signalwire.relay", reason="signalwire-sdk needs Python 3.10+")
+    page = (DOCS / "guides" / "migrating.rst").read_text(encoding="utf-8")
+    named = literal_words(page)
+    wildcards = re.findall(r"``([A-Z_]+)_\*``", page)
+    missing = []
+    for name in dir(sdk):
+        value = getattr(sdk, name)
+        if name.startswith("_") or inspect.ismodule(value):
+            continue
+        if name not in named and not any(name.startswith(w + "_") for w in wildcards):
+            missing.append(name)
+    ours = {"RelayClient": relaysync.RelayClient, "Call": relaysync.Call}
+    for cls_name in ("RelayClient", "Call", "Message", "Action", "CollectAction"):
+        cls = getattr(sdk, cls_name)
+        mine = ours.get(cls_name)
+        members = {n for k in cls.__mro__ if k.__module__.startswith("signalwire") for n in vars(k)}
+        for member in sorted(m for m in members if not m.startswith("_") or m == "__init__"):
+            if member != "__init__" and member not in named and not hasattr(mine, member):
+                missing.append(f"{cls_name}.{member}")
+            func = getattr(cls, member)
+            if not callable(func) or cls_name not in ours:
+                continue
+            theirs = inspect.signature(func).parameters
+            target = getattr(mine, member, None)
+            same = set(inspect.signature(target).parameters) if callable(target) else set()
+            for option in theirs:
+                if option in ("self", "kwargs") or option in same or option in named:
+                    continue
+                missing.append(f"{cls_name}.{member}({option}=)")
+    assert not missing, f"missing from docs/guides/migrating.rst: {missing}"

@@ -45,6 +45,7 @@ INTERNAL_MEMBERS = frozenset(
         "listen",
         "unlisten",
         "offer",
+        "from_event",
     }
 )
 
