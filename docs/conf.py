@@ -50,4 +50,7 @@ html_title = f"relaysync {release}"
 html_theme_options = {
     "description": "Synchronous SignalWire RELAY client with a local RELAY simulator",
     "fixed_sidebar": True,
+    # Wide enough at 1280 px for the --help texts and 100-column code blocks.
+    "page_width": "1180px",
+    "sidebar_width": "230px",
 }
