@@ -460,6 +460,34 @@ def skip_internal(app: Any, what: str, name: str, obj: Any, skip: bool, options:
     return None
 
 
+#: Where the reference documents names, tried in order for a reference that spells a
+#: name by its defining module (type hints do: ``relaysync.call.Call``).
+PUBLIC_HOMES = ("relaysync", "relaysync.events", "relaysync.testing", "relaysync.testing.remote")
+
+
+def resolve_public_alias(app: Any, env: Any, node: Any, contnode: Any) -> Any:
+    """Resolve ``relaysync.<module>.<Name>[.<member>]`` to where the reference has it."""
+    if node.get("refdomain") != "py":
+        return None
+    parts = str(node.get("reftarget", "")).split(".")
+    if parts[0] != "relaysync":
+        return None
+    first = next((i for i, part in enumerate(parts) if part[:1].isupper()), None)
+    if first is None:
+        return None
+    domain = env.get_domain("py")
+    for home in PUBLIC_HOMES:
+        target = ".".join([home, *parts[first:]])
+        if target == node["reftarget"]:
+            continue
+        found = domain.resolve_xref(
+            env, node["refdoc"], app.builder, node["reftype"], target, node, contnode
+        )
+        if found is not None:
+            return found
+    return None
+
+
 def setup(app: Any) -> Dict[str, Any]:
     """Register the directives and the docstring hooks."""
     app.add_directive("relaysync-help", RelaysyncHelp)
@@ -469,4 +497,5 @@ def setup(app: Any) -> Dict[str, Any]:
     app.add_directive("relaysync-event-table", RelaysyncEventTable)
     app.connect("autodoc-process-docstring", split_shared_entries, priority=400)
     app.connect("autodoc-skip-member", skip_internal)
+    app.connect("missing-reference", resolve_public_alias)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
