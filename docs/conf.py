@@ -1,8 +1,9 @@
 """Sphinx configuration of the relaysync documentation.
 
-The API reference is generated at build time: one page per public module of the
-package (modules whose name starts with ``_`` are private), so a new module is
-documented, and its docstrings checked, without editing these files.
+The reference (``docs/reference``) is organised by what users import. Its pages use the
+directives of ``_ext/relaysync_docs.py``, which walk ``relaysync.__all__``,
+``relaysync.testing.__all__`` and the event table, so a name added to the package is
+documented, and its docstring checked, without editing these files.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 sys.path.insert(0, str(HERE.parent))
-
-from relaysync_docs import write_api_pages  # noqa: E402
 
 import relaysync  # noqa: E402
 
@@ -29,11 +28,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "relaysync_docs",
 ]
-autodoc_default_options = {
-    "members": True,
-    "show-inheritance": True,
-    "ignore-module-all": True,
-}
+autodoc_default_options: dict[str, object] = {}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented"
@@ -50,10 +45,12 @@ exclude_patterns = ["_build"]
 templates_path: list[str] = []
 html_theme = "alabaster"
 html_static_path = ["_static"]
+html_css_files = ["relaysync.css"]
 html_title = f"relaysync {release}"
 html_theme_options = {
     "description": "Synchronous SignalWire RELAY client with a local RELAY simulator",
     "fixed_sidebar": True,
+    # Wide enough at 1280 px for the --help texts and 100-column code blocks.
+    "page_width": "1180px",
+    "sidebar_width": "230px",
 }
-# A file is rewritten only when its content changes, so concurrent builds can share it.
-write_api_pages(HERE / "api", "relaysync")

@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         metavar="FACTOR",
-        help="multiply simulated media durations by FACTOR (default: 1.0)",
+        help="multiply simulated durations (media, collect timeouts) by FACTOR (default: 1.0)",
     )
     sim.add_argument(
         "--strict",

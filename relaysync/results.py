@@ -133,7 +133,9 @@ class CollectResult(ActionResult):
         state: the event's ``state`` if it has one, else ``result.type``.
         successful: ``True`` iff ``type`` is ``digit`` or ``speech``.
         type: ``digit``, ``speech``, ``no_input``, ``no_match`` or ``error``.
-        digits, terminator: what was pressed (digit results).
+        digits: the digits pressed, without the terminator (digit results).
+        terminator: the terminator digit that ended the input (e.g. ``"#"``), or
+            ``None`` when input ended on ``max`` digits or a timeout.
         text, confidence: what was said (speech results).
     """
 

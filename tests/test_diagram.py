@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,6 +17,8 @@ from relaysync.diagram import CallFlow, check_diagram_path
 from relaysync.flowlog import FlowRecorder
 from relaysync.results import ReferResult
 from relaysync.testing import RelaySimulator
+
+from .browser_support import require_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
@@ -207,23 +208,15 @@ def test_demo_refuses_an_unknown_diagram_format_before_running() -> None:
     assert "Timeline" not in proc.stdout
 
 
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.timeout(90)
-@pytest.mark.skipif(
-    BROWSER is None,
-    reason="no headless browser: install Debian's chromium (apt-get install chromium) "
-    "to check the diagram renders",
-)
 def test_diagram_renders_in_a_headless_browser(secret_sim: RelaySimulator, tmp_path: Path) -> None:
+    browser = require_browser()  # skips without Chromium (fails in CI, which installs it)
     pil = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) reads the screenshot")
     flow = refer_flow(secret_sim).timeline()
     page = flow.save(tmp_path / "flow.html")
     shot = tmp_path / "flow.png"
-    assert BROWSER is not None
     command = [
-        BROWSER,
+        browser,
         "--headless",
         "--disable-gpu",
         "--hide-scrollbars",

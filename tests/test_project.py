@@ -38,3 +38,14 @@ def test_runtime_dependencies_are_exactly_three() -> None:
     ]
     assert sorted(requires) == ["attrs", "tenacity", "websocket-client"]
     assert (ROOT / "relaysync" / "py.typed").exists()
+
+
+def test_ci_installs_chromium_before_the_suite_so_the_browser_checks_run() -> None:
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    suite = lines.index(readme_commands()[1])
+    install = next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    require = lines.index("export RELAYSYNC_REQUIRE_BROWSER=1")
+    assert install < require < suite
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    assert "-rs" in config["tool:pytest"]["addopts"].split()  # skips print their reason

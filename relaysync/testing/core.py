@@ -62,7 +62,8 @@ class SimCore(FrameDispatch):
         project: the project id clients must present.
         token: the API token clients must present.
         jwt_token: the JWT clients may present instead.
-        time_scale: factor applied to simulated media durations.
+        time_scale: factor applied to every simulated duration (media, the caller's
+            reactions, collect and record timeouts, message delays).
         ping_interval: seconds between server pings to each authenticated socket
             (0 disables them).
         resume_window: seconds a session without a socket stays resumable.

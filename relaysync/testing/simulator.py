@@ -111,7 +111,10 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         port: port to listen on (0 = a free port, see :attr:`port` after start).
         tls: serve ``wss://`` with a generated certificate (``trustme`` required); the CA
             to trust is :attr:`ca_file`.
-        time_scale: factor for simulated media durations (e.g. 0.01 in tests).
+        time_scale: factor for every simulated duration (e.g. 0.01 in tests): media
+            lengths, and also the caller's reaction times, collect and record
+            timeouts (``initial_timeout``, ``digit_timeout``, ``end_silence_timeout``)
+            and the carrier delay of messages.
         ping_interval: seconds between server ``signalwire.ping`` requests (0 = never).
         resume_window: seconds a session without a socket stays resumable.
         unknown_protocol: ``"fresh"`` starts a new session when a client resumes an
