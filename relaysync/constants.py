@@ -63,6 +63,16 @@ END_REASONS: FrozenSet[str] = frozenset(
     }
 )
 
+#: The reasons ``calling.end`` takes (PROTOCOL.md §2.3).
+HANGUP_REASONS = ("hangup", "cancel", "busy", "noAnswer", "decline", "error")
+#: The ringtone names of a ``ringtone`` media item.
+RINGTONE_NAMES = tuple(
+    "at au bg br be ch cl cn cz de dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl "
+    "pt ru se sg th uk us tw ve za".split()
+)
+#: The codecs of a SIP or WebRTC device.
+CODECS = ("PCMU", "PCMA", "OPUS", "G729", "G722", "VP8", "H264")
+
 # Dial / connect / refer / play states.
 DIAL_DIALING = "dialing"
 DIAL_ANSWERED = "answered"

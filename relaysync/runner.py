@@ -1,11 +1,16 @@
 """The one runner behind every call method, and the operations in flight on a call.
 
 :class:`Operations` takes a declaration from :mod:`relaysync.operations` and does what
-every method needs: drop ``None`` params, check the declared required ones, add
-``node_id``/``call_id``/``control_id``, register the action before the request is
+every method needs: build the params from the wrapper's arguments and check them
+against the declaration (``None`` dropped at every depth, ``extra_params`` merged),
+add ``node_id``/``call_id``/``control_id``, register the action before the request is
 written, send, and (for blocking methods) wait for the outcome within one
 :class:`~relaysync.waiting.Deadline`. It also routes each event of the call to the
 action it belongs to, and settles every pending action when the call ends.
+
+Every sending method takes ``api``, the public method's name (``"play_tts"``), which
+errors name (``Call.play_tts()``), and ``args``, the wrapper's arguments as a mapping
+(its ``locals()``): the declared param names and ``extra_params`` are read from it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from ._entropy import new_id
-from ._util import compact
 from ._validate import check_timeout
 from .actions import Action
 from .errors import CallEndedError, RelayError
@@ -119,7 +123,7 @@ class Operations:
         self._host.fork_guard.check(method)
         call = self._call
         self._alive(call, method)
-        return {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
+        return {"node_id": call.node_id, "call_id": call.call_id, **params}
 
     def _gone_error(self, method: str, exc: RelayError) -> RelayError:
         """``exc``, or a CallEndedError (the call marked gone) for a 404/410 answer."""
@@ -187,27 +191,37 @@ class Operations:
             raise self._gone_error(flight.pending.method, exc) from None
 
     def invoke(
-        self, op: Operation, params: Mapping[str, Any], timeout: Optional[float] = None
+        self,
+        op: Operation,
+        api: str,
+        args: Mapping[str, Any],
+        timeout: Optional[float] = None,
+        timeout_name: str = "request_timeout",
     ) -> Dict[str, Any]:
         """Run a one-shot method: check, send, return the server's result.
 
         Args:
             op: the method's declaration.
-            params: its params (``None`` values are not sent).
+            api: the public Call method, for error messages.
+            args: the wrapper's arguments (see the module docstring).
             timeout: seconds for the request; ``None`` is the client default.
+            timeout_name: the wrapper's name for ``timeout``, for error messages.
 
         Raises:
-            ValueError: a bad ``timeout`` or a missing required param (nothing is sent).
+            ValueError: a bad ``timeout``, or params that do not fit the declaration
+                (nothing is sent).
+            TypeError: an unknown nested key.
             CallEndedError: the call is gone.
             RelayError: the server rejected the request.
         """
-        timeout = check_timeout("timeout", timeout)
-        return self.execute(op.method, self._one_shot_body(op, params), timeout)
+        timeout = check_timeout(timeout_name, timeout)
+        return self.execute(op.method, self._one_shot_body(op, api, args), timeout)
 
     def invoke_until(
         self,
         op: Operation,
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         ready: Callable[[], bool],
         deadline: Deadline,
     ) -> Dict[str, Any]:
@@ -221,14 +235,13 @@ class Operations:
             As :meth:`invoke`; RelayTimeoutError when the request times out (the
             caller's own wait reports a missing event).
         """
-        body = self._one_shot_body(op, params)
+        body = self._one_shot_body(op, api, args)
         flight = self.submit(op.method, body, deadline.cap(self._host.request_timeout), ready)
         return self.await_answer(flight, ready, deadline)
 
     @staticmethod
-    def _one_shot_body(op: Operation, params: Mapping[str, Any]) -> Dict[str, Any]:
-        body = compact(params)
-        op.check(body)
+    def _one_shot_body(op: Operation, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
+        body = op.request(f"Call.{api}()", args)
         if op.control_id:
             body["control_id"] = new_id()
         return body
@@ -237,7 +250,8 @@ class Operations:
         self,
         op: Operation,
         action_class: Type[A],
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         *,
         on_completed: Optional[Callable[[Any], Any]] = None,
         request_timeout: Optional[float] = None,
@@ -250,7 +264,8 @@ class Operations:
         Args:
             op: the declaration.
             action_class: the :class:`~relaysync.actions.Action` subclass to create.
-            params: the request params (``None`` values are not sent).
+            api: the public Call method, for error messages.
+            args: the wrapper's arguments (see the module docstring).
             on_completed: ``callback(action)`` run on a worker when it settles.
             request_timeout: seconds for the start request (default: the client's).
             options: client-side settling options (never sent).
@@ -259,8 +274,9 @@ class Operations:
             action_options: extra keyword arguments for ``action_class``.
 
         Raises:
-            ValueError: bad timeout or missing required param (nothing is sent).
-            TypeError: ``on_completed`` is not callable.
+            ValueError: a bad timeout, or params that do not fit the declaration
+                (nothing is sent).
+            TypeError: ``on_completed`` is not callable, or an unknown nested key.
             CallEndedError: the call has ended or is gone.
             RelayError: the server rejected the request.
         """
@@ -268,7 +284,8 @@ class Operations:
         action, body = self._begin(
             op,
             action_class,
-            params,
+            api,
+            args,
             on_completed=on_completed,
             options=options,
             correlation=correlation,
@@ -285,7 +302,8 @@ class Operations:
         self,
         op: Operation,
         action_class: Type[A],
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         *,
         on_completed: Optional[Callable[[Any], Any]] = None,
         options: Optional[Mapping[str, Any]] = None,
@@ -299,9 +317,10 @@ class Operations:
         """
         self._host.fork_guard.check(op.method)
         if on_completed is not None and not callable(on_completed):
-            raise TypeError(f"on_completed must be callable, got {on_completed!r}")
-        body = compact(params)
-        op.check(body)
+            raise TypeError(
+                f"Call.{api}(): on_completed must be callable, got {type(on_completed).__name__}"
+            )
+        body = op.request(f"Call.{api}()", args)
         control_id = new_id() if op.control_id else None
         action = action_class(
             self,
@@ -326,7 +345,8 @@ class Operations:
         self,
         op: Operation,
         action_class: Type[Action[Any]],
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         *,
         timeout: Optional[float],
         what: str,
@@ -346,7 +366,7 @@ class Operations:
         """
         timeout = check_timeout("timeout", timeout)
         deadline = Deadline(timeout)
-        action, body = self._begin(op, action_class, params, **start_options)
+        action, body = self._begin(op, action_class, api, args, **start_options)
         request_timeout = deadline.cap(self._host.request_timeout)
         ready = action.settled_locked
         try:
