@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 
 from ._log import logger
 from ._util import compact
@@ -23,6 +23,7 @@ from ._validate import check_e164, check_http_url, check_line, check_str_list, c
 from .errors import ProtocolError, RelayError
 from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
 from .message import QUEUED, Message, MessageCallback
+from .shapes import merge_extra
 from .workers import QueueFullError
 
 if TYPE_CHECKING:
@@ -231,6 +232,7 @@ class Messaging:
         region: Optional[str],
         on_completed: Optional[MessageCallback],
         timeout: Optional[float],
+        extra_params: Optional[Mapping[str, Any]] = None,
     ) -> Message:
         """Validate, send ``messaging.send`` and return the tracked message (see
         :meth:`RelayClient.send_message`)."""
@@ -246,6 +248,8 @@ class Messaging:
             tags=tags,
             region=region,
         )
+        if extra_params is not None:
+            merge_extra(params, extra_params)
         message: Optional[Message] = None
         self.registry.begin_send()
         try:
@@ -317,6 +321,7 @@ class MessagingMixin:
         region: Optional[str] = None,
         on_completed: Optional[MessageCallback] = None,
         timeout: Optional[float] = None,
+        extra_params: Optional[Mapping[str, Any]] = None,
     ) -> Message:
         """Send an SMS (``body``) or MMS (``media``) and return once RELAY accepted it.
 
@@ -337,6 +342,8 @@ class MessagingMixin:
             on_completed: ``callback(message)`` run on a worker thread once the message
                 is final.
             timeout: seconds to wait for RELAY's answer (default ``request_timeout``).
+            extra_params: params RELAY takes that this release does not know, merged
+                into the request as given, unchecked.
 
         Returns:
             The :class:`Message`, with ``message_id`` set.
@@ -361,6 +368,7 @@ class MessagingMixin:
             region=region,
             on_completed=on_completed,
             timeout=timeout,
+            extra_params=extra_params,
         )
 
 

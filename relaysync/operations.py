@@ -27,7 +27,7 @@ are declared apart as :data:`DIAL` and :data:`SEND_MESSAGE`):
 
 Where the facts come from: the types are the server's own classes
 (``SCHEMA.md``, several numbers typed as strings there and declared so); required
-members, allowed values, ranges and nested shapes are PROTOCOL.md §2.2–2.4. Where
+members, allowed values, ranges and nested shapes are PROTOCOL.md §2.2 to 2.4. Where
 neither source gives a type, the shape is :class:`~relaysync.shapes.Anything` (nothing
 checked); durations in seconds are numbers >= 0, counts whole numbers.
 
@@ -302,9 +302,7 @@ COLLECT_KEYS: Tuple[str, ...] = tuple(_COLLECT_FIELDS)
 
 # ---------------------------------------------------------------- lifecycle and control
 
-ANSWER = declare(
-    "calling.answer", "answer", params=Obj(max_duration=Int(), codecs=Anything())
-)
+ANSWER = declare("calling.answer", "answer", params=Obj(max_duration=Int(), codecs=Anything()))
 END = declare("calling.end", "hangup", params=Obj(reason=Str(*C.HANGUP_REASONS)))
 PASS = declare("calling.pass", "pass_")
 TRANSFER = declare("calling.transfer", "transfer", params=Obj(("dest",), dest=_NAME))
@@ -332,9 +330,7 @@ REFER = declare(
     "refer",
     params=Obj(
         ("device",),
-        device=Tagged(
-            sip=Obj(("to",), to=_NAME, username=Str(), password=Str(), headers=_HEADERS)
-        ),
+        device=Tagged(sip=Obj(("to",), to=_NAME, username=Str(), password=Str(), headers=_HEADERS)),
         **_STATUS,
     ),
     event_type=C.EVENT_CALL_REFER,
@@ -352,9 +348,7 @@ PLAY = declare(
     "play_audio",
     "play_silence",
     "play_ringtone",
-    params=Obj(
-        ("play",), play=MEDIA, volume=_VOLUME, direction=Anything(), loop=Int(0), **_STATUS
-    ),
+    params=Obj(("play",), play=MEDIA, volume=_VOLUME, direction=Anything(), loop=Int(0), **_STATUS),
     event_type=C.EVENT_CALL_PLAY,
     final_states=C.PLAY_FINAL_STATES,
     result_class=PlayResult,
@@ -455,7 +449,9 @@ TAP = declare(
         ("tap", "device"),
         tap=Tagged(params_required=True, audio=Obj(direction=_DIRECTION)),
         device=Tagged(
-            rtp=Obj(("addr", "port"), addr=_NAME, port=Int(0, 65535), codec=Str(), ptime=Anything()),
+            rtp=Obj(
+                ("addr", "port"), addr=_NAME, port=Int(0, 65535), codec=Str(), ptime=Anything()
+            ),
             ws=Obj(("uri",), uri=_NAME, codec=Str(), rate=Anything()),
         ),
         **_STATUS,
@@ -602,7 +598,10 @@ AI_MESSAGE = declare(
         global_data=Anything(),
     ),
 )
-AI_HOLD = declare("calling.ai_hold", "ai_hold", params=Obj(timeout=_NUMBER_STR, prompt=Str()))
+# a string for the server's class, a number for the simulator: a number is sent as given
+AI_HOLD = declare(
+    "calling.ai_hold", "ai_hold", params=Obj(timeout=Str(numbers="as given"), prompt=Str())
+)
 AI_UNHOLD = declare("calling.ai_unhold", "ai_unhold", params=Obj(prompt=Str()))
 
 # ---------------------------------------------------------------- conferences, rooms, queues, ...
@@ -650,7 +649,7 @@ BIND_DIGIT = declare(
     "bind_digit",
     params=Obj(
         ("digits", "bind_method"),
-        digits=_NAME,
+        digits=Str(alphabet=C.DTMF_DIGITS),
         bind_method=_NAME,
         params=Anything(),
         realm=Str(),
@@ -676,9 +675,7 @@ LIVE_TRANSLATE = declare(
     "live_translate",
     params=Obj(("action",), action=_live_action(*C.LIVE_TRANSLATE_ACTIONS), **_STATUS),
 )
-JOIN_ROOM = declare(
-    "calling.join_room", "join_room", params=Obj(("name",), name=_NAME, **_STATUS)
-)
+JOIN_ROOM = declare("calling.join_room", "join_room", params=Obj(("name",), name=_NAME, **_STATUS))
 LEAVE_ROOM = declare("calling.leave_room", "leave_room")
 USER_EVENT = declare("calling.user_event", "user_event", params=Obj(event=Anything()))
 QUEUE_ENTER = declare(

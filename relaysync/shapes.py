@@ -63,6 +63,9 @@ class ParamError(Exception):
     def error(self, api: str) -> Exception:
         """The exception to raise for the public method ``api`` (``"Call.play()"``)."""
         where = self.where()
+        if self.kind is TypeError:  # an unknown key: path[0] is the key itself
+            at = f" at {where}" if len(self.path) > 1 else ""
+            return TypeError(f"{api}: unknown key {self.path[0]!r}{at}; {self.reason}")
         return self.kind(f"{api}: {where + ' ' if where else ''}{self.reason}")
 
 
@@ -122,7 +125,8 @@ class Str(Shape):
         alphabet: the allowed characters.
         nonempty: refuse ``""`` and blank strings.
         numbers: also accept an int or float (not a bool), sent as its ``str`` (for
-            params the server types as strings, such as pay's ``charge_amount``).
+            params the server types as strings, such as pay's ``charge_amount``);
+            ``"as given"`` sends the number unchanged.
         bools: also accept ``True``/``False``, sent as ``"true"``/``"false"``.
     """
 
@@ -133,7 +137,7 @@ class Str(Shape):
         *choices: str,
         alphabet: Optional[str] = None,
         nonempty: bool = False,
-        numbers: bool = False,
+        numbers: Union[bool, str] = False,
         bools: bool = False,
     ) -> None:
         self.choices: FrozenSet[str] = frozenset(choices)
@@ -165,7 +169,7 @@ class Str(Shape):
             if self.bools:
                 return "true" if value else "false"
         elif isinstance(value, (int, float)) and self.numbers and math.isfinite(value):
-            return str(value)
+            return value if self.numbers == "as given" else str(value)  # type: ignore[return-value]
         raise ParamError(ValueError, f"must be a string; got {_type_name(value)}")
 
 
@@ -204,7 +208,9 @@ class Num(Shape):
         if kind not in self._kinds and (
             isinstance(value, bool) or not isinstance(value, self._kinds)
         ):
-            raise ParamError(ValueError, f"must be {self._what}{self._range}; got {_type_name(value)}")
+            raise ParamError(
+                ValueError, f"must be {self._what}{self._range}; got {_type_name(value)}"
+            )
         if not self.low <= value <= self.high or (kind is float and not math.isfinite(value)):
             raise ParamError(ValueError, f"must be {self._what}{self._range}; got {value!r}")
         return value
@@ -279,16 +285,17 @@ class Obj(Shape):
     def __init__(
         self,
         required: Sequence[str] = (),
+        /,
         *,
-        one_of: Sequence[str] = (),
-        exactly_one: bool = False,
+        one_of: Any = (),
+        exactly_one: Any = False,
         **members: Shape,
     ) -> None:
         self.members = members
         self.items = tuple(members.items())
         self.required = tuple(required)
-        self.one_of = tuple(one_of)
-        self.exactly_one = exactly_one
+        self.one_of: Tuple[str, ...] = tuple(one_of)
+        self.exactly_one = bool(exactly_one)
         self.keys_text = ", ".join(sorted(members))
         unknown = set(required) | set(one_of)
         assert unknown <= set(members), unknown - set(members)
@@ -304,7 +311,9 @@ class Obj(Shape):
                 continue
             shape = members.get(key)
             if shape is None:
-                error = ParamError(TypeError, f"is not a known key; valid keys: {self.keys_text}")
+                if self.exactly_one:  # the key is the choice: a value not allowed
+                    raise ParamError(ValueError, f"must be one of {self.keys_text}; got {key!r}")
+                error = ParamError(TypeError, f"valid keys: {self.keys_text}")
                 error.path.append(key)
                 raise error
             try:
@@ -335,7 +344,7 @@ class Obj(Shape):
             if key not in out:
                 raise ParamError(ValueError, f"needs {key!r}; it is missing")
         if self.one_of and not any(key in out for key in self.one_of):
-            raise ParamError(ValueError, f"needs {' or '.join(map(repr, self.one_of))}")
+            raise ParamError(ValueError, f"needs {' or '.join(self.one_of)} (or more of them)")
         if self.exactly_one and len(out) != 1:
             raise ParamError(
                 ValueError, f"must have exactly one key of {self.keys_text}; got {sorted(out)}"
@@ -362,18 +371,18 @@ class Tagged(Shape):
 
     tag = "dict"
 
-    def __init__(
-        self, *, flat: bool = False, params_required: bool = False, **variants: Obj
-    ) -> None:
+    def __init__(self, *, flat: Any = False, params_required: Any = False, **variants: Obj) -> None:
         self.variants = variants
-        self.flat = flat
-        self.params_required = params_required
+        self.flat = bool(flat)
+        self.params_required = bool(params_required)
         self._types = ", ".join(variants)
 
     def check(self, value: Any) -> Any:
         """Return ``{"type", "params"}`` with the params checked against the type's shape."""
         if not is_mapping(value):
-            raise ParamError(ValueError, f"must be a dict {{type, params}}; got {_type_name(value)}")
+            raise ParamError(
+                ValueError, f"must be a dict {{type, params}}; got {_type_name(value)}"
+            )
         kind = value.get("type")
         shape = self.variants.get(kind) if isinstance(kind, str) else None
         if shape is None:
@@ -401,7 +410,7 @@ class Tagged(Shape):
             return params
         if not self.flat:
             key = sorted(extra)[0]
-            error = ParamError(TypeError, "is not a known key; valid keys: params, type")
+            error = ParamError(TypeError, "valid keys: params, type")
             error.path.append(key)
             raise error
         merged = dict(params) if is_mapping(params) else {}
@@ -444,8 +453,6 @@ def merge_extra(body: Dict[str, Any], extra: Mapping[str, Any]) -> None:
             body[key] = merged
         else:
             body[key] = value
-
-
 
 
 def named(api: str, build: Callable[..., R], *args: Any, **kwargs: Any) -> R:

@@ -107,12 +107,16 @@ def test_pay_stop_hang_up_and_bad_input(client: RelayClient, sim: RelaySimulator
     action = call.pay(CONNECTOR, timeout=100)
     action.stop()
     assert action.wait(10).result == "relay-pay-stop"
-    for bad in ({"max_attempts": 0}, {"token_type": "forever"}, {"timeout": -1}):
-        with pytest.raises(ValueError):
+    for bad in ({"token_type": "forever"}, {"max_attempts": [1]}, {"security_code": 1.5}):
+        with pytest.raises(ValueError, match=r"Call\.pay\(\): (token_type|max_attempts|security)"):
             call.pay(CONNECTOR, **bad)
     with pytest.raises(ValueError, match="payment_connector_url"):
         call.pay("")
     assert len(sim.journal.requests("calling.pay")) == 1
+    # no source gives these numbers a range: the server is the one to refuse them
+    for bad in ({"max_attempts": 0}, {"timeout": -1}):
+        with pytest.raises(RelayError):
+            call.pay(CONNECTOR, **bad)
     pending = call.pay(CONNECTOR, timeout=100)
     handle.hangup()
     with contextlib.suppress(CallEndedError):
@@ -132,7 +136,9 @@ def test_ai_session_stop_and_one_shots(client: RelayClient, sim: RelaySimulator)
     assert call.ai_message("The caller is a VIP", role="system")
     assert call.ai_hold(timeout=30, prompt="One moment")
     assert call.ai_unhold(prompt="Back")
-    with pytest.raises(ValueError, match="role"):
+    with pytest.raises(ValueError, match=r"Call\.ai_message\(\): role"):
+        call.ai_message("x", role=7)  # type: ignore[arg-type]
+    with pytest.raises(RelayError):  # no source lists the roles: the server refuses it
         call.ai_message("x", role="robot")
     action.stop()
     result = action.wait(10)
