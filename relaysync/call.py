@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 import threading
 from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
@@ -453,5 +454,18 @@ class Call(
         """
         return self._host.timeline(self.call_id)
 
+
+def _name_as_call(cls: type) -> None:
+    """Give the methods ``Call`` takes from its parts the name ``Call.<method>``, which
+    Python's own argument errors use (not ``CallMediaMixin.play_tts()``)."""
+    for base in cls.__mro__[1:-1]:
+        for name, function in vars(base).items():
+            if inspect.isfunction(function) and not name.startswith("_"):
+                function.__qualname__ = f"{cls.__name__}.{name}"
+                if hasattr(function.__code__, "co_qualname"):  # Python 3.11+
+                    function.__code__ = function.__code__.replace(co_qualname=function.__qualname__)
+
+
+_name_as_call(Call)
 
 __all__ = ["Call"]
