@@ -463,7 +463,8 @@ def _name_as_call(cls: type) -> None:
             if inspect.isfunction(function) and not name.startswith("_"):
                 function.__qualname__ = f"{cls.__name__}.{name}"
                 if hasattr(function.__code__, "co_qualname"):  # Python 3.11+
-                    function.__code__ = function.__code__.replace(co_qualname=function.__qualname__)
+                    replace: Any = function.__code__.replace
+                    function.__code__ = replace(co_qualname=function.__qualname__)
 
 
 _name_as_call(Call)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any, Dict, List
 
 import pytest
 
@@ -107,6 +108,7 @@ def test_pay_stop_hang_up_and_bad_input(client: RelayClient, sim: RelaySimulator
     action = call.pay(CONNECTOR, timeout=100)
     action.stop()
     assert action.wait(10).result == "relay-pay-stop"
+    bad: Dict[str, Any]
     for bad in ({"token_type": "forever"}, {"max_attempts": [1]}, {"security_code": 1.5}):
         with pytest.raises(ValueError, match=r"Call\.pay\(\): (token_type|max_attempts|security)"):
             call.pay(CONNECTOR, **bad)
@@ -114,9 +116,10 @@ def test_pay_stop_hang_up_and_bad_input(client: RelayClient, sim: RelaySimulator
         call.pay("")
     assert len(sim.journal.requests("calling.pay")) == 1
     # no source gives these numbers a range: the server is the one to refuse them
-    for bad in ({"max_attempts": 0}, {"timeout": -1}):
+    cases: List[Dict[str, Any]] = [{"max_attempts": 0}, {"timeout": -1}]
+    for refused in cases:
         with pytest.raises(RelayError):
-            call.pay(CONNECTOR, **bad)
+            call.pay(CONNECTOR, **refused)
     pending = call.pay(CONNECTOR, timeout=100)
     handle.hangup()
     with contextlib.suppress(CallEndedError):
