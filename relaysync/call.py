@@ -327,7 +327,7 @@ class Call(
                 ``timeout`` (nothing is sent).
         """
         try:
-            self.operations.invoke(ops.END, "hangup", locals(), timeout, "timeout")
+            self.operations.invoke(ops.END, "hangup", locals())
         except CallEndedError:
             return
 
@@ -346,7 +346,7 @@ class Call(
             ValueError: a bad ``timeout`` (nothing is sent).
             CallEndedError: the call is gone.
         """
-        self.operations.invoke(ops.PASS, "pass_", locals(), timeout, "timeout")
+        self.operations.invoke(ops.PASS, "pass_", locals())
         self._host.registry.remove(self)
         self.detach(CallEndedError(-1, f"call {self.call_id} was passed to another consumer"))
 

@@ -96,16 +96,11 @@ class CallControlMixin:
             logger.debug("relaysync: refer device params.uri sent as params.to")
         if not wait:
             timeout = check_timeout("timeout", timeout)
+            request_timeout = (
+                None if timeout is None else min(timeout, self.operations.request_timeout)
+            )
             return self.operations.start(
-                ops.REFER,
-                ReferAction,
-                "refer",
-                locals(),
-                on_completed=on_completed,
-                request_timeout=None
-                if timeout is None
-                else min(timeout, self.operations.request_timeout),
-                correlation=target,
+                ops.REFER, ReferAction, "refer", locals(), correlation=target
             )
         result: ReferResult = self.operations.run(
             ops.REFER,
@@ -114,7 +109,6 @@ class CallControlMixin:
             locals(),
             timeout=timeout,
             what=f"refer on call {self.call_id}",
-            on_completed=on_completed,
             correlation=target,
         )
         return result
@@ -225,7 +219,7 @@ class CallControlMixin:
             ValueError: a bad ``timeout``.
             CallEndedError: the call is gone.
         """
-        self.operations.invoke(ops.DISCONNECT, "disconnect", locals(), timeout, "timeout")
+        self.operations.invoke(ops.DISCONNECT, "disconnect", locals())
 
     def transfer(
         self, dest: str, timeout: Optional[float] = None, *, extra_params: Extra = None
@@ -238,4 +232,4 @@ class CallControlMixin:
         Raises:
             ValueError: ``dest`` is empty, or a bad ``timeout`` (nothing is sent).
         """
-        return self.operations.invoke(ops.TRANSFER, "transfer", locals(), timeout, "timeout")
+        return self.operations.invoke(ops.TRANSFER, "transfer", locals())

@@ -77,8 +77,6 @@ class CallInputMixin:
             CollectAction,
             "collect",
             locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
             options={"continuous": bool(continuous)},
         )
 
@@ -120,8 +118,6 @@ class CallInputMixin:
             CollectAction,
             "play_and_collect",
             locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
             options={"continuous": continuous},
         )
 
@@ -159,8 +155,6 @@ class CallInputMixin:
             CollectAction,
             "prompt_tts",
             locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
             options={"continuous": bool(continuous)},
         )
 
@@ -190,8 +184,6 @@ class CallInputMixin:
             CollectAction,
             "prompt_audio",
             locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
             options={"continuous": bool(continuous)},
         )
 
@@ -230,8 +222,6 @@ class CallInputMixin:
             DetectAction,
             "detect",
             locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
             options={"wait_for_beep": bool(wait_for_beep)},
         )
 
@@ -262,8 +252,6 @@ class CallInputMixin:
             DetectAction,
             "detect_answering_machine",
             locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
             options={"wait_for_beep": bool(wait_for_beep)},
         )
 
@@ -279,14 +267,7 @@ class CallInputMixin:
     ) -> DetectAction:
         """Detect a fax tone (``tone``: ``CED`` or ``CNG``). See :meth:`detect`."""
         detect = {"type": C.DETECT_FAX, "params": {"tone": tone}}
-        return self.operations.start(
-            ops.DETECT,
-            DetectAction,
-            "detect_fax",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.DETECT, DetectAction, "detect_fax", locals())
 
     def detect_digit(
         self,
@@ -300,14 +281,7 @@ class CallInputMixin:
     ) -> DetectAction:
         """Detect DTMF digits (``digits``: which ones, e.g. ``"123#"``). See :meth:`detect`."""
         detect = {"type": C.DETECT_DIGIT, "params": {"digits": digits}}
-        return self.operations.start(
-            ops.DETECT,
-            DetectAction,
-            "detect_digit",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.DETECT, DetectAction, "detect_digit", locals())
 
     def send_digits(
         self, digits: str, *, timeout: Optional[float] = None, extra_params: Extra = None

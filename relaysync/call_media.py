@@ -71,14 +71,7 @@ class CallMediaMixin:
         """
         request_timeout = _start_timeout("play", timeout, request_timeout)
         play = media
-        return self.operations.start(
-            ops.PLAY,
-            PlayAction,
-            "play",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PLAY, PlayAction, "play", locals())
 
     def play_tts(
         self,
@@ -101,14 +94,7 @@ class CallMediaMixin:
         request_timeout = _start_timeout("play_tts", timeout, request_timeout)
         params = {"text": text, "language": language, "gender": gender, "voice": voice}
         play = {"type": "tts", "params": params}
-        return self.operations.start(
-            ops.PLAY,
-            PlayAction,
-            "play_tts",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PLAY, PlayAction, "play_tts", locals())
 
     def play_audio(
         self,
@@ -126,14 +112,7 @@ class CallMediaMixin:
         """Play the audio file at ``url``. The keyword arguments are those of :meth:`play`."""
         request_timeout = _start_timeout("play_audio", timeout, request_timeout)
         play = {"type": "audio", "params": {"url": url}}
-        return self.operations.start(
-            ops.PLAY,
-            PlayAction,
-            "play_audio",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PLAY, PlayAction, "play_audio", locals())
 
     def play_silence(
         self,
@@ -152,14 +131,7 @@ class CallMediaMixin:
         :meth:`play`."""
         request_timeout = _start_timeout("play_silence", timeout, request_timeout)
         play = {"type": "silence", "params": {"duration": duration}}
-        return self.operations.start(
-            ops.PLAY,
-            PlayAction,
-            "play_silence",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PLAY, PlayAction, "play_silence", locals())
 
     def play_ringtone(
         self,
@@ -179,14 +151,7 @@ class CallMediaMixin:
         The other keyword arguments are those of :meth:`play`."""
         request_timeout = _start_timeout("play_ringtone", timeout, request_timeout)
         play = {"type": "ringtone", "params": {"name": name, "duration": duration}}
-        return self.operations.start(
-            ops.PLAY,
-            PlayAction,
-            "play_ringtone",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PLAY, PlayAction, "play_ringtone", locals())
 
     def record(
         self,
@@ -233,14 +198,7 @@ class CallMediaMixin:
         if isinstance(audio, Mapping):
             keywords = {**audio, **keywords}
         record = {"audio": keywords if audio is None or isinstance(audio, Mapping) else audio}
-        return self.operations.start(
-            ops.RECORD,
-            RecordAction,
-            "record",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.RECORD, RecordAction, "record", locals())
 
     def tap(
         self,
@@ -265,14 +223,7 @@ class CallMediaMixin:
             ValueError: ``tap`` or ``device`` missing or malformed (nothing is sent).
             TypeError: an unknown key in them.
         """
-        return self.operations.start(
-            ops.TAP,
-            TapAction,
-            "tap",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.TAP, TapAction, "tap", locals())
 
     def stream(
         self,
@@ -301,14 +252,7 @@ class CallMediaMixin:
         Raises:
             ValueError: no ``url``, or an unknown ``track`` (nothing is sent).
         """
-        return self.operations.start(
-            ops.STREAM,
-            StreamAction,
-            "stream",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.STREAM, StreamAction, "stream", locals())
 
     def transcribe(
         self,
@@ -323,14 +267,7 @@ class CallMediaMixin:
         Raises:
             RelayError: 409 if a transcription is already running on the call.
         """
-        return self.operations.start(
-            ops.TRANSCRIBE,
-            TranscribeAction,
-            "transcribe",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.TRANSCRIBE, TranscribeAction, "transcribe", locals())
 
 
 __all__ = ["CallMediaMixin"]

@@ -72,9 +72,7 @@ class CallRoomsMixin:
             ValueError: no name or an option of the wrong type or out of its range
                 (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.JOIN_CONFERENCE, "join_conference", locals(), request_timeout
-        )
+        return self.operations.invoke(ops.JOIN_CONFERENCE, "join_conference", locals())
 
     def leave_conference(
         self,
@@ -88,33 +86,31 @@ class CallRoomsMixin:
         Raises:
             ValueError: no ``conference_id`` (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.LEAVE_CONFERENCE, "leave_conference", locals(), request_timeout
-        )
+        return self.operations.invoke(ops.LEAVE_CONFERENCE, "leave_conference", locals())
 
     def hold(
         self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
     ) -> Dict[str, Any]:
         """Put the call on hold (``calling.hold``); ``calling.call.hold`` follows."""
-        return self.operations.invoke(ops.HOLD, "hold", locals(), request_timeout)
+        return self.operations.invoke(ops.HOLD, "hold", locals())
 
     def unhold(
         self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
     ) -> Dict[str, Any]:
         """Take the call off hold (``calling.unhold``); ``calling.call.hold`` follows."""
-        return self.operations.invoke(ops.UNHOLD, "unhold", locals(), request_timeout)
+        return self.operations.invoke(ops.UNHOLD, "unhold", locals())
 
     def denoise(
         self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
     ) -> Dict[str, Any]:
         """Turn noise reduction on (``calling.denoise``); ``calling.call.denoise`` follows."""
-        return self.operations.invoke(ops.DENOISE, "denoise", locals(), request_timeout)
+        return self.operations.invoke(ops.DENOISE, "denoise", locals())
 
     def denoise_stop(
         self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
     ) -> Dict[str, Any]:
         """Turn noise reduction off (``calling.denoise.stop``)."""
-        return self.operations.invoke(ops.DENOISE_STOP, "denoise_stop", locals(), request_timeout)
+        return self.operations.invoke(ops.DENOISE_STOP, "denoise_stop", locals())
 
     def echo(
         self,
@@ -132,7 +128,7 @@ class CallRoomsMixin:
         Raises:
             ValueError: a negative, NaN or infinite ``timeout`` (nothing is sent).
         """
-        return self.operations.invoke(ops.ECHO, "echo", locals(), request_timeout)
+        return self.operations.invoke(ops.ECHO, "echo", locals())
 
     def bind_digit(
         self,
@@ -154,7 +150,7 @@ class CallRoomsMixin:
         Raises:
             ValueError: no digits, no method, or a negative ``max_triggers``.
         """
-        return self.operations.invoke(ops.BIND_DIGIT, "bind_digit", locals(), request_timeout)
+        return self.operations.invoke(ops.BIND_DIGIT, "bind_digit", locals())
 
     def clear_digit_bindings(
         self,
@@ -164,9 +160,7 @@ class CallRoomsMixin:
         extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Remove the call's digit bindings (those of ``realm`` only, if given)."""
-        return self.operations.invoke(
-            ops.CLEAR_DIGIT_BINDINGS, "clear_digit_bindings", locals(), request_timeout
-        )
+        return self.operations.invoke(ops.CLEAR_DIGIT_BINDINGS, "clear_digit_bindings", locals())
 
     def live_transcribe(
         self,
@@ -185,9 +179,7 @@ class CallRoomsMixin:
             ValueError: another action (nothing is sent).
         """
         action = {action: {}} if isinstance(action, str) else action
-        return self.operations.invoke(
-            ops.LIVE_TRANSCRIBE, "live_transcribe", locals(), request_timeout
-        )
+        return self.operations.invoke(ops.LIVE_TRANSCRIBE, "live_transcribe", locals())
 
     def live_translate(
         self,
@@ -200,9 +192,7 @@ class CallRoomsMixin:
         """Start, stop, summarize or inject into live translation
         (``calling.live_translate``). See :meth:`live_transcribe`."""
         action = {action: {}} if isinstance(action, str) else action
-        return self.operations.invoke(
-            ops.LIVE_TRANSLATE, "live_translate", locals(), request_timeout
-        )
+        return self.operations.invoke(ops.LIVE_TRANSLATE, "live_translate", locals())
 
     def join_room(
         self,
@@ -217,13 +207,13 @@ class CallRoomsMixin:
         Raises:
             ValueError: no name (nothing is sent).
         """
-        return self.operations.invoke(ops.JOIN_ROOM, "join_room", locals(), request_timeout)
+        return self.operations.invoke(ops.JOIN_ROOM, "join_room", locals())
 
     def leave_room(
         self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
     ) -> Dict[str, Any]:
         """Take the call out of its room (``calling.leave_room``)."""
-        return self.operations.invoke(ops.LEAVE_ROOM, "leave_room", locals(), request_timeout)
+        return self.operations.invoke(ops.LEAVE_ROOM, "leave_room", locals())
 
     def user_event(
         self,
@@ -233,7 +223,7 @@ class CallRoomsMixin:
         extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Send an application event to the call's other listeners (``calling.user_event``)."""
-        return self.operations.invoke(ops.USER_EVENT, "user_event", locals(), request_timeout)
+        return self.operations.invoke(ops.USER_EVENT, "user_event", locals())
 
     def queue_enter(
         self,
@@ -250,7 +240,7 @@ class CallRoomsMixin:
         Raises:
             ValueError: no queue name (nothing is sent).
         """
-        return self.operations.invoke(ops.QUEUE_ENTER, "queue_enter", locals(), request_timeout)
+        return self.operations.invoke(ops.QUEUE_ENTER, "queue_enter", locals())
 
     def queue_leave(
         self,
@@ -266,7 +256,7 @@ class CallRoomsMixin:
         Raises:
             ValueError: no queue name (nothing is sent).
         """
-        return self.operations.invoke(ops.QUEUE_LEAVE, "queue_leave", locals(), request_timeout)
+        return self.operations.invoke(ops.QUEUE_LEAVE, "queue_leave", locals())
 
 
 __all__ = ["CallRoomsMixin"]

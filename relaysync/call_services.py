@@ -48,14 +48,7 @@ class CallServicesMixin:
         Raises:
             ValueError: no document, or a bad timeout (nothing is sent).
         """
-        return self.operations.start(
-            ops.SEND_FAX,
-            FaxAction,
-            "send_fax",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.SEND_FAX, FaxAction, "send_fax", locals())
 
     def receive_fax(
         self,
@@ -66,14 +59,7 @@ class CallServicesMixin:
         extra_params: Extra = None,
     ) -> FaxAction:
         """Receive a fax on the call (``calling.receive_fax``). See :meth:`send_fax`."""
-        return self.operations.start(
-            ops.RECEIVE_FAX,
-            FaxAction,
-            "receive_fax",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.RECEIVE_FAX, FaxAction, "receive_fax", locals())
 
     def pay(
         self,
@@ -132,14 +118,7 @@ class CallServicesMixin:
                 allowed (nothing is sent).
             TypeError: an unknown key in ``parameters``.
         """
-        return self.operations.start(
-            ops.PAY,
-            PayAction,
-            "pay",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PAY, PayAction, "pay", locals())
 
     def ai(
         self,
@@ -174,14 +153,7 @@ class CallServicesMixin:
         Raises:
             ValueError: neither ``prompt`` nor ``agent``, or a bad timeout.
         """
-        return self.operations.start(
-            ops.AI,
-            AIAction,
-            "ai",
-            locals(),
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.AI, AIAction, "ai", locals())
 
     def amazon_bedrock(
         self,
@@ -204,9 +176,7 @@ class CallServicesMixin:
             ValueError: a bad ``request_timeout``.
             RelayError: the server refused it.
         """
-        return self.operations.invoke(
-            ops.AMAZON_BEDROCK, "amazon_bedrock", locals(), request_timeout
-        )
+        return self.operations.invoke(ops.AMAZON_BEDROCK, "amazon_bedrock", locals())
 
     def ai_message(
         self,
@@ -230,7 +200,7 @@ class CallServicesMixin:
             TypeError: an unknown key in ``reset``.
             ValueError: a wrong type, or a bad ``request_timeout``.
         """
-        return self.operations.invoke(ops.AI_MESSAGE, "ai_message", locals(), request_timeout)
+        return self.operations.invoke(ops.AI_MESSAGE, "ai_message", locals())
 
     def ai_hold(
         self,
@@ -250,7 +220,7 @@ class CallServicesMixin:
         Raises:
             ValueError: a bad ``timeout`` or ``request_timeout``.
         """
-        return self.operations.invoke(ops.AI_HOLD, "ai_hold", locals(), request_timeout)
+        return self.operations.invoke(ops.AI_HOLD, "ai_hold", locals())
 
     def ai_unhold(
         self,
@@ -264,7 +234,7 @@ class CallServicesMixin:
         Raises:
             ValueError: a bad ``request_timeout``.
         """
-        return self.operations.invoke(ops.AI_UNHOLD, "ai_unhold", locals(), request_timeout)
+        return self.operations.invoke(ops.AI_UNHOLD, "ai_unhold", locals())
 
 
 __all__ = ["CallServicesMixin"]

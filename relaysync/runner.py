@@ -190,22 +190,15 @@ class Operations:
         except RelayError as exc:
             raise self._gone_error(flight.pending.method, exc) from None
 
-    def invoke(
-        self,
-        op: Operation,
-        api: str,
-        args: Mapping[str, Any],
-        timeout: Optional[float] = None,
-        timeout_name: str = "request_timeout",
-    ) -> Dict[str, Any]:
+    def invoke(self, op: Operation, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
         """Run a one-shot method: check, send, return the server's result.
 
         Args:
             op: the method's declaration.
             api: the public Call method, for error messages.
-            args: the wrapper's arguments (see the module docstring).
-            timeout: seconds for the request; ``None`` is the client default.
-            timeout_name: the wrapper's name for ``timeout``, for error messages.
+            args: the wrapper's arguments (see the module docstring); the seconds for
+                the request are its ``request_timeout``, or its ``timeout`` where the
+                method has no ``timeout`` param of its own (``None``: the client's).
 
         Raises:
             ValueError: a bad ``timeout``, or params that do not fit the declaration
@@ -214,7 +207,8 @@ class Operations:
             CallEndedError: the call is gone.
             RelayError: the server rejected the request.
         """
-        timeout = check_timeout(timeout_name, timeout)
+        name = "request_timeout" if "request_timeout" in args else "timeout"
+        timeout = check_timeout(name, args.get(name))
         return self.execute(op.method, self._one_shot_body(op, api, args), timeout)
 
     def invoke_until(
@@ -253,8 +247,6 @@ class Operations:
         api: str,
         args: Mapping[str, Any],
         *,
-        on_completed: Optional[Callable[[Any], Any]] = None,
-        request_timeout: Optional[float] = None,
         options: Optional[Mapping[str, Any]] = None,
         correlation: Optional[str] = None,
         **action_options: Any,
@@ -265,9 +257,10 @@ class Operations:
             op: the declaration.
             action_class: the :class:`~relaysync.actions.Action` subclass to create.
             api: the public Call method, for error messages.
-            args: the wrapper's arguments (see the module docstring).
-            on_completed: ``callback(action)`` run on a worker when it settles.
-            request_timeout: seconds for the start request (default: the client's).
+            args: the wrapper's arguments (see the module docstring); besides the
+                params, ``on_completed`` (``callback(action)`` run on a worker when it
+                settles) and ``request_timeout`` (seconds for the start request,
+                default: the client's) are read from it.
             options: client-side settling options (never sent).
             correlation: for operations without ``control_id``, the target value
                 their events must carry.
@@ -280,16 +273,9 @@ class Operations:
             CallEndedError: the call has ended or is gone.
             RelayError: the server rejected the request.
         """
-        request_timeout = check_timeout("request_timeout", request_timeout)
+        request_timeout = check_timeout("request_timeout", args.get("request_timeout"))
         action, body = self._begin(
-            op,
-            action_class,
-            api,
-            args,
-            on_completed=on_completed,
-            options=options,
-            correlation=correlation,
-            **action_options,
+            op, action_class, api, args, options=options, correlation=correlation, **action_options
         )
         try:
             self.execute(op.method, body, request_timeout)
@@ -305,7 +291,6 @@ class Operations:
         api: str,
         args: Mapping[str, Any],
         *,
-        on_completed: Optional[Callable[[Any], Any]] = None,
         options: Optional[Mapping[str, Any]] = None,
         correlation: Optional[str] = None,
         **action_options: Any,
@@ -316,6 +301,7 @@ class Operations:
             The action and the request body (with its ``control_id``, if any).
         """
         self._host.fork_guard.check(op.method)
+        on_completed = args.get("on_completed")
         if on_completed is not None and not callable(on_completed):
             raise TypeError(
                 f"Call.{api}(): on_completed must be callable, got {type(on_completed).__name__}"
