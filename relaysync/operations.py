@@ -200,7 +200,12 @@ def _subs(prefix: str, *verbs: str, **extra: str) -> Dict[str, str]:
 
 # ---------------------------------------------------------------- shared shapes
 
-_URL = Str()
+
+def _each(shape: Callable[[], Shape], names: str) -> Dict[str, Shape]:
+    """``{name: shape()}`` for each of the space-separated ``names``."""
+    return {name: shape() for name in names.split()}
+
+
 _NAME = Str(nonempty=True)
 _VOLUME = Num(-40, 40)
 _STATUS: Dict[str, Shape] = {"status_url": Str()}
@@ -264,13 +269,8 @@ _CONNECT_DEVICES: Dict[str, Obj] = {
     "stream": Obj(
         ("url",),
         url=_NAME,
-        name=Str(),
-        codec=Str(),
-        status_url=Str(),
-        status_url_method=Str(),
-        realtime=Anything(),
-        authorization_bearer_token=Str(),
-        custom_parameters=Anything(),
+        **_each(Str, "name codec status_url status_url_method authorization_bearer_token"),
+        **_each(Anything, "realtime custom_parameters"),
     ),
 }
 
@@ -289,11 +289,7 @@ _COLLECT_FIELDS: Dict[str, Shape] = {
         engine=Str(),
     ),
     "initial_timeout": seconds(),
-    "partial_results": Bool(),
-    "continuous": Bool(),
-    "send_start_of_input": Bool(),
-    "start_input_timers": Bool(),
-    "continue": Bool(),
+    **_each(Bool, "partial_results continuous send_start_of_input start_input_timers continue"),
 }
 #: The wire's collect object (``play_and_collect``'s ``collect``).
 COLLECT_OBJECT = Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS)
@@ -409,13 +405,12 @@ PLAY_AND_COLLECT = declare(
 #: The params of each detector type (``detect.params``).
 DETECTORS: Dict[str, Obj] = {
     C.DETECT_MACHINE: Obj(
-        initial_timeout=seconds(),
-        end_silence_timeout=seconds(),
-        machine_ready_timeout=seconds(),
-        machine_voice_threshold=Anything(),
-        machine_words_threshold=Anything(),
-        detect_interruptions=Anything(),
-        detect_message_end=Anything(),
+        **_each(seconds, "initial_timeout end_silence_timeout machine_ready_timeout"),
+        **_each(
+            Anything,
+            "machine_voice_threshold machine_words_threshold detect_interruptions "
+            "detect_message_end",
+        ),
     ),
     C.DETECT_FAX: Obj(tone=Str(C.DETECT_CED, C.DETECT_CNG)),
     C.DETECT_DIGIT: Obj(digits=Str(alphabet=C.DETECT_DIGITS)),
@@ -468,13 +463,9 @@ STREAM = declare(
     params=Obj(
         ("url",),
         url=_NAME,
-        name=Str(),
-        codec=Str(),
         track=Str(*C.STREAM_TRACKS),
-        status_url=Str(),
-        status_url_method=Str(),
-        authorization_bearer_token=Str(),
         custom_parameters=Anything(),
+        **_each(Str, "name codec status_url status_url_method authorization_bearer_token"),
     ),
     event_type=C.EVENT_CALL_STREAM,
     final_states=C.FINISHED_STATES,
@@ -515,31 +506,21 @@ RECEIVE_FAX = declare(
     subcommands=_subs("calling.receive_fax", "stop"),
     control_id=True,
 )
-_NUMBER_STR = Str(numbers=True)  # the server types these numbers as strings
 PAY = declare(
     "calling.pay",
     "pay",
     params=Obj(
         ("payment_connector_url",),
         payment_connector_url=_NAME,
-        input=Anything(),
-        status_url=Str(),
-        payment_method=Anything(),
-        timeout=_NUMBER_STR,
-        max_attempts=_NUMBER_STR,
-        security_code=Str(bools=True),
-        postal_code=Str(bools=True),
-        min_postal_code_length=_NUMBER_STR,
         token_type=Str("one-time", "reusable"),
-        charge_amount=_NUMBER_STR,
-        currency=Str(),
-        language=Str(),
-        voice=Str(),
-        description=Str(),
-        valid_card_types=Str(),
         parameters=ListOf(Obj(("name",), name=_NAME, value=Anything())),
         prompts=ListOf(AnyDict()),
-        bank_account_type=Anything(),
+        **_each(Anything, "input payment_method bank_account_type"),
+        **_each(
+            lambda: Str(numbers=True), "timeout max_attempts min_postal_code_length charge_amount"
+        ),
+        **_each(lambda: Str(bools=True), "security_code postal_code"),
+        **_each(Str, "status_url currency language voice description valid_card_types"),
     ),
     event_type=C.EVENT_CALL_PAY,
     settles=pay_settles,
@@ -552,23 +533,11 @@ AI = declare(
     "ai",
     params=Obj(
         one_of=("prompt", "agent"),
-        **{
-            name: Anything()
-            for name in (
-                "agent",
-                "prompt",
-                "post_prompt",
-                "post_prompt_url",
-                "post_prompt_auth_user",
-                "post_prompt_auth_password",
-                "global_data",
-                "pronounce",
-                "hints",
-                "languages",
-                "SWAIG",
-                "params",
-            )
-        },
+        **_each(
+            Anything,
+            "agent prompt post_prompt post_prompt_url post_prompt_auth_user "
+            "post_prompt_auth_password global_data pronounce hints languages SWAIG params",
+        ),
     ),
     event_type=C.EVENT_CALL_AI,
     final_states=C.AI_FINAL_STATES,
@@ -580,12 +549,7 @@ AMAZON_BEDROCK = declare(
     "calling.amazon_bedrock",
     "amazon_bedrock",
     params=Obj(
-        prompt=Anything(),
-        SWAIG=Anything(),
-        params=Anything(),
-        global_data=Anything(),
-        post_prompt=Anything(),
-        post_prompt_url=Str(),
+        post_prompt_url=Str(), **_each(Anything, "prompt SWAIG params global_data post_prompt")
     ),
 )
 AI_MESSAGE = declare(
@@ -594,7 +558,7 @@ AI_MESSAGE = declare(
     params=Obj(
         message_text=Str(),
         role=Str(),
-        reset=Obj(full_reset=Anything(), user_prompt=Anything(), system_prompt=Anything()),
+        reset=Obj(**_each(Anything, "full_reset user_prompt system_prompt")),
         global_data=Anything(),
     ),
 )
@@ -612,26 +576,18 @@ JOIN_CONFERENCE = declare(
     params=Obj(
         ("name",),
         name=_NAME,
-        muted=Bool(),
         beep=Str("true", "false", "onEnter", "onExit", bools=True),
-        start_on_enter=Bool(),
-        end_on_exit=Bool(),
-        wait_url=Str(),
         max_participants=Int(*C.CONFERENCE_MAX_PARTICIPANTS),
         record=Str(*C.CONFERENCE_RECORD_VALUES),
-        region=Str(),
-        trim=Str(),
-        coach=Str(),
-        status_callback=Str(),
-        status_callback_event=Str(),
         status_callback_event_type=Str("relay", "cxml"),
-        status_callback_method=Str(),
-        recording_status_callback=Str(),
-        recording_status_callback_event=Str(),
-        recording_status_callback_event_type=Str(),
-        recording_status_callback_method=Str(),
         stream=Anything(),
-        acl=Str(),
+        **_each(Bool, "muted start_on_enter end_on_exit"),
+        **_each(
+            Str,
+            "wait_url region trim coach acl status_callback status_callback_event "
+            "status_callback_method recording_status_callback recording_status_callback_event "
+            "recording_status_callback_event_type recording_status_callback_method",
+        ),
     ),
 )
 LEAVE_CONFERENCE = declare(
