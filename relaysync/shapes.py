@@ -343,7 +343,7 @@ class Obj(Shape):
         for key in self.required:
             if key not in out:
                 raise ParamError(ValueError, f"needs {key!r}; it is missing")
-        if self.one_of and not any(key in out for key in self.one_of):
+        if self.one_of and out.keys().isdisjoint(self.one_of):
             raise ParamError(ValueError, f"needs {' or '.join(self.one_of)} (or more of them)")
         if self.exactly_one and len(out) != 1:
             raise ParamError(
