@@ -44,6 +44,7 @@ import attrs
 
 from . import constants as C
 from .events import RelayEvent
+from .media import MEDIA
 from .results import (
     ActionResult,
     AIResult,
@@ -211,17 +212,6 @@ _VOLUME = Num(-40, 40)
 _STATUS: Dict[str, Shape] = {"status_url": Str()}
 _DIRECTION = Str(*C.TAP_DIRECTIONS)
 
-MEDIA = ListOf(
-    Tagged(
-        flat=True,
-        audio=Obj(("url",), url=_NAME),
-        tts=Obj(("text",), text=_NAME, language=Str(), gender=Str(), voice=Str()),
-        silence=Obj(("duration",), duration=seconds()),
-        ringtone=Obj(("name",), name=Str(*C.RINGTONE_NAMES), duration=seconds()),
-    ),
-    nonempty=True,
-    single=True,
-)
 _CALL_STATE = {
     "call_state_url": Str(),
     "call_state_events": ListOf(Str("created", "ringing", "answered", "ended")),
