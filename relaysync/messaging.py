@@ -18,11 +18,11 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 
 from ._log import logger
-from ._util import compact
 from ._validate import check_e164, check_http_url, check_line, check_str_list, check_timeout
 from .errors import ProtocolError, RelayError
 from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
 from .message import QUEUED, Message, MessageCallback
+from .operations import SEND_MESSAGE
 from .shapes import merge_extra
 from .workers import QueueFullError
 
@@ -80,7 +80,7 @@ def send_params(
     if body is not None and len(body) > MAX_BODY_CHARS:
         raise ValueError(f"body is {len(body)} characters long; the limit is {MAX_BODY_CHARS}")
     check_line("context", context)
-    return compact(
+    return SEND_MESSAGE.check(
         {
             "context": context,
             "to_number": to,
@@ -89,7 +89,8 @@ def send_params(
             "media": urls or None,
             "tags": None if tags is None else check_str_list("tags", tags) or None,
             "region": None if region is None else check_line("region", region),
-        }
+        },
+        "RelayClient.send_message()",
     )
 
 
