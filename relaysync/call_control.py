@@ -95,7 +95,7 @@ class CallControlMixin:
         if used_uri:
             logger.debug("relaysync: refer device params.uri sent as params.to")
         if not wait:
-            timeout = check_timeout("timeout", timeout)
+            timeout = named("Call.refer()", check_timeout, "timeout", timeout)
             request_timeout = (
                 None if timeout is None else min(timeout, self.operations.request_timeout)
             )
@@ -188,7 +188,7 @@ class CallControlMixin:
 
     def _connect(self, api: str, args: Mapping[str, Any]) -> ConnectResult:
         """Run ``calling.connect`` with a wrapper's arguments; adopt the peer."""
-        timeout = check_timeout("timeout", args["timeout"])
+        timeout = named(f"Call.{api}()", check_timeout, "timeout", args["timeout"])
         tag = args["tag"] or new_id()
         args = {**args, "tag": tag}
         registry = self.operations.host.registry

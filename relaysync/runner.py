@@ -40,6 +40,14 @@ def _same_target(a: Any, b: Any) -> bool:
     return a.strip().strip("<>").lower() == b.strip().strip("<>").lower()
 
 
+def _timeout(api: str, name: str, value: Any) -> Optional[float]:
+    """``check_timeout`` whose errors name the public method ``Call.<api>()``."""
+    try:
+        return check_timeout(name, value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"Call.{api}(): {exc}") from None
+
+
 class Operations:
     """Starts operations on one call and tracks the ones in flight.
 
@@ -208,7 +216,7 @@ class Operations:
             RelayError: the server rejected the request.
         """
         name = "request_timeout" if "request_timeout" in args else "timeout"
-        timeout = check_timeout(name, args.get(name))
+        timeout = _timeout(api, name, args.get(name))
         return self.execute(op.method, self._one_shot_body(op, api, args), timeout)
 
     def invoke_until(
@@ -273,7 +281,7 @@ class Operations:
             CallEndedError: the call has ended or is gone.
             RelayError: the server rejected the request.
         """
-        request_timeout = check_timeout("request_timeout", args.get("request_timeout"))
+        request_timeout = _timeout(api, "request_timeout", args.get("request_timeout"))
         action, body = self._begin(
             op, action_class, api, args, options=options, correlation=correlation, **action_options
         )
@@ -350,7 +358,7 @@ class Operations:
             As :meth:`start`, plus RelayTimeoutError (no outcome in time) and
             CallEndedError (the call ended first).
         """
-        timeout = check_timeout("timeout", timeout)
+        timeout = _timeout(api, "timeout", timeout)
         deadline = Deadline(timeout)
         action, body = self._begin(op, action_class, api, args, **start_options)
         request_timeout = deadline.cap(self._host.request_timeout)
