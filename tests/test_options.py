@@ -7,6 +7,7 @@ method, the option and its path, and the simulator's journal shows no request we
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import re
 from typing import Any, Callable, Dict, FrozenSet, List, Set
@@ -374,3 +375,25 @@ def test_declared_facts_are_plain_data() -> None:
     frozen: FrozenSet[str] = facts["calling.end"][0]
     assert frozen == frozenset() and facts["calling.end"][1] == {"reason": "str"}
     assert facts is not ops.param_facts()  # a fresh copy each time
+
+
+def test_client_and_simulator_facts_agree() -> None:
+    """The client's declarations and the simulator's own table, written apart from the
+    same sources, agree on required params and on every type both state."""
+    methods = importlib.import_module("relaysync.testing.methods")
+    simulator_facts = getattr(methods, "param_facts", None)
+    if simulator_facts is None:
+        pytest.skip("the simulator's method table exposes no param_facts()")
+    client, simulator = ops.param_facts(), simulator_facts()
+    disagreements = []
+    for method in sorted(set(client) & set(simulator)):
+        (required, types), (sim_required, sim_types) = client[method], simulator[method]
+        if required != sim_required:
+            disagreements.append(f"{method} required: client {required}, simulator {sim_required}")
+        for path in sorted(set(types) & set(sim_types)):
+            tags = {types[path], sim_types[path]}
+            if len(tags) > 1 and "any" not in tags and tags != {"int", "number"}:
+                disagreements.append(
+                    f"{method} {path}: client {types[path]}, simulator {sim_types[path]}"
+                )
+    assert disagreements == []
