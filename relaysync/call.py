@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import collections
 import functools
-import inspect
 import threading
 from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
 from . import constants as C
 from . import operations as ops
 from ._log import logger
+from ._util import adopt_method_names
 from ._validate import check_timeout
 from .call_control import CallControlMixin
 from .call_input import CallInputMixin
@@ -455,18 +455,6 @@ class Call(
         return self._host.timeline(self.call_id)
 
 
-def _name_as_call(cls: type) -> None:
-    """Give the methods ``Call`` takes from its parts the name ``Call.<method>``, which
-    Python's own argument errors use (not ``CallMediaMixin.play_tts()``)."""
-    for base in cls.__mro__[1:-1]:
-        for name, function in vars(base).items():
-            if inspect.isfunction(function) and not name.startswith("_"):
-                function.__qualname__ = f"{cls.__name__}.{name}"
-                if hasattr(function.__code__, "co_qualname"):  # Python 3.11+
-                    replace: Any = function.__code__.replace
-                    function.__code__ = replace(co_qualname=function.__qualname__)
-
-
-_name_as_call(Call)
+adopt_method_names(Call)
 
 __all__ = ["Call"]
