@@ -25,11 +25,11 @@ are declared apart as :data:`DIAL` and :data:`SEND_MESSAGE`):
 * ``correlate``: for an operation without ``control_id`` (REFER), the event field
   that must equal the request's target for the event to belong to it.
 
-Where the facts come from: the types are the server's own classes
-(``SCHEMA.md``, several numbers typed as strings there and declared so); required
-members, allowed values, ranges and nested shapes are PROTOCOL.md §2.2 to 2.4. Where
-neither source gives a type, the shape is :class:`~relaysync.shapes.Anything` (nothing
-checked); durations in seconds are numbers >= 0, counts whole numbers.
+Where the facts come from: the types are those of the server's own param classes
+(several numbers are strings there, and are declared so); required members, allowed
+values, ranges and nested shapes are those RELAY's protocol documents. Where neither
+gives a type, the shape is :class:`~relaysync.shapes.Anything` (nothing checked);
+durations in seconds are numbers >= 0, counts whole numbers.
 
 :data:`OPERATIONS` maps each calling method name to its declaration; :data:`CALL_METHODS`
 maps it to the public Call methods that wrap it; :func:`param_facts` gives the declared
