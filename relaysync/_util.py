@@ -7,6 +7,7 @@ types the public classes promise; they never raise.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping as _MappingABC
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
@@ -145,7 +146,24 @@ def as_str_tuple(value: Any) -> Tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str))
 
 
+def adopt_method_names(cls: type) -> None:
+    """Name the public methods ``cls`` takes from its bases ``<cls>.<method>``.
+
+    Python's own argument errors name a method by its qualified name; for a class
+    assembled from parts they would say ``CallMediaMixin.play_tts()`` where the user
+    called ``Call.play_tts()``.
+    """
+    for base in cls.__mro__[1:-1]:
+        for name, function in vars(base).items():
+            if inspect.isfunction(function) and not name.startswith("_"):
+                function.__qualname__ = f"{cls.__name__}.{name}"
+                if hasattr(function.__code__, "co_qualname"):  # Python 3.11+
+                    replace: Any = function.__code__.replace
+                    function.__code__ = replace(co_qualname=function.__qualname__)
+
+
 __all__ = [
+    "adopt_method_names",
     "as_bool",
     "as_code",
     "as_dict",

@@ -121,49 +121,6 @@ def check_line(name: str, value: Any) -> str:
     return value
 
 
-def check_volume(name: str, value: Any) -> Optional[float]:
-    """Return a volume in dB (``None`` kept: not sent) if it is from -40 to 40, else raise.
-
-    Raises:
-        TypeError: not a number (booleans are refused too).
-        ValueError: outside -40..40 or not finite.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of dB, not {type(value).__name__}")
-    if not math.isfinite(value) or not -40.0 <= float(value) <= 40.0:
-        raise ValueError(f"{name} must be between -40 and 40 dB, got {value!r}")
-    return float(value)
-
-
-def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
-    """Return ``value`` if it is ``None`` (not sent) or one of ``allowed``, else raise.
-
-    Raises:
-        ValueError: ``value`` is not one of ``allowed`` (the message lists them).
-    """
-    if value is not None and value not in allowed:
-        raise ValueError(f"{name} must be one of {tuple(allowed)!r}, got {value!r}")
-    return value
-
-
-def check_range(name: str, value: Any, low: float, high: float) -> Any:
-    """Return ``value`` if it is ``None`` or a number from ``low`` to ``high``, else raise.
-
-    Raises:
-        TypeError: not a number (booleans are refused too).
-        ValueError: outside the range or not finite.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
-    return value
-
-
 def check_e164(name: str, value: Any) -> str:
     """Return ``value`` if it looks like an E.164 number (``+`` and 2 to 15 digits).
 
@@ -220,16 +177,13 @@ def check_str_list(name: str, value: Any) -> List[str]:
 
 
 __all__ = [
-    "check_choice",
     "check_count",
     "check_delay",
     "check_e164",
     "check_http_url",
     "check_line",
     "check_names",
-    "check_range",
     "check_str_list",
     "check_timeout",
-    "check_volume",
     "require_timeout",
 ]

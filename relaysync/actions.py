@@ -17,12 +17,11 @@ from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Protoc
 
 from . import constants as C
 from ._fork import check_owner
-from ._util import compact
-from ._validate import check_timeout, check_volume
+from ._validate import check_timeout
 from .errors import RelayError, timeout_error
 from .events import RelayEvent
 from .failures import guarded
-from .operations import Operation
+from .operations import NO_PARAMS, Operation, checked
 from .results import (
     ActionResult,
     AIResult,
@@ -211,13 +210,16 @@ class Action(Generic[R]):
 
     # ---------------------------------------------------------------- sub-commands
 
-    def _sub(self, verb: str, timeout: Optional[float] = None, **params: Any) -> None:
-        """Send the sub-command ``verb`` of this operation (as declared)."""
+    def _sub(self, verb: str, timeout: Optional[float] = None, **args: Any) -> None:
+        """Send the sub-command ``verb`` of this operation, its params checked against
+        the declaration's ``sub_params`` (``extra_params`` merged in unchecked)."""
         timeout = check_timeout("timeout", timeout)
         method = self.operation.subcommands.get(verb)
         if method is None:
             raise NotImplementedError(f"RELAY has no {verb} for {self.operation.method}")
-        self._host.execute(method, {"control_id": self.control_id, **compact(params)}, timeout)
+        shape = self.operation.sub_params.get(verb, NO_PARAMS)
+        params = checked(shape, f"{type(self).__name__}.{verb}()", args)
+        self._host.execute(method, {"control_id": self.control_id, **params}, timeout)
 
 
 class PlayAction(Action[PlayResult]):
@@ -231,13 +233,19 @@ class PlayAction(Action[PlayResult]):
         """Resume paused playback (``calling.play.resume``)."""
         self._sub("resume", timeout)
 
-    def volume(self, db: float, timeout: Optional[float] = None) -> None:
+    def volume(
+        self,
+        db: float,
+        timeout: Optional[float] = None,
+        *,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """Change the volume by ``db`` decibels, -40 to 40 (``calling.play.volume``).
 
         Raises:
             ValueError: ``db`` out of range (nothing is sent).
         """
-        self._sub("volume", timeout, volume=check_volume("volume", db))
+        self._sub("volume", timeout, volume=db, extra_params=extra_params)
 
 
 class RecordAction(Action[RecordResult]):
@@ -247,21 +255,24 @@ class RecordAction(Action[RecordResult]):
     server sends that event before the call's ``ended``.
     """
 
-    def pause(self, behavior: Optional[str] = None, timeout: Optional[float] = None) -> None:
+    def pause(
+        self,
+        behavior: Optional[str] = None,
+        timeout: Optional[float] = None,
+        *,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """Pause the recording (``calling.record.pause``).
 
         Args:
             behavior: ``skip`` (leave the pause out) or ``silence`` (record silence);
                 ``None`` leaves it to the server.
+            extra_params: params sent as given, unchecked.
 
         Raises:
             ValueError: an unknown ``behavior`` (nothing is sent).
         """
-        if behavior is not None and behavior not in C.RECORD_PAUSE_BEHAVIORS:
-            raise ValueError(
-                f"behavior must be one of {C.RECORD_PAUSE_BEHAVIORS}, got {behavior!r}"
-            )
-        self._sub("pause", timeout, behavior=behavior)
+        self._sub("pause", timeout, behavior=behavior, extra_params=extra_params)
 
     def resume(self, timeout: Optional[float] = None) -> None:
         """Resume a paused recording (``calling.record.resume``)."""
@@ -286,14 +297,20 @@ class CollectAction(Action[CollectResult]):
         """Start the initial-input timers now (``calling.collect.start_input_timers``)."""
         self._sub("start_input_timers", timeout)
 
-    def volume(self, db: float, timeout: Optional[float] = None) -> None:
+    def volume(
+        self,
+        db: float,
+        timeout: Optional[float] = None,
+        *,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """Change the prompt's volume (``calling.play_and_collect.volume``).
 
         Raises:
             ValueError: ``db`` out of range (nothing is sent).
             NotImplementedError: a standalone collect has no prompt.
         """
-        self._sub("volume", timeout, volume=check_volume("volume", db))
+        self._sub("volume", timeout, volume=db, extra_params=extra_params)
 
 
 class DetectAction(Action[DetectResult]):

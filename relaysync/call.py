@@ -18,6 +18,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 from . import constants as C
 from . import operations as ops
 from ._log import logger
+from ._util import adopt_method_names
 from ._validate import check_timeout
 from .call_control import CallControlMixin
 from .call_input import CallInputMixin
@@ -277,12 +278,22 @@ class Call(
 
     # ---------------------------------------------------------------- lifecycle
 
-    def answer(self, timeout: Optional[float] = None) -> None:
+    def answer(
+        self,
+        timeout: Optional[float] = None,
+        *,
+        max_duration: Optional[int] = None,
+        codecs: Optional[Any] = None,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """Answer an inbound call (``calling.answer``); returns once it is answered.
 
         Args:
             timeout: seconds for the request and the ``answered`` state together
                 (default: the client's request timeout).
+            max_duration, codecs: passed to RELAY.
+            extra_params: params RELAY takes that this release does not know, merged
+                into the request as given, unchecked.
 
         Raises:
             ValueError: a bad ``timeout`` (nothing is sent).
@@ -292,28 +303,40 @@ class Call(
         timeout = check_timeout("timeout", timeout)
         deadline = Deadline(self._host.request_timeout if timeout is None else timeout)
         answered = _ORDER[C.CALL_ANSWERED]
-        self.operations.invoke_until(ops.ANSWER, {}, lambda: self._reached(answered), deadline)
+        self.operations.invoke_until(
+            ops.ANSWER, "answer", locals(), lambda: self._reached(answered), deadline
+        )
         self._wait_state(C.CALL_ANSWERED, deadline.remaining())
 
-    def hangup(self, reason: str = "hangup", timeout: Optional[float] = None) -> None:
+    def hangup(
+        self,
+        reason: str = "hangup",
+        timeout: Optional[float] = None,
+        *,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """End the call (``calling.end``). Does nothing if the call has already ended.
 
         Args:
             reason: hangup, cancel, busy, noAnswer, decline or error.
             timeout: seconds for the request (default: the client's).
+            extra_params: params sent as given, unchecked.
 
         Raises:
-            ValueError: a bad ``timeout`` (nothing is sent).
+            ValueError: another ``reason`` (the message lists RELAY's), or a bad
+                ``timeout`` (nothing is sent).
         """
-        check_timeout("timeout", timeout)
-        if self.ended:
-            return
         try:
-            self.operations.invoke(ops.END, {"reason": reason}, timeout=timeout)
+            self.operations.invoke(ops.END, "hangup", locals())
         except CallEndedError:
             return
 
-    def pass_(self, timeout: Optional[float] = None) -> None:
+    def pass_(
+        self,
+        timeout: Optional[float] = None,
+        *,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """Decline an inbound offer so another consumer receives it (``calling.pass``).
 
         The call is no longer tracked afterwards: its waits end with
@@ -323,7 +346,7 @@ class Call(
             ValueError: a bad ``timeout`` (nothing is sent).
             CallEndedError: the call is gone.
         """
-        self.operations.invoke(ops.PASS, {}, timeout=timeout)
+        self.operations.invoke(ops.PASS, "pass_", locals())
         self._host.registry.remove(self)
         self.detach(CallEndedError(-1, f"call {self.call_id} was passed to another consumer"))
 
@@ -433,5 +456,7 @@ class Call(
         """
         return self._host.timeline(self.call_id)
 
+
+adopt_method_names(Call)
 
 __all__ = ["Call"]

@@ -1,4 +1,8 @@
-"""Call methods that move the call: SIP REFER, connect, disconnect, transfer."""
+"""Call methods that move the call: SIP REFER, connect, disconnect, transfer.
+
+Each wrapper passes its arguments straight on (``locals()``) to the runner, which
+checks them against the method's declaration in :mod:`relaysync.operations`.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,15 @@ from ._entropy import new_id
 from ._log import logger
 from ._validate import check_line, check_timeout
 from .actions import ConnectAction, ReferAction
-from .devices import (
-    normalize_devices,
-    normalize_media,
-    normalize_refer_device,
-    phone_device,
-    sip_device,
-)
+from .devices import normalize_devices, normalize_refer_device, phone_device, sip_device
 from .results import ConnectResult, ReferResult
 from .runner import Operations
+from .shapes import named
 
 Device = Union[str, Mapping[str, Any]]
 DevicePlan = Union[Mapping[str, Any], List[Any]]
 Completion = Optional[Callable[[Any], Any]]
+Extra = Optional[Mapping[str, Any]]
 
 
 class CallControlMixin:
@@ -40,6 +40,7 @@ class CallControlMixin:
         wait: Literal[True] = ...,
         timeout: Optional[float] = ...,
         on_completed: Completion = ...,
+        extra_params: Extra = ...,
     ) -> ReferResult: ...
 
     @overload
@@ -51,6 +52,7 @@ class CallControlMixin:
         wait: Literal[False],
         timeout: Optional[float] = ...,
         on_completed: Completion = ...,
+        extra_params: Extra = ...,
     ) -> ReferAction: ...
 
     def refer(
@@ -61,6 +63,7 @@ class CallControlMixin:
         wait: bool = True,
         timeout: Optional[float] = 60.0,
         on_completed: Completion = None,
+        extra_params: Extra = None,
     ) -> Union[ReferResult, ReferAction]:
         """Transfer the call with a SIP REFER and (by default) block for the outcome.
 
@@ -72,6 +75,7 @@ class CallControlMixin:
             wait: ``False`` returns the :class:`ReferAction` once the server accepted it.
             timeout: seconds for the whole operation (request and outcome).
             on_completed: ``callback(action)`` run on a worker thread when it settles.
+            extra_params: params sent as given, unchecked.
 
         Returns:
             :class:`ReferResult` with the final state (success, busy, noAnswer, cancel,
@@ -86,30 +90,25 @@ class CallControlMixin:
             CallEndedError: the call ended before the REFER had a final state.
             RelayTimeoutError: no final state within ``timeout``.
         """
-        wire, used_uri = normalize_refer_device(device)
-        target = check_line("refer target", wire["params"]["to"])
+        device, used_uri = named("Call.refer()", normalize_refer_device, device)
+        target = named("Call.refer()", check_line, "refer target", device["params"]["to"])
         if used_uri:
             logger.debug("relaysync: refer device params.uri sent as params.to")
-        params = {"device": wire, "status_url": status_url}
         if not wait:
-            timeout = check_timeout("timeout", timeout)
+            timeout = named("Call.refer()", check_timeout, "timeout", timeout)
+            request_timeout = (
+                None if timeout is None else min(timeout, self.operations.request_timeout)
+            )
             return self.operations.start(
-                ops.REFER,
-                ReferAction,
-                params,
-                on_completed=on_completed,
-                request_timeout=None
-                if timeout is None
-                else min(timeout, self.operations.request_timeout),
-                correlation=target,
+                ops.REFER, ReferAction, "refer", locals(), correlation=target
             )
         result: ReferResult = self.operations.run(
             ops.REFER,
             ReferAction,
-            params,
+            "refer",
+            locals(),
             timeout=timeout,
             what=f"refer on call {self.call_id}",
-            on_completed=on_completed,
             correlation=target,
         )
         return result
@@ -124,6 +123,7 @@ class CallControlMixin:
         max_price_per_minute: Optional[float] = None,
         status_url: Optional[str] = None,
         timeout: Optional[float] = 60.0,
+        extra_params: Extra = None,
     ) -> ConnectResult:
         """Bridge this call to another party and block until connected or failed.
 
@@ -134,33 +134,71 @@ class CallControlMixin:
             tag: client tag for the peer legs (generated if omitted).
             max_duration, max_price_per_minute, status_url: passed to RELAY.
             timeout: seconds for the whole operation (request and outcome).
+            extra_params: params sent as given, unchecked.
 
         Returns:
             :class:`ConnectResult`; on success ``peer`` is the connected :class:`Call`.
 
         Raises:
             ValueError: malformed devices or ringback, or a bad ``timeout``.
+            TypeError: an unknown key in a device or a media item.
             CallEndedError: this call ended first.
             RelayTimeoutError: no outcome within ``timeout``.
         """
-        check_timeout("timeout", timeout)
-        plan = normalize_devices(devices)
-        media = normalize_media(ringback) if ringback is not None else None
-        tag = tag or new_id()
+        devices = named("Call.connect()", normalize_devices, devices)
+        return self._connect("connect", locals())
+
+    def connect_phone(
+        self,
+        to: str,
+        from_: str,
+        *,
+        timeout: Optional[float] = 60.0,
+        ring_timeout: Optional[int] = None,
+        ringback: Optional[Any] = None,
+        tag: Optional[str] = None,
+        max_duration: Optional[int] = None,
+        max_price_per_minute: Optional[float] = None,
+        status_url: Optional[str] = None,
+        extra_params: Extra = None,
+    ) -> ConnectResult:
+        """Connect to a phone number (``ring_timeout``: seconds it may ring). See
+        :meth:`connect` for the other keyword arguments."""
+        devices = [[named("Call.connect_phone()", phone_device, to, from_, timeout=ring_timeout)]]
+        return self._connect("connect_phone", locals())
+
+    def connect_sip(
+        self,
+        to: str,
+        from_: str,
+        *,
+        headers: Optional[Any] = None,
+        timeout: Optional[float] = 60.0,
+        ringback: Optional[Any] = None,
+        tag: Optional[str] = None,
+        max_duration: Optional[int] = None,
+        max_price_per_minute: Optional[float] = None,
+        status_url: Optional[str] = None,
+        extra_params: Extra = None,
+    ) -> ConnectResult:
+        """Connect to a SIP URI (with SIP ``headers``). See :meth:`connect` for the other
+        keyword arguments."""
+        devices = [[named("Call.connect_sip()", sip_device, to, from_, headers=headers)]]
+        return self._connect("connect_sip", locals())
+
+    def _connect(self, api: str, args: Mapping[str, Any]) -> ConnectResult:
+        """Run ``calling.connect`` with a wrapper's arguments; adopt the peer."""
+        timeout = named(f"Call.{api}()", check_timeout, "timeout", args["timeout"])
+        tag = args["tag"] or new_id()
+        args = {**args, "tag": tag}
         registry = self.operations.host.registry
         registry.watch_tag(tag)
         try:
             result: ConnectResult = self.operations.run(
                 ops.CONNECT,
                 ConnectAction,
-                {
-                    "devices": plan,
-                    "ringback": media,
-                    "tag": tag,
-                    "max_duration": max_duration,
-                    "max_price_per_minute": max_price_per_minute,
-                    "status_url": status_url,
-                },
+                api,
+                args,
                 timeout=timeout,
                 what=f"connect on call {self.call_id}",
                 adopt_peer=registry.adopt_peer,
@@ -174,42 +212,18 @@ class CallControlMixin:
             peer.peer = self
         return result
 
-    def connect_phone(
-        self,
-        to: str,
-        from_: str,
-        *,
-        timeout: Optional[float] = 60.0,
-        ring_timeout: Optional[int] = None,
-        **kwargs: Any,
-    ) -> ConnectResult:
-        """Connect to a phone number. See :meth:`connect` for the keyword arguments."""
-        return self.connect(
-            phone_device(to, from_, timeout=ring_timeout), timeout=timeout, **kwargs
-        )
-
-    def connect_sip(
-        self,
-        to: str,
-        from_: str,
-        *,
-        headers: Optional[Any] = None,
-        timeout: Optional[float] = 60.0,
-        **kwargs: Any,
-    ) -> ConnectResult:
-        """Connect to a SIP URI. See :meth:`connect` for the keyword arguments."""
-        return self.connect(sip_device(to, from_, headers=headers), timeout=timeout, **kwargs)
-
-    def disconnect(self, timeout: Optional[float] = None) -> None:
+    def disconnect(self, timeout: Optional[float] = None, *, extra_params: Extra = None) -> None:
         """Break the bridge made by :meth:`connect` (``calling.disconnect``).
 
         Raises:
             ValueError: a bad ``timeout``.
             CallEndedError: the call is gone.
         """
-        self.operations.invoke(ops.DISCONNECT, {}, timeout)
+        self.operations.invoke(ops.DISCONNECT, "disconnect", locals())
 
-    def transfer(self, dest: str, timeout: Optional[float] = None) -> Dict[str, Any]:
+    def transfer(
+        self, dest: str, timeout: Optional[float] = None, *, extra_params: Extra = None
+    ) -> Dict[str, Any]:
         """Hand the call to another application: an https URL, SWML, or ``context:<app>``.
 
         Returns:
@@ -218,6 +232,4 @@ class CallControlMixin:
         Raises:
             ValueError: ``dest`` is empty, or a bad ``timeout`` (nothing is sent).
         """
-        if not isinstance(dest, str) or not dest:
-            raise ValueError(f"transfer dest must be a non-empty string, got {dest!r}")
-        return self.operations.invoke(ops.TRANSFER, {"dest": dest}, timeout)
+        return self.operations.invoke(ops.TRANSFER, "transfer", locals())

@@ -1,40 +1,31 @@
-"""Call methods that listen to the caller: collect, prompts, detect, send_digits."""
+"""Call methods that listen to the caller: collect, prompts, detect, send_digits.
+
+Each wrapper passes its arguments straight on (``locals()``) to the runner, which
+checks them against the method's declaration in :mod:`relaysync.operations`.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from . import constants as C
 from . import operations as ops
-from ._validate import check_timeout, check_volume
 from .actions import CollectAction, DetectAction, SendDigitsAction
-from .devices import audio, normalize_media, tts
 from .results import SendDigitsResult
 from .runner import Operations
 
 Media = Union[str, Mapping[str, Any], Sequence[Mapping[str, Any]]]
 Completion = Optional[Callable[[Any], Any]]
-
-
-def _gather(
-    digits: Optional[Mapping[str, Any]],
-    speech: Optional[Mapping[str, Any]],
-    **options: Any,
-) -> Dict[str, Any]:
-    """The collect object: digits and/or speech (one is required), plus options."""
-    if digits is None and speech is None:
-        raise ValueError("collect needs digits or speech (or both); neither was given")
-    for name, value in (("digits", digits), ("speech", speech)):
-        if value is not None and not isinstance(value, Mapping):
-            raise TypeError(f"{name} must be a dict of options, got {value!r}")
-    return {"digits": digits, "speech": speech, **options}
+Extra = Optional[Mapping[str, Any]]
 
 
 def _prompt_media(media: Media) -> Any:
     """A plain string is a URL when it looks like one, else text to speak."""
     if isinstance(media, str):
-        media = audio(media) if media.startswith(("http://", "https://")) else tts(media)
-    return normalize_media(media)
+        if media.startswith(("http://", "https://")):
+            return {"type": "audio", "params": {"url": media}}
+        return {"type": "tts", "params": {"text": media}}
+    return media
 
 
 class CallInputMixin:
@@ -56,15 +47,19 @@ class CallInputMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> CollectAction:
         """Collect digits and/or speech without a prompt (``calling.collect``).
 
         Args:
             digits: ``{"max": 4, "terminators": "#", "digit_timeout": 5}``.
-            speech: ``{"end_silence_timeout": 1, "hints": ["billing"], ...}``.
+            speech: ``{"end_silence_timeout": 1, "speech_timeout": 5, "language":
+                "en-US", "hints": ["billing"], "engine": ...}``.
             initial_timeout, partial_results, continuous: sent at the top level.
             send_start_of_input, start_input_timers: sent at the top level too.
             status_url, on_completed, request_timeout: as for every action.
+            extra_params: params sent as given, unchecked (RELAY's ``continue``, for
+                one, which is a Python keyword).
 
         Returns:
             A :class:`CollectAction`; ``wait()`` gives a
@@ -73,24 +68,15 @@ class CallInputMixin:
             ``state: finished`` and ``action.results`` holds every result.
 
         Raises:
-            ValueError: neither ``digits`` nor ``speech``, or a bad timeout.
+            ValueError: neither ``digits`` nor ``speech``, a wrong type or value, or a
+                bad timeout (nothing is sent).
+            TypeError: an unknown key in ``digits`` or ``speech``.
         """
-        params = _gather(
-            digits,
-            speech,
-            initial_timeout=initial_timeout,
-            partial_results=partial_results,
-            continuous=continuous,
-            send_start_of_input=send_start_of_input,
-            start_input_timers=start_input_timers,
-            status_url=status_url,
-        )
         return self.operations.start(
             ops.COLLECT,
             CollectAction,
-            params,
-            on_completed=on_completed,
-            request_timeout=request_timeout,
+            "collect",
+            locals(),
             options={"continuous": bool(continuous)},
         )
 
@@ -103,39 +89,36 @@ class CallInputMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> CollectAction:
         """Play a prompt while collecting input (``calling.play_and_collect``).
 
         Args:
-            media: media item(s), or a string (a URL plays it, other text is spoken).
+            media: media item(s), or a string (a URL plays it, other text is spoken);
+                sent as ``play``.
             collect: the wire collect object: ``{"digits": {...}, "speech": {...},
                 "initial_timeout": 5, "partial_results": ..., ...}``.
             volume: prompt volume, -40 to 40 dB.
+            status_url, on_completed, request_timeout, extra_params: as for
+                :meth:`collect`.
 
         Returns:
             A :class:`CollectAction` that settles on ``calling.call.collect`` only,
             never on the prompt's play events.
 
         Raises:
-            ValueError: malformed media, a collect without digits or speech, volume out
-                of range, or a bad timeout (nothing is sent).
+            ValueError: malformed media, a collect without digits or speech, a volume
+                out of range, a wrong type, or a bad timeout (nothing is sent).
+            TypeError: an unknown key in ``collect`` or in a media item.
         """
-        if not isinstance(collect, Mapping):
-            raise TypeError(f"collect must be a dict, got {collect!r}")
-        body = dict(collect)
-        gathered = _gather(body.pop("digits", None), body.pop("speech", None), **body)
+        play = _prompt_media(media)
+        continuous = isinstance(collect, Mapping) and bool(collect.get("continuous"))
         return self.operations.start(
             ops.PLAY_AND_COLLECT,
             CollectAction,
-            {
-                "play": _prompt_media(media),
-                "collect": gathered,
-                "volume": check_volume("volume", volume),
-                "status_url": status_url,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-            options={"continuous": bool(gathered.get("continuous"))},
+            "play_and_collect",
+            locals(),
+            options={"continuous": continuous},
         )
 
     def prompt_tts(
@@ -149,25 +132,30 @@ class CallInputMixin:
         voice: Optional[str] = None,
         initial_timeout: Optional[float] = None,
         partial_results: Optional[bool] = None,
+        continuous: Optional[bool] = None,
         send_start_of_input: Optional[bool] = None,
         start_input_timers: Optional[bool] = None,
-        **kwargs: Any,
+        volume: Optional[float] = None,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> CollectAction:
         """Speak ``text`` and collect the answer. See :meth:`play_and_collect`.
 
-        The collect options go inside the wire's ``collect`` object.
+        ``language``, ``gender`` and ``voice`` are the speech's; ``digits``, ``speech``
+        and the other collect options go inside the wire's ``collect`` object.
         """
-        return self.play_and_collect(
-            tts(text, language=language, gender=gender, voice=voice),
-            _gather(
-                digits,
-                speech,
-                initial_timeout=initial_timeout,
-                partial_results=partial_results,
-                send_start_of_input=send_start_of_input,
-                start_input_timers=start_input_timers,
-            ),
-            **kwargs,
+        args = locals()
+        collect = {key: args[key] for key in ops.COLLECT_KEYS if key in args}
+        params = {"text": text, "language": language, "gender": gender, "voice": voice}
+        play = {"type": "tts", "params": params}
+        return self.operations.start(
+            ops.PLAY_AND_COLLECT,
+            CollectAction,
+            "prompt_tts",
+            locals(),
+            options={"continuous": bool(continuous)},
         )
 
     def prompt_audio(
@@ -178,22 +166,25 @@ class CallInputMixin:
         speech: Optional[Mapping[str, Any]] = None,
         initial_timeout: Optional[float] = None,
         partial_results: Optional[bool] = None,
+        continuous: Optional[bool] = None,
         send_start_of_input: Optional[bool] = None,
         start_input_timers: Optional[bool] = None,
-        **kwargs: Any,
+        volume: Optional[float] = None,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> CollectAction:
-        """Play the audio at ``url`` and collect the answer. See :meth:`play_and_collect`."""
-        return self.play_and_collect(
-            audio(url),
-            _gather(
-                digits,
-                speech,
-                initial_timeout=initial_timeout,
-                partial_results=partial_results,
-                send_start_of_input=send_start_of_input,
-                start_input_timers=start_input_timers,
-            ),
-            **kwargs,
+        """Play the audio at ``url`` and collect the answer. See :meth:`prompt_tts`."""
+        args = locals()
+        collect = {key: args[key] for key in ops.COLLECT_KEYS if key in args}
+        play = {"type": "audio", "params": {"url": url}}
+        return self.operations.start(
+            ops.PLAY_AND_COLLECT,
+            CollectAction,
+            "prompt_audio",
+            locals(),
+            options={"continuous": bool(continuous)},
         )
 
     def detect(
@@ -205,6 +196,7 @@ class CallInputMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> DetectAction:
         """Start a detector (``calling.detect``) and return its :class:`DetectAction`.
 
@@ -213,27 +205,23 @@ class CallInputMixin:
             timeout: the wire's own ``timeout``: seconds the detector runs.
             wait_for_beep: a client option, not sent: after ``MACHINE`` settle on the
                 ``READY`` that follows (result ``MACHINE``, ``beep`` True).
+            status_url, on_completed, request_timeout, extra_params: as for
+                :meth:`collect`.
 
         Returns:
             The action; it settles on the first conclusive result, or on
             finished/error. Settling does not stop the detector; ``stop()`` does.
 
         Raises:
-            ValueError: no detect ``type``, or a bad timeout (nothing is sent).
+            ValueError: no detect ``type``, a wrong type or value, or a bad timeout
+                (nothing is sent).
+            TypeError: an unknown key in the detector's params.
         """
-        if not isinstance(detect, Mapping) or not detect.get("type"):
-            raise ValueError(f"detect needs a 'type' (machine, fax or digit), got {detect!r}")
-        check_timeout("timeout", timeout)
         return self.operations.start(
             ops.DETECT,
             DetectAction,
-            {
-                "detect": {"type": detect["type"], "params": dict(detect.get("params") or {})},
-                "timeout": timeout,
-                "status_url": status_url,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
+            "detect",
+            locals(),
             options={"wait_for_beep": bool(wait_for_beep)},
         )
 
@@ -249,54 +237,62 @@ class CallInputMixin:
         detect_message_end: Optional[bool] = None,
         wait_for_beep: bool = False,
         timeout: Optional[float] = 30.0,
-        **kwargs: Any,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> DetectAction:
-        """Detect a human or an answering machine. See :meth:`detect`."""
-        params = {
-            "initial_timeout": initial_timeout,
-            "end_silence_timeout": end_silence_timeout,
-            "machine_ready_timeout": machine_ready_timeout,
-            "machine_voice_threshold": machine_voice_threshold,
-            "machine_words_threshold": machine_words_threshold,
-            "detect_interruptions": detect_interruptions,
-            "detect_message_end": detect_message_end,
-        }
-        return self.detect(
-            {"type": C.DETECT_MACHINE, "params": params},
-            timeout=timeout,
-            wait_for_beep=wait_for_beep,
-            **kwargs,
+        """Detect a human or an answering machine; the keyword arguments before
+        ``wait_for_beep`` are the detector's params. See :meth:`detect`."""
+        args = locals()
+        params = {key: args[key] for key in ops.DETECTORS[C.DETECT_MACHINE].members}
+        detect = {"type": C.DETECT_MACHINE, "params": params}
+        return self.operations.start(
+            ops.DETECT,
+            DetectAction,
+            "detect_answering_machine",
+            locals(),
+            options={"wait_for_beep": bool(wait_for_beep)},
         )
 
     def detect_fax(
-        self, *, tone: Optional[str] = None, timeout: Optional[float] = 30.0, **kwargs: Any
+        self,
+        *,
+        tone: Optional[str] = None,
+        timeout: Optional[float] = 30.0,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> DetectAction:
         """Detect a fax tone (``tone``: ``CED`` or ``CNG``). See :meth:`detect`."""
-        if tone is not None and tone not in (C.DETECT_CED, C.DETECT_CNG):
-            raise ValueError(f"tone must be 'CED' or 'CNG', got {tone!r}")
-        return self.detect(
-            {"type": C.DETECT_FAX, "params": {"tone": tone}}, timeout=timeout, **kwargs
-        )
+        detect = {"type": C.DETECT_FAX, "params": {"tone": tone}}
+        return self.operations.start(ops.DETECT, DetectAction, "detect_fax", locals())
 
     def detect_digit(
-        self, *, digits: Optional[str] = None, timeout: Optional[float] = 30.0, **kwargs: Any
+        self,
+        *,
+        digits: Optional[str] = None,
+        timeout: Optional[float] = 30.0,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> DetectAction:
         """Detect DTMF digits (``digits``: which ones, e.g. ``"123#"``). See :meth:`detect`."""
-        if digits is not None and (
-            not isinstance(digits, str) or not digits or set(digits) - set(C.DETECT_DIGITS)
-        ):
-            raise ValueError(f"digits must be made of {C.DETECT_DIGITS!r}, got {digits!r}")
-        return self.detect(
-            {"type": C.DETECT_DIGIT, "params": {"digits": digits}}, timeout=timeout, **kwargs
-        )
+        detect = {"type": C.DETECT_DIGIT, "params": {"digits": digits}}
+        return self.operations.start(ops.DETECT, DetectAction, "detect_digit", locals())
 
-    def send_digits(self, digits: str, *, timeout: Optional[float] = None) -> SendDigitsResult:
+    def send_digits(
+        self, digits: str, *, timeout: Optional[float] = None, extra_params: Extra = None
+    ) -> SendDigitsResult:
         """Send DTMF digits to the call and block until they are sent.
 
         Args:
             digits: ``0-9 # * A-D``; ``w`` pauses 0.5 s, ``W`` 1 s.
             timeout: seconds for the whole operation; ``None`` waits as long as the call
                 lives.
+            extra_params: params sent as given, unchecked.
 
         Returns:
             :class:`~relaysync.results.SendDigitsResult` (``state`` finished).
@@ -306,14 +302,11 @@ class CallInputMixin:
             CallEndedError: the call ended first.
             RelayTimeoutError: not finished within ``timeout``.
         """
-        if not isinstance(digits, str) or not digits or set(digits) - set(C.SEND_DIGITS_ALPHABET):
-            raise ValueError(
-                f"digits must be a non-empty string of {C.SEND_DIGITS_ALPHABET!r}, got {digits!r}"
-            )
         result: SendDigitsResult = self.operations.run(
             ops.SEND_DIGITS,
             SendDigitsAction,
-            {"digits": digits},
+            "send_digits",
+            locals(),
             timeout=timeout,
             what=f"send_digits on call {self.call_id}",
         )

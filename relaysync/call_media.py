@@ -1,20 +1,34 @@
-"""Call methods that play or capture media: play, record, tap, stream, transcribe."""
+"""Call methods that play or capture media: play, record, tap, stream, transcribe.
+
+Each wrapper passes its arguments straight on (``locals()``) to the runner, which
+checks them against the method's declaration in :mod:`relaysync.operations`.
+"""
 
 from __future__ import annotations
 
 import warnings
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
-from . import constants as C
 from . import operations as ops
-from ._validate import check_choice, check_volume
 from .actions import PlayAction, RecordAction, StreamAction, TapAction, TranscribeAction
-from .devices import audio, normalize_media, ringtone, silence, tts
 from .runner import Operations
 
 Media = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 Completion = Optional[Callable[[Any], Any]]
+Extra = Optional[Mapping[str, Any]]
 _UNSET: Any = object()
+
+
+def _start_timeout(api: str, timeout: Any, request_timeout: Optional[float]) -> Any:
+    """``request_timeout``, or the deprecated ``timeout=`` of the play methods."""
+    if timeout is _UNSET:
+        return request_timeout
+    warnings.warn(
+        f"Call.{api}(timeout=...) is deprecated; use request_timeout=",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return timeout if request_timeout is None else request_timeout
 
 
 class CallMediaMixin:
@@ -32,44 +46,32 @@ class CallMediaMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
         timeout: Any = _UNSET,
     ) -> PlayAction:
         """Start playing media and return the :class:`PlayAction` once accepted.
 
         Args:
-            media: one media item or a list, e.g. ``tts("Hello")``, ``audio(url)``.
+            media: one media item or a list, e.g. ``tts("Hello")``, ``audio(url)``
+                (sent as ``play``; flat items such as ``{"type": "tts", "text": ...}``
+                are nested under ``params``).
             volume: -40 to 40 dB.
             direction, loop, status_url: passed to RELAY (``loop=0`` repeats forever).
             on_completed: ``callback(action)`` on a worker thread when playback settles.
             request_timeout: seconds for the start request.
+            extra_params: params RELAY takes that this release does not know, merged
+                into the request as given, unchecked.
             timeout: the old name of ``request_timeout``; deprecated.
 
         Raises:
-            ValueError: malformed media, volume out of range, or a bad timeout.
+            ValueError: malformed media, a volume out of range, a wrong type, or a bad
+                timeout (nothing is sent).
+            TypeError: an unknown key in a media item.
             CallEndedError: the call is gone.
         """
-        if timeout is not _UNSET:
-            warnings.warn(
-                "play(timeout=...) is deprecated; use request_timeout=",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            if request_timeout is None:
-                request_timeout = timeout
-        items = normalize_media(media)
-        return self.operations.start(
-            ops.PLAY,
-            PlayAction,
-            {
-                "play": items,
-                "volume": check_volume("volume", volume),
-                "direction": direction,
-                "loop": loop,
-                "status_url": status_url,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        request_timeout = _start_timeout("play", timeout, request_timeout)
+        play = media
+        return self.operations.start(ops.PLAY, PlayAction, "play", locals())
 
     def play_tts(
         self,
@@ -78,24 +80,78 @@ class CallMediaMixin:
         language: Optional[str] = None,
         gender: Optional[str] = None,
         voice: Optional[str] = None,
-        **kwargs: Any,
+        volume: Optional[float] = None,
+        direction: Optional[str] = None,
+        loop: Optional[int] = None,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
+        timeout: Any = _UNSET,
     ) -> PlayAction:
-        """Speak ``text``. Other keyword arguments as for :meth:`play`."""
-        return self.play(tts(text, language=language, gender=gender, voice=voice), **kwargs)
+        """Speak ``text`` (``language``, ``gender``, ``voice`` as for :func:`tts`).
+        The other keyword arguments are those of :meth:`play`."""
+        request_timeout = _start_timeout("play_tts", timeout, request_timeout)
+        params = {"text": text, "language": language, "gender": gender, "voice": voice}
+        play = {"type": "tts", "params": params}
+        return self.operations.start(ops.PLAY, PlayAction, "play_tts", locals())
 
-    def play_audio(self, url: str, **kwargs: Any) -> PlayAction:
-        """Play the audio file at ``url``. Other keyword arguments as for :meth:`play`."""
-        return self.play(audio(url), **kwargs)
+    def play_audio(
+        self,
+        url: str,
+        *,
+        volume: Optional[float] = None,
+        direction: Optional[str] = None,
+        loop: Optional[int] = None,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
+        timeout: Any = _UNSET,
+    ) -> PlayAction:
+        """Play the audio file at ``url``. The keyword arguments are those of :meth:`play`."""
+        request_timeout = _start_timeout("play_audio", timeout, request_timeout)
+        play = {"type": "audio", "params": {"url": url}}
+        return self.operations.start(ops.PLAY, PlayAction, "play_audio", locals())
 
-    def play_silence(self, duration: float, **kwargs: Any) -> PlayAction:
-        """Play ``duration`` seconds of silence. Other keyword arguments as for :meth:`play`."""
-        return self.play(silence(duration), **kwargs)
+    def play_silence(
+        self,
+        duration: float,
+        *,
+        volume: Optional[float] = None,
+        direction: Optional[str] = None,
+        loop: Optional[int] = None,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
+        timeout: Any = _UNSET,
+    ) -> PlayAction:
+        """Play ``duration`` seconds of silence. The keyword arguments are those of
+        :meth:`play`."""
+        request_timeout = _start_timeout("play_silence", timeout, request_timeout)
+        play = {"type": "silence", "params": {"duration": duration}}
+        return self.operations.start(ops.PLAY, PlayAction, "play_silence", locals())
 
     def play_ringtone(
-        self, name: str = "us", *, duration: Optional[float] = None, **kwargs: Any
+        self,
+        name: str = "us",
+        *,
+        duration: Optional[float] = None,
+        volume: Optional[float] = None,
+        direction: Optional[str] = None,
+        loop: Optional[int] = None,
+        status_url: Optional[str] = None,
+        on_completed: Completion = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
+        timeout: Any = _UNSET,
     ) -> PlayAction:
-        """Play a country's ringtone. Other keyword arguments as for :meth:`play`."""
-        return self.play(ringtone(name, duration=duration), **kwargs)
+        """Play a country's ringtone (``duration`` seconds; ``None`` until stopped).
+        The other keyword arguments are those of :meth:`play`."""
+        request_timeout = _start_timeout("play_ringtone", timeout, request_timeout)
+        play = {"type": "ringtone", "params": {"name": name, "duration": duration}}
+        return self.operations.start(ops.PLAY, PlayAction, "play_ringtone", locals())
 
     def record(
         self,
@@ -112,6 +168,7 @@ class CallMediaMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> RecordAction:
         """Start recording the call and return the :class:`RecordAction` once accepted.
 
@@ -125,43 +182,23 @@ class CallMediaMixin:
             status_url: URL for status callbacks.
             on_completed: ``callback(action)`` on a worker thread when it settles.
             request_timeout: seconds for the start request.
+            extra_params: params sent as given, unchecked (see :meth:`play`).
 
         Returns:
             The action; ``wait()`` gives a :class:`~relaysync.results.RecordResult`
             (``finished``, ``no_input`` or ``error``, with url, duration, size).
 
         Raises:
-            ValueError: an unknown format or direction, or a bad timeout.
+            TypeError: an unknown key in ``audio``.
+            ValueError: an unknown format or direction, a wrong type, or a bad timeout.
             CallEndedError: the call is gone.
         """
-        if audio is not None and not isinstance(audio, Mapping):
-            raise TypeError(f"audio must be a dict of record options, got {audio!r}")
-        check_choice("format", format, ("mp3", "wav"))
-        check_choice("direction", direction, C.TAP_DIRECTIONS)
-        settings = {
-            **dict(audio or {}),
-            **{
-                key: value
-                for key, value in {
-                    "beep": beep,
-                    "format": format,
-                    "stereo": stereo,
-                    "direction": direction,
-                    "initial_timeout": initial_timeout,
-                    "end_silence_timeout": end_silence_timeout,
-                    "terminators": terminators,
-                    "input_sensitivity": input_sensitivity,
-                }.items()
-                if value is not None
-            },
-        }
-        return self.operations.start(
-            ops.RECORD,
-            RecordAction,
-            {"record": {"audio": settings}, "status_url": status_url},
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        args = locals()
+        keywords = {key: args[key] for key in ops.RECORD_AUDIO.members if args[key] is not None}
+        if isinstance(audio, Mapping):
+            keywords = {**audio, **keywords}
+        record = {"audio": keywords if audio is None or isinstance(audio, Mapping) else audio}
+        return self.operations.start(ops.RECORD, RecordAction, "record", locals())
 
     def tap(
         self,
@@ -171,6 +208,7 @@ class CallMediaMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> TapAction:
         """Copy the call's media to an RTP or WebSocket endpoint (``calling.tap``).
 
@@ -178,18 +216,14 @@ class CallMediaMixin:
             tap: what to tap, e.g. ``{"type": "audio", "params": {"direction": "both"}}``.
             device: where to send it: ``{"type": "rtp", "params": {"addr", "port"}}``
                 or ``{"type": "ws", "params": {"uri"}}``.
-            status_url, on_completed, request_timeout: as for :meth:`record`.
+            status_url, on_completed, request_timeout, extra_params: as for
+                :meth:`record`.
 
         Raises:
-            ValueError: ``tap`` or ``device`` missing (nothing is sent).
+            ValueError: ``tap`` or ``device`` missing or malformed (nothing is sent).
+            TypeError: an unknown key in them.
         """
-        return self.operations.start(
-            ops.TAP,
-            TapAction,
-            {"tap": tap or None, "device": device or None, "status_url": status_url},
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.TAP, TapAction, "tap", locals())
 
     def stream(
         self,
@@ -204,6 +238,7 @@ class CallMediaMixin:
         custom_parameters: Optional[Mapping[str, Any]] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> StreamAction:
         """Stream the call's audio to a ``wss://`` URL (``calling.stream``).
 
@@ -212,29 +247,12 @@ class CallMediaMixin:
             track: ``inbound_track``, ``outbound_track`` or ``both_tracks``.
             name, codec, status_url, status_url_method: passed to RELAY.
             authorization_bearer_token, custom_parameters: passed to RELAY.
+            on_completed, request_timeout, extra_params: as for :meth:`record`.
 
         Raises:
             ValueError: no ``url``, or an unknown ``track`` (nothing is sent).
         """
-        if not isinstance(url, str) or not url:
-            raise ValueError(f"stream url must be a non-empty string, got {url!r}")
-        check_choice("track", track, C.STREAM_TRACKS)
-        return self.operations.start(
-            ops.STREAM,
-            StreamAction,
-            {
-                "url": url,
-                "name": name,
-                "codec": codec,
-                "track": track,
-                "status_url": status_url,
-                "status_url_method": status_url_method,
-                "authorization_bearer_token": authorization_bearer_token,
-                "custom_parameters": custom_parameters,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.STREAM, StreamAction, "stream", locals())
 
     def transcribe(
         self,
@@ -242,19 +260,14 @@ class CallMediaMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> TranscribeAction:
         """Transcribe the call until stopped (``calling.transcribe``).
 
         Raises:
             RelayError: 409 if a transcription is already running on the call.
         """
-        return self.operations.start(
-            ops.TRANSCRIBE,
-            TranscribeAction,
-            {"status_url": status_url},
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.TRANSCRIBE, TranscribeAction, "transcribe", locals())
 
 
 __all__ = ["CallMediaMixin"]

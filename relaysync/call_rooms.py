@@ -2,38 +2,20 @@
 rooms, queues, hold, denoise, echo, digit bindings, live transcription, user events.
 
 Each blocks until the server answers and returns its result; the events they cause
-reach ``call.on()`` and ``call.events()``.
+reach ``call.on()`` and ``call.events()``. Each wrapper passes its arguments straight on
+(``locals()``) to the runner, which checks them against the method's declaration in
+:mod:`relaysync.operations`.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
-from . import constants as C
 from . import operations as ops
-from ._validate import check_choice, check_range
 from .runner import Operations
 
 Action = Union[str, Mapping[str, Any]]
-STATUS_CALLBACK_EVENT_TYPES = ("relay", "cxml")
-
-
-def _name(what: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _live_action(value: Action, allowed: Sequence[str]) -> Dict[str, Any]:
-    """``"stop"`` → ``{"stop": {}}``; a dict must have exactly one allowed key."""
-    if isinstance(value, str):
-        value = {value: {}}
-    if not isinstance(value, Mapping) or len(value) != 1:
-        raise ValueError(f"action must be one of {tuple(allowed)} or a one-key dict, got {value!r}")
-    (key,) = value
-    check_choice("action", key, allowed)
-    return {key: value[key] if value[key] is not None else {}}
+Extra = Optional[Mapping[str, Any]]
 
 
 class CallRoomsMixin:
@@ -64,92 +46,71 @@ class CallRoomsMixin:
         recording_status_callback_event_type: Optional[str] = None,
         recording_status_callback_method: Optional[str] = None,
         stream: Optional[Mapping[str, Any]] = None,
+        acl: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Join the call to the conference ``name`` (``calling.join_conference``).
 
         Args:
             name: the conference.
-            beep: ``True``, ``False``, ``"onEnter"`` or ``"onExit"``.
+            beep: ``"true"``, ``"false"``, ``"onEnter"`` or ``"onExit"`` (the server
+                types it as a string; ``True``/``False`` are sent as ``"true"``/``"false"``).
             max_participants: 1 to 250.
             record: ``do-not-record`` or ``record-from-start``.
             status_callback_event_type: ``relay`` or ``cxml``.
             muted, start_on_enter, end_on_exit, wait_url, region, trim, coach, the
-                status and recording callbacks, stream: passed to RELAY as named.
+                status and recording callbacks, stream, acl: passed to RELAY as named.
+            request_timeout: seconds for the request.
+            extra_params: params sent as given, unchecked.
 
         Returns:
             The server's result (it may carry ``conference_id``); ``calling.conference``
             events follow as participants join and leave.
 
         Raises:
-            ValueError: no name or an option out of its documented range (nothing is
-                sent).
+            ValueError: no name or an option of the wrong type or out of its range
+                (nothing is sent).
         """
-        check_choice("beep", beep, C.CONFERENCE_BEEP_VALUES)
-        low, high = C.CONFERENCE_MAX_PARTICIPANTS
-        if isinstance(max_participants, float) and not max_participants.is_integer():
-            raise ValueError(f"max_participants must be a whole number, got {max_participants}")
-        check_range("max_participants", max_participants, low, high)
-        check_choice("record", record, C.CONFERENCE_RECORD_VALUES)
-        check_choice(
-            "status_callback_event_type", status_callback_event_type, STATUS_CALLBACK_EVENT_TYPES
-        )
-        return self.operations.invoke(
-            ops.JOIN_CONFERENCE,
-            {
-                "name": _name("name", name),
-                "muted": muted,
-                "beep": beep,
-                "start_on_enter": start_on_enter,
-                "end_on_exit": end_on_exit,
-                "wait_url": wait_url,
-                "max_participants": max_participants,
-                "record": record,
-                "region": region,
-                "trim": trim,
-                "coach": coach,
-                "status_callback": status_callback,
-                "status_callback_event": status_callback_event,
-                "status_callback_event_type": status_callback_event_type,
-                "status_callback_method": status_callback_method,
-                "recording_status_callback": recording_status_callback,
-                "recording_status_callback_event": recording_status_callback_event,
-                "recording_status_callback_event_type": recording_status_callback_event_type,
-                "recording_status_callback_method": recording_status_callback_method,
-                "stream": stream,
-            },
-            request_timeout,
-        )
+        return self.operations.invoke(ops.JOIN_CONFERENCE, "join_conference", locals())
 
     def leave_conference(
-        self, conference_id: str, *, request_timeout: Optional[float] = None
+        self,
+        conference_id: str,
+        *,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Take the call out of a conference (``calling.leave_conference``).
 
         Raises:
             ValueError: no ``conference_id`` (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.LEAVE_CONFERENCE,
-            {"conference_id": _name("conference_id", conference_id)},
-            request_timeout,
-        )
+        return self.operations.invoke(ops.LEAVE_CONFERENCE, "leave_conference", locals())
 
-    def hold(self, *, request_timeout: Optional[float] = None) -> Dict[str, Any]:
+    def hold(
+        self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
+    ) -> Dict[str, Any]:
         """Put the call on hold (``calling.hold``); ``calling.call.hold`` follows."""
-        return self.operations.invoke(ops.HOLD, {}, request_timeout)
+        return self.operations.invoke(ops.HOLD, "hold", locals())
 
-    def unhold(self, *, request_timeout: Optional[float] = None) -> Dict[str, Any]:
+    def unhold(
+        self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
+    ) -> Dict[str, Any]:
         """Take the call off hold (``calling.unhold``); ``calling.call.hold`` follows."""
-        return self.operations.invoke(ops.UNHOLD, {}, request_timeout)
+        return self.operations.invoke(ops.UNHOLD, "unhold", locals())
 
-    def denoise(self, *, request_timeout: Optional[float] = None) -> Dict[str, Any]:
+    def denoise(
+        self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
+    ) -> Dict[str, Any]:
         """Turn noise reduction on (``calling.denoise``); ``calling.call.denoise`` follows."""
-        return self.operations.invoke(ops.DENOISE, {}, request_timeout)
+        return self.operations.invoke(ops.DENOISE, "denoise", locals())
 
-    def denoise_stop(self, *, request_timeout: Optional[float] = None) -> Dict[str, Any]:
+    def denoise_stop(
+        self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
+    ) -> Dict[str, Any]:
         """Turn noise reduction off (``calling.denoise.stop``)."""
-        return self.operations.invoke(ops.DENOISE_STOP, {}, request_timeout)
+        return self.operations.invoke(ops.DENOISE_STOP, "denoise_stop", locals())
 
     def echo(
         self,
@@ -157,6 +118,7 @@ class CallRoomsMixin:
         *,
         status_url: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Echo the caller's audio back (``calling.echo``).
 
@@ -166,16 +128,7 @@ class CallRoomsMixin:
         Raises:
             ValueError: a negative, NaN or infinite ``timeout`` (nothing is sent).
         """
-        if timeout is not None and (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not math.isfinite(timeout)
-            or timeout < 0
-        ):
-            raise ValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
-        return self.operations.invoke(
-            ops.ECHO, {"timeout": timeout, "status_url": status_url}, request_timeout
-        )
+        return self.operations.invoke(ops.ECHO, "echo", locals())
 
     def bind_digit(
         self,
@@ -186,6 +139,7 @@ class CallRoomsMixin:
         realm: Optional[str] = None,
         max_triggers: Optional[int] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Run ``bind_method`` (a calling method, e.g. ``calling.play``) with ``params``
         whenever the caller presses ``digits`` (``calling.bind_digit``).
@@ -194,31 +148,26 @@ class CallRoomsMixin:
             max_triggers: how many times it may fire; ``0`` is unlimited.
 
         Raises:
-            ValueError: bad digits, no method, or a negative ``max_triggers``.
+            ValueError: no digits, no method, or a negative ``max_triggers``.
         """
-        if not isinstance(digits, str) or not digits or set(digits) - set(C.DETECT_DIGITS):
-            raise ValueError(f"digits must be made of {C.DETECT_DIGITS!r}, got {digits!r}")
-        check_range("max_triggers", max_triggers, 0, 1_000_000)
-        return self.operations.invoke(
-            ops.BIND_DIGIT,
-            {
-                "digits": digits,
-                "bind_method": _name("bind_method", bind_method),
-                "params": params,
-                "realm": realm,
-                "max_triggers": max_triggers,
-            },
-            request_timeout,
-        )
+        return self.operations.invoke(ops.BIND_DIGIT, "bind_digit", locals())
 
     def clear_digit_bindings(
-        self, realm: Optional[str] = None, *, request_timeout: Optional[float] = None
+        self,
+        realm: Optional[str] = None,
+        *,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Remove the call's digit bindings (those of ``realm`` only, if given)."""
-        return self.operations.invoke(ops.CLEAR_DIGIT_BINDINGS, {"realm": realm}, request_timeout)
+        return self.operations.invoke(ops.CLEAR_DIGIT_BINDINGS, "clear_digit_bindings", locals())
 
     def live_transcribe(
-        self, action: Action, *, request_timeout: Optional[float] = None
+        self,
+        action: Action,
+        *,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Start, stop or summarize live transcription (``calling.live_transcribe``).
 
@@ -229,11 +178,8 @@ class CallRoomsMixin:
         Raises:
             ValueError: another action (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.LIVE_TRANSCRIBE,
-            {"action": _live_action(action, C.LIVE_TRANSCRIBE_ACTIONS)},
-            request_timeout,
-        )
+        action = {action: {}} if isinstance(action, str) else action
+        return self.operations.invoke(ops.LIVE_TRANSCRIBE, "live_transcribe", locals())
 
     def live_translate(
         self,
@@ -241,14 +187,12 @@ class CallRoomsMixin:
         *,
         status_url: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Start, stop, summarize or inject into live translation
         (``calling.live_translate``). See :meth:`live_transcribe`."""
-        return self.operations.invoke(
-            ops.LIVE_TRANSLATE,
-            {"action": _live_action(action, C.LIVE_TRANSLATE_ACTIONS), "status_url": status_url},
-            request_timeout,
-        )
+        action = {action: {}} if isinstance(action, str) else action
+        return self.operations.invoke(ops.LIVE_TRANSLATE, "live_translate", locals())
 
     def join_room(
         self,
@@ -256,25 +200,30 @@ class CallRoomsMixin:
         *,
         status_url: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Join the call to the video room ``name`` (``calling.join_room``).
 
         Raises:
             ValueError: no name (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.JOIN_ROOM, {"name": _name("name", name), "status_url": status_url}, request_timeout
-        )
+        return self.operations.invoke(ops.JOIN_ROOM, "join_room", locals())
 
-    def leave_room(self, *, request_timeout: Optional[float] = None) -> Dict[str, Any]:
+    def leave_room(
+        self, *, request_timeout: Optional[float] = None, extra_params: Extra = None
+    ) -> Dict[str, Any]:
         """Take the call out of its room (``calling.leave_room``)."""
-        return self.operations.invoke(ops.LEAVE_ROOM, {}, request_timeout)
+        return self.operations.invoke(ops.LEAVE_ROOM, "leave_room", locals())
 
     def user_event(
-        self, event: Optional[Mapping[str, Any]] = None, *, request_timeout: Optional[float] = None
+        self,
+        event: Optional[Mapping[str, Any]] = None,
+        *,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Send an application event to the call's other listeners (``calling.user_event``)."""
-        return self.operations.invoke(ops.USER_EVENT, {"event": event}, request_timeout)
+        return self.operations.invoke(ops.USER_EVENT, "user_event", locals())
 
     def queue_enter(
         self,
@@ -283,6 +232,7 @@ class CallRoomsMixin:
         wait_url: Optional[str] = None,
         status_url: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Put the call in the queue ``queue_name`` (``calling.queue.enter``);
         ``calling.call.queue`` events report its position.
@@ -290,15 +240,7 @@ class CallRoomsMixin:
         Raises:
             ValueError: no queue name (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.QUEUE_ENTER,
-            {
-                "queue_name": _name("queue_name", queue_name),
-                "wait_url": wait_url,
-                "status_url": status_url,
-            },
-            request_timeout,
-        )
+        return self.operations.invoke(ops.QUEUE_ENTER, "queue_enter", locals())
 
     def queue_leave(
         self,
@@ -307,21 +249,14 @@ class CallRoomsMixin:
         *,
         status_url: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Take the call out of the queue (``calling.queue.leave``).
 
         Raises:
             ValueError: no queue name (nothing is sent).
         """
-        return self.operations.invoke(
-            ops.QUEUE_LEAVE,
-            {
-                "queue_name": _name("queue_name", queue_name),
-                "queue_id": queue_id,
-                "status_url": status_url,
-            },
-            request_timeout,
-        )
+        return self.operations.invoke(ops.QUEUE_LEAVE, "queue_leave", locals())
 
 
 __all__ = ["CallRoomsMixin"]

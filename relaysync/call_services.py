@@ -1,23 +1,19 @@
-"""Call methods for fax, payments and AI agents."""
+"""Call methods for fax, payments and AI agents.
+
+Each wrapper passes its arguments straight on (``locals()``) to the runner, which
+checks them against the method's declaration in :mod:`relaysync.operations`.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
-from ._validate import check_choice, check_range, check_timeout
 from .actions import AIAction, FaxAction, PayAction
 from .runner import Operations
 
 Completion = Optional[Callable[[Any], Any]]
-TOKEN_TYPES = ("one-time", "reusable")
-AI_ROLES = ("system", "user", "assistant")
-
-
-def _url(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty URL string, got {value!r}")
-    return value
+Extra = Optional[Mapping[str, Any]]
 
 
 class CallServicesMixin:
@@ -34,6 +30,7 @@ class CallServicesMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> FaxAction:
         """Send the document at ``document`` (a PDF URL) as a fax (``calling.send_fax``).
 
@@ -51,18 +48,7 @@ class CallServicesMixin:
         Raises:
             ValueError: no document, or a bad timeout (nothing is sent).
         """
-        return self.operations.start(
-            ops.SEND_FAX,
-            FaxAction,
-            {
-                "document": _url("document", document),
-                "identity": identity,
-                "header_info": header_info,
-                "status_url": status_url,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.SEND_FAX, FaxAction, "send_fax", locals())
 
     def receive_fax(
         self,
@@ -70,15 +56,10 @@ class CallServicesMixin:
         status_url: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> FaxAction:
         """Receive a fax on the call (``calling.receive_fax``). See :meth:`send_fax`."""
-        return self.operations.start(
-            ops.RECEIVE_FAX,
-            FaxAction,
-            {"status_url": status_url},
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.RECEIVE_FAX, FaxAction, "receive_fax", locals())
 
     def pay(
         self,
@@ -87,11 +68,11 @@ class CallServicesMixin:
         input: Optional[str] = None,
         status_url: Optional[str] = None,
         payment_method: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_attempts: Optional[int] = None,
-        security_code: Optional[bool] = None,
-        postal_code: Optional[Any] = None,
-        min_postal_code_length: Optional[int] = None,
+        timeout: Optional[Union[str, int, float]] = None,
+        max_attempts: Optional[Union[str, int]] = None,
+        security_code: Optional[Union[bool, str]] = None,
+        postal_code: Optional[Union[bool, str]] = None,
+        min_postal_code_length: Optional[Union[str, int]] = None,
         token_type: Optional[str] = None,
         charge_amount: Optional[Union[str, int, float]] = None,
         currency: Optional[str] = None,
@@ -101,23 +82,31 @@ class CallServicesMixin:
         valid_card_types: Optional[str] = None,
         parameters: Optional[Sequence[Mapping[str, Any]]] = None,
         prompts: Optional[Sequence[Mapping[str, Any]]] = None,
+        bank_account_type: Optional[str] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> PayAction:
         """Collect a card payment from the caller (``calling.pay``).
 
         Args:
             payment_connector_url: the payment connector that charges the card.
             timeout: the wire's own option: seconds the caller has for each input.
-            max_attempts: tries before it gives up (1 or more).
+            max_attempts: tries before it gives up.
             token_type: ``one-time`` or ``reusable``.
-            charge_amount: the amount, as a string (``"9.99"``); numbers are sent as
-                strings.
+            charge_amount: the amount, as a string (``"9.99"``).
             parameters: ``[{"name", "value"}]`` passed to the connector.
             input, payment_method, security_code, postal_code: passed to RELAY.
             min_postal_code_length, currency, language, voice: passed to RELAY.
-            description, valid_card_types, prompts: passed to RELAY as named.
+            description, valid_card_types, prompts, bank_account_type: passed to
+                RELAY as named.
             status_url, on_completed, request_timeout: as for every action.
+            extra_params: params sent as given, unchecked.
+
+        The server types ``timeout``, ``max_attempts``, ``min_postal_code_length``
+        and ``charge_amount`` as strings, and ``security_code`` and ``postal_code``
+        too: a number is sent as its ``str``, ``True``/``False`` as ``"true"``/
+        ``"false"``.
 
         Returns:
             A :class:`PayAction`; ``wait()`` gives a
@@ -125,40 +114,11 @@ class CallServicesMixin:
             ``result`` (``success``, ``too-many-failed-attempts``, ...).
 
         Raises:
-            ValueError: no connector URL, or an option out of its range (nothing is
-                sent).
+            ValueError: no connector URL, or an option of the wrong type or not
+                allowed (nothing is sent).
+            TypeError: an unknown key in ``parameters``.
         """
-        check_timeout("timeout", timeout)
-        check_range("max_attempts", max_attempts, 1, 100)
-        check_range("min_postal_code_length", min_postal_code_length, 0, 20)
-        check_choice("token_type", token_type, TOKEN_TYPES)
-        amount = str(charge_amount) if isinstance(charge_amount, (int, float)) else charge_amount
-        return self.operations.start(
-            ops.PAY,
-            PayAction,
-            {
-                "payment_connector_url": _url("payment_connector_url", payment_connector_url),
-                "input": input,
-                "status_url": status_url,
-                "payment_method": payment_method,
-                "timeout": timeout,
-                "max_attempts": max_attempts,
-                "security_code": security_code,
-                "postal_code": postal_code,
-                "min_postal_code_length": min_postal_code_length,
-                "token_type": token_type,
-                "charge_amount": amount,
-                "currency": currency,
-                "language": language,
-                "voice": voice,
-                "description": description,
-                "valid_card_types": valid_card_types,
-                "parameters": list(parameters) if parameters is not None else None,
-                "prompts": list(prompts) if prompts is not None else None,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.PAY, PayAction, "pay", locals())
 
     def ai(
         self,
@@ -177,6 +137,7 @@ class CallServicesMixin:
         params: Optional[Mapping[str, Any]] = None,
         on_completed: Completion = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> AIAction:
         """Hand the call to an AI agent (``calling.ai``) and return its :class:`AIAction`.
 
@@ -192,28 +153,7 @@ class CallServicesMixin:
         Raises:
             ValueError: neither ``prompt`` nor ``agent``, or a bad timeout.
         """
-        if prompt is None and agent is None:
-            raise ValueError("ai needs a prompt (or an agent); neither was given")
-        return self.operations.start(
-            ops.AI,
-            AIAction,
-            {
-                "prompt": prompt,
-                "agent": agent,
-                "post_prompt": post_prompt,
-                "post_prompt_url": post_prompt_url,
-                "post_prompt_auth_user": post_prompt_auth_user,
-                "post_prompt_auth_password": post_prompt_auth_password,
-                "global_data": global_data,
-                "pronounce": pronounce,
-                "hints": hints,
-                "languages": languages,
-                "SWAIG": SWAIG,
-                "params": params,
-            },
-            on_completed=on_completed,
-            request_timeout=request_timeout,
-        )
+        return self.operations.start(ops.AI, AIAction, "ai", locals())
 
     def amazon_bedrock(
         self,
@@ -225,6 +165,7 @@ class CallServicesMixin:
         post_prompt: Optional[Mapping[str, Any]] = None,
         post_prompt_url: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Start an Amazon Bedrock agent on the call (``calling.amazon_bedrock``).
 
@@ -235,18 +176,7 @@ class CallServicesMixin:
             ValueError: a bad ``request_timeout``.
             RelayError: the server refused it.
         """
-        return self.operations.invoke(
-            ops.AMAZON_BEDROCK,
-            {
-                "prompt": prompt,
-                "SWAIG": SWAIG,
-                "params": params,
-                "global_data": global_data,
-                "post_prompt": post_prompt,
-                "post_prompt_url": post_prompt_url,
-            },
-            request_timeout,
-        )
+        return self.operations.invoke(ops.AMAZON_BEDROCK, "amazon_bedrock", locals())
 
     def ai_message(
         self,
@@ -256,60 +186,55 @@ class CallServicesMixin:
         reset: Optional[Mapping[str, Any]] = None,
         global_data: Optional[Mapping[str, Any]] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Send a message into the running AI session (``calling.ai_message``).
 
         Args:
             message_text: the text.
-            role: ``system``, ``user`` or ``assistant``.
+            role: who speaks, e.g. ``system``, ``user`` or ``assistant``.
             reset: ``{"full_reset"?, "user_prompt"?, "system_prompt"?}``.
             global_data: data merged into the session's globals.
 
         Raises:
-            ValueError: an unknown role, or a bad ``request_timeout``.
+            TypeError: an unknown key in ``reset``.
+            ValueError: a wrong type, or a bad ``request_timeout``.
         """
-        check_choice("role", role, AI_ROLES)
-        return self.operations.invoke(
-            ops.AI_MESSAGE,
-            {
-                "message_text": message_text,
-                "role": role,
-                "reset": reset,
-                "global_data": global_data,
-            },
-            request_timeout,
-        )
+        return self.operations.invoke(ops.AI_MESSAGE, "ai_message", locals())
 
     def ai_hold(
         self,
         *,
-        timeout: Optional[float] = None,
+        timeout: Optional[Union[str, int, float]] = None,
         prompt: Optional[str] = None,
         request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Put the AI session on hold (``calling.ai_hold``).
 
         Args:
-            timeout: the wire's own option: seconds before the hold ends by itself.
+            timeout: the wire's own option: seconds before the hold ends by itself
+                (a string on the wire; a number is sent as its ``str``).
             prompt: what the agent says as it holds.
 
         Raises:
             ValueError: a bad ``timeout`` or ``request_timeout``.
         """
-        check_timeout("timeout", timeout)
-        return self.operations.invoke(
-            ops.AI_HOLD, {"timeout": timeout, "prompt": prompt}, request_timeout
-        )
+        return self.operations.invoke(ops.AI_HOLD, "ai_hold", locals())
 
     def ai_unhold(
-        self, *, prompt: Optional[str] = None, request_timeout: Optional[float] = None
+        self,
+        *,
+        prompt: Optional[str] = None,
+        request_timeout: Optional[float] = None,
+        extra_params: Extra = None,
     ) -> Dict[str, Any]:
         """Take the AI session off hold (``calling.ai_unhold``).
 
         Raises:
             ValueError: a bad ``request_timeout``.
         """
-        return self.operations.invoke(ops.AI_UNHOLD, {"prompt": prompt}, request_timeout)
+        return self.operations.invoke(ops.AI_UNHOLD, "ai_unhold", locals())
 
 
 __all__ = ["CallServicesMixin"]

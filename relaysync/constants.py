@@ -63,6 +63,17 @@ END_REASONS: FrozenSet[str] = frozenset(
     }
 )
 
+#: The reasons ``calling.end`` takes (PROTOCOL.md §2.3).
+HANGUP_REASONS = ("hangup", "cancel", "busy", "noAnswer", "decline", "error")
+#: The ringtone names of a ``ringtone`` media item.
+_RINGTONES = (
+    "at au bg br be ch cl cn cz de dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl pt "
+    "ru se sg th uk us tw ve za"
+)
+RINGTONE_NAMES = tuple(_RINGTONES.split())
+#: The codecs of a SIP or WebRTC device.
+CODECS = ("PCMU", "PCMA", "OPUS", "G729", "G722", "VP8", "H264")
+
 # Dial / connect / refer / play states.
 DIAL_DIALING = "dialing"
 DIAL_ANSWERED = "answered"
@@ -153,6 +164,7 @@ CONFERENCE_MAX_PARTICIPANTS = (1, 250)
 STREAM_TRACKS = ("inbound_track", "outbound_track", "both_tracks")
 TAP_DIRECTIONS = ("listen", "speak", "both")
 SEND_DIGITS_ALPHABET = "0123456789#*ABCDwW"
+DTMF_DIGITS = "0123456789#*ABCD"
 LIVE_TRANSCRIBE_ACTIONS = ("start", "stop", "summarize")
 LIVE_TRANSLATE_ACTIONS = ("start", "stop", "summarize", "inject")
 

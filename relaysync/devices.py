@@ -190,8 +190,11 @@ def _at(device: Any, position: str) -> Dict[str, Any]:
 
 
 def _check_sip_uri(value: str, what: str) -> None:
-    if not _SIP_URI.match(value):
-        raise ValueError(f"{what} {value!r} is not a SIP URI: it must start with 'sip:' or 'sips:'")
+    if _SIP_URI.match(value):
+        return
+    if value.lower().startswith(("sip:", "sips:")):
+        raise ValueError(f"{what} {value!r} has no user/host part after the scheme")
+    raise ValueError(f"{what} {value!r} is not a SIP URI: it must start with 'sip:' or 'sips:'")
 
 
 def normalize_refer_device(target: Any) -> Tuple[Dict[str, Any], bool]:

@@ -1,35 +1,43 @@
-"""Builders and normalisers for the media items RELAY plays (``calling.play`` and prompts).
+"""The media items RELAY plays (``calling.play``, prompts, ringback): their declared
+shape and the builders.
 
-Every function returns new wire-form dicts (``{"type": ..., "params": {...}}``) and raises
-:class:`ValueError` naming the problem before anything is sent.
+:data:`MEDIA` is the one declaration of a media list, used by the declarations of
+:mod:`relaysync.operations` and by the functions here. Every function returns new
+wire-form dicts (``{"type": ..., "params": {...}}``) and raises before anything is sent:
+``ValueError`` naming the problem, ``TypeError`` for an unknown key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping as _MappingABC
 from typing import Any, Dict, List, Optional, Union
 
-from relaysync._util import compact_kw
-from relaysync._wireform import check_number, show_value, split_item
+from . import constants as C
+from .shapes import ListOf, Obj, ParamError, Str, Tagged, seconds
 
 #: The media item types RELAY plays.
 MEDIA_TYPES = ("audio", "tts", "silence", "ringtone")
-_MEDIA_REQUIRED = {"audio": "url", "tts": "text", "silence": "duration", "ringtone": "name"}
+
+_TEXT = Str(nonempty=True)
+#: One media item; the flat form (``{"type": "tts", "text": "Hi"}``) is nested.
+MEDIA_ITEM = Tagged(
+    flat=True,
+    audio=Obj(("url",), url=_TEXT),
+    tts=Obj(("text",), text=_TEXT, language=Str(), gender=Str(), voice=Str()),
+    silence=Obj(("duration",), duration=seconds()),
+    ringtone=Obj(("name",), name=Str(*C.RINGTONE_NAMES), duration=seconds()),
+)
+#: A media list; a lone item is a list of one.
+MEDIA = ListOf(MEDIA_ITEM, nonempty=True, single=True)
 
 Number = Union[int, float]
 
 
-def _media_item(item: Any, what: str) -> Dict[str, Any]:
-    kind, params = split_item(item, what)
-    if kind not in _MEDIA_REQUIRED:
-        raise ValueError(f"{what} type must be one of {', '.join(MEDIA_TYPES)}; got {kind!r}")
-    key = _MEDIA_REQUIRED[kind]
-    value = params.get(key)
-    if kind == "silence" or (kind == "ringtone" and "duration" in params):
-        check_number(params.get("duration"), f"{kind} media 'duration'")
-    if kind != "silence" and (not isinstance(value, str) or not value.strip()):
-        raise ValueError(f"{kind} media needs a non-empty string {key!r}, got {value!r}")
-    return {"type": kind, "params": params}
+def _item(api: str, kind: str, **params: Any) -> Dict[str, Any]:
+    try:
+        item: Dict[str, Any] = MEDIA_ITEM.check({"type": kind, "params": params})
+    except ParamError as exc:
+        raise exc.error(api) from None
+    return item
 
 
 def normalize_media(items: Any) -> List[Dict[str, Any]]:
@@ -37,7 +45,7 @@ def normalize_media(items: Any) -> List[Dict[str, Any]]:
 
     Accepts one item or a list of items, each in wire form or flat form
     (``{"type": "tts", "text": "Hello"}`` becomes
-    ``{"type": "tts", "params": {"text": "Hello"}}``).
+    ``{"type": "tts", "params": {"text": "Hello"}}``); ``None`` values are dropped.
 
     Args:
         items: a media item dict, or a list of them.
@@ -46,20 +54,17 @@ def normalize_media(items: Any) -> List[Dict[str, Any]]:
         A new list of wire-form items.
 
     Raises:
-        ValueError: empty list; an item that is not a dict; a type other than
+        ValueError: an empty list; an item that is not a dict; a type other than
             audio, tts, silence, ringtone; a missing or wrongly typed ``url``
-            (audio), ``text`` (tts), ``duration`` (silence) or ``name`` (ringtone).
+            (audio), ``text`` (tts), ``duration`` (silence) or ``name`` (ringtone);
+            a key given both flat and in ``params`` with different values.
+        TypeError: a key the item's type does not take.
     """
-    if isinstance(items, _MappingABC):
-        return [_media_item(items, "media")]
-    if not isinstance(items, (list, tuple)):
-        raise ValueError(
-            f"media must be a media dict or a list of them, got {type(items).__name__}: "
-            f"{show_value(items)}"
-        )
-    if not items:
-        raise ValueError("media list is empty: give at least one item")
-    return [_media_item(item, f"media[{i}]") for i, item in enumerate(items)]
+    try:
+        media: List[Dict[str, Any]] = MEDIA.check(items)
+    except ParamError as exc:
+        raise exc.error("normalize_media()", root="media") from None
+    return media
 
 
 def tts(
@@ -83,13 +88,7 @@ def tts(
     Raises:
         ValueError: ``text`` is not a non-empty string.
     """
-    return _media_item(
-        {
-            "type": "tts",
-            "params": compact_kw(text=text, language=language, gender=gender, voice=voice),
-        },
-        "media",
-    )
+    return _item("tts()", "tts", text=text, language=language, gender=gender, voice=voice)
 
 
 def audio(url: str) -> Dict[str, Any]:
@@ -104,7 +103,7 @@ def audio(url: str) -> Dict[str, Any]:
     Raises:
         ValueError: ``url`` is not a non-empty string.
     """
-    return _media_item({"type": "audio", "params": {"url": url}}, "media")
+    return _item("audio()", "audio", url=url)
 
 
 def silence(duration: Number) -> Dict[str, Any]:
@@ -119,26 +118,33 @@ def silence(duration: Number) -> Dict[str, Any]:
     Raises:
         ValueError: ``duration`` is not a number >= 0.
     """
-    return _media_item({"type": "silence", "params": {"duration": duration}}, "media")
+    return _item("silence()", "silence", duration=duration)
 
 
 def ringtone(name: str = "us", *, duration: Optional[Number] = None) -> Dict[str, Any]:
     """Build a ringtone media item.
 
     Args:
-        name: the country's ringtone (``"us"``, ``"uk"``, ``"de"``, ...).
+        name: the country's ringtone (``"us"``, ``"uk"``, ``"de"``, ...; RELAY's list).
         duration: seconds to play it; ``None`` plays it until stopped.
 
     Returns:
         ``{"type": "ringtone", "params": {"name": ..., "duration"?: ...}}``.
 
     Raises:
-        ValueError: ``name`` is not a non-empty string or ``duration`` is not a
+        ValueError: ``name`` is not one of RELAY's ringtones or ``duration`` is not a
             number >= 0.
     """
-    return _media_item(
-        {"type": "ringtone", "params": compact_kw(name=name, duration=duration)}, "media"
-    )
+    return _item("ringtone()", "ringtone", name=name, duration=duration)
 
 
-__all__ = ["MEDIA_TYPES", "audio", "normalize_media", "ringtone", "silence", "tts"]
+__all__ = [
+    "MEDIA",
+    "MEDIA_ITEM",
+    "MEDIA_TYPES",
+    "audio",
+    "normalize_media",
+    "ringtone",
+    "silence",
+    "tts",
+]

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 
 from ._log import logger
-from ._util import compact
 from ._validate import check_e164, check_http_url, check_line, check_str_list, check_timeout
 from .draining import HandlerTracker
 from .errors import ProtocolError, RelayError
 from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
 from .failures import run_guarded, warn_replaced
 from .message import QUEUED, Message, MessageCallback
+from .operations import SEND_MESSAGE
+from .shapes import merge_extra
 from .workers import QueueFullError
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def send_params(
     if body is not None and len(body) > MAX_BODY_CHARS:
         raise ValueError(f"body is {len(body)} characters long; the limit is {MAX_BODY_CHARS}")
     check_line("context", context)
-    return compact(
+    return SEND_MESSAGE.check(
         {
             "context": context,
             "to_number": to,
@@ -90,7 +91,8 @@ def send_params(
             "media": urls or None,
             "tags": None if tags is None else check_str_list("tags", tags) or None,
             "region": None if region is None else check_line("region", region),
-        }
+        },
+        "RelayClient.send_message()",
     )
 
 
@@ -249,6 +251,7 @@ class Messaging:
         region: Optional[str],
         on_completed: Optional[MessageCallback],
         timeout: Optional[float],
+        extra_params: Optional[Mapping[str, Any]] = None,
     ) -> Message:
         """Validate, send ``messaging.send`` and return the tracked message (see
         :meth:`RelayClient.send_message`)."""
@@ -264,6 +267,8 @@ class Messaging:
             tags=tags,
             region=region,
         )
+        if extra_params is not None:
+            merge_extra(params, extra_params)
         message: Optional[Message] = None
         self.registry.begin_send()
         try:
@@ -342,6 +347,7 @@ class MessagingMixin:
         region: Optional[str] = None,
         on_completed: Optional[MessageCallback] = None,
         timeout: Optional[float] = None,
+        extra_params: Optional[Mapping[str, Any]] = None,
     ) -> Message:
         """Send an SMS (``body``) or MMS (``media``) and return once RELAY accepted it.
 
@@ -362,6 +368,8 @@ class MessagingMixin:
             on_completed: ``callback(message)`` run on a worker thread once the message
                 is final.
             timeout: seconds to wait for RELAY's answer (default ``request_timeout``).
+            extra_params: params RELAY takes that this release does not know, merged
+                into the request as given, unchecked.
 
         Returns:
             The :class:`Message`, with ``message_id`` set.
@@ -386,6 +394,7 @@ class MessagingMixin:
             region=region,
             on_completed=on_completed,
             timeout=timeout,
+            extra_params=extra_params,
         )
 
 

@@ -1,16 +1,21 @@
-"""Every RELAY calling method, declared once as data.
+"""Every RELAY method the client sends, declared once as data.
 
 How a method is declared
 ------------------------
 One :class:`Operation` per RELAY method, added to :data:`OPERATIONS` with
-:func:`declare`:
+:func:`declare` (``calling.dial`` and ``messaging.send``, which are not sent by a call,
+are declared apart as :data:`DIAL` and :data:`SEND_MESSAGE`):
 
 * ``method``: the RPC name (``calling.record``);
 * ``call_methods``: the public :class:`~relaysync.call.Call` methods that wrap it;
-* ``required`` / ``optional``: the request params besides ``node_id``/``call_id``
-  (and ``control_id``, added by the runner when ``control_id`` is true). A required
-  param missing (or ``None``) raises ``ValueError`` naming it before anything is sent;
-  a param the declaration does not know is a ``TypeError``;
+* ``params``: its params besides ``node_id``/``call_id``/``control_id``, as an
+  :class:`~relaysync.shapes.Obj` of shapes (:mod:`relaysync.shapes`): names, types,
+  ranges, allowed values, required members, nested shapes. This is the only place the
+  params are written: the runner checks every request against it before anything is
+  sent, drops ``None`` values at every depth and merges ``extra_params``; the wrapper's
+  keywords are these names (a test holds them together);
+* ``sub_params``: the params of its sub-commands that take any (``volume``,
+  ``behavior``);
 * ``event_type``: the event its progress arrives as (``None``: none to wait for);
 * ``final_states``: the states (see :func:`relaysync.results.verdict`) that settle it,
   or ``settles``: a rule from :mod:`relaysync.settling` for the ones that need more;
@@ -20,15 +25,15 @@ One :class:`Operation` per RELAY method, added to :data:`OPERATIONS` with
 * ``correlate``: for an operation without ``control_id`` (REFER), the event field
   that must equal the request's target for the event to belong to it.
 
-The runner (:class:`relaysync.runner.Operations`) does the rest for every method:
-drop ``None`` params (recursively), check required ones, add the ids, send, register
-the action by ``control_id`` before the request goes out, wait with one deadline, and
-settle on the final event or when the call ends. A new method is one declaration plus
-its short documented wrapper on ``Call``.
+Where the facts come from: the types are those of the server's own param classes
+(several numbers are strings there, and are declared so); required members, allowed
+values, ranges and nested shapes are those RELAY's protocol documents. Where neither
+gives a type, the shape is :class:`~relaysync.shapes.Anything` (nothing checked);
+durations in seconds are numbers >= 0, counts whole numbers.
 
-:data:`OPERATIONS` maps each RELAY method name to its declaration; :data:`CALL_METHODS`
-maps it to the public Call methods that wrap it (the simulator's tests check that it
-handles each of them).
+:data:`OPERATIONS` maps each calling method name to its declaration; :data:`CALL_METHODS`
+maps it to the public Call methods that wrap it; :func:`param_facts` gives the declared
+facts in a plain form.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import attrs
 
 from . import constants as C
 from .events import RelayEvent
+from .media import MEDIA
 from .results import (
     ActionResult,
     AIResult,
@@ -56,27 +62,43 @@ from .results import (
     TranscribeResult,
 )
 from .settling import Progress, collect_settles, detect_settles, fax_settles, pay_settles
+from .shapes import (
+    AnyDict,
+    Anything,
+    Bool,
+    Int,
+    ListOf,
+    Num,
+    Obj,
+    ParamError,
+    Shape,
+    Str,
+    Tagged,
+    merge_extra,
+    seconds,
+)
 
 Rule = Callable[[Progress, RelayEvent], bool]
+NO_PARAMS = Obj()
 
 
-def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
+def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return dict(value)
 
 
 @attrs.frozen
 class Operation:
-    """The declaration of one RELAY calling method (see the module docstring)."""
+    """The declaration of one RELAY method (see the module docstring)."""
 
     method: str
     call_methods: Tuple[str, ...]
-    required: Tuple[str, ...] = ()
-    optional: Tuple[str, ...] = ()
+    params: Obj = NO_PARAMS
     event_type: Optional[str] = None
     final_states: FrozenSet[str] = frozenset()
     settles: Optional[Rule] = None
     result_class: Type[ActionResult] = ActionResult
     subcommands: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    sub_params: Mapping[str, Obj] = attrs.field(factory=dict, converter=_frozen_map)
     control_id: bool = False
     correlate: Optional[str] = None
 
@@ -85,23 +107,50 @@ class Operation:
         """True when the method starts an operation that settles on an event."""
         return self.event_type is not None
 
-    def check(self, params: Mapping[str, Any]) -> None:
-        """Refuse params the method cannot be sent with.
+    @property
+    def required(self) -> Tuple[str, ...]:
+        """The names of the required params."""
+        return self.params.required
+
+    @property
+    def optional(self) -> Tuple[str, ...]:
+        """The names of the other params."""
+        return tuple(name for name in self.params.members if name not in self.params.required)
+
+    def request(self, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
+        """The checked request params, from a wrapper's arguments.
 
         Args:
-            params: the request params, ``None`` values already dropped.
+            api: the public method, for error messages (``"Call.play_tts()"``).
+            args: the wrapper's arguments (its ``locals()``): the declared names are
+                read from it, ``None`` meaning not sent; ``extra_params``, if there,
+                is merged in unchecked. Other names are ignored.
+
+        Returns:
+            A new dict, ``None`` values dropped at every depth.
 
         Raises:
-            ValueError: a required param is missing (the message names it).
-            TypeError: a param the declaration does not know.
+            TypeError: an unknown key in a nested option (naming it, its path and the
+                valid keys), or ``extra_params`` that is not a dict.
+            ValueError: a wrong type, a value out of range or not allowed, or a
+                missing required param (naming it).
         """
-        for name in self.required:
-            if name not in params:
-                raise ValueError(f"{self.method} needs {name!r}; it is missing")
-        known = set(self.required) | set(self.optional)
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise TypeError(f"{self.method} takes no param(s) {', '.join(map(repr, unknown))}")
+        return checked(self.params, api, args)
+
+    def check(self, params: Mapping[str, Any], api: Optional[str] = None) -> Dict[str, Any]:
+        """Check a complete params dict (unknown top-level keys refused too).
+
+        Returns:
+            The params as they are sent.
+
+        Raises:
+            TypeError, ValueError: as :meth:`request`.
+        """
+        try:
+            result: Dict[str, Any] = self.params.check(params)
+        except ParamError as exc:
+            raise exc.error(api or self.method) from None
+        return result
 
     def settled_by(self, progress: Progress, event: RelayEvent, state: Optional[str]) -> bool:
         """Whether ``event`` (whose verdict is ``state``) settles the operation."""
@@ -110,7 +159,23 @@ class Operation:
         return state in self.final_states
 
 
-#: RELAY method name → its declaration.
+def checked(shape: Obj, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
+    """``shape``'s members picked from ``args`` and checked, plus ``extra_params``.
+
+    Raises:
+        TypeError, ValueError: as :meth:`Operation.request`, naming ``api``.
+    """
+    try:
+        body = shape.pick(args)
+    except ParamError as exc:
+        raise exc.error(api) from None
+    extra = args.get("extra_params")
+    if extra is not None:
+        merge_extra(body, extra)
+    return body
+
+
+#: RELAY method name → its declaration (the methods a call sends).
 OPERATIONS: Dict[str, Operation] = {}
 
 
@@ -134,22 +199,114 @@ def _subs(prefix: str, *verbs: str, **extra: str) -> Dict[str, str]:
     return {**{verb: f"{prefix}.{verb}" for verb in verbs}, **extra}
 
 
-_STATUS = ("status_url",)
+# ---------------------------------------------------------------- shared shapes
+
+
+def _each(shape: Callable[[], Shape], names: str) -> Dict[str, Shape]:
+    """``{name: shape()}`` for each of the space-separated ``names``."""
+    return {name: shape() for name in names.split()}
+
+
+_NAME = Str(nonempty=True)
+_VOLUME = Num(-40, 40)
+_STATUS: Dict[str, Shape] = {"status_url": Str()}
+_DIRECTION = Str(*C.TAP_DIRECTIONS)
+
+_CALL_STATE = {
+    "call_state_url": Str(),
+    "call_state_events": ListOf(Str("created", "ringing", "answered", "ended")),
+    "confirm": Anything(),
+}
+_CODECS = ListOf(Str(*C.CODECS))
+_HEADERS = ListOf(Obj(("name",), name=_NAME, value=Str()))
+_DIAL_DEVICES: Dict[str, Obj] = {
+    "phone": Obj(
+        ("to_number", "from_number"),
+        to_number=_NAME,
+        from_number=_NAME,
+        timeout=seconds(),
+        max_duration=Anything(),
+        **_CALL_STATE,
+    ),
+    "sip": Obj(
+        ("to", "from"),
+        to=_NAME,
+        **{"from": _NAME},
+        from_name=Str(),
+        timeout=seconds(),
+        max_duration=Anything(),
+        headers=_HEADERS,
+        codecs=_CODECS,
+        webrtc_media=Anything(),
+        **_CALL_STATE,
+    ),
+    "webrtc": Obj(
+        ("from",), **{"from": _NAME}, to=Str(), timeout=seconds(), codecs=_CODECS, **_CALL_STATE
+    ),
+    "agora": Obj(
+        ("from", "appid", "channel"),
+        **{"from": _NAME},
+        to=Str(),
+        appid=Str(),
+        channel=Str(),
+        **_CALL_STATE,
+    ),
+}
+_CONNECT_DEVICES: Dict[str, Obj] = {
+    **_DIAL_DEVICES,
+    "call": Obj(("node_id", "call_id"), node_id=_NAME, call_id=_NAME),
+    "queue": Obj(("node_id", "queue_name"), node_id=_NAME, queue_name=_NAME, queue_id=Str()),
+    "stream": Obj(
+        ("url",),
+        url=_NAME,
+        **_each(Str, "name codec status_url status_url_method authorization_bearer_token"),
+        **_each(Anything, "realtime custom_parameters"),
+    ),
+}
+
+
+def _plan(devices: Dict[str, Obj]) -> ListOf:
+    return ListOf(ListOf(Tagged(**devices), nonempty=True), nonempty=True)
+
+
+_COLLECT_FIELDS: Dict[str, Shape] = {
+    "digits": Obj(("max",), max=Int(1), terminators=Str(), digit_timeout=seconds()),
+    "speech": Obj(
+        end_silence_timeout=seconds(),
+        speech_timeout=seconds(),
+        language=Str(),
+        hints=ListOf(Str()),
+        engine=Str(),
+    ),
+    "initial_timeout": seconds(),
+    **_each(Bool, "partial_results continuous send_start_of_input start_input_timers continue"),
+}
+#: The wire's collect object (``play_and_collect``'s ``collect``).
+COLLECT_OBJECT = Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS)
+#: The keys of :data:`COLLECT_OBJECT`.
+COLLECT_KEYS: Tuple[str, ...] = tuple(_COLLECT_FIELDS)
 
 # ---------------------------------------------------------------- lifecycle and control
 
-ANSWER = declare("calling.answer", "answer", optional=("max_duration", "codecs"))
-END = declare("calling.end", "hangup", optional=("reason",))
+ANSWER = declare("calling.answer", "answer", params=Obj(max_duration=Int(), codecs=Anything()))
+END = declare("calling.end", "hangup", params=Obj(reason=Str(*C.HANGUP_REASONS)))
 PASS = declare("calling.pass", "pass_")
-TRANSFER = declare("calling.transfer", "transfer", required=("dest",))
+TRANSFER = declare("calling.transfer", "transfer", params=Obj(("dest",), dest=_NAME))
 DISCONNECT = declare("calling.disconnect", "disconnect")
 CONNECT = declare(
     "calling.connect",
     "connect",
     "connect_phone",
     "connect_sip",
-    required=("devices",),
-    optional=("ringback", "tag", "max_duration", "max_price_per_minute", *_STATUS),
+    params=Obj(
+        ("devices",),
+        devices=_plan(_CONNECT_DEVICES),
+        ringback=MEDIA,
+        tag=Str(),
+        max_duration=Int(),
+        max_price_per_minute=Num(),
+        **_STATUS,
+    ),
     event_type=C.EVENT_CALL_CONNECT,
     final_states=frozenset({C.CONNECT_CONNECTED, C.CONNECT_FAILED}),
     result_class=ConnectResult,
@@ -157,8 +314,11 @@ CONNECT = declare(
 REFER = declare(
     "calling.refer",
     "refer",
-    required=("device",),
-    optional=_STATUS,
+    params=Obj(
+        ("device",),
+        device=Tagged(sip=Obj(("to",), to=_NAME, username=Str(), password=Str(), headers=_HEADERS)),
+        **_STATUS,
+    ),
     event_type=C.EVENT_CALL_REFER,
     final_states=C.REFER_FINAL_STATES,
     result_class=ReferResult,
@@ -174,36 +334,40 @@ PLAY = declare(
     "play_audio",
     "play_silence",
     "play_ringtone",
-    required=("play",),
-    optional=("volume", "direction", "loop", *_STATUS),
+    params=Obj(("play",), play=MEDIA, volume=_VOLUME, direction=Anything(), loop=Int(0), **_STATUS),
     event_type=C.EVENT_CALL_PLAY,
     final_states=C.PLAY_FINAL_STATES,
     result_class=PlayResult,
     subcommands=_subs("calling.play", "stop", "pause", "resume", "volume"),
+    sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
     control_id=True,
+)
+#: The wire's ``record.audio`` object.
+RECORD_AUDIO = Obj(
+    beep=Anything(),
+    format=Str("mp3", "wav"),
+    stereo=Anything(),
+    direction=_DIRECTION,
+    initial_timeout=seconds(),
+    end_silence_timeout=seconds(),
+    terminators=Str(),
+    input_sensitivity=Anything(),
 )
 RECORD = declare(
     "calling.record",
     "record",
-    required=("record",),
-    optional=_STATUS,
+    params=Obj(("record",), record=Obj(("audio",), audio=RECORD_AUDIO), **_STATUS),
     event_type=C.EVENT_CALL_RECORD,
     final_states=C.RECORD_FINAL_STATES,
     result_class=RecordResult,
     subcommands=_subs("calling.record", "stop", "pause", "resume"),
+    sub_params={"pause": Obj(behavior=Str(*C.RECORD_PAUSE_BEHAVIORS))},
     control_id=True,
-)
-_COLLECT_OPTIONS = (
-    "initial_timeout",
-    "partial_results",
-    "continuous",
-    "send_start_of_input",
-    "start_input_timers",
 )
 COLLECT = declare(
     "calling.collect",
     "collect",
-    optional=("digits", "speech", *_COLLECT_OPTIONS, *_STATUS),
+    params=Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS, **_STATUS),
     event_type=C.EVENT_CALL_COLLECT,
     settles=collect_settles,
     result_class=CollectResult,
@@ -215,8 +379,7 @@ PLAY_AND_COLLECT = declare(
     "play_and_collect",
     "prompt_tts",
     "prompt_audio",
-    required=("play", "collect"),
-    optional=("volume", *_STATUS),
+    params=Obj(("play", "collect"), play=MEDIA, collect=COLLECT_OBJECT, volume=_VOLUME, **_STATUS),
     event_type=C.EVENT_CALL_COLLECT,
     settles=collect_settles,
     result_class=CollectResult,
@@ -226,16 +389,29 @@ PLAY_AND_COLLECT = declare(
         "volume",
         start_input_timers="calling.collect.start_input_timers",
     ),
+    sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
     control_id=True,
 )
+#: The params of each detector type (``detect.params``).
+DETECTORS: Dict[str, Obj] = {
+    C.DETECT_MACHINE: Obj(
+        **_each(seconds, "initial_timeout end_silence_timeout machine_ready_timeout"),
+        **_each(
+            Anything,
+            "machine_voice_threshold machine_words_threshold detect_interruptions "
+            "detect_message_end",
+        ),
+    ),
+    C.DETECT_FAX: Obj(tone=Str(C.DETECT_CED, C.DETECT_CNG)),
+    C.DETECT_DIGIT: Obj(digits=Str(alphabet=C.DETECT_DIGITS)),
+}
 DETECT = declare(
     "calling.detect",
     "detect",
     "detect_answering_machine",
     "detect_fax",
     "detect_digit",
-    required=("detect",),
-    optional=("timeout", *_STATUS),
+    params=Obj(("detect",), detect=Tagged(**DETECTORS), timeout=seconds(), **_STATUS),
     event_type=C.EVENT_CALL_DETECT,
     settles=detect_settles,
     result_class=DetectResult,
@@ -245,7 +421,7 @@ DETECT = declare(
 SEND_DIGITS = declare(
     "calling.send_digits",
     "send_digits",
-    required=("digits",),
+    params=Obj(("digits",), digits=Str(alphabet=C.SEND_DIGITS_ALPHABET)),
     event_type=C.EVENT_CALL_SEND_DIGITS,
     final_states=C.FINISHED_STATES,
     result_class=SendDigitsResult,
@@ -254,8 +430,17 @@ SEND_DIGITS = declare(
 TAP = declare(
     "calling.tap",
     "tap",
-    required=("tap", "device"),
-    optional=_STATUS,
+    params=Obj(
+        ("tap", "device"),
+        tap=Tagged(params_required=True, audio=Obj(direction=_DIRECTION)),
+        device=Tagged(
+            rtp=Obj(
+                ("addr", "port"), addr=_NAME, port=Int(0, 65535), codec=Str(), ptime=Anything()
+            ),
+            ws=Obj(("uri",), uri=_NAME, codec=Str(), rate=Anything()),
+        ),
+        **_STATUS,
+    ),
     event_type=C.EVENT_CALL_TAP,
     final_states=C.FINISHED_STATES,
     result_class=TapResult,
@@ -265,15 +450,12 @@ TAP = declare(
 STREAM = declare(
     "calling.stream",
     "stream",
-    required=("url",),
-    optional=(
-        "name",
-        "codec",
-        "track",
-        "status_url",
-        "status_url_method",
-        "authorization_bearer_token",
-        "custom_parameters",
+    params=Obj(
+        ("url",),
+        url=_NAME,
+        track=Str(*C.STREAM_TRACKS),
+        custom_parameters=Anything(),
+        **_each(Str, "name codec status_url status_url_method authorization_bearer_token"),
     ),
     event_type=C.EVENT_CALL_STREAM,
     final_states=C.FINISHED_STATES,
@@ -284,7 +466,7 @@ STREAM = declare(
 TRANSCRIBE = declare(
     "calling.transcribe",
     "transcribe",
-    optional=_STATUS,
+    params=Obj(**_STATUS),
     event_type=C.EVENT_CALL_TRANSCRIBE,
     final_states=C.FINISHED_STATES,
     result_class=TranscribeResult,
@@ -297,8 +479,7 @@ TRANSCRIBE = declare(
 SEND_FAX = declare(
     "calling.send_fax",
     "send_fax",
-    required=("document",),
-    optional=("identity", "header_info", *_STATUS),
+    params=Obj(("document",), document=_NAME, identity=Str(), header_info=Str(), **_STATUS),
     event_type=C.EVENT_CALL_FAX,
     settles=fax_settles,
     result_class=FaxResult,
@@ -308,62 +489,46 @@ SEND_FAX = declare(
 RECEIVE_FAX = declare(
     "calling.receive_fax",
     "receive_fax",
-    optional=_STATUS,
+    params=Obj(**_STATUS),
     event_type=C.EVENT_CALL_FAX,
     settles=fax_settles,
     result_class=FaxResult,
     subcommands=_subs("calling.receive_fax", "stop"),
     control_id=True,
 )
-PAY_OPTIONS = (
-    "input",
-    "status_url",
-    "payment_method",
-    "timeout",
-    "max_attempts",
-    "security_code",
-    "postal_code",
-    "min_postal_code_length",
-    "token_type",
-    "charge_amount",
-    "currency",
-    "language",
-    "voice",
-    "description",
-    "valid_card_types",
-    "parameters",
-    "prompts",
-    "bank_account_type",
-)
 PAY = declare(
     "calling.pay",
     "pay",
-    required=("payment_connector_url",),
-    optional=PAY_OPTIONS,
+    params=Obj(
+        ("payment_connector_url",),
+        payment_connector_url=_NAME,
+        token_type=Str("one-time", "reusable"),
+        parameters=ListOf(Obj(("name",), name=_NAME, value=Anything())),
+        prompts=ListOf(AnyDict()),
+        **_each(Anything, "input payment_method bank_account_type"),
+        **_each(
+            lambda: Str(numbers=True), "timeout max_attempts min_postal_code_length charge_amount"
+        ),
+        **_each(lambda: Str(bools=True), "security_code postal_code"),
+        **_each(Str, "status_url currency language voice description valid_card_types"),
+    ),
     event_type=C.EVENT_CALL_PAY,
     settles=pay_settles,
     result_class=PayResult,
     subcommands=_subs("calling.pay", "stop"),
     control_id=True,
 )
-AI_OPTIONS = (
-    "agent",
-    "prompt",
-    "post_prompt",
-    "post_prompt_url",
-    "post_prompt_auth_user",
-    "post_prompt_auth_password",
-    "global_data",
-    "pronounce",
-    "hints",
-    "languages",
-    "SWAIG",
-    "params",
-)
 AI = declare(
     "calling.ai",
     "ai",
-    optional=AI_OPTIONS,
+    params=Obj(
+        one_of=("prompt", "agent"),
+        **_each(
+            Anything,
+            "agent prompt post_prompt post_prompt_url post_prompt_auth_user "
+            "post_prompt_auth_password global_data pronounce hints languages SWAIG params",
+        ),
+    ),
     event_type=C.EVENT_CALL_AI,
     final_states=C.AI_FINAL_STATES,
     result_class=AIResult,
@@ -373,81 +538,133 @@ AI = declare(
 AMAZON_BEDROCK = declare(
     "calling.amazon_bedrock",
     "amazon_bedrock",
-    optional=("prompt", "SWAIG", "params", "global_data", "post_prompt", "post_prompt_url"),
+    params=Obj(
+        post_prompt_url=Str(), **_each(Anything, "prompt SWAIG params global_data post_prompt")
+    ),
 )
 AI_MESSAGE = declare(
-    "calling.ai_message", "ai_message", optional=("message_text", "role", "reset", "global_data")
+    "calling.ai_message",
+    "ai_message",
+    params=Obj(
+        message_text=Str(),
+        role=Str(),
+        reset=Obj(**_each(Anything, "full_reset user_prompt system_prompt")),
+        global_data=Anything(),
+    ),
 )
-AI_HOLD = declare("calling.ai_hold", "ai_hold", optional=("timeout", "prompt"))
-AI_UNHOLD = declare("calling.ai_unhold", "ai_unhold", optional=("prompt",))
+# a string for the server's class, a number for the simulator: a number is sent as given
+AI_HOLD = declare("calling.ai_hold", "ai_hold", params=Obj(timeout=Str(numbers=True), prompt=Str()))
+AI_UNHOLD = declare("calling.ai_unhold", "ai_unhold", params=Obj(prompt=Str()))
 
 # ---------------------------------------------------------------- conferences, rooms, queues, ...
 
-JOIN_CONFERENCE_OPTIONS = (
-    "muted",
-    "beep",
-    "start_on_enter",
-    "end_on_exit",
-    "wait_url",
-    "max_participants",
-    "record",
-    "region",
-    "trim",
-    "coach",
-    "status_callback",
-    "status_callback_event",
-    "status_callback_event_type",
-    "status_callback_method",
-    "recording_status_callback",
-    "recording_status_callback_event",
-    "recording_status_callback_event_type",
-    "recording_status_callback_method",
-    "stream",
-    "acl",
-)
 JOIN_CONFERENCE = declare(
     "calling.join_conference",
     "join_conference",
-    required=("name",),
-    optional=JOIN_CONFERENCE_OPTIONS,
+    params=Obj(
+        ("name",),
+        name=_NAME,
+        beep=Str("true", "false", "onEnter", "onExit", bools=True),
+        max_participants=Int(*C.CONFERENCE_MAX_PARTICIPANTS),
+        record=Str(*C.CONFERENCE_RECORD_VALUES),
+        status_callback_event_type=Str("relay", "cxml"),
+        stream=Anything(),
+        **_each(Bool, "muted start_on_enter end_on_exit"),
+        **_each(
+            Str,
+            "wait_url region trim coach acl status_callback status_callback_event "
+            "status_callback_method recording_status_callback recording_status_callback_event "
+            "recording_status_callback_event_type recording_status_callback_method",
+        ),
+    ),
 )
 LEAVE_CONFERENCE = declare(
-    "calling.leave_conference", "leave_conference", required=("conference_id",)
+    "calling.leave_conference",
+    "leave_conference",
+    params=Obj(("conference_id",), conference_id=_NAME),
 )
 HOLD = declare("calling.hold", "hold")
 UNHOLD = declare("calling.unhold", "unhold")
 DENOISE = declare("calling.denoise", "denoise")
 DENOISE_STOP = declare("calling.denoise.stop", "denoise_stop")
-ECHO = declare("calling.echo", "echo", optional=("timeout", *_STATUS))
+ECHO = declare("calling.echo", "echo", params=Obj(timeout=seconds(), **_STATUS))
 BIND_DIGIT = declare(
     "calling.bind_digit",
     "bind_digit",
-    required=("digits", "bind_method"),
-    optional=("params", "realm", "max_triggers"),
+    params=Obj(
+        ("digits", "bind_method"),
+        digits=Str(alphabet=C.DTMF_DIGITS),
+        bind_method=_NAME,
+        params=Anything(),
+        realm=Str(),
+        max_triggers=Int(0),
+    ),
 )
 CLEAR_DIGIT_BINDINGS = declare(
-    "calling.clear_digit_bindings", "clear_digit_bindings", optional=("realm",)
+    "calling.clear_digit_bindings", "clear_digit_bindings", params=Obj(realm=Str())
 )
-LIVE_TRANSCRIBE = declare("calling.live_transcribe", "live_transcribe", required=("action",))
+
+
+def _live_action(*verbs: str) -> Obj:
+    return Obj(exactly_one=True, **{verb: Anything() for verb in verbs})
+
+
+LIVE_TRANSCRIBE = declare(
+    "calling.live_transcribe",
+    "live_transcribe",
+    params=Obj(("action",), action=_live_action(*C.LIVE_TRANSCRIBE_ACTIONS)),
+)
 LIVE_TRANSLATE = declare(
-    "calling.live_translate", "live_translate", required=("action",), optional=_STATUS
+    "calling.live_translate",
+    "live_translate",
+    params=Obj(("action",), action=_live_action(*C.LIVE_TRANSLATE_ACTIONS), **_STATUS),
 )
-JOIN_ROOM = declare("calling.join_room", "join_room", required=("name",), optional=_STATUS)
+JOIN_ROOM = declare("calling.join_room", "join_room", params=Obj(("name",), name=_NAME, **_STATUS))
 LEAVE_ROOM = declare("calling.leave_room", "leave_room")
-USER_EVENT = declare("calling.user_event", "user_event", optional=("event",))
+USER_EVENT = declare("calling.user_event", "user_event", params=Obj(event=Anything()))
 QUEUE_ENTER = declare(
     "calling.queue.enter",
     "queue_enter",
-    required=("queue_name",),
-    optional=("wait_url", *_STATUS),
+    params=Obj(("queue_name",), queue_name=_NAME, wait_url=Str(), **_STATUS),
     control_id=True,
 )
 QUEUE_LEAVE = declare(
     "calling.queue.leave",
     "queue_leave",
-    required=("queue_name",),
-    optional=("queue_id", *_STATUS),
+    params=Obj(("queue_name",), queue_name=_NAME, queue_id=Str(), **_STATUS),
     control_id=True,
+)
+
+# ---------------------------------------------------------------- sent by the client
+
+#: ``calling.dial`` (``RelayClient.dial``; no node_id/call_id).
+DIAL = Operation(
+    "calling.dial",
+    ("dial", "dial_phone", "dial_sip"),
+    params=Obj(
+        ("tag", "devices"),
+        tag=_NAME,
+        devices=_plan(_DIAL_DEVICES),
+        region=Str(),
+        max_price_per_minute=Num(),
+        max_duration=Int(),
+    ),
+)
+#: ``messaging.send`` (``RelayClient.send_message``).
+SEND_MESSAGE = Operation(
+    "messaging.send",
+    ("send_message",),
+    params=Obj(
+        ("context", "to_number", "from_number"),
+        one_of=("body", "media"),
+        context=_NAME,
+        to_number=_NAME,
+        from_number=_NAME,
+        body=Str(),
+        media=ListOf(_NAME),
+        tags=ListOf(_NAME),
+        region=_NAME,
+    ),
 )
 
 #: RELAY method name → the public Call methods that wrap it.
@@ -460,10 +677,45 @@ ALL_RPCS: FrozenSet[str] = frozenset(
     {*OPERATIONS, *(rpc for op in OPERATIONS.values() for rpc in op.subcommands.values())}
 )
 
+
+def param_facts() -> Dict[str, Tuple[FrozenSet[str], Dict[str, str]]]:
+    """The declared facts, in a plain form (to compare with another table of them).
+
+    Returns:
+        For every method and sub-command the client sends (``calling.dial`` and
+        ``messaging.send`` included): ``(required, types)``, where ``required`` holds
+        the required top-level param names (``node_id``/``call_id``/``control_id``
+        left out) and ``types`` maps each declared param path to its type tag. Paths
+        are dotted keys from the params root, list items as ``[]``
+        (``record.audio.beep``, ``play[].params.text``, ``devices[][].type``); tags
+        are ``str``, ``bool``, ``int``, ``number``, ``dict``, ``list`` or ``any``
+        (declared, type not checked).
+    """
+    facts: Dict[str, Tuple[FrozenSet[str], Dict[str, str]]] = {}
+    for op in (*OPERATIONS.values(), DIAL, SEND_MESSAGE):
+        facts[op.method] = _facts(op.params)
+        for verb, rpc in op.subcommands.items():
+            facts[rpc] = _facts(op.sub_params.get(verb, NO_PARAMS))
+    return facts
+
+
+def _facts(shape: Obj) -> Tuple[FrozenSet[str], Dict[str, str]]:
+    types: Dict[str, str] = {}
+    shape.facts("", types)
+    return frozenset(shape.required), types
+
+
 __all__ = [
     "ALL_RPCS",
     "CALL_METHODS",
+    "COLLECT_KEYS",
+    "COLLECT_OBJECT",
+    "DIAL",
+    "MEDIA",
     "OPERATIONS",
+    "SEND_MESSAGE",
     "Operation",
+    "checked",
     "declare",
+    "param_facts",
 ]

@@ -1,11 +1,16 @@
 """The one runner behind every call method, and the operations in flight on a call.
 
 :class:`Operations` takes a declaration from :mod:`relaysync.operations` and does what
-every method needs: drop ``None`` params, check the declared required ones, add
-``node_id``/``call_id``/``control_id``, register the action before the request is
+every method needs: build the params from the wrapper's arguments and check them
+against the declaration (``None`` dropped at every depth, ``extra_params`` merged),
+add ``node_id``/``call_id``/``control_id``, register the action before the request is
 written, send, and (for blocking methods) wait for the outcome within one
 :class:`~relaysync.waiting.Deadline`. It also routes each event of the call to the
 action it belongs to, and settles every pending action when the call ends.
+
+Every sending method takes ``api``, the public method's name (``"play_tts"``), which
+errors name (``Call.play_tts()``), and ``args``, the wrapper's arguments as a mapping
+(its ``locals()``): the declared param names and ``extra_params`` are read from it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from ._entropy import new_id
-from ._util import compact
 from ._validate import check_timeout
 from .actions import Action
 from .errors import CallEndedError, RelayError
@@ -34,6 +38,14 @@ def _same_target(a: Any, b: Any) -> bool:
     if not isinstance(a, str) or not isinstance(b, str):
         return False
     return a.strip().strip("<>").lower() == b.strip().strip("<>").lower()
+
+
+def _timeout(api: str, name: str, value: Any) -> Optional[float]:
+    """``check_timeout`` whose errors name the public method ``Call.<api>()``."""
+    try:
+        return check_timeout(name, value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"Call.{api}(): {exc}") from None
 
 
 class Operations:
@@ -119,7 +131,7 @@ class Operations:
         self._host.fork_guard.check(method)
         call = self._call
         self._alive(call, method)
-        return {"node_id": call.node_id, "call_id": call.call_id, **compact(params)}
+        return {"node_id": call.node_id, "call_id": call.call_id, **params}
 
     def _gone_error(self, method: str, exc: RelayError) -> RelayError:
         """``exc``, or a CallEndedError (the call marked gone) for a 404/410 answer."""
@@ -186,28 +198,32 @@ class Operations:
         except RelayError as exc:
             raise self._gone_error(flight.pending.method, exc) from None
 
-    def invoke(
-        self, op: Operation, params: Mapping[str, Any], timeout: Optional[float] = None
-    ) -> Dict[str, Any]:
+    def invoke(self, op: Operation, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
         """Run a one-shot method: check, send, return the server's result.
 
         Args:
             op: the method's declaration.
-            params: its params (``None`` values are not sent).
-            timeout: seconds for the request; ``None`` is the client default.
+            api: the public Call method, for error messages.
+            args: the wrapper's arguments (see the module docstring); the seconds for
+                the request are its ``request_timeout``, or its ``timeout`` where the
+                method has no ``timeout`` param of its own (``None``: the client's).
 
         Raises:
-            ValueError: a bad ``timeout`` or a missing required param (nothing is sent).
+            ValueError: a bad ``timeout``, or params that do not fit the declaration
+                (nothing is sent).
+            TypeError: an unknown nested key.
             CallEndedError: the call is gone.
             RelayError: the server rejected the request.
         """
-        timeout = check_timeout("timeout", timeout)
-        return self.execute(op.method, self._one_shot_body(op, params), timeout)
+        name = "request_timeout" if "request_timeout" in args else "timeout"
+        timeout = _timeout(api, name, args.get(name))
+        return self.execute(op.method, self._one_shot_body(op, api, args), timeout)
 
     def invoke_until(
         self,
         op: Operation,
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         ready: Callable[[], bool],
         deadline: Deadline,
     ) -> Dict[str, Any]:
@@ -221,14 +237,13 @@ class Operations:
             As :meth:`invoke`; RelayTimeoutError when the request times out (the
             caller's own wait reports a missing event).
         """
-        body = self._one_shot_body(op, params)
+        body = self._one_shot_body(op, api, args)
         flight = self.submit(op.method, body, deadline.cap(self._host.request_timeout), ready)
         return self.await_answer(flight, ready, deadline)
 
     @staticmethod
-    def _one_shot_body(op: Operation, params: Mapping[str, Any]) -> Dict[str, Any]:
-        body = compact(params)
-        op.check(body)
+    def _one_shot_body(op: Operation, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
+        body = op.request(f"Call.{api}()", args)
         if op.control_id:
             body["control_id"] = new_id()
         return body
@@ -237,10 +252,9 @@ class Operations:
         self,
         op: Operation,
         action_class: Type[A],
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         *,
-        on_completed: Optional[Callable[[Any], Any]] = None,
-        request_timeout: Optional[float] = None,
         options: Optional[Mapping[str, Any]] = None,
         correlation: Optional[str] = None,
         **action_options: Any,
@@ -250,29 +264,26 @@ class Operations:
         Args:
             op: the declaration.
             action_class: the :class:`~relaysync.actions.Action` subclass to create.
-            params: the request params (``None`` values are not sent).
-            on_completed: ``callback(action)`` run on a worker when it settles.
-            request_timeout: seconds for the start request (default: the client's).
+            api: the public Call method, for error messages.
+            args: the wrapper's arguments (see the module docstring); besides the
+                params, ``on_completed`` (``callback(action)`` run on a worker when it
+                settles) and ``request_timeout`` (seconds for the start request,
+                default: the client's) are read from it.
             options: client-side settling options (never sent).
             correlation: for operations without ``control_id``, the target value
                 their events must carry.
             action_options: extra keyword arguments for ``action_class``.
 
         Raises:
-            ValueError: bad timeout or missing required param (nothing is sent).
-            TypeError: ``on_completed`` is not callable.
+            ValueError: a bad timeout, or params that do not fit the declaration
+                (nothing is sent).
+            TypeError: ``on_completed`` is not callable, or an unknown nested key.
             CallEndedError: the call has ended or is gone.
             RelayError: the server rejected the request.
         """
-        request_timeout = check_timeout("request_timeout", request_timeout)
+        request_timeout = _timeout(api, "request_timeout", args.get("request_timeout"))
         action, body = self._begin(
-            op,
-            action_class,
-            params,
-            on_completed=on_completed,
-            options=options,
-            correlation=correlation,
-            **action_options,
+            op, action_class, api, args, options=options, correlation=correlation, **action_options
         )
         try:
             self.execute(op.method, body, request_timeout)
@@ -285,9 +296,9 @@ class Operations:
         self,
         op: Operation,
         action_class: Type[A],
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         *,
-        on_completed: Optional[Callable[[Any], Any]] = None,
         options: Optional[Mapping[str, Any]] = None,
         correlation: Optional[str] = None,
         **action_options: Any,
@@ -298,10 +309,12 @@ class Operations:
             The action and the request body (with its ``control_id``, if any).
         """
         self._host.fork_guard.check(op.method)
+        on_completed = args.get("on_completed")
         if on_completed is not None and not callable(on_completed):
-            raise TypeError(f"on_completed must be callable, got {on_completed!r}")
-        body = compact(params)
-        op.check(body)
+            raise TypeError(
+                f"Call.{api}(): on_completed must be callable, got {type(on_completed).__name__}"
+            )
+        body = op.request(f"Call.{api}()", args)
         control_id = new_id() if op.control_id else None
         action = action_class(
             self,
@@ -326,7 +339,8 @@ class Operations:
         self,
         op: Operation,
         action_class: Type[Action[Any]],
-        params: Mapping[str, Any],
+        api: str,
+        args: Mapping[str, Any],
         *,
         timeout: Optional[float],
         what: str,
@@ -344,9 +358,9 @@ class Operations:
             As :meth:`start`, plus RelayTimeoutError (no outcome in time) and
             CallEndedError (the call ended first).
         """
-        timeout = check_timeout("timeout", timeout)
+        timeout = _timeout(api, "timeout", timeout)
         deadline = Deadline(timeout)
-        action, body = self._begin(op, action_class, params, **start_options)
+        action, body = self._begin(op, action_class, api, args, **start_options)
         request_timeout = deadline.cap(self._host.request_timeout)
         ready = action.settled_locked
         try:

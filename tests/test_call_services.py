@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any, Dict, List
 
 import pytest
 
@@ -79,12 +80,6 @@ def test_fax_needs_a_document(client: RelayClient, sim: RelaySimulator) -> None:
     assert not sim.journal.requests("calling.send_fax")
 
 
-@pytest.mark.xfail(
-    reason="the client sends numbers/booleans for calling.pay params RELAY types as strings "
-    "(SCHEMA.md); the simulator now refuses them (-32602) as RELAY's classes type them",
-    raises=RelayError,
-    strict=False,
-)
 def test_pay_success(client: RelayClient, sim: RelaySimulator) -> None:
     call, handle = answered_pair(client, sim)
     handle.pay_outcome("success")
@@ -97,12 +92,6 @@ def test_pay_success(client: RelayClient, sim: RelaySimulator) -> None:
     assert frame["charge_amount"] == "9.99" and frame["payment_connector_url"] == CONNECTOR
 
 
-@pytest.mark.xfail(
-    reason="the client sends numbers/booleans for calling.pay params RELAY types as strings "
-    "(SCHEMA.md); the simulator now refuses them (-32602) as RELAY's classes type them",
-    raises=RelayError,
-    strict=False,
-)
 def test_pay_declined_and_timeout(client: RelayClient, sim: RelaySimulator) -> None:
     call, handle = answered_pair(client, sim)
     handle.pay_outcome("declined")
@@ -113,24 +102,24 @@ def test_pay_declined_and_timeout(client: RelayClient, sim: RelaySimulator) -> N
     assert result.result == "too-many-failed-attempts" and not result.successful
 
 
-@pytest.mark.xfail(
-    reason="the client sends numbers/booleans for calling.pay params RELAY types as strings "
-    "(SCHEMA.md); the simulator now refuses them (-32602) as RELAY's classes type them",
-    raises=RelayError,
-    strict=False,
-)
 def test_pay_stop_hang_up_and_bad_input(client: RelayClient, sim: RelaySimulator) -> None:
     call, handle = answered_pair(client, sim)
     handle.pay_outcome("timeout")
     action = call.pay(CONNECTOR, timeout=100)
     action.stop()
     assert action.wait(10).result == "relay-pay-stop"
-    for bad in ({"max_attempts": 0}, {"token_type": "forever"}, {"timeout": -1}):
-        with pytest.raises(ValueError):
+    bad: Dict[str, Any]
+    for bad in ({"token_type": "forever"}, {"max_attempts": [1]}, {"security_code": 1.5}):
+        with pytest.raises(ValueError, match=r"Call\.pay\(\): (token_type|max_attempts|security)"):
             call.pay(CONNECTOR, **bad)
     with pytest.raises(ValueError, match="payment_connector_url"):
         call.pay("")
     assert len(sim.journal.requests("calling.pay")) == 1
+    # no source gives these numbers a range: the server is the one to refuse them
+    cases: List[Dict[str, Any]] = [{"max_attempts": 0}, {"timeout": -1}]
+    for refused in cases:
+        with pytest.raises(RelayError):
+            call.pay(CONNECTOR, **refused)
     pending = call.pay(CONNECTOR, timeout=100)
     handle.hangup()
     with contextlib.suppress(CallEndedError):
@@ -148,9 +137,12 @@ def test_ai_session_stop_and_one_shots(client: RelayClient, sim: RelaySimulator)
     action = call.ai(prompt={"text": "You are a helpful receptionist."})
     assert isinstance(action, AIAction)
     assert call.ai_message("The caller is a VIP", role="system")
-    assert call.ai_hold(prompt="One moment")  # RELAY types its timeout as a string
+    assert call.ai_hold(timeout=30, prompt="One moment")
+    assert sim.journal.requests("calling.ai_hold")[-1]["params"]["timeout"] == "30"
     assert call.ai_unhold(prompt="Back")
-    with pytest.raises(ValueError, match="role"):
+    with pytest.raises(ValueError, match=r"Call\.ai_message\(\): role"):
+        call.ai_message("x", role=7)  # type: ignore[arg-type]
+    with pytest.raises(RelayError):  # no source lists the roles: the server refuses it
         call.ai_message("x", role="robot")
     action.stop()
     result = action.wait(10)

@@ -347,7 +347,7 @@ def test_refer_flat_with_credentials_and_headers() -> None:
 def test_refer_errors() -> None:
     with raises("refer target 'tel:+15551234567' is not a SIP URI: it must start with 'sip:'"):
         normalize_refer_device("tel:+15551234567")
-    with raises("refer target 'sip:' is not a SIP URI"):
+    with raises("refer target 'sip:' has no user/host part after the scheme"):
         normalize_refer_device("sip:")
     with raises(
         "refer target must be a 'sip:'/'sips:' URI string or a SIP device dict, got int: 5"
@@ -402,15 +402,17 @@ def test_media_builders() -> None:
 
 
 def test_media_builder_errors() -> None:
-    with raises("tts media needs a non-empty string 'text', got ''"):
+    with raises("tts(): params.text must be a non-empty string; got ''"):
         tts("")
-    with raises("audio media needs a non-empty string 'url', got None"):
+    with raises("audio(): params needs 'url'; it is missing"):
         audio(None)  # type: ignore[arg-type]
-    with raises("silence media 'duration' must be a number >= 0, got -1"):
+    with raises("silence(): params.duration must be a number >= 0; got -1"):
         silence(-1)
-    with raises("ringtone media needs a non-empty string 'name', got 7"):
+    with raises("ringtone(): params.name must be a string; got int"):
         ringtone(7)  # type: ignore[arg-type]
-    with raises("ringtone media 'duration' must be a number >= 0, got 'x'"):
+    with raises("ringtone(): params.name must be one of at, au,"):
+        ringtone("atlantis")
+    with raises("ringtone(): params.duration must be a number >= 0; got str"):
         ringtone(duration="x")  # type: ignore[arg-type]
 
 
@@ -426,19 +428,21 @@ def test_normalize_media_forms() -> None:
 
 
 def test_normalize_media_errors() -> None:
-    with raises("media list is empty: give at least one item"):
+    with raises("normalize_media(): media must not be an empty list"):
         normalize_media([])
-    with raises("media must be a media dict or a list of them, got str: 'hello'"):
+    with raises("normalize_media(): media must be a dict or a list of them; got str"):
         normalize_media("hello")
-    with raises("media[1] type must be one of audio, tts, silence, ringtone; got 'video'"):
+    with raises("media[1].type must be one of audio, tts, silence, ringtone; got 'video'"):
         normalize_media([tts("x"), {"type": "video", "url": "https://v"}])
-    with raises("media[0] must be a dict, got str: 'x'"):
+    with raises("media[0] must be a dict {type, params}; got str"):
         normalize_media(["x"])
-    with raises("media needs a non-empty string 'type', got {'text': 'hi'}"):
+    with raises("media[0].type must be one of audio, tts, silence, ringtone; got None"):
         normalize_media({"text": "hi"})
-    with raises("tts media needs a non-empty string 'text', got None"):
+    with raises("media[0].params needs 'text'; it is missing"):
         normalize_media({"type": "tts", "params": {"language": "en-US"}})
-    with raises("silence media 'duration' must be a number >= 0, got None"):
+    with raises("media[0].params needs 'duration'; it is missing"):
         normalize_media({"type": "silence"})
-    with raises("media gives 'url' both at the top level and in 'params'"):
+    with raises("media[0].url is given both here and in 'params'"):
         normalize_media({"type": "audio", "url": "https://a", "params": {"url": "https://b"}})
+    with pytest.raises(TypeError, match=r"unknown key 'speed' at media\[0\]\.params\.speed"):
+        normalize_media({"type": "tts", "text": "hi", "speed": 2})

@@ -131,7 +131,7 @@ def test_refer_target_with_line_break_is_refused(client: RelayClient, sim: Relay
 def test_on_completed_must_be_callable(client: RelayClient, sim: RelaySimulator) -> None:
     call, _ = answered_pair(client, sim)
     with pytest.raises(TypeError, match="on_completed"):
-        call.play_tts("hi", on_completed="nope")
+        call.play_tts("hi", on_completed="nope")  # type: ignore[arg-type]
     assert not sim.journal.requests("calling.play")
 
 
