@@ -11,10 +11,10 @@ Example::
 from __future__ import annotations
 
 from .calls import SimCall
-from .core import RpcFault, SessionInfo
 from .journal import Journal, JournalEntry
 from .lint import LintEntry
 from .messaging import SimMessage
+from .sessions import RpcFault, SessionInfo
 from .simulator import RelaySimulator
 
 __all__ = [

@@ -107,7 +107,8 @@ from relaysync.testing.services import Services
 from relaysync.testing.streams import Streams
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session, SimCore
+    from relaysync.testing.core import SimCore
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -376,6 +377,14 @@ class CallEngine:
     def hangup(self, call: CallRecord, reason: str) -> None:
         """The far end hangs up ``call`` (loop thread; used by :meth:`SimCall.hangup`)."""
         self.end_call(call, reason, via_ending=True)
+
+    def finish_ai(self, call: CallRecord, state: str) -> str:
+        """End the ``calling.ai`` session of ``call`` with ``state``; return its control_id.
+
+        Raises:
+            ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
+        """
+        return self.services.finish_ai(call, state)
 
     def _session_changed(self, session: Session, what: str) -> None:
         if what != "expired":

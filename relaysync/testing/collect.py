@@ -38,9 +38,9 @@ from relaysync.testing.replies import invalid_params, require_str
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 SECONDS_PER_DIGIT = 0.2
 SECONDS_PER_WORD = 0.3
@@ -94,7 +94,7 @@ class Collector:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Collect] = OperationTable(
             engine, EVENT_CALL_COLLECT, self._stop_now

@@ -63,7 +63,8 @@ import attrs
 from relaysync._log import MASK, mask_secrets
 from relaysync.constants import CALL_ENDED, CALL_STATES
 from relaysync.testing.caller import build
-from relaysync.testing.core import CONTROL_PREFIX, Handler, RpcFault, Session
+from relaysync.testing.dispatch import CONTROL_PREFIX, Handler
+from relaysync.testing.sessions import RpcFault, Session
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord

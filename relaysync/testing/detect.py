@@ -35,9 +35,9 @@ from relaysync.testing.replies import invalid_params, require_str, result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 DETECT_AFTER = 1.0
 BEEP_SECONDS = 0.5
@@ -69,7 +69,7 @@ class Detector:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Detect] = OperationTable(
             engine, EVENT_CALL_DETECT, self._finish

@@ -40,9 +40,9 @@ from relaysync.testing.replies import invalid_params, require_str
 if TYPE_CHECKING:
     from relaysync.testing.caller import FaxOutcome
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 PAGE_SECONDS = 2.0
 STEP_SECONDS = 2.0
@@ -108,7 +108,7 @@ class FaxAndPay:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.faxes: OperationTable[_Fax] = OperationTable(
             engine, EVENT_CALL_FAX, lambda op: self._fax_end(op, 2, "Call hung up")

@@ -11,7 +11,7 @@ from relaysync.testing.caller import CallerActions, build
 from relaysync.testing.callmodel import CallRecord, ReferRecord
 
 if TYPE_CHECKING:
-    from relaysync.testing.calls import CallEngine
+    from relaysync.testing.engine_api import EngineApi
 
 
 class SimCall(CallerActions):
@@ -23,7 +23,7 @@ class SimCall(CallerActions):
     :class:`~relaysync.testing.caller.CallerActions` (``press``, ``say``, ...).
     """
 
-    def __init__(self, engine: CallEngine, record: CallRecord) -> None:
+    def __init__(self, engine: EngineApi, record: CallRecord) -> None:
         self._engine = engine
         self._record = record
 
@@ -151,9 +151,7 @@ class SimCall(CallerActions):
             ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
         """
         engine = self._engine
-        control_id: str = engine.core.run_sync(
-            lambda: engine.services.finish_ai(self._record, state)
-        )
+        control_id: str = engine.core.run_sync(lambda: engine.finish_ai(self._record, state))
         return control_id
 
     def wait_for_state(self, state: str, timeout: float = 5.0) -> None:

@@ -21,10 +21,10 @@ from relaysync.testing.replies import invalid_params, require_str
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
     from relaysync.testing.scripts import Scripts
+    from relaysync.testing.sessions import Session
 
 TTS_SECONDS_PER_CHAR = 0.08
 TTS_MIN_SECONDS = 0.5
@@ -91,7 +91,7 @@ class MediaPlayer:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Play] = OperationTable(
             engine, EVENT_CALL_PLAY, lambda play: self._finish(play, "finished")

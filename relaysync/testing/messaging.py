@@ -49,7 +49,8 @@ from relaysync.testing.replies import Params, invalid_params, require_str, resul
 from relaysync.testing.segments import count_segments
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session, SimCore
+    from relaysync.testing.core import SimCore
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.messaging")
 

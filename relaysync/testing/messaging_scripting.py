@@ -24,7 +24,8 @@ from relaysync.testing.messaging import (
 from relaysync.testing.replies import Handler, Params
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session, SimCore
+    from relaysync.testing.core import SimCore
+    from relaysync.testing.sessions import Session
 
 
 def check_inbound(

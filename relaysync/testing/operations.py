@@ -18,9 +18,9 @@ from relaysync.testing.replies import invalid_params, require_str, result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import CallHandler, Params
+    from relaysync.testing.sessions import Session
 
 
 class Operation:
@@ -66,7 +66,7 @@ class OperationTable(Generic[Op]):
     """
 
     def __init__(
-        self, engine: CallEngine, event_type: str, on_call_end: Callable[[Op], None]
+        self, engine: EngineApi, event_type: str, on_call_end: Callable[[Op], None]
     ) -> None:
         self.engine = engine
         self.event_type = event_type

@@ -33,9 +33,9 @@ from relaysync.testing.replies import invalid_params, require_str
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 BYTES_PER_SECOND = {"wav": 16_000, "mp3": 2_000}
 PAUSE_BEHAVIORS = ("skip", "silence", "continuous")
@@ -99,7 +99,7 @@ class Recorder:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Record] = OperationTable(
             engine, EVENT_CALL_RECORD, lambda op: self._end(op, "finished")

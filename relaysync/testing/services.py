@@ -53,9 +53,9 @@ from relaysync.testing.replies import invalid_params, require_str, result
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -98,7 +98,7 @@ class Services:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._calls: Dict[str, _CallServices] = {}
         self.ai: OperationTable[Operation] = OperationTable(engine, EVENT_CALL_AI, self._ai_end)

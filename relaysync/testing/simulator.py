@@ -71,13 +71,14 @@ from typing import Any, Callable, Dict, List, Optional, Type, Union
 from . import faults, redelivery
 from .calls import CallEngine
 from .control import install_control
-from .core import SessionInfo, SimCore
+from .core import SimCore
 from .journal import Journal
 from .lint import LintEntry
 from .messaging import MessagingEngine
 from .messaging_scripting import MessagingScriptingMixin, install_messaging
 from .scripting import CallScriptingMixin
 from .server import WsServer
+from .sessions import SessionInfo
 from .tls import TlsMaterial
 
 logger = logging.getLogger("relaysync.simulator")

@@ -29,9 +29,9 @@ from relaysync.testing.replies import invalid_params, require_str, result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 STREAM_TRACKS = ("inbound_track", "outbound_track", "both_tracks")
 TRANSCRIPT_URL = "https://sim.relaysync.invalid/api/v1/recordings/{id}.wav"
@@ -73,7 +73,7 @@ class Streams:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.tables: Dict[str, OperationTable[_Running]] = {}
         for name, event in (
