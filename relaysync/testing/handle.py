@@ -1,4 +1,9 @@
-"""The public, thread-safe handle a test holds on one simulated call leg."""
+"""The public, thread-safe handles a test holds: one call leg, or the far end of a number.
+
+:class:`SimCall` is a call leg (``sim.inbound_call()``, ``sim.calls``);
+:class:`CallerScript` scripts the far end of calls to or from one number before they
+exist (``sim.caller(number)``).
+"""
 
 from __future__ import annotations
 
@@ -185,3 +190,27 @@ class SimCall(CallerActions):
         return (
             f"SimCall(call_id={self.call_id!r}, direction={self.direction!r}, state={self.state!r})"
         )
+
+
+class CallerScript(CallerActions):
+    """The script of the far end of later calls to or from one number (thread-safe).
+
+    Args:
+        engine: the call engine whose scripts it fills.
+        number: the far-end number.
+    """
+
+    def __init__(self, engine: EngineApi, number: str) -> None:
+        self._engine = engine
+        self.number = number
+
+    def _script(self, action: str, params: Dict[str, Any]) -> None:
+        command = build(action, params)
+        scripts = self._engine.scripts
+        self._engine.core.run_sync(lambda: scripts.caller_template(self.number).apply(command))
+
+    def __repr__(self) -> str:
+        return f"CallerScript(number={self.number!r})"
+
+
+__all__ = ["CallerScript", "SimCall"]

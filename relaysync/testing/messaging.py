@@ -2,8 +2,7 @@
 
 :class:`MessagingEngine` answers ``messaging.send`` on the loop thread, then plays the
 message's state sequence as ``messaging.state`` events;
-:class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin` gives
-``RelaySimulator`` its thread-safe scripting methods::
+``RelaySimulator`` marshals its thread-safe scripting methods onto it::
 
     sim.on_message_to("+15550003333", "undelivered", reason="carrier_blocked", delay=2.0)
     sim.inbound_message("office", from_="+15550001111", to="+15550002222", body="hi")
@@ -154,6 +153,28 @@ def as_fault(fn: Callable[[], Any]) -> Any:
         return fn()
     except (TypeError, ValueError) as exc:
         raise invalid_params(str(exc)) from None
+
+
+def check_inbound(
+    context: Any, from_: Any, to: Any, body: Any, media: Any, tags: Any
+) -> Tuple[str, str, str, Optional[str], List[str], List[str]]:
+    """Validate the arguments of ``inbound_message``.
+
+    Raises:
+        TypeError, ValueError: naming the bad argument.
+    """
+    if not isinstance(context, str) or not context:
+        raise ValueError("context must be a non-empty string")
+    check_e164("from_", from_)
+    check_e164("to", to)
+    if body is not None and not isinstance(body, str):
+        raise TypeError(f"body must be a string, not {type(body).__name__}")
+    urls = [] if media is None else check_str_list("media", media)
+    for index, url in enumerate(urls):
+        check_http_url(f"media[{index}]", url)
+    if not body and not urls:
+        raise ValueError("an inbound message needs a body or media")
+    return context, from_, to, body, urls, [] if tags is None else check_str_list("tags", tags)
 
 
 def _always(_params: Params) -> bool:
@@ -345,5 +366,6 @@ __all__ = [
     "MessageScript",
     "MessagingEngine",
     "SimMessage",
+    "check_inbound",
     "count_segments",
 ]
