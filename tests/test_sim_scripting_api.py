@@ -17,7 +17,7 @@ import pytest
 from relaysync.testing import RelaySimulator, RpcFault, SimCall
 from relaysync.testing.caller import CallerActions
 from relaysync.testing.control import Controller, read_params, spec_of
-from relaysync.testing.dispatch import CONTROL_PREFIX
+from relaysync.testing.frame_dispatch import CONTROL_PREFIX
 from relaysync.testing.remote import RemoteCall, RemoteCallerScript, RemoteSimulator
 
 #: Public names of RelaySimulator that have no remote counterpart, and why.

@@ -13,9 +13,9 @@ from __future__ import annotations
 from .calls import SimCall
 from .journal import Journal, JournalEntry
 from .lint import LintEntry
-from .messaging import SimMessage
 from .sessions import RpcFault, SessionInfo
 from .simulator import RelaySimulator
+from .sms import SimMessage
 
 __all__ = [
     "Journal",

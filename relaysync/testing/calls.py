@@ -2,7 +2,7 @@
 
 :class:`CallEngine` implements RELAY's ``calling.*`` methods on the simulator loop thread
 (inbound offers in :mod:`~relaysync.testing.inbound`, dial and connect in
-:mod:`~relaysync.testing.dialing`, play in :mod:`~relaysync.testing.media`, SIP REFER in
+:mod:`~relaysync.testing.dialing`, play in :mod:`~relaysync.testing.playback`, SIP REFER in
 :mod:`~relaysync.testing.refer`, the rest of the methods in the parts listed in
 :attr:`CallEngine.parts`, written against :class:`~relaysync.testing.engine_api.EngineApi`).
 ``RelaySimulator``'s public, thread-safe scripting methods marshal onto it;
@@ -90,8 +90,8 @@ from relaysync.testing.dialing import Dialer
 from relaysync.testing.faxpay import FaxAndPay
 from relaysync.testing.handle import SimCall
 from relaysync.testing.inbound import InboundOffers
-from relaysync.testing.media import MediaPlayer
 from relaysync.testing.methods import checked
+from relaysync.testing.playback import MediaPlayer
 from relaysync.testing.record import Recorder
 from relaysync.testing.refer import Referrer
 from relaysync.testing.replies import (

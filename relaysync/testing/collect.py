@@ -31,9 +31,9 @@ import functools
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_COLLECT, EVENT_CALL_PLAY
-from relaysync.testing.media import play_seconds
-from relaysync.testing.operations import Operation, OperationTable, flag, number
+from relaysync.testing.playback import play_seconds
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation, flag, number
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
@@ -47,7 +47,7 @@ SECONDS_PER_WORD = 0.3
 NO_MATCH_SECONDS = 0.5
 
 
-class _Collect(Operation):
+class _Collect(RunningOperation):
     """One collect or play_and_collect (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, spec: Params) -> None:

@@ -46,7 +46,7 @@ objects::
     simulator.inbound_message {context, from_, to, body, media, tags} -> message info
     simulator.messages {}                                       -> {messages: [message info]}
 
-(a message info is the fields of :class:`~relaysync.testing.messaging.SimMessage`, lists
+(a message info is the fields of :class:`~relaysync.testing.sms.SimMessage`, lists
 for tuples).
 
 A call info is ``{call_id, node_id, tag, direction, context, created_by, device, state,
@@ -81,7 +81,7 @@ import attrs
 from relaysync._log import MASK, mask_secrets
 from relaysync.constants import CALL_ENDED, CALL_STATES
 from relaysync.testing.caller import build
-from relaysync.testing.dispatch import CONTROL_PREFIX, Handler
+from relaysync.testing.frame_dispatch import CONTROL_PREFIX, Handler
 from relaysync.testing.handle import SimCall
 from relaysync.testing.journal import Journal
 from relaysync.testing.replies import invalid_params
@@ -92,8 +92,8 @@ if TYPE_CHECKING:
     from relaysync.testing.calls import CallEngine
     from relaysync.testing.core import SimCore
     from relaysync.testing.lint import LintEntry
-    from relaysync.testing.messaging import SimMessage
     from relaysync.testing.sessions import SessionInfo
+    from relaysync.testing.sms import SimMessage
 
 Params = Dict[str, Any]
 
@@ -256,7 +256,7 @@ def _session_info(info: SessionInfo) -> Params:
 
 
 def message_info(message: SimMessage) -> Params:
-    """A :class:`~relaysync.testing.messaging.SimMessage` as a JSON object (lists for
+    """A :class:`~relaysync.testing.sms.SimMessage` as a JSON object (lists for
     its tuples)."""
     return {
         key: list(value) if isinstance(value, tuple) else value

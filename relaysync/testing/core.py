@@ -1,7 +1,7 @@
 """The simulator's RELAY session layer: authentication, resume, events, acks, pings.
 
 :class:`SimCore` is built in layers: :mod:`relaysync.testing.sessiontable` (sockets,
-session lifetimes, listeners, snapshots), :mod:`relaysync.testing.dispatch` (frame
+session lifetimes, listeners, snapshots), :mod:`relaysync.testing.frame_dispatch` (frame
 parsing, method dispatch, method faults, replies) and this module (``signalwire.connect``,
 resume, ``receive``/``unreceive``, event delivery, pings). The session records themselves
 are in :mod:`relaysync.testing.sessions`. Every method of
@@ -24,7 +24,7 @@ import time
 import uuid
 from typing import Any, List, Optional
 
-from .dispatch import CLOSE_AUTH_FAILED, FrameDispatch, Params
+from .frame_dispatch import CLOSE_AUTH_FAILED, FrameDispatch, Params
 from .lint import LintLog
 from .server import Connection
 from .sessions import (

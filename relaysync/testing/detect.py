@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Dict, List
 
 from relaysync.constants import CALL_ANSWERED, EVENT_CALL_DETECT, EVENT_CALL_SEND_DIGITS
 from relaysync.testing.caller import DTMF, Input
-from relaysync.testing.operations import Operation, OperationTable, number
 from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.running_ops import OperationTable, RunningOperation, number
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
@@ -47,7 +47,7 @@ SEND_PAUSES = {"w": 0.5, "W": 1.0}
 DETECT_TYPES = ("machine", "fax", "digit")
 
 
-class _Detect(Operation):
+class _Detect(RunningOperation):
     """One detector (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, detect: Any, timeout: float) -> None:

@@ -1,6 +1,6 @@
 """Scripted method faults: per-method delays and failures, applied first-in first-out.
 
-:class:`MethodFaults` is consulted by :mod:`relaysync.testing.dispatch` for every
+:class:`MethodFaults` is consulted by :mod:`relaysync.testing.frame_dispatch` for every
 request; ``RelaySimulator.delay_method``/``fail_method`` add its rules.
 """
 

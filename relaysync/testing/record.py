@@ -27,8 +27,8 @@ import uuid
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from relaysync.constants import EVENT_CALL_RECORD
-from relaysync.testing.operations import Operation, OperationTable, number
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation, number
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
@@ -43,7 +43,7 @@ SECONDS_PER_WORD = 0.3
 RECORDING_URL = "https://sim.relaysync.invalid/api/v1/recordings/{id}.{format}"
 
 
-class _Record(Operation):
+class _Record(RunningOperation):
     """One recording (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, spec: Any, scale: float) -> None:

@@ -41,8 +41,8 @@ from relaysync.testing.caller import CallerActions
 from relaysync.testing.callmodel import ReferRecord
 from relaysync.testing.control import UNKNOWN_CALL, WAIT_TIMEOUT
 from relaysync.testing.lint import LintEntry
-from relaysync.testing.messaging import SimMessage
 from relaysync.testing.sessions import SessionInfo
+from relaysync.testing.sms import SimMessage
 
 Params = Dict[str, Any]
 

@@ -47,8 +47,8 @@ from relaysync.constants import (
 )
 from relaysync.testing.caller import DTMF
 from relaysync.testing.methods import METHODS
-from relaysync.testing.operations import Operation, OperationTable, number
 from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.running_ops import OperationTable, RunningOperation, number
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
@@ -101,7 +101,9 @@ class Services:
     def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._calls: Dict[str, _CallServices] = {}
-        self.ai: OperationTable[Operation] = OperationTable(engine, EVENT_CALL_AI, self._ai_end)
+        self.ai: OperationTable[RunningOperation] = OperationTable(
+            engine, EVENT_CALL_AI, self._ai_end
+        )
         self._new_id = engine.core.new_id
         engine.on_ended(self._forget)
 
@@ -260,13 +262,13 @@ class Services:
         state = self.state(call)
         if state.ai is not None:
             return result("409", "An AI session is already running", call_id=call.call_id)
-        op = Operation(call, require_str(params, "control_id"))
+        op = RunningOperation(call, require_str(params, "control_id"))
         answer = self.ai.start(op, "AI started", lambda: None)
         if answer["code"] == "200":
             state.ai = "ai"
         return answer
 
-    def _ai_end(self, op: Operation, body: Optional[Params] = None) -> None:
+    def _ai_end(self, op: RunningOperation, body: Optional[Params] = None) -> None:
         if self.ai.finish(op, body):
             state = self.state(op.call)
             state.ai, state.ai_held = None, False

@@ -43,7 +43,7 @@ and answered with ``-32700``/``-32600`` when their id is known.
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) is described
 in :mod:`relaysync.testing.calls`, messaging scripting (``on_message_to``,
 ``inbound_message``, ``messages``, ``wait_for_message``) in
-:mod:`relaysync.testing.messaging`; their defaults are written here only: the remote
+:mod:`relaysync.testing.sms`; their defaults are written here only: the remote
 control table and :class:`~relaysync.testing.remote.RemoteSimulator` follow these
 signatures (a test compares them).
 
@@ -79,16 +79,16 @@ from .core import SimCore
 from .handle import CallerScript, SimCall
 from .journal import Journal
 from .lint import LintEntry
-from .messaging import (
+from .scripts import Scripts
+from .server import WsServer
+from .sessions import SessionInfo
+from .sms import (
     DEFAULT_CARRIER_DELAY,
     MessageScript,
     MessagingEngine,
     SimMessage,
     check_inbound,
 )
-from .scripts import Scripts
-from .server import WsServer
-from .sessions import SessionInfo
 from .tls import TlsMaterial
 
 logger = logging.getLogger("relaysync.simulator")

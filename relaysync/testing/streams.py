@@ -24,8 +24,8 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_STREAM, EVENT_CALL_TAP, EVENT_CALL_TRANSCRIBE
-from relaysync.testing.operations import Operation, OperationTable
 from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.running_ops import OperationTable, RunningOperation
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
@@ -38,7 +38,7 @@ TRANSCRIPT_URL = "https://sim.relaysync.invalid/api/v1/recordings/{id}.wav"
 _ports = itertools.count(40_000, 2)
 
 
-class _Running(Operation):
+class _Running(RunningOperation):
     """One tap, stream or transcription (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, body: Params) -> None:

@@ -16,8 +16,8 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_PLAY
-from relaysync.testing.operations import Operation, OperationTable
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
@@ -73,7 +73,7 @@ def play_seconds(items: List[Any], loop: int, scripts: Scripts) -> Optional[floa
     return float("inf") if loop == 0 else total * loop
 
 
-class _Play(Operation):
+class _Play(RunningOperation):
     """One running play (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, remaining: Optional[float]) -> None:
