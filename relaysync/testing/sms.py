@@ -251,21 +251,8 @@ class MessagingEngine:
         region = params.get("region")
         if region is not None and (not isinstance(region, str) or not region):
             raise invalid_params("region must be a non-empty string")
-        message = SimMessage(
-            message_id=self.core.new_id(),
-            direction="outbound",
-            context=context,
-            from_number=from_,
-            to_number=to,
-            body=body if body else None,
-            media=tuple(media),
-            tags=tuple(tags),
-            region=region,
-            segments=segments_of(body, media),
-            state="queued",
-            states=("queued",),
-            reason=None,
-            session_id=session.id,
+        message = self._new_message(
+            "outbound", context, from_, to, body, media, tags, region, "queued", session.id
         )
         self._remember(message)
         script = self._scripts.get(to, MessageScript())
@@ -319,6 +306,37 @@ class MessagingEngine:
                 self._messages.pop(next(iter(self._messages)))
             self.cond.notify_all()
 
+    def _new_message(
+        self,
+        direction: str,
+        context: str,
+        from_: str,
+        to: str,
+        body: Optional[str],
+        media: Sequence[str],
+        tags: Sequence[str],
+        region: Optional[str],
+        state: str,
+        session_id: Optional[str],
+    ) -> SimMessage:
+        """A new message in its first ``state`` (``queued`` or ``received``)."""
+        return SimMessage(
+            message_id=self.core.new_id(),
+            direction=direction,
+            context=context,
+            from_number=from_,
+            to_number=to,
+            body=body if body else None,
+            media=tuple(media),
+            tags=tuple(tags),
+            region=region,
+            segments=segments_of(body, media),
+            state=state,
+            states=(state,),
+            reason=None,
+            session_id=session_id,
+        )
+
     # -- inbound ---------------------------------------------------------------------
 
     def inbound(
@@ -337,21 +355,17 @@ class MessagingEngine:
             index = self._next.get(context, 0) % len(sessions)
             self._next[context] = index + 1
             target = sessions[index]
-        message = SimMessage(
-            message_id=self.core.new_id(),
-            direction="inbound",
-            context=context,
-            from_number=from_,
-            to_number=to,
-            body=body if body else None,
-            media=tuple(media),
-            tags=tuple(tags),
-            region=None,
-            segments=segments_of(body, media),
-            state="received",
-            states=("received",),
-            reason=None,
-            session_id=target.id if target is not None else None,
+        message = self._new_message(
+            "inbound",
+            context,
+            from_,
+            to,
+            body,
+            media,
+            tags,
+            None,
+            "received",
+            target.id if target is not None else None,
         )
         if target is None:
             log.info("inbound message on context %r: no subscribed session; dropped", context)
