@@ -355,17 +355,9 @@ class MessagingEngine:
             index = self._next.get(context, 0) % len(sessions)
             self._next[context] = index + 1
             target = sessions[index]
+        session_id = target.id if target is not None else None
         message = self._new_message(
-            "inbound",
-            context,
-            from_,
-            to,
-            body,
-            media,
-            tags,
-            None,
-            "received",
-            target.id if target is not None else None,
+            "inbound", context, from_, to, body, media, tags, None, "received", session_id
         )
         if target is None:
             log.info("inbound message on context %r: no subscribed session; dropped", context)
