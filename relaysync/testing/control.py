@@ -170,6 +170,10 @@ class Simulator(Protocol):
     def clear_lint(self) -> None:
         """Forget the lint recorded so far."""
 
+    def wait_for_sessions(self, n: int, timeout: float = ...) -> List[SessionInfo]:
+        """Block until exactly ``n`` sessions are online (its params are read from the
+        simulator's own signature)."""
+
 
 def wire_types(hint: Any) -> Tuple[type, ...]:
     """The JSON types that carry a parameter annotated ``hint`` (``float`` takes ints,
@@ -471,7 +475,7 @@ class Controller:
         return {"sessions": [_session_info(info) for info in self._sim.sessions]}
 
     def _wait_for_sessions(self) -> Handler:
-        spec = spec_of(type(self._sim).wait_for_sessions)  # type: ignore[attr-defined]
+        spec = spec_of(type(self._sim).wait_for_sessions)
 
         def handler(session: Session, params: Params) -> asyncio.Future[Params]:
             kwargs = read_params(params, spec)

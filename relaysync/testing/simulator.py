@@ -43,9 +43,10 @@ and answered with ``-32700``/``-32600`` when their id is known.
 Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) is described
 in :mod:`relaysync.testing.calls`, messaging scripting (``on_message_to``,
 ``inbound_message``, ``messages``, ``wait_for_message``) in
-:mod:`relaysync.testing.sms`; their defaults are written here only: the remote
-control table and :class:`~relaysync.testing.remote.RemoteSimulator` follow these
-signatures (a test compares them).
+:mod:`relaysync.testing.sms`. Their parameters and defaults are declared here: the
+remote control table (:mod:`relaysync.testing.control`) reads them from these
+signatures, and :class:`~relaysync.testing.remote.RemoteSimulator` restates them as typed
+methods (a test compares the two).
 
 Lint and strict mode::
 
