@@ -253,4 +253,7 @@ def test_remote_scripting_mirrors_the_in_process_api(
     remote.clear_faults()
     assert remote.push_event("calling.call.state", {"call_id": "x"}) == []
     assert remote.push_frame("{not json") == 0
+    assert remote.redeliver_events(3) == 0  # no RELAY session online
+    with pytest.raises(ValueError, match="count must be"):
+        remote.redeliver_events(0)
     assert sim.journal.requests() == []  # control traffic stays out of the journal

@@ -10,9 +10,9 @@ import pytest
 
 from relaysync import Message, RelayClient, RelayError
 from relaysync.testing import RelaySimulator
-from relaysync.testing.messaging import MessageScript
 from relaysync.testing.remote import RemoteSimulator
 from relaysync.testing.segments import count_segments, is_gsm7
+from relaysync.testing.sms import MessageScript
 
 from .helpers import Recorder, SimulateProcess, make_client
 

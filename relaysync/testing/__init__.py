@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .calls import SimCall
-    from .core import RpcFault, SessionInfo
     from .journal import Journal, JournalEntry
     from .lint import LintEntry
-    from .messaging import SimMessage
+    from .sessions import RpcFault, SessionInfo
     from .simulator import RelaySimulator
+    from .sms import SimMessage
 
 #: The modules of the ``sim`` extra.
 SIM_EXTRA_MODULES = ("websockets", "trustme")
@@ -38,10 +38,10 @@ _WHERE = {
     "JournalEntry": ".journal",
     "LintEntry": ".lint",
     "RelaySimulator": ".simulator",
-    "RpcFault": ".core",
-    "SessionInfo": ".core",
+    "RpcFault": ".sessions",
+    "SessionInfo": ".sessions",
     "SimCall": ".calls",
-    "SimMessage": ".messaging",
+    "SimMessage": ".sms",
 }
 
 

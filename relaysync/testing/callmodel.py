@@ -18,7 +18,7 @@ import attrs
 from relaysync.constants import CALL_STATES
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session
+    from relaysync.testing.sessions import Session
 
 #: How many events one call keeps for inspection; older ones are dropped.
 MAX_EVENTS_PER_CALL = 500

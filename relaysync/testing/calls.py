@@ -2,12 +2,12 @@
 
 :class:`CallEngine` implements RELAY's ``calling.*`` methods on the simulator loop thread
 (inbound offers in :mod:`~relaysync.testing.inbound`, dial and connect in
-:mod:`~relaysync.testing.dialing`, play in :mod:`~relaysync.testing.media`, SIP REFER in
+:mod:`~relaysync.testing.dialing`, play in :mod:`~relaysync.testing.playback`, SIP REFER in
 :mod:`~relaysync.testing.refer`, the rest of the methods in the parts listed in
-:attr:`CallEngine.parts`). :class:`~relaysync.testing.scripting.CallScriptingMixin`
-gives ``RelaySimulator`` its public, thread-safe scripting methods; :class:`SimCall`
-is the handle a test holds for one call leg, and also scripts its far end
-(:mod:`~relaysync.testing.caller`).
+:attr:`CallEngine.parts`, written against :class:`~relaysync.testing.engine_api.EngineApi`).
+``RelaySimulator``'s public, thread-safe scripting methods marshal onto it;
+:class:`SimCall` is the handle a test holds for one call leg, and also scripts its far
+end (:mod:`~relaysync.testing.caller`).
 
 Scripting API (all delays are multiplied by the simulator's ``time_scale``)::
 
@@ -72,6 +72,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
@@ -89,8 +90,8 @@ from relaysync.testing.dialing import Dialer
 from relaysync.testing.faxpay import FaxAndPay
 from relaysync.testing.handle import SimCall
 from relaysync.testing.inbound import InboundOffers
-from relaysync.testing.media import MediaPlayer
 from relaysync.testing.methods import checked
+from relaysync.testing.playback import MediaPlayer
 from relaysync.testing.record import Recorder
 from relaysync.testing.refer import Referrer
 from relaysync.testing.replies import (
@@ -107,7 +108,8 @@ from relaysync.testing.services import Services
 from relaysync.testing.streams import Streams
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session, SimCore
+    from relaysync.testing.core import SimCore
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -115,7 +117,7 @@ log = logging.getLogger("relaysync.simulator.calls")
 class CallEngine:
     """Every call leg of one simulator and the ``calling.*`` methods acting on them.
 
-    All methods except the handle/mixin read paths run on the simulator loop thread.
+    All methods except the read paths of the handles and the facade run on the loop thread.
 
     Args:
         core: the simulator core (sessions, events, timers).
@@ -276,6 +278,30 @@ class CallEngine:
             handle: SimCall = call.handle
             return handle
 
+    def wait_for_call(
+        self, predicate: Optional[Callable[[SimCall], bool]], timeout: float
+    ) -> Optional[SimCall]:
+        """The oldest live or remembered call whose handle matches ``predicate`` (any
+        thread but the loop's), waiting up to ``timeout`` seconds; ``None`` if none came.
+
+        ``predicate`` is called outside :attr:`cond`; ``None`` matches any call.
+        """
+        end = time.monotonic() + timeout
+        while True:
+            with self.cond:
+                seen = self.version
+            for handle in [self.handle(record) for record in self.records()]:
+                if predicate is None or predicate(handle):
+                    return handle
+
+            def moved(seen: int = seen) -> bool:
+                return self.version != seen
+
+            with self.cond:
+                remaining = end - time.monotonic()
+                if remaining <= 0 or not self.cond.wait_for(moved, remaining):
+                    return None
+
     def changed(self) -> None:
         """Note a change handles may wait for (call with :attr:`cond` held)."""
         self.version += 1
@@ -376,6 +402,14 @@ class CallEngine:
     def hangup(self, call: CallRecord, reason: str) -> None:
         """The far end hangs up ``call`` (loop thread; used by :meth:`SimCall.hangup`)."""
         self.end_call(call, reason, via_ending=True)
+
+    def finish_ai(self, call: CallRecord, state: str) -> str:
+        """End the ``calling.ai`` session of ``call`` with ``state``; return its control_id.
+
+        Raises:
+            ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
+        """
+        return self.services.finish_ai(call, state)
 
     def _session_changed(self, session: Session, what: str) -> None:
         if what != "expired":

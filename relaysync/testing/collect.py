@@ -31,23 +31,23 @@ import functools
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_COLLECT, EVENT_CALL_PLAY
-from relaysync.testing.media import play_seconds
-from relaysync.testing.operations import Operation, OperationTable, flag, number
+from relaysync.testing.playback import play_seconds
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation, flag, number
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 SECONDS_PER_DIGIT = 0.2
 SECONDS_PER_WORD = 0.3
 NO_MATCH_SECONDS = 0.5
 
 
-class _Collect(Operation):
+class _Collect(RunningOperation):
     """One collect or play_and_collect (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, spec: Params) -> None:
@@ -94,7 +94,7 @@ class Collector:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Collect] = OperationTable(
             engine, EVENT_CALL_COLLECT, self._stop_now

@@ -9,7 +9,10 @@ the fault injectors. Any other session calling ``simulator.*`` gets ``-32601``.
 :class:`~relaysync.testing.remote.RemoteSimulator` is the client.
 
 Params are the keyword arguments of the in-process method of the same name (``from_``
-included); results are JSON objects::
+included), with the same defaults: each method's params, their JSON types and defaults
+are read from the signature of that method (``RelaySimulator.<name>``, or
+``SimCall.<name>`` plus ``call_id``), so they are written once. Results are JSON
+objects::
 
     simulator.inbound_call {context, from_, to, ring_timeout}   -> call info
     simulator.call_info {call_id}                               -> call info
@@ -38,12 +41,13 @@ included); results are JSON objects::
         (action: input, answer_as, fax_outcome or pay_outcome; see relaysync.testing.caller)
     simulator.conference_participants {name}   -> {calls: [call_id]}
     simulator.dequeue {queue_name}             -> {call_id} (null when the queue is empty)
+    simulator.redeliver_events {count, session_id}             -> {count}
     simulator.on_message_to {to, state, reason, delay}          -> {}
     simulator.inbound_message {context, from_, to, body, media, tags} -> message info
     simulator.messages {}                                       -> {messages: [message info]}
 
-(the messaging methods are registered by :mod:`relaysync.testing.messaging`; a message
-info is the fields of :class:`~relaysync.testing.messaging.SimMessage`, lists for tuples).
+(a message info is the fields of :class:`~relaysync.testing.sms.SimMessage`, lists
+for tuples).
 
 A call info is ``{call_id, node_id, tag, direction, context, created_by, device, state,
 end_reason, peer, session_id, offered_to, refers: [refer], events: <count>,
@@ -56,21 +60,40 @@ every 10 ms), so a pending wait never blocks the loop.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+import collections.abc
+import inspect
+import typing
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Protocol,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import attrs
 
 from relaysync._log import MASK, mask_secrets
 from relaysync.constants import CALL_ENDED, CALL_STATES
 from relaysync.testing.caller import build
-from relaysync.testing.core import CONTROL_PREFIX, Handler, RpcFault, Session
+from relaysync.testing.frame_dispatch import CONTROL_PREFIX, Handler
+from relaysync.testing.handle import SimCall
+from relaysync.testing.journal import Journal
+from relaysync.testing.replies import invalid_params
+from relaysync.testing.sessions import RpcFault, Session
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
     from relaysync.testing.calls import CallEngine
     from relaysync.testing.core import SimCore
+    from relaysync.testing.lint import LintEntry
     from relaysync.testing.sessions import SessionInfo
-    from relaysync.testing.simulator import RelaySimulator
+    from relaysync.testing.sms import SimMessage
 
 Params = Dict[str, Any]
 
@@ -84,50 +107,115 @@ POLL_INTERVAL = 0.01
 _REQUIRED = object()
 #: The default of a parameter that must be given (for :func:`read_params` specs).
 REQUIRED = _REQUIRED
-_NUM = (int, float)
-_OPT_STR = (str, type(None))
-_OPT_INT = (int, type(None))
-_CODE = (str, int, type(None))
-#: One parameter: (name, accepted types, default or _REQUIRED).
+#: One parameter: (name, accepted types, default or REQUIRED).
 Spec = Tuple[str, Tuple[type, ...], Any]
-_SESSION: Tuple[Spec, ...] = (("session_id", _OPT_STR, None),)
 _CALL_ID: Tuple[Spec, ...] = (("call_id", (str,), _REQUIRED),)
 
-#: Methods that only forward their params to the facade method of the same name.
-_FORWARDED: Dict[str, Tuple[Spec, ...]] = {
-    "on_dial": (("to", (str,), _REQUIRED), ("outcome", (str,), "answer"), ("delay", _NUM, 0.5)),
-    "on_refer": (
-        ("target", (str,), _REQUIRED),
-        ("state", (str,), "success"),
-        ("sip_refer_response_code", _CODE, None),
-        ("sip_notify_response_code", _CODE, None),
-        ("delay", _NUM, 0.3),
-    ),
-    "set_media_duration": (("url", (str,), _REQUIRED), ("seconds", _NUM, _REQUIRED)),
-    "drop_connections": _SESSION,
-    "send_disconnect": (("restart", (bool,), False), *_SESSION),
-    "go_silent": _SESSION,
-    "wake": _SESSION,
-    "delay_method": (
-        ("method", (str,), _REQUIRED),
-        ("seconds", _NUM, _REQUIRED),
-        ("times", _OPT_INT, None),
-    ),
-    "fail_method": (
-        ("method", (str,), _REQUIRED),
-        ("code", (int,), _REQUIRED),
-        ("message", (str,), "Simulated failure"),
-        ("times", _OPT_INT, 1),
-        ("as_result", (bool,), False),
-    ),
-    "clear_faults": (),
-    "push_event": (("event_type", (str,), _REQUIRED), ("params", (dict,), _REQUIRED), *_SESSION),
-    "push_frame": (("frame", (str, dict), _REQUIRED), *_SESSION),
+
+def _empty(_value: Any) -> Params:
+    return {}
+
+
+def _count(value: int) -> Params:
+    return {"count": value}
+
+
+#: The ``simulator.*`` methods answered by the ``RelaySimulator`` method of the same
+#: name (params from its signature), and how its return value is answered.
+FORWARDED: Dict[str, Callable[[Any], Params]] = {
+    "on_dial": _empty,
+    "on_refer": _empty,
+    "set_media_duration": _empty,
+    "conference_participants": lambda calls: {"calls": calls},
+    "dequeue": lambda call_id: {"call_id": call_id},
+    "drop_connections": _count,
+    "send_disconnect": _count,
+    "go_silent": _count,
+    "wake": _count,
+    "delay_method": _empty,
+    "fail_method": _empty,
+    "clear_faults": _empty,
+    "push_event": lambda event_ids: {"event_ids": event_ids},
+    "push_frame": _count,
+    "redeliver_events": _count,
+    "on_message_to": _empty,
 }
 
 
-def _invalid(message: str) -> RpcFault:
-    return RpcFault(-32602, message, {"signalwire_error_code": "INVALID_PARAMS"})
+class Simulator(Protocol):
+    """What remote control reads of a ``RelaySimulator``; its scripting methods are
+    looked up by name (see :data:`FORWARDED`)."""
+
+    token: str
+    jwt_token: str
+    control_token: str
+    strict: bool
+
+    @property
+    def journal(self) -> Journal:
+        """Every frame received and sent."""
+
+    @property
+    def lint(self) -> List[LintEntry]:
+        """Params accepted although no RELAY document names them."""
+
+    @property
+    def sessions(self) -> List[SessionInfo]:
+        """Snapshot of the live sessions."""
+
+    @property
+    def messages(self) -> List[SimMessage]:
+        """Snapshots of the messages sent and received."""
+
+    def clear_lint(self) -> None:
+        """Forget the lint recorded so far."""
+
+    def wait_for_sessions(self, n: int, timeout: float = ...) -> List[SessionInfo]:
+        """Block until exactly ``n`` sessions are online (its params are read from the
+        simulator's own signature)."""
+
+
+def wire_types(hint: Any) -> Tuple[type, ...]:
+    """The JSON types that carry a parameter annotated ``hint`` (``float`` takes ints,
+    a ``Sequence`` is a list; ``bytes`` has no JSON form and is left out).
+
+    Raises:
+        TypeError: an annotation with no JSON form.
+    """
+    if typing.get_origin(hint) is Union:
+        return tuple(t for arg in typing.get_args(hint) for t in wire_types(arg))
+    origin = typing.get_origin(hint) or hint
+    if origin is float:
+        return (int, float)
+    if origin in (list, tuple, collections.abc.Sequence):
+        return (list,)
+    if origin in (dict, collections.abc.Mapping):
+        return (dict,)
+    if origin in (str, int, bool, type(None)):
+        return (origin,)
+    if origin is bytes:
+        return ()
+    raise TypeError(f"no JSON form for a parameter annotated {hint!r}")
+
+
+def spec_of(function: Callable[..., Any], first: Sequence[Spec] = ()) -> Tuple[Spec, ...]:
+    """The control params of an in-process method, read from its signature.
+
+    Args:
+        function: the method as found on its class (``self`` is left out).
+        first: params that come before the method's own (``call_id``).
+
+    Returns:
+        ``(name, JSON types, default or REQUIRED)`` per parameter, in order.
+    """
+    hints = typing.get_type_hints(function)
+    specs = list(first)
+    for name, param in inspect.signature(function).parameters.items():
+        if name == "self":
+            continue
+        default = _REQUIRED if param.default is inspect.Parameter.empty else param.default
+        specs.append((name, wire_types(hints[name]), default))
+    return tuple(specs)
 
 
 def read_params(params: Params, spec: Sequence[Spec]) -> Params:
@@ -146,18 +234,18 @@ def read_params(params: Params, spec: Sequence[Spec]) -> Params:
     """
     unknown = sorted(set(params) - {name for name, _types, _default in spec})
     if unknown:
-        raise _invalid(f"unknown params: {', '.join(unknown)}")
+        raise invalid_params(f"unknown params: {', '.join(unknown)}")
     kwargs: Params = {}
     for name, types, default in spec:
         if name not in params:
             if default is _REQUIRED:
-                raise _invalid(f"{name} is required")
+                raise invalid_params(f"{name} is required")
             kwargs[name] = default
             continue
         value = params[name]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise _invalid(f"{name} must be {wanted}, got {type(value).__name__}")
+            raise invalid_params(f"{name} must be {wanted}, got {type(value).__name__}")
         kwargs[name] = value
     return kwargs
 
@@ -168,6 +256,15 @@ def _session_info(info: SessionInfo) -> Params:
         "protocol": info.protocol,
         "contexts": sorted(info.contexts),
         "online": info.online,
+    }
+
+
+def message_info(message: SimMessage) -> Params:
+    """A :class:`~relaysync.testing.sms.SimMessage` as a JSON object (lists for
+    its tuples)."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in attrs.asdict(message, recurse=False).items()
     }
 
 
@@ -194,6 +291,14 @@ def scrub(value: Any, secrets: Sequence[str]) -> Any:
     return replace(mask_secrets(value))
 
 
+def _call_faults(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; its ``ValueError``/``TypeError`` (a bad argument) becomes ``-32602``."""
+    try:
+        return fn()
+    except (ValueError, TypeError) as exc:
+        raise invalid_params(str(exc)) from None
+
+
 class Controller:
     """The ``simulator.*`` handlers of one simulator (loop thread only).
 
@@ -206,7 +311,7 @@ class Controller:
         engine: its call engine (the call table).
     """
 
-    def __init__(self, sim: RelaySimulator, core: SimCore, engine: CallEngine) -> None:
+    def __init__(self, sim: Simulator, core: SimCore, engine: CallEngine) -> None:
         self._sim = sim
         self._core = core
         self._engine = engine
@@ -214,46 +319,53 @@ class Controller:
     def methods(self) -> Dict[str, Handler]:
         """Return every handler, keyed by its full method name (``simulator.<name>``)."""
         table: Dict[str, Handler] = {
-            name: self._forward(name, spec) for name, spec in _FORWARDED.items()
+            name: self._forward(name, answer) for name, answer in FORWARDED.items()
         }
         table.update(
             {
-                "inbound_call": self._inbound_call,
+                "inbound_call": self._forward(
+                    "inbound_call", lambda call: self._info(self._record(call.call_id))
+                ),
+                "inbound_message": self._forward("inbound_message", message_info),
+                "hangup": self._on_call("hangup", _empty),
+                "finish_ai": self._on_call("finish_ai", lambda cid: {"control_id": cid}),
                 "call_info": self._call_info,
                 "call_state": self._call_state,
                 "calls": self._calls,
-                "hangup": self._hangup,
-                "finish_ai": self._finish_ai,
+                "messages": self._messages,
                 "lint": self._lint,
                 "clear_lint": self._clear_lint,
                 "set_strict": self._set_strict,
-                "wait_for_state": self._wait_for_state,
+                "wait_for_state": self._wait_for_state(),
                 "sessions": self._sessions,
-                "wait_for_sessions": self._wait_for_sessions,
-                "journal_requests": self._journal_requests,
+                "wait_for_sessions": self._wait_for_sessions(),
+                "journal_requests": self._journal_requests(),
                 "caller": self._caller,
-                "conference_participants": self._participants,
-                "dequeue": self._dequeue,
             }
         )
         return {CONTROL_PREFIX + name: handler for name, handler in table.items()}
 
     # -- generic forwarding -----------------------------------------------------------
 
-    def _forward(self, name: str, spec: Sequence[Spec]) -> Handler:
+    def _forward(self, name: str, answer: Callable[[Any], Params]) -> Handler:
+        """Answer ``simulator.<name>`` with ``sim.<name>(**params)``."""
         method = getattr(self._sim, name)
+        spec = spec_of(getattr(type(self._sim), name))
 
         def handler(_session: Session, params: Params) -> Params:
             kwargs = read_params(params, spec)
-            try:
-                value = method(**kwargs)
-            except (ValueError, TypeError) as exc:
-                raise _invalid(str(exc)) from None
-            if isinstance(value, int):
-                return {"count": value}
-            if isinstance(value, list):
-                return {"event_ids": value}
-            return {}
+            return answer(_call_faults(lambda: method(**kwargs)))
+
+        return handler
+
+    def _on_call(self, name: str, answer: Callable[[Any], Params]) -> Handler:
+        """Answer ``simulator.<name> {call_id, ...}`` with ``SimCall.<name>(...)``."""
+        spec = spec_of(getattr(SimCall, name), _CALL_ID)
+
+        def handler(_session: Session, params: Params) -> Params:
+            kwargs = read_params(params, spec)
+            call = self._engine.handle(self._record(kwargs.pop("call_id")))
+            return answer(_call_faults(lambda: getattr(call, name)(**kwargs)))
 
         return handler
 
@@ -285,22 +397,6 @@ class Controller:
             "heard_digits": call.heard_digits,
         }
 
-    def _inbound_call(self, _session: Session, params: Params) -> Params:
-        kwargs = read_params(
-            params,
-            (
-                ("context", (str,), "office"),
-                ("from_", (str,), "+15550001111"),
-                ("to", (str,), "+15550002222"),
-                ("ring_timeout", _NUM, 30.0),
-            ),
-        )
-        try:
-            call = self._sim.inbound_call(**kwargs)
-        except ValueError as exc:
-            raise _invalid(str(exc)) from None
-        return self._info(self._record(call.call_id))
-
     def _call_info(self, _session: Session, params: Params) -> Params:
         return self._info(self._record(read_params(params, _CALL_ID)["call_id"]))
 
@@ -312,19 +408,9 @@ class Controller:
         read_params(params, ())
         return {"calls": [self._info(record) for record in self._engine.records()]}
 
-    def _hangup(self, _session: Session, params: Params) -> Params:
-        kwargs = read_params(params, (*_CALL_ID, ("reason", (str,), "hangup")))
-        self._engine.handle(self._record(kwargs["call_id"])).hangup(kwargs["reason"])
-        return {}
-
-    def _finish_ai(self, _session: Session, params: Params) -> Params:
-        kwargs = read_params(params, (*_CALL_ID, ("state", (str,), "finished")))
-        record = self._record(kwargs["call_id"])
-        try:
-            control_id = self._engine.services.finish_ai(record, kwargs["state"])
-        except ValueError as exc:
-            raise _invalid(str(exc)) from None
-        return {"control_id": control_id}
+    def _messages(self, _session: Session, params: Params) -> Params:
+        read_params(params, ())
+        return {"messages": [message_info(m) for m in self._sim.messages]}
 
     # -- lint -------------------------------------------------------------------------
 
@@ -342,53 +428,45 @@ class Controller:
         self._sim.strict = read_params(params, (("strict", (bool,), _REQUIRED),))["strict"]
         return {}
 
-    def _wait_for_state(self, session: Session, params: Params) -> asyncio.Future[Params]:
-        kwargs = read_params(
-            params, (*_CALL_ID, ("state", (str,), _REQUIRED), ("timeout", _NUM, 5.0))
-        )
-        state, record = kwargs["state"], self._record(kwargs["call_id"])
-        if state not in CALL_STATES:
-            raise _invalid(f"state must be one of {CALL_STATES}, got {state!r}")
+    def _wait_for_state(self) -> Handler:
+        spec = spec_of(SimCall.wait_for_state, _CALL_ID)
 
-        def outcome(result: str) -> Params:
-            return {"outcome": result, "state": record.state, "end_reason": record.end_reason}
+        def handler(session: Session, params: Params) -> asyncio.Future[Params]:
+            kwargs = read_params(params, spec)
+            state, record = kwargs["state"], self._record(kwargs["call_id"])
+            if state not in CALL_STATES:
+                raise invalid_params(f"state must be one of {CALL_STATES}, got {state!r}")
 
-        def check() -> Optional[Params]:
-            if state in record.visited:
-                return outcome("reached")
-            return outcome("ended") if record.state == CALL_ENDED else None
+            def outcome(result: str) -> Params:
+                return {"outcome": result, "state": record.state, "end_reason": record.end_reason}
 
-        return self._poll(session, check, kwargs["timeout"], lambda: outcome("timeout"))
+            def check() -> Optional[Params]:
+                if state in record.visited:
+                    return outcome("reached")
+                return outcome("ended") if record.state == CALL_ENDED else None
+
+            return self._poll(session, check, kwargs["timeout"], lambda: outcome("timeout"))
+
+        return handler
 
     def _caller(self, _session: Session, params: Params) -> Params:
         kwargs = read_params(
             params,
             (
-                ("call_id", _OPT_STR, None),
-                ("number", _OPT_STR, None),
+                ("call_id", (str, type(None)), None),
+                ("number", (str, type(None)), None),
                 ("action", (str,), _REQUIRED),
                 ("params", (dict,), {}),
             ),
         )
         if (kwargs["call_id"] is None) == (kwargs["number"] is None):
-            raise _invalid("give exactly one of call_id and number")
-        try:
-            command = build(kwargs["action"], kwargs["params"])
-        except ValueError as exc:
-            raise _invalid(str(exc)) from None
+            raise invalid_params("give exactly one of call_id and number")
+        command = _call_faults(lambda: build(kwargs["action"], kwargs["params"]))
         if kwargs["call_id"] is not None:
             self._engine.caller(self._record(kwargs["call_id"])).apply(command)
         else:
             self._engine.scripts.caller_template(kwargs["number"]).apply(command)
         return {}
-
-    def _participants(self, _session: Session, params: Params) -> Params:
-        name = read_params(params, (("name", (str,), _REQUIRED),))["name"]
-        return {"calls": self._engine.rooms.participants(name)}
-
-    def _dequeue(self, _session: Session, params: Params) -> Params:
-        name = read_params(params, (("queue_name", (str,), _REQUIRED),))["queue_name"]
-        return {"call_id": self._engine.rooms.dequeue(name)}
 
     # -- sessions and journal ---------------------------------------------------------
 
@@ -396,32 +474,42 @@ class Controller:
         read_params(params, ())
         return {"sessions": [_session_info(info) for info in self._sim.sessions]}
 
-    def _wait_for_sessions(self, session: Session, params: Params) -> asyncio.Future[Params]:
-        kwargs = read_params(params, (("n", (int,), _REQUIRED), ("timeout", _NUM, 5.0)))
+    def _wait_for_sessions(self) -> Handler:
+        spec = spec_of(type(self._sim).wait_for_sessions)
 
-        def online() -> List[SessionInfo]:
-            return [info for info in self._sim.sessions if info.online]
+        def handler(session: Session, params: Params) -> asyncio.Future[Params]:
+            kwargs = read_params(params, spec)
 
-        def check() -> Optional[Params]:
-            found = online()
-            if len(found) != kwargs["n"]:
-                return None
-            return {"sessions": [_session_info(info) for info in found]}
+            def online() -> List[SessionInfo]:
+                return [info for info in self._sim.sessions if info.online]
 
-        def timed_out() -> Params:
-            raise RpcFault(
-                WAIT_TIMEOUT,
-                f"{len(online())} sessions online, not "
-                f"{kwargs['n']}, after {kwargs['timeout']:g} s",
-            )
+            def check() -> Optional[Params]:
+                found = online()
+                if len(found) != kwargs["n"]:
+                    return None
+                return {"sessions": [_session_info(info) for info in found]}
 
-        return self._poll(session, check, kwargs["timeout"], timed_out)
+            def timed_out() -> Params:
+                raise RpcFault(
+                    WAIT_TIMEOUT,
+                    f"{len(online())} sessions online, not "
+                    f"{kwargs['n']}, after {kwargs['timeout']:g} s",
+                )
 
-    def _journal_requests(self, _session: Session, params: Params) -> Params:
-        method = read_params(params, (("method", _OPT_STR, None),))["method"]
-        sim = self._sim
-        secrets = (sim.token, sim.jwt_token, sim.control_token)
-        return {"requests": [scrub(frame, secrets) for frame in sim.journal.requests(method)]}
+            return self._poll(session, check, kwargs["timeout"], timed_out)
+
+        return handler
+
+    def _journal_requests(self) -> Handler:
+        spec = spec_of(Journal.requests)
+
+        def handler(_session: Session, params: Params) -> Params:
+            method = read_params(params, spec)["method"]
+            sim = self._sim
+            secrets = (sim.token, sim.jwt_token, sim.control_token)
+            return {"requests": [scrub(frame, secrets) for frame in sim.journal.requests(method)]}
+
+        return handler
 
     # -- waits on the loop ------------------------------------------------------------
 
@@ -435,7 +523,7 @@ class Controller:
         """Answer with ``check()`` once it is not None, or ``on_timeout()`` after
         ``timeout`` seconds; give up when the asking session is gone."""
         if timeout < 0:
-            raise _invalid(f"timeout must be >= 0, got {timeout!r}")
+            raise invalid_params(f"timeout must be >= 0, got {timeout!r}")
         loop = self._core.runner.loop
         future: asyncio.Future[Params] = loop.create_future()
         deadline = loop.time() + timeout
@@ -462,7 +550,7 @@ class Controller:
         return future
 
 
-def install_control(sim: RelaySimulator, core: SimCore, engine: CallEngine) -> None:
+def install_control(sim: Simulator, core: SimCore, engine: CallEngine) -> None:
     """Register the ``simulator.*`` methods of ``sim`` with its core.
 
     Args:
@@ -475,11 +563,16 @@ def install_control(sim: RelaySimulator, core: SimCore, engine: CallEngine) -> N
 
 
 __all__ = [
+    "FORWARDED",
     "REQUIRED",
     "UNKNOWN_CALL",
     "WAIT_TIMEOUT",
     "Controller",
+    "Simulator",
     "install_control",
+    "message_info",
     "read_params",
     "scrub",
+    "spec_of",
+    "wire_types",
 ]

@@ -1,11 +1,10 @@
 """The simulator's RELAY session layer: authentication, resume, events, acks, pings.
 
 :class:`SimCore` is built in layers: :mod:`relaysync.testing.sessiontable` (sockets,
-session lifetimes, listeners, snapshots), :mod:`relaysync.testing.dispatch` (frame
+session lifetimes, listeners, snapshots), :mod:`relaysync.testing.frame_dispatch` (frame
 parsing, method dispatch, method faults, replies) and this module (``signalwire.connect``,
 resume, ``receive``/``unreceive``, event delivery, pings). The session records themselves
-are in :mod:`relaysync.testing.sessions`. Re-exported here: ``Session``, ``SessionInfo``,
-``RpcFault``, ``Handler``, ``SessionListener``, ``CONTROL_PREFIX``. Every method of
+are in :mod:`relaysync.testing.sessions`. Every method of
 :class:`SimCore` runs on the simulator's loop thread unless its docstring says "any
 thread"; call handlers registered by the call engine run there too.
 
@@ -25,30 +24,20 @@ import time
 import uuid
 from typing import Any, List, Optional
 
-from .dispatch import CLOSE_AUTH_FAILED, CONTROL_PREFIX, FrameDispatch, Handler, Params
+from .frame_dispatch import CLOSE_AUTH_FAILED, FrameDispatch, Params
 from .lint import LintLog
 from .server import Connection
 from .sessions import (
     PendingEvent,
     RpcFault,
     Session,
-    SessionInfo,
     auth_failed,
     contexts_param,
     control_credentials_ok,
     credentials_ok,
 )
-from .sessiontable import SessionListener
 
-__all__ = [
-    "CONTROL_PREFIX",
-    "Handler",
-    "RpcFault",
-    "Session",
-    "SessionInfo",
-    "SessionListener",
-    "SimCore",
-]
+__all__ = ["SimCore"]
 
 logger = logging.getLogger("relaysync.simulator")
 
@@ -150,7 +139,7 @@ class SimCore(FrameDispatch):
         self._publish()
         return {"code": "200", "message": "Unreceiving events"}
 
-    def _connect(self, conn: Connection, frame_id: Any, params: Params) -> None:
+    def _connect(self, conn: Connection[Session], frame_id: Any, params: Params) -> None:
         """Authenticate ``conn`` and attach it to a new or resumed session."""
         auth = params.get("authentication")
         control = control_credentials_ok(auth, self.project, self.control_token)
@@ -217,7 +206,7 @@ class SimCore(FrameDispatch):
             raise RpcFault(-32003, "Requester validation failed")
         return session
 
-    def _attach(self, conn: Connection, session: Session) -> None:
+    def _attach(self, conn: Connection[Session], session: Session) -> None:
         previous = conn.session
         if previous is not None and previous is not session and previous.connection is conn:
             self._go_offline(previous)
@@ -266,11 +255,11 @@ class SimCore(FrameDispatch):
             item.sent = self.write(session.connection, item.frame)
         return event_id
 
-    def _schedule_ping(self, conn: Connection) -> None:
+    def _schedule_ping(self, conn: Connection[Session]) -> None:
         if self.ping_interval > 0 and not conn.closed:
             conn.ping_timer = self.call_later(self.ping_interval, lambda: self._ping(conn))
 
-    def _ping(self, conn: Connection) -> None:
+    def _ping(self, conn: Connection[Session]) -> None:
         if conn.closed or conn.session is None:
             return
         self.send_request(conn, "signalwire.ping", {})

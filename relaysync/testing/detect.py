@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any, Dict, List
 
 from relaysync.constants import CALL_ANSWERED, EVENT_CALL_DETECT, EVENT_CALL_SEND_DIGITS
 from relaysync.testing.caller import DTMF, Input
-from relaysync.testing.operations import Operation, OperationTable, number
 from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.running_ops import OperationTable, RunningOperation, number
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 DETECT_AFTER = 1.0
 BEEP_SECONDS = 0.5
@@ -47,7 +47,7 @@ SEND_PAUSES = {"w": 0.5, "W": 1.0}
 DETECT_TYPES = ("machine", "fax", "digit")
 
 
-class _Detect(Operation):
+class _Detect(RunningOperation):
     """One detector (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, detect: Any, timeout: float) -> None:
@@ -69,7 +69,7 @@ class Detector:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Detect] = OperationTable(
             engine, EVENT_CALL_DETECT, self._finish

@@ -26,10 +26,10 @@ from relaysync.testing.replies import invalid_params, require_str, result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
     from relaysync.testing.scripts import DialScript
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -84,7 +84,7 @@ class LegPlan:
 
     def __init__(
         self,
-        engine: CallEngine,
+        engine: EngineApi,
         session: Optional[Session],
         groups: List[List[Device]],
         *,
@@ -193,7 +193,7 @@ class Dialer:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._by_leg: Dict[str, LegPlan] = {}  # ringing or winning leg -> its plan
         self._dials: Set[LegPlan] = set()  # dials still ringing

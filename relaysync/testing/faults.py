@@ -1,103 +1,23 @@
-"""Fault injection: scripted method delays and failures, and socket-level faults.
+"""Socket-level fault injection: dropped, silent and disconnected sockets, pushed frames.
 
-:class:`MethodFaults` is consulted by the core for every request. The functions below
-run on the simulator's loop thread (the facade marshals them there); ``session_id=None``
-targets every online session.
+The functions below run on the simulator's loop thread (the facade marshals them
+there); ``session_id=None`` targets every online session. Method delays and failures
+are in :mod:`relaysync.testing.method_faults`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
-
-import attrs
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 if TYPE_CHECKING:
     from .core import SimCore
     from .server import Connection
+    from .sessions import Session
 
 logger = logging.getLogger("relaysync.simulator")
 
 DISCONNECT_GRACE = 2.0
-
-
-@attrs.frozen
-class Failure:
-    """How to answer a request that a ``fail_method`` rule caught.
-
-    Attributes:
-        code: the error code (an int; sent as a string when ``as_result``).
-        message: the message.
-        as_result: answer a RELAY result ``{"code", "message"}`` instead of a JSON-RPC
-            error object.
-    """
-
-    code: int
-    message: str
-    as_result: bool = False
-
-
-@attrs.define
-class _Rule:
-    method: str
-    remaining: Optional[int]  # None = forever
-    delay: float = 0.0
-    failure: Optional[Failure] = None
-
-
-class MethodFaults:
-    """Delay and failure rules per method, applied first-in first-out. Loop thread only."""
-
-    def __init__(self) -> None:
-        """Start with no rules."""
-        self._delays: List[_Rule] = []
-        self._failures: List[_Rule] = []
-
-    def delay(self, method: str, seconds: float, times: Optional[int] = None) -> None:
-        """Hold the answer to ``method`` for ``seconds`` (the next ``times`` requests,
-        or all of them when ``times`` is ``None``)."""
-        self._delays.append(_Rule(method, times, delay=seconds))
-
-    def fail(
-        self,
-        method: str,
-        code: int,
-        message: str,
-        times: Optional[int] = 1,
-        as_result: bool = False,
-    ) -> None:
-        """Answer the next ``times`` requests of ``method`` with a failure (``None`` =
-        every one)."""
-        self._failures.append(_Rule(method, times, failure=Failure(code, message, as_result)))
-
-    def clear(self) -> None:
-        """Remove every rule."""
-        self._delays.clear()
-        self._failures.clear()
-
-    def take(self, method: str) -> Tuple[float, Optional[Failure]]:
-        """Consume the rules that apply to one request of ``method``.
-
-        Returns:
-            ``(delay seconds, failure or None)``.
-        """
-        delay_rule = self._consume(self._delays, method)
-        failure_rule = self._consume(self._failures, method)
-        return (
-            delay_rule.delay if delay_rule else 0.0,
-            failure_rule.failure if failure_rule else None,
-        )
-
-    @staticmethod
-    def _consume(rules: List[_Rule], method: str) -> Optional[_Rule]:
-        for rule in rules:
-            if rule.method == method:
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                    if rule.remaining <= 0:
-                        rules.remove(rule)
-                return rule
-        return None
 
 
 def drop_connections(core: SimCore, session_id: Optional[str] = None) -> int:
@@ -127,7 +47,7 @@ def send_disconnect(core: SimCore, restart: bool = False, session_id: Optional[s
     return len(conns)
 
 
-def _disconnect(core: SimCore, conn: Connection, restart: bool) -> None:
+def _disconnect(core: SimCore, conn: Connection[Session], restart: bool) -> None:
     def close(_frame: Optional[Dict[str, Any]] = None) -> None:
         timer.cancel()
         conn.close(1001, "server disconnect")

@@ -34,15 +34,15 @@ import uuid
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from relaysync.constants import EVENT_CALL_FAX, EVENT_CALL_PAY
-from relaysync.testing.operations import Operation, OperationTable
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import FaxOutcome
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 PAGE_SECONDS = 2.0
 STEP_SECONDS = 2.0
@@ -73,7 +73,7 @@ def _count(value: Any, name: str, default: int) -> int:
     return number
 
 
-class _Fax(Operation):
+class _Fax(RunningOperation):
     def __init__(self, call: CallRecord, control_id: str, direction: str, document: str) -> None:
         super().__init__(call, control_id)
         self.direction = direction
@@ -82,7 +82,7 @@ class _Fax(Operation):
         self.pages = 0
 
 
-class _Pay(Operation):
+class _Pay(RunningOperation):
     def __init__(self, call: CallRecord, control_id: str, params: Params) -> None:
         super().__init__(call, control_id)
         self.method = params.get("payment_method", "credit-card")
@@ -108,7 +108,7 @@ class FaxAndPay:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.faxes: OperationTable[_Fax] = OperationTable(
             engine, EVENT_CALL_FAX, lambda op: self._fax_end(op, 2, "Call hung up")

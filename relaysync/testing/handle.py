@@ -1,4 +1,9 @@
-"""The public, thread-safe handle a test holds on one simulated call leg."""
+"""The public, thread-safe handles a test holds: one call leg, or the far end of a number.
+
+:class:`SimCall` is a call leg (``sim.inbound_call()``, ``sim.calls``);
+:class:`CallerScript` scripts the far end of calls to or from one number before they
+exist (``sim.caller(number)``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from relaysync.testing.caller import CallerActions, build
 from relaysync.testing.callmodel import CallRecord, ReferRecord
 
 if TYPE_CHECKING:
-    from relaysync.testing.calls import CallEngine
+    from relaysync.testing.engine_api import EngineApi
 
 
 class SimCall(CallerActions):
@@ -23,7 +28,7 @@ class SimCall(CallerActions):
     :class:`~relaysync.testing.caller.CallerActions` (``press``, ``say``, ...).
     """
 
-    def __init__(self, engine: CallEngine, record: CallRecord) -> None:
+    def __init__(self, engine: EngineApi, record: CallRecord) -> None:
         self._engine = engine
         self._record = record
 
@@ -151,9 +156,7 @@ class SimCall(CallerActions):
             ValueError: a bad ``state``, or no ``calling.ai`` session runs on the call.
         """
         engine = self._engine
-        control_id: str = engine.core.run_sync(
-            lambda: engine.services.finish_ai(self._record, state)
-        )
+        control_id: str = engine.core.run_sync(lambda: engine.finish_ai(self._record, state))
         return control_id
 
     def wait_for_state(self, state: str, timeout: float = 5.0) -> None:
@@ -187,3 +190,27 @@ class SimCall(CallerActions):
         return (
             f"SimCall(call_id={self.call_id!r}, direction={self.direction!r}, state={self.state!r})"
         )
+
+
+class CallerScript(CallerActions):
+    """The script of the far end of later calls to or from one number (thread-safe).
+
+    Args:
+        engine: the call engine whose scripts it fills.
+        number: the far-end number.
+    """
+
+    def __init__(self, engine: EngineApi, number: str) -> None:
+        self._engine = engine
+        self.number = number
+
+    def _script(self, action: str, params: Dict[str, Any]) -> None:
+        command = build(action, params)
+        scripts = self._engine.scripts
+        self._engine.core.run_sync(lambda: scripts.caller_template(self.number).apply(command))
+
+    def __repr__(self) -> str:
+        return f"CallerScript(number={self.number!r})"
+
+
+__all__ = ["CallerScript", "SimCall"]

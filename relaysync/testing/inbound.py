@@ -17,9 +17,9 @@ from relaysync.testing.replies import result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -36,7 +36,7 @@ class InboundOffers:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._next: Dict[str, int] = {}  # context -> round-robin position
         self._ringing: Dict[str, Any] = {}  # call_id -> ring-timeout timer

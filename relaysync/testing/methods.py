@@ -49,9 +49,9 @@ import attrs
 from relaysync.testing.replies import invalid_params
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session
     from relaysync.testing.lint import LintLog
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 #: The type tags of :attr:`MethodSpec.types`.
 TYPE_TAGS = ("str", "bool", "int", "number", "dict", "list", "any")

@@ -27,15 +27,15 @@ import uuid
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from relaysync.constants import EVENT_CALL_RECORD
-from relaysync.testing.operations import Operation, OperationTable, number
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation, number
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 BYTES_PER_SECOND = {"wav": 16_000, "mp3": 2_000}
 PAUSE_BEHAVIORS = ("skip", "silence", "continuous")
@@ -43,7 +43,7 @@ SECONDS_PER_WORD = 0.3
 RECORDING_URL = "https://sim.relaysync.invalid/api/v1/recordings/{id}.{format}"
 
 
-class _Record(Operation):
+class _Record(RunningOperation):
     """One recording (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, spec: Any, scale: float) -> None:
@@ -99,7 +99,7 @@ class Recorder:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Record] = OperationTable(
             engine, EVENT_CALL_RECORD, lambda op: self._end(op, "finished")

@@ -27,9 +27,9 @@ from relaysync.testing.scripts import REFER_DEFAULT_CODES, ReferScript
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -80,7 +80,7 @@ class Referrer:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._active: Dict[str, _Refer] = {}  # call_id -> REFER in progress
         engine.on_ending(self._call_ending)

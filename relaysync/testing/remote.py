@@ -11,10 +11,14 @@ script) connects to it with those and scripts calls and faults as it would in pr
         call.wait_for_state("ended", timeout=10)
         assert call.refers()[0].state == "busy"
 
-Method names and arguments mirror :class:`~relaysync.testing.RelaySimulator` and
-:class:`~relaysync.testing.SimCall`, with one difference: everything that reads the
-simulator's state is a method (``remote.sessions()``, ``remote.calls()``,
-``call.state()``, ``call.refers()``), since each read is a round trip. The connection is
+Method names, parameters and defaults are those of
+:class:`~relaysync.testing.RelaySimulator` and :class:`~relaysync.testing.SimCall`, with
+one difference: everything that reads the simulator's state is a method
+(``remote.sessions()``, ``remote.calls()``, ``call.state()``, ``call.refers()``), since
+each read is a round trip. The methods restate the in-process signatures on purpose, so
+that editors, type checkers and the API reference see typed, documented methods; the
+simulator's own control table is read from the in-process signatures, and the test
+suite compares every remote method with its in-process twin. The connection is
 a :class:`~relaysync.RelayClient` subscribed to no context, authenticated with the
 control token; it gets no calls. Invalid arguments raise :class:`ValueError`, like the
 in-process methods; the wire methods are listed in :mod:`relaysync.testing.control`.
@@ -37,8 +41,8 @@ from relaysync.testing.caller import CallerActions
 from relaysync.testing.callmodel import ReferRecord
 from relaysync.testing.control import UNKNOWN_CALL, WAIT_TIMEOUT
 from relaysync.testing.lint import LintEntry
-from relaysync.testing.messaging import SimMessage
 from relaysync.testing.sessions import SessionInfo
+from relaysync.testing.sms import SimMessage
 
 Params = Dict[str, Any]
 
@@ -427,6 +431,17 @@ class RemoteSimulator:
     ) -> int:
         """Send a raw frame (a dict as JSON, a str verbatim). Returns how many sockets."""
         return int(self._call("push_frame", {"frame": frame, "session_id": session_id})["count"])
+
+    def redeliver_events(self, count: int = 5, session_id: Optional[str] = None) -> int:
+        """Send the last ``count`` events of each online session again, with their
+        original ids (see ``RelaySimulator.redeliver_events``). Returns how many frames.
+
+        Raises:
+            ValueError: ``count`` below 1, or an unknown ``session_id``.
+        """
+        return int(
+            self._call("redeliver_events", {"count": count, "session_id": session_id})["count"]
+        )
 
     # -- messaging --------------------------------------------------------------------
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Dict
 
-from relaysync.testing.core import RpcFault
+from relaysync.testing.sessions import RpcFault
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.core import Session
+    from relaysync.testing.sessions import Session
 
 Params = Dict[str, Any]
 #: ``handler(session, params) -> result`` as registered with the core.

@@ -36,9 +36,9 @@ from relaysync.testing.replies import invalid_params, require_str, result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 BEEP_VALUES = ("true", "false", "onEnter", "onExit")
 RECORD_VALUES = ("do-not-record", "record-from-start")
@@ -73,7 +73,7 @@ class Rooms:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._conferences: Dict[str, _Conference] = {}
         self._queues: Dict[str, List[_Entry]] = {}

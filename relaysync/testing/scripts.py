@@ -1,7 +1,7 @@
 """Scripted outcomes for the simulator's call engine: dials, REFERs, media lengths.
 
-The tables are filled from test threads through :class:`~relaysync.testing.scripting.
-CallScriptingMixin` (which marshals onto the loop thread) and read by the engine on the
+The tables are filled from test threads through ``RelaySimulator``'s scripting methods
+(which marshal onto the loop thread) and read by the engine on the
 loop thread. Every delay stored here is in *unscaled* seconds; the engine multiplies it by
 the simulator's ``time_scale`` when it arms a timer.
 """

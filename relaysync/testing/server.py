@@ -13,17 +13,15 @@ import itertools
 import logging
 import ssl
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Optional, Protocol, Set, TypeVar, Union
+from typing import Any, Callable, Coroutine, Generic, Optional, Protocol, Set, TypeVar, Union
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-if TYPE_CHECKING:
-    from .core import Session
-
 logger = logging.getLogger("relaysync.simulator")
 
 T = TypeVar("T")
+S = TypeVar("S")
 MAX_FRAME = 16 * 1024 * 1024
 BURST_FRAMES = 256  # frames written at most in one go
 THREAD_NAME = "relaysync-simulator"
@@ -246,8 +244,11 @@ class _Close:
         self.reason = reason
 
 
-class Connection:
+class Connection(Generic[S]):
     """One accepted WebSocket. Loop thread only.
+
+    Generic in the session type ``S``: the transport carries a session without knowing
+    what one is (the RELAY sessions live above it, in :mod:`relaysync.testing.sessions`).
 
     Attributes:
         id: sequential number, for logs.
@@ -263,7 +264,7 @@ class Connection:
         """Wrap ``ws``; call :meth:`write_loop` in a task to start writing."""
         self.ws = ws
         self.id = conn_id
-        self.session: Optional[Session] = None
+        self.session: Optional[S] = None
         self.silent = False
         self.closed = False
         self.pending: dict[str, Callable[[dict[str, Any]], None]] = {}
@@ -342,13 +343,13 @@ class Connection:
 class FrameSink(Protocol):
     """What the server hands sockets and frames to (the simulator core)."""
 
-    def on_open(self, conn: Connection) -> None:
+    def on_open(self, conn: Connection[Any]) -> None:
         """A socket completed the WebSocket handshake."""
 
-    def on_message(self, conn: Connection, data: Union[str, bytes]) -> None:
+    def on_message(self, conn: Connection[Any], data: Union[str, bytes]) -> None:
         """A frame arrived on ``conn``."""
 
-    def on_close(self, conn: Connection) -> None:
+    def on_close(self, conn: Connection[Any]) -> None:
         """``conn`` is gone (closed cleanly or not)."""
 
 
@@ -375,7 +376,7 @@ class WsServer:
         self._ssl = ssl_context
         self._server: Optional[Server] = None
         self._ids = itertools.count(1)
-        self.connections: Set[Connection] = set()
+        self.connections: Set[Connection[Any]] = set()
 
     @property
     def port(self) -> int:
@@ -411,7 +412,7 @@ class WsServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         """Per-socket task: read frames and pass them on until the socket closes."""
-        conn = Connection(ws, next(self._ids))
+        conn: Connection[Any] = Connection(ws, next(self._ids))
         self.connections.add(conn)
         writer = asyncio.create_task(conn.write_loop())
         try:

@@ -47,15 +47,15 @@ from relaysync.constants import (
 )
 from relaysync.testing.caller import DTMF
 from relaysync.testing.methods import METHODS
-from relaysync.testing.operations import Operation, OperationTable, number
 from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.running_ops import OperationTable, RunningOperation, number
 
 if TYPE_CHECKING:
     from relaysync.testing.caller import Input
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.calls")
 
@@ -98,10 +98,12 @@ class Services:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self._calls: Dict[str, _CallServices] = {}
-        self.ai: OperationTable[Operation] = OperationTable(engine, EVENT_CALL_AI, self._ai_end)
+        self.ai: OperationTable[RunningOperation] = OperationTable(
+            engine, EVENT_CALL_AI, self._ai_end
+        )
         self._new_id = engine.core.new_id
         engine.on_ended(self._forget)
 
@@ -260,13 +262,13 @@ class Services:
         state = self.state(call)
         if state.ai is not None:
             return result("409", "An AI session is already running", call_id=call.call_id)
-        op = Operation(call, require_str(params, "control_id"))
+        op = RunningOperation(call, require_str(params, "control_id"))
         answer = self.ai.start(op, "AI started", lambda: None)
         if answer["code"] == "200":
             state.ai = "ai"
         return answer
 
-    def _ai_end(self, op: Operation, body: Optional[Params] = None) -> None:
+    def _ai_end(self, op: RunningOperation, body: Optional[Params] = None) -> None:
         if self.ai.finish(op, body):
             state = self.state(op.call)
             state.ai, state.ai_held = None, False

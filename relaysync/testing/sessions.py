@@ -150,7 +150,7 @@ class Session:
         self.id = self.protocol
         self.contexts = contexts
         self.sessionid = str(uuid.uuid4())
-        self.connection: Optional[Connection] = None
+        self.connection: Optional[Connection[Session]] = None
         self.expiry: Optional[asyncio.TimerHandle] = None
         self.expired = False
         self.forgotten = False

@@ -26,7 +26,7 @@ T = TypeVar("T")
 SessionListener = Callable[[Session, str], None]
 
 
-def is_control(conn: Connection) -> bool:
+def is_control(conn: Connection[Session]) -> bool:
     """Whether ``conn`` carries a control session.
 
     Args:
@@ -51,7 +51,7 @@ class SessionTable:
         self._listeners: List[SessionListener] = []
         self._resumable: Dict[str, Session] = {}
         self._live: Dict[str, Session] = {}
-        self._connections: Set[Connection] = set()
+        self._connections: Set[Connection[Session]] = set()
         self._state = threading.Condition()
         self._snapshot: Tuple[SessionInfo, ...] = ()
         self._connection_count = 0
@@ -98,7 +98,7 @@ class SessionTable:
 
     def target_connections(
         self, session_id: Optional[str], include_unauthenticated: bool = False
-    ) -> List[Connection]:
+    ) -> List[Connection[Session]]:
         """Sockets of ``session_id`` (empty when offline), or of every online session.
 
         Raises:
@@ -163,13 +163,13 @@ class SessionTable:
 
     # -- socket and session lifetimes -------------------------------------------------
 
-    def on_open(self, conn: Connection) -> None:
+    def on_open(self, conn: Connection[Session]) -> None:
         """A socket connected (loop thread)."""
         self._connections.add(conn)
         logger.debug("socket %d opened from %s", conn.id, conn.ws.remote_address)
         self._publish()
 
-    def on_close(self, conn: Connection) -> None:
+    def on_close(self, conn: Connection[Session]) -> None:
         """A socket is gone: its session goes offline (loop thread)."""
         self._connections.discard(conn)
         if conn.ping_timer is not None:

@@ -40,10 +40,13 @@ session whose socket has been gone for ``resume_window`` seconds expires. Frames
 received while silent are journaled but otherwise ignored; malformed frames are journaled
 and answered with ``-32700``/``-32600`` when their id is known.
 
-Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) comes from the
-call engine's :class:`~relaysync.testing.scripting.CallScriptingMixin`; messaging scripting
-(``on_message_to``, ``inbound_message``, ``messages``, ``wait_for_message``) from
-:class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin`.
+Call scripting (``inbound_call``, ``on_dial``, ``on_refer``, ``calls`` ...) is described
+in :mod:`relaysync.testing.calls`, messaging scripting (``on_message_to``,
+``inbound_message``, ``messages``, ``wait_for_message``) in
+:mod:`relaysync.testing.sms`. Their parameters and defaults are declared here: the
+remote control table (:mod:`relaysync.testing.control`) reads them from these
+signatures, and :class:`~relaysync.testing.remote.RemoteSimulator` restates them as typed
+methods (a test compares the two).
 
 Lint and strict mode::
 
@@ -66,18 +69,27 @@ import ssl
 import threading
 import uuid
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Optional, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Type, Union
+
+from relaysync.errors import timeout_error
 
 from . import faults, redelivery
 from .calls import CallEngine
 from .control import install_control
-from .core import SessionInfo, SimCore
+from .core import SimCore
+from .handle import CallerScript, SimCall
 from .journal import Journal
 from .lint import LintEntry
-from .messaging import MessagingEngine
-from .messaging_scripting import MessagingScriptingMixin, install_messaging
-from .scripting import CallScriptingMixin
+from .scripts import Scripts
 from .server import WsServer
+from .sessions import SessionInfo
+from .sms import (
+    DEFAULT_CARRIER_DELAY,
+    MessageScript,
+    MessagingEngine,
+    SimMessage,
+    check_inbound,
+)
 from .tls import TlsMaterial
 
 logger = logging.getLogger("relaysync.simulator")
@@ -100,7 +112,7 @@ def _fake_jwt(project: str) -> str:
     )
 
 
-class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
+class RelaySimulator:
     """A local RELAY server on its own thread; see the module docstring for the API.
 
     Args:
@@ -186,9 +198,9 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         self._core.journal.enabled = not lean
         self._engine = CallEngine(self._core)
         self._engine.install()
-        install_control(self, self._core, self._engine)
         self._messaging = MessagingEngine(self._core)
-        install_messaging(self, self._core, self._messaging)
+        self._messaging.install()
+        install_control(self, self._core, self._engine)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -451,6 +463,215 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         return self._core.run_sync(
             lambda: redelivery.redeliver_recent(self._core, count, session_id)
         )
+
+    # -- call scripting ---------------------------------------------------------------
+
+    def inbound_call(
+        self,
+        context: str = "office",
+        from_: str = "+15550001111",
+        to: str = "+15550002222",
+        *,
+        ring_timeout: float = 30.0,
+    ) -> SimCall:
+        """Place an inbound phone call on ``context``.
+
+        The call is offered to one subscribed session (round-robin per context) and
+        rings; it ends ``abandoned`` when nobody (left) can take it and ``noAnswer`` after
+        ``ring_timeout`` (scaled by ``time_scale``).
+
+        Args:
+            context: the context the call arrives on.
+            from_: caller number (``device.params.from_number``).
+            to: called number (``device.params.to_number``).
+            ring_timeout: unscaled seconds before an unanswered call ends.
+
+        Returns:
+            The :class:`SimCall` handle.
+        """
+        if not isinstance(context, str) or not context:
+            raise ValueError("context must be a non-empty string")
+        engine = self._engine
+        record = self._core.run_sync(lambda: engine.inbound.start(context, from_, to, ring_timeout))
+        return engine.handle(record)
+
+    def on_dial(self, to: str, outcome: str = "answer", *, delay: float = 0.5) -> None:
+        """Script how dial and connect legs to ``to`` react from now on.
+
+        Args:
+            to: the phone device's ``to_number`` or the sip/webrtc device's ``to``.
+            outcome: ``answer``, ``busy``, ``no-answer``, ``decline`` or ``fail``.
+            delay: unscaled seconds from ringing to the outcome.
+
+        Raises:
+            ValueError: unknown outcome or negative delay.
+        """
+        script = Scripts.make_dial(outcome, delay)
+        self._core.run_sync(lambda: self._engine.scripts.set_dial(to, script))
+
+    def on_refer(
+        self,
+        target: str,
+        state: str = "success",
+        *,
+        sip_refer_response_code: Union[str, int, None] = None,
+        sip_notify_response_code: Union[str, int, None] = None,
+        delay: float = 0.3,
+    ) -> None:
+        """Script the outcome of REFERs to ``target`` from now on.
+
+        Args:
+            target: the SIP URI exactly as sent in ``device.params.to`` (or ``uri``).
+            state: ``success``, ``busy``, ``noAnswer``, ``cancel`` or ``error``.
+            sip_refer_response_code: defaults to ``"202"`` (an ``int`` is turned into
+                its string).
+            sip_notify_response_code: defaults per state: 200, 486, 480, 487, 503.
+            delay: unscaled seconds from ``inProgress`` to the final state.
+
+        Raises:
+            ValueError: unknown state or negative delay.
+            TypeError: a code that is neither ``str`` nor ``int``.
+        """
+        script = Scripts.make_refer(state, sip_refer_response_code, sip_notify_response_code, delay)
+        self._core.run_sync(lambda: self._engine.scripts.set_refer(target, script))
+
+    def set_media_duration(self, url: str, seconds: float) -> None:
+        """Make the audio file at ``url`` play for ``seconds`` (unscaled; default 2 s).
+
+        Raises:
+            ValueError: negative ``seconds``.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
+        self._core.run_sync(lambda: self._engine.scripts.set_media_duration(url, seconds))
+
+    def caller(self, number: str) -> CallerScript:
+        """Script the far end of calls to or from ``number`` before they exist.
+
+        Inputs queued here go, in order, to the next call whose far end is ``number``
+        (an inbound call's ``from_number``, a dialled leg's ``to_number``/``to``);
+        settings (``answer_as``, ``fax_outcome``, ``pay_outcome``) apply to every later
+        call. The methods are those of :class:`~relaysync.testing.caller.CallerActions`.
+
+        Raises:
+            ValueError: an empty ``number``.
+        """
+        if not isinstance(number, str) or not number:
+            raise ValueError("number must be a non-empty string")
+        return CallerScript(self._engine, number)
+
+    def conference_participants(self, name: str) -> List[str]:
+        """The ``call_id`` of each call now in conference ``name``, in join order."""
+        return self._core.run_sync(lambda: self._engine.rooms.participants(name))
+
+    def dequeue(self, queue_name: str) -> Optional[str]:
+        """An agent takes the oldest call waiting in ``queue_name`` (``dequeue`` event).
+
+        Returns:
+            The dequeued call's ``call_id``, or ``None`` when the queue is empty.
+        """
+        return self._core.run_sync(lambda: self._engine.rooms.dequeue(queue_name))
+
+    @property
+    def calls(self) -> List[SimCall]:
+        """Handles of the live and recently ended calls, oldest first."""
+        return [self._engine.handle(r) for r in self._engine.records()]
+
+    def get_call(self, call_id: str) -> Optional[SimCall]:
+        """Return the handle of a live or recently ended call, or ``None``."""
+        record = self._engine.find(call_id)
+        return None if record is None else self._engine.handle(record)
+
+    def wait_for_call(
+        self, predicate: Optional[Callable[[SimCall], bool]] = None, timeout: float = 5.0
+    ) -> SimCall:
+        """Block until a live or recent call matches ``predicate``; return the oldest match.
+
+        Args:
+            predicate: called with each :class:`SimCall` (outside the engine lock);
+                ``None`` matches any call.
+            timeout: seconds to wait.
+
+        Raises:
+            RelayTimeoutError: no call matched within ``timeout``.
+        """
+        found = self._engine.wait_for_call(predicate, timeout)
+        if found is None:
+            raise timeout_error("waiting for a matching call", timeout)
+        return found
+
+    # -- messaging scripting ----------------------------------------------------------
+
+    def on_message_to(
+        self,
+        to: str,
+        state: str = "delivered",
+        *,
+        reason: Optional[str] = None,
+        delay: float = DEFAULT_CARRIER_DELAY,
+    ) -> None:
+        """Script how messages sent to ``to`` end, from now on.
+
+        Args:
+            to: the destination number exactly as sent in ``to_number``.
+            state: ``delivered``, ``undelivered`` or ``failed``.
+            reason: the failure reason (default ``carrier_blocked`` for undelivered,
+                ``invalid_destination`` for failed).
+            delay: unscaled seconds from ``queued`` to the final state (0: every
+                state right behind the answer).
+
+        Raises:
+            ValueError: unknown state, negative delay, or a reason with ``delivered``.
+        """
+        script = MessageScript.make(state, reason, delay)
+        self._core.run_sync(lambda: self._messaging.set_script(to, script))
+
+    def inbound_message(
+        self,
+        context: str = "office",
+        from_: str = "+15550001111",
+        to: str = "+15550002222",
+        body: Optional[str] = "Hello",
+        media: Optional[Sequence[str]] = None,
+        *,
+        tags: Optional[Sequence[str]] = None,
+    ) -> SimMessage:
+        """Send an inbound SMS/MMS (``messaging.receive``) to one session on ``context``.
+
+        Args:
+            context: the context it arrives on (sessions take turns).
+            from_: the sender, E.164.
+            to: your number, E.164.
+            body: the text.
+            media: http(s) media URLs (MMS).
+            tags: tags to attach.
+
+        Returns:
+            The :class:`SimMessage` (``session_id`` is ``None`` if nobody was subscribed).
+
+        Raises:
+            TypeError, ValueError: a bad argument (named in the message).
+        """
+        args = check_inbound(context, from_, to, body, media, tags)
+        return self._core.run_sync(lambda: self._messaging.inbound(*args))
+
+    @property
+    def messages(self) -> List[SimMessage]:
+        """Snapshots of the messages sent and received so far, oldest first."""
+        return self._messaging.snapshot()
+
+    def wait_for_message(
+        self, predicate: Optional[Callable[[SimMessage], bool]] = None, timeout: float = 5.0
+    ) -> SimMessage:
+        """Block until a message matches ``predicate``; return the oldest match.
+
+        Raises:
+            RelayTimeoutError: no message matched within ``timeout``.
+        """
+        found = self._messaging.wait_for(predicate or (lambda _message: True), timeout)
+        if found is None:
+            raise timeout_error("waiting for a matching message", timeout)
+        return found
 
 
 async def _nothing() -> None:

@@ -24,21 +24,21 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_STREAM, EVENT_CALL_TAP, EVENT_CALL_TRANSCRIBE
-from relaysync.testing.operations import Operation, OperationTable
 from relaysync.testing.replies import invalid_params, require_str, result
+from relaysync.testing.running_ops import OperationTable, RunningOperation
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
+    from relaysync.testing.sessions import Session
 
 STREAM_TRACKS = ("inbound_track", "outbound_track", "both_tracks")
 TRANSCRIPT_URL = "https://sim.relaysync.invalid/api/v1/recordings/{id}.wav"
 _ports = itertools.count(40_000, 2)
 
 
-class _Running(Operation):
+class _Running(RunningOperation):
     """One tap, stream or transcription (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, body: Params) -> None:
@@ -73,7 +73,7 @@ class Streams:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.tables: Dict[str, OperationTable[_Running]] = {}
         for name, event in (

@@ -1,7 +1,8 @@
-"""Shared plumbing for the simulator's ``control_id`` operations (play, record, collect ...).
+"""The simulator's running ``control_id`` operations (play, record, collect ...).
 
-An :class:`Operation` is one running operation on one call: its timers are cancelled
-when it ends. An :class:`OperationTable` keeps the running operations of one capability
+A :class:`RunningOperation` is one operation running on one call (not to be confused
+with the client's :mod:`relaysync.operations`, which declares methods): its timers are
+cancelled when it ends. An :class:`OperationTable` keeps the running operations of one capability
 by call and ``control_id``; it starts them (``409`` for a ``control_id`` in use), answers
 their sub-commands through one path (:meth:`OperationTable.sub_command`: look the
 ``control_id`` up, ``404`` if unknown, reply, then apply the effect), emits their events
@@ -18,12 +19,12 @@ from relaysync.testing.replies import invalid_params, require_str, result
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import CallHandler, Params
+    from relaysync.testing.sessions import Session
 
 
-class Operation:
+class RunningOperation:
     """One running operation on a call (loop thread only).
 
     Attributes:
@@ -52,7 +53,7 @@ class Operation:
         self._timers.clear()
 
 
-Op = TypeVar("Op", bound=Operation)
+Op = TypeVar("Op", bound=RunningOperation)
 
 
 class OperationTable(Generic[Op]):
@@ -66,7 +67,7 @@ class OperationTable(Generic[Op]):
     """
 
     def __init__(
-        self, engine: CallEngine, event_type: str, on_call_end: Callable[[Op], None]
+        self, engine: EngineApi, event_type: str, on_call_end: Callable[[Op], None]
     ) -> None:
         self.engine = engine
         self.event_type = event_type
@@ -210,4 +211,4 @@ def flag(value: Any, name: str, default: bool) -> bool:
     return value
 
 
-__all__ = ["Operation", "OperationTable", "flag", "number"]
+__all__ = ["OperationTable", "RunningOperation", "flag", "number"]

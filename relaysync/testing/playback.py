@@ -16,15 +16,15 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from relaysync.constants import EVENT_CALL_PLAY
-from relaysync.testing.operations import Operation, OperationTable
 from relaysync.testing.replies import invalid_params, require_str
+from relaysync.testing.running_ops import OperationTable, RunningOperation
 
 if TYPE_CHECKING:
     from relaysync.testing.callmodel import CallRecord
-    from relaysync.testing.calls import CallEngine
-    from relaysync.testing.core import Session
+    from relaysync.testing.engine_api import EngineApi
     from relaysync.testing.replies import Handler, Params
     from relaysync.testing.scripts import Scripts
+    from relaysync.testing.sessions import Session
 
 TTS_SECONDS_PER_CHAR = 0.08
 TTS_MIN_SECONDS = 0.5
@@ -73,7 +73,7 @@ def play_seconds(items: List[Any], loop: int, scripts: Scripts) -> Optional[floa
     return float("inf") if loop == 0 else total * loop
 
 
-class _Play(Operation):
+class _Play(RunningOperation):
     """One running play (loop thread only)."""
 
     def __init__(self, call: CallRecord, control_id: str, remaining: Optional[float]) -> None:
@@ -91,7 +91,7 @@ class MediaPlayer:
         engine: the call engine this belongs to.
     """
 
-    def __init__(self, engine: CallEngine) -> None:
+    def __init__(self, engine: EngineApi) -> None:
         self._engine = engine
         self.table: OperationTable[_Play] = OperationTable(
             engine, EVENT_CALL_PLAY, lambda play: self._finish(play, "finished")

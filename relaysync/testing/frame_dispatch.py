@@ -18,8 +18,8 @@ import logging
 from typing import Any, Callable, Dict, Optional, Union
 
 from .._json import encode
-from .faults import Failure, MethodFaults
 from .journal import Journal
+from .method_faults import Failure, MethodFaults
 from .server import Connection
 from .sessions import RpcFault, Session, auth_failed, control_credentials_ok
 from .sessiontable import SessionTable, is_control
@@ -73,7 +73,7 @@ class FrameDispatch(SessionTable):
 
     # -- sending ----------------------------------------------------------------------
 
-    def write(self, conn: Connection, frame: Union[Params, str, bytes]) -> bool:
+    def write(self, conn: Connection[Session], frame: Union[Params, str, bytes]) -> bool:
         """Journal and send one frame verbatim, unless the socket is gone or silent.
 
         Returns:
@@ -91,7 +91,7 @@ class FrameDispatch(SessionTable):
 
     def send_request(
         self,
-        conn: Connection,
+        conn: Connection[Session],
         method: str,
         params: Params,
         on_response: Optional[Callable[[Params], None]] = None,
@@ -110,17 +110,17 @@ class FrameDispatch(SessionTable):
         conn.pending[request_id] = on_response or (lambda _frame: None)
         return request_id
 
-    def _reply(self, conn: Connection, frame_id: Any, result: Params) -> None:
+    def _reply(self, conn: Connection[Session], frame_id: Any, result: Params) -> None:
         if _valid_id(frame_id):
             self.write(conn, {"jsonrpc": "2.0", "id": frame_id, "result": result})
 
-    def _reply_error(self, conn: Connection, frame_id: Any, fault: RpcFault) -> None:
+    def _reply_error(self, conn: Connection[Session], frame_id: Any, fault: RpcFault) -> None:
         if _valid_id(frame_id):
             self.write(conn, {"jsonrpc": "2.0", "id": frame_id, "error": fault.to_error()})
 
     # -- receiving --------------------------------------------------------------------
 
-    def on_message(self, conn: Connection, data: Union[str, bytes]) -> None:
+    def on_message(self, conn: Connection[Session], data: Union[str, bytes]) -> None:
         """Parse, journal and handle one client frame (loop thread); never raises."""
         text = data if isinstance(data, str) else data.decode("utf-8", "replace")
         try:
@@ -157,7 +157,7 @@ class FrameDispatch(SessionTable):
         else:
             self._dispatch(conn, frame_id, method, params)
 
-    def _on_response(self, conn: Connection, frame: Params) -> None:
+    def _on_response(self, conn: Connection[Session], frame: Params) -> None:
         frame_id = frame.get("id")
         callback = conn.pending.pop(frame_id, None) if isinstance(frame_id, str) else None
         if callback is not None:
@@ -168,7 +168,7 @@ class FrameDispatch(SessionTable):
             return
         logger.debug("socket %d answered unknown id %r; ignored", conn.id, frame_id)
 
-    def _control_traffic(self, conn: Connection, frame: Any) -> bool:
+    def _control_traffic(self, conn: Connection[Session], frame: Any) -> bool:
         """Whether ``frame`` on ``conn`` is a control session's, or authenticates one."""
         if conn.session is not None:
             return conn.session.control
@@ -183,7 +183,9 @@ class FrameDispatch(SessionTable):
 
     # -- dispatch ---------------------------------------------------------------------
 
-    def _dispatch(self, conn: Connection, frame_id: Any, method: str, params: Params) -> None:
+    def _dispatch(
+        self, conn: Connection[Session], frame_id: Any, method: str, params: Params
+    ) -> None:
         if method == "signalwire.execute":
             inner, inner_params = params.get("method"), params.get("params", {})
             if not isinstance(inner, str) or not isinstance(inner_params, dict):
@@ -206,7 +208,7 @@ class FrameDispatch(SessionTable):
 
     def _invoke(
         self,
-        conn: Connection,
+        conn: Connection[Session],
         session: Optional[Session],
         frame_id: Any,
         method: str,
@@ -249,7 +251,7 @@ class FrameDispatch(SessionTable):
                 self._reply(conn, frame_id, result)
 
     def _reply_when_done(
-        self, conn: Connection, frame_id: Any, method: str, done: asyncio.Future[Params]
+        self, conn: Connection[Session], frame_id: Any, method: str, done: asyncio.Future[Params]
     ) -> None:
         error = RpcFault(-32603, "Cancelled") if done.cancelled() else done.exception()
         if error is None:
@@ -260,6 +262,6 @@ class FrameDispatch(SessionTable):
             error = RpcFault(-32603, "Internal error")
         self._reply_error(conn, frame_id, error)
 
-    def _connect(self, conn: Connection, frame_id: Any, params: Params) -> None:
+    def _connect(self, conn: Connection[Session], frame_id: Any, params: Params) -> None:
         """Answer ``signalwire.connect`` on ``conn`` (the session layer overrides this)."""
         raise NotImplementedError

@@ -2,8 +2,7 @@
 
 :class:`MessagingEngine` answers ``messaging.send`` on the loop thread, then plays the
 message's state sequence as ``messaging.state`` events;
-:class:`~relaysync.testing.messaging_scripting.MessagingScriptingMixin` gives
-``RelaySimulator`` its thread-safe scripting methods::
+``RelaySimulator`` marshals its thread-safe scripting methods onto it::
 
     sim.on_message_to("+15550003333", "undelivered", reason="carrier_blocked", delay=2.0)
     sim.inbound_message("office", from_="+15550001111", to="+15550002222", body="hi")
@@ -49,7 +48,8 @@ from relaysync.testing.replies import Params, invalid_params, require_str, resul
 from relaysync.testing.segments import count_segments
 
 if TYPE_CHECKING:
-    from relaysync.testing.core import Session, SimCore
+    from relaysync.testing.core import SimCore
+    from relaysync.testing.sessions import Session
 
 log = logging.getLogger("relaysync.simulator.messaging")
 
@@ -155,6 +155,28 @@ def as_fault(fn: Callable[[], Any]) -> Any:
         raise invalid_params(str(exc)) from None
 
 
+def check_inbound(
+    context: Any, from_: Any, to: Any, body: Any, media: Any, tags: Any
+) -> Tuple[str, str, str, Optional[str], List[str], List[str]]:
+    """Validate the arguments of ``inbound_message``.
+
+    Raises:
+        TypeError, ValueError: naming the bad argument.
+    """
+    if not isinstance(context, str) or not context:
+        raise ValueError("context must be a non-empty string")
+    check_e164("from_", from_)
+    check_e164("to", to)
+    if body is not None and not isinstance(body, str):
+        raise TypeError(f"body must be a string, not {type(body).__name__}")
+    urls = [] if media is None else check_str_list("media", media)
+    for index, url in enumerate(urls):
+        check_http_url(f"media[{index}]", url)
+    if not body and not urls:
+        raise ValueError("an inbound message needs a body or media")
+    return context, from_, to, body, urls, [] if tags is None else check_str_list("tags", tags)
+
+
 def _always(_params: Params) -> bool:
     return True
 
@@ -229,21 +251,8 @@ class MessagingEngine:
         region = params.get("region")
         if region is not None and (not isinstance(region, str) or not region):
             raise invalid_params("region must be a non-empty string")
-        message = SimMessage(
-            message_id=self.core.new_id(),
-            direction="outbound",
-            context=context,
-            from_number=from_,
-            to_number=to,
-            body=body if body else None,
-            media=tuple(media),
-            tags=tuple(tags),
-            region=region,
-            segments=segments_of(body, media),
-            state="queued",
-            states=("queued",),
-            reason=None,
-            session_id=session.id,
+        message = self._new_message(
+            "outbound", context, from_, to, body, media, tags, region, "queued", session.id
         )
         self._remember(message)
         script = self._scripts.get(to, MessageScript())
@@ -297,6 +306,37 @@ class MessagingEngine:
                 self._messages.pop(next(iter(self._messages)))
             self.cond.notify_all()
 
+    def _new_message(
+        self,
+        direction: str,
+        context: str,
+        from_: str,
+        to: str,
+        body: Optional[str],
+        media: Sequence[str],
+        tags: Sequence[str],
+        region: Optional[str],
+        state: str,
+        session_id: Optional[str],
+    ) -> SimMessage:
+        """A new message in its first ``state`` (``queued`` or ``received``)."""
+        return SimMessage(
+            message_id=self.core.new_id(),
+            direction=direction,
+            context=context,
+            from_number=from_,
+            to_number=to,
+            body=body if body else None,
+            media=tuple(media),
+            tags=tuple(tags),
+            region=region,
+            segments=segments_of(body, media),
+            state=state,
+            states=(state,),
+            reason=None,
+            session_id=session_id,
+        )
+
     # -- inbound ---------------------------------------------------------------------
 
     def inbound(
@@ -315,21 +355,9 @@ class MessagingEngine:
             index = self._next.get(context, 0) % len(sessions)
             self._next[context] = index + 1
             target = sessions[index]
-        message = SimMessage(
-            message_id=self.core.new_id(),
-            direction="inbound",
-            context=context,
-            from_number=from_,
-            to_number=to,
-            body=body if body else None,
-            media=tuple(media),
-            tags=tuple(tags),
-            region=None,
-            segments=segments_of(body, media),
-            state="received",
-            states=("received",),
-            reason=None,
-            session_id=target.id if target is not None else None,
+        session_id = target.id if target is not None else None
+        message = self._new_message(
+            "inbound", context, from_, to, body, media, tags, None, "received", session_id
         )
         if target is None:
             log.info("inbound message on context %r: no subscribed session; dropped", context)
@@ -344,5 +372,6 @@ __all__ = [
     "MessageScript",
     "MessagingEngine",
     "SimMessage",
+    "check_inbound",
     "count_segments",
 ]
