@@ -6,10 +6,10 @@ import contextlib
 import os
 import select
 import signal
-import threading
 from typing import Any, Callable, Optional
 
 from ._log import logger
+from ._threads import LIBRARY_STACK_SIZE, start_thread
 
 _WOKEN = ord("x")  # the byte our own handlers and the watcher write (no signal number)
 
@@ -45,8 +45,7 @@ def run_until_signalled(
         wait_closed(None)
         wake()
 
-    watcher = threading.Thread(target=watch, name="relaysync-run", daemon=True)
-    watcher.start()
+    watcher = start_thread(watch, "relaysync-run", LIBRARY_STACK_SIZE)
     # what the handlers, the watcher and the wakeup fd write for SIGINT and SIGTERM; a
     # signal of another handler (its number, also written to the wakeup fd) is ignored
     stops = {_WOKEN, int(signal.SIGINT), int(signal.SIGTERM)}
