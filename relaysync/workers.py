@@ -142,9 +142,20 @@ class WorkerPool:
             if not started:
                 self._retired = [t for t in self._retired if t.is_alive()]
             started += 1
-            thread = start_thread(
-                self._run, f"{self._name}-{next(self._numbers)}", self._stack_size
-            )
+            try:
+                thread = start_thread(
+                    self._run, f"{self._name}-{next(self._numbers)}", self._stack_size
+                )
+            except RuntimeError as exc:  # the system refuses more threads (ulimit, pids)
+                _full_log.log(
+                    logging.ERROR,
+                    "thread-start-failed",
+                    "relaysync: could not start a worker thread (%s); %d running, "
+                    "the task waits for a free one",
+                    exc,
+                    len(self._threads),
+                )
+                break  # the rest wait in the queue for a worker to finish its task
             self._threads.add(thread)
         if notify:
             self._cond.notify(notify)

@@ -7,7 +7,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 import pytest
 
@@ -216,3 +216,40 @@ def test_a_handler_recursing_to_the_limit_gets_recursion_error_not_a_crash() -> 
     )
     assert child.returncode == 0, child.stderr
     assert "['RecursionError']" in child.stdout
+
+
+@pytest.mark.timeout(60)
+def test_a_thread_the_system_refuses_leaves_the_task_queued_for_a_running_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import relaysync.workers as workers
+    from relaysync._threads import start_thread as real_start
+
+    starts: List[int] = []
+
+    def limited(*args: Any, **kwargs: Any) -> threading.Thread:
+        starts.append(1)
+        if len(starts) > 1:
+            raise RuntimeError("can't start new thread")
+        return real_start(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "start_thread", limited)
+    pool = WorkerPool(8)
+    try:
+        release = threading.Event()
+        ran: List[str] = []
+        done = threading.Event()
+        pool.submit(lambda: release.wait(20))
+
+        def second() -> None:
+            ran.append("second")
+            done.set()
+
+        pool.submit(second)  # no thread can start for it: it waits in the queue
+        assert pool.size == 1 and len(starts) == 2
+        assert not done.is_set()
+        release.set()  # the one worker finishes, then takes the queued task
+        assert done.wait(20)
+        assert ran == ["second"]
+    finally:
+        assert pool.shutdown(10)
