@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from sbs_worker import REFER_TARGET, RING_TIMEOUT, Channel, Span, parallel, result, sequential
 
-WORKERS = 64  # relaysync's default max_workers
+WORKERS = 64  # a fixed pool (relaysync's default before its pool grew with demand)
 
 
 def ssl_context(ca_file: str) -> ssl.SSLContext:

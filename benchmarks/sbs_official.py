@@ -15,7 +15,17 @@ import sys
 import time
 from typing import Any, Awaitable, Callable, Dict, List
 
-from sbs_worker import REFER_TARGET, RING_TIMEOUT, W5_RING_TIMEOUT, Channel, Span, result
+from sbs_worker import (
+    PRESSED,
+    PROMPT,
+    REFER_TARGET,
+    RING_TIMEOUT,
+    W5_RING_TIMEOUT,
+    Channel,
+    Span,
+    native_threads,
+    result,
+)
 
 FINAL_REFER = ("success", "busy", "noAnswer", "cancel", "error")
 
@@ -251,6 +261,76 @@ def w6(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
     return asyncio.run(main())
 
 
+def w8(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
+    """W8: ``n`` inbound calls offered at once: answer, prompt and collect one digit
+    (pressed ``press_seconds`` after the prompt), refer and wait for the outcome."""
+    n = config["n"]
+    press = config["press_seconds"]
+
+    async def body(client: Any) -> Dict[str, Any]:
+        latencies: List[float] = []
+        failures: List[str] = []
+        finished = asyncio.Event()
+        last = [0.0]
+        prompted = [0]
+        live_threads = [0]
+        span: List[Span] = []
+
+        async def on_call(call: Any) -> None:
+            failure = ""
+            try:
+                await call.answer()
+                action = await call.prompt_tts(
+                    PROMPT, {"digits": {"max": 1}, "initial_timeout": 60.0}
+                )
+                prompted[0] += 1
+                if prompted[0] == n:
+                    live_threads[0] = native_threads()
+                event = await action.wait(timeout=120.0)
+                found = event.params.get("result", {})
+                digits = found.get("params", {}).get("digits")
+                if digits != PRESSED:
+                    failure = f"collected {found.get('type')} {digits!r}"
+                outcome = asyncio.ensure_future(
+                    call.wait_for(
+                        "calling.call.refer",
+                        lambda event: event.params.get("state") in FINAL_REFER,
+                        timeout=60.0,
+                    )
+                )
+                await asyncio.sleep(0)  # let the waiter register before the request goes
+                await call.refer({"type": "sip", "params": {"to": REFER_TARGET}})
+                referred = await outcome
+                if referred.params.get("state") != "success":
+                    failure = failure or f"refer ended {referred.params.get('state')}"
+            except Exception as exc:
+                failure = repr(exc)
+            now = time.monotonic()
+            latencies.append(now - span[0].start - press)
+            last[0] = max(last[0], now)
+            if failure:
+                failures.append(failure)
+            if len(latencies) >= n:
+                finished.set()
+
+        client.on_call(on_call)
+        await _ask(channel, "press", count=n, digit=PRESSED, seconds=press)
+        span.append(Span())
+        await _ask(channel, "place", count=n, ring_timeout=RING_TIMEOUT)
+        await asyncio.wait_for(finished.wait(), 300.0)
+        span[0].stop(last[0])
+        return result(
+            n,
+            span[0],
+            latencies,
+            failures=len(failures),
+            start=span[0].start,
+            live_threads=live_threads[0],
+        )
+
+    return _run(config, body)
+
+
 WORKLOADS: Dict[str, Callable[[Dict[str, Any], Channel], Dict[str, Any]]] = {
     "W1": w1,
     "W2": w2,
@@ -259,6 +339,7 @@ WORKLOADS: Dict[str, Callable[[Dict[str, Any], Channel], Dict[str, Any]]] = {
     "W5": w5,
     "W6": w6,
     "W7": w3,
+    "W8": w8,
 }
 
 if sys.version_info < (3, 10):  # pragma: no cover - the SDK needs 3.10

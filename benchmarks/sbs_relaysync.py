@@ -8,11 +8,14 @@ import time
 from typing import Any, Callable, Dict, List
 
 from sbs_worker import (
+    PRESSED,
+    PROMPT,
     REFER_TARGET,
     RING_TIMEOUT,
     W5_RING_TIMEOUT,
     Channel,
     Span,
+    native_threads,
     parallel,
     result,
     sequential,
@@ -189,6 +192,57 @@ def w6(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
         return result(1, span, [recovery], recovery_s=recovery, failed_rpcs=failed)
 
 
+def w8(config: Dict[str, Any], channel: Channel) -> Dict[str, Any]:
+    """W8: ``n`` inbound calls offered at once, at the client's defaults; each handler
+    answers, prompts and collects the digit its caller presses ``press_seconds`` after
+    the prompt (so every handler blocks at the same time), refers and waits for the
+    outcome. A flow's latency runs from the offer of the whole batch."""
+    n = config["n"]
+    press = config["press_seconds"]
+    flows = Flows(n)
+    prompted = [0]
+    live_threads = [0]
+    lock = threading.Lock()
+    span_start = [0.0]
+
+    def handle(call: Call) -> None:
+        failure = ""
+        try:
+            call.answer(timeout=60.0)
+            action = call.prompt_tts(PROMPT, digits={"max": 1}, initial_timeout=60.0)
+            with lock:
+                prompted[0] += 1
+                if prompted[0] == n:
+                    live_threads[0] = native_threads()
+            collected = action.wait(timeout=120.0)
+            if collected.digits != PRESSED:
+                failure = f"collected {collected.type} {collected.digits!r}"
+            outcome = call.refer(REFER_TARGET, timeout=60.0)
+            if not outcome.successful:
+                failure = failure or f"refer ended {outcome.state}"
+        except Exception as exc:
+            failure = repr(exc)
+        flows.finish(span_start[0], failure)
+
+    with _client(config) as client:
+        client.on_call(handle)
+        channel.ask("press", count=n, digit=PRESSED, seconds=press)
+        span = Span()
+        span_start[0] = span.start
+        channel.ask("place", count=n, ring_timeout=RING_TIMEOUT)
+        if not flows.done.wait(300.0):
+            raise RuntimeError(f"{n - len(flows.latencies)} flows did not finish")
+        span.stop(flows.last)
+        return result(
+            n,
+            span,
+            [latency - press for latency in flows.latencies],
+            failures=len(flows.failures),
+            start=span.start,
+            live_threads=live_threads[0],
+        )
+
+
 WORKLOADS: Dict[str, Callable[[Dict[str, Any], Channel], Dict[str, Any]]] = {
     "W1": w1,
     "W2": w2,
@@ -197,4 +251,5 @@ WORKLOADS: Dict[str, Callable[[Dict[str, Any], Channel], Dict[str, Any]]] = {
     "W5": w5,
     "W6": w6,
     "W7": w3,
+    "W8": w8,
 }

@@ -3,7 +3,9 @@
 The child is spawned (not forked), pinned to its own core, and obeys commands sent over
 a pipe by the benchmark process. It runs the simulator in *lean* mode by default (no
 journal, no permessage-deflate: see ``RelaySimulator(lean=True)``), so that the server
-is not what limits a client.
+is not what limits a client. Its sockets write the frames queued by the time the writer
+wakes in one go (``writes="burst"``, the simulator's default), or each frame with a send
+of its own (``writes="single"``, as most servers write at moderate load).
 
 Commands (tuples, each answered with a dict):
 
@@ -12,6 +14,9 @@ Commands (tuples, each answered with a dict):
 * ``("push", call_id, node_id, n, batch, window)``: ``n`` ``calling.call.play`` events
   for that call (``playing``, the last ``finished``), ``batch`` per loop turn, keeping
   at most ``window`` unacked.
+* ``("press", count, prefix, digit, seconds)``: the callers ``prefix`` + index (as
+  ``place`` numbers them) will press ``digit`` ``seconds`` (real time) after the
+  prompt of their next collect.
 * ``("drop",)``: abort every client socket; answers the ``time.monotonic()`` of the drop.
 * ``("stop",)``: stop the simulator and end the process.
 """
@@ -30,6 +35,7 @@ from typing import Any, Dict, Optional, Tuple, Type
 
 CONTEXT = "office"
 SERVER_CPU = 0
+WRITES = ("burst", "single")
 
 
 def pin(cpu: int) -> bool:
@@ -50,6 +56,16 @@ def _place(sim: Any, count: int, prefix: str, ring_timeout: float) -> Dict[str, 
     for index in range(count):
         sim.inbound_call(CONTEXT, from_=f"{prefix}{index:06d}", ring_timeout=ring_timeout)
     return {"placed": count, "seconds": time.monotonic() - began}
+
+
+def _press(
+    sim: Any, count: int, prefix: str, digit: str, seconds: float, time_scale: float
+) -> Dict[str, Any]:
+    """Script ``count`` callers to press ``digit`` ``seconds`` after their next prompt."""
+    delay = seconds / time_scale if time_scale > 0 else seconds
+    for index in range(count):
+        sim.caller(f"{prefix}{index:06d}").press(digit, delay=delay)
+    return {"scripted": count}
 
 
 def _push(sim: Any, call_id: str, node_id: str, n: int, batch: int, window: int) -> Dict[str, Any]:
@@ -90,12 +106,16 @@ def _push(sim: Any, call_id: str, node_id: str, n: int, batch: int, window: int)
     return {"queued_seconds": time.monotonic() - began}
 
 
-def _child_main(conn: multiprocessing.connection.Connection, lean: bool, time_scale: float) -> None:
+def _child_main(
+    conn: multiprocessing.connection.Connection, lean: bool, time_scale: float, writes: str
+) -> None:
     """Child process body: run the simulator and obey commands until ``stop``."""
     from relaysync.testing import RelaySimulator, faults
 
     pinned = pin(SERVER_CPU)
     sim = RelaySimulator(time_scale=time_scale, ping_interval=0, tls=True, lean=lean).start()
+    if writes == "single":
+        sim._server.burst_frames = 1  # before any client connects
     conn.send(
         {
             "url": sim.url,
@@ -121,6 +141,8 @@ def _child_main(conn: multiprocessing.connection.Connection, lean: bool, time_sc
                     conn.send(_place(sim, *message[1:]))
                 elif command == "push":
                     conn.send(_push(sim, *message[1:]))
+                elif command == "press":
+                    conn.send(_press(sim, *message[1:], time_scale))
                 elif command == "drop":
                     at = time.monotonic()
                     dropped = sim._core.run_sync(lambda: faults.drop_connections(sim._core))
@@ -140,6 +162,7 @@ class ServerProcess:
     Args:
         lean: run the simulator in lean mode.
         time_scale: the simulator's ``time_scale``.
+        writes: ``"burst"`` or ``"single"`` (see the module docstring).
 
     Attributes:
         url, host, ca_file, project, token: where and how to connect.
@@ -149,12 +172,17 @@ class ServerProcess:
         TimeoutError: the child did not report ready within 30 s.
     """
 
-    def __init__(self, *, lean: bool = True, time_scale: float = 0.001) -> None:
+    def __init__(
+        self, *, lean: bool = True, time_scale: float = 0.001, writes: str = "burst"
+    ) -> None:
+        if writes not in WRITES:
+            raise ValueError(f"writes must be one of {WRITES}, got {writes!r}")
+        self.writes = writes
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_child_main,
-            args=(child, lean, time_scale),
+            args=(child, lean, time_scale, writes),
             name="relaysync-sbs-server",
             daemon=True,
         )

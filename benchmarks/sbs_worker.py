@@ -29,6 +29,8 @@ REFER_TARGET = "sip:support@example.com"
 CLIENT_CPU = 1
 RING_TIMEOUT = 120_000.0  # unscaled: two real minutes at time_scale 0.001
 W5_RING_TIMEOUT = 600_000.0
+PROMPT = "Press 1 for sales"
+PRESSED = "1"
 
 
 class Channel:

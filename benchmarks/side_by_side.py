@@ -5,6 +5,7 @@ Usage (from the repository root, with the ``bench`` extra installed)::
     python benchmarks/side_by_side.py            # full: every workload, median of 5
     python benchmarks/side_by_side.py --quick    # smaller counts, 5 runs, a few minutes
     python benchmarks/side_by_side.py --only W1 W4 --repeat 9
+    python benchmarks/side_by_side.py --server-writes single   # one send per frame
 
 One server (RelaySimulator over ``wss://``, lean mode) runs in a process of its own,
 pinned to core 0; every measured run is a fresh client process pinned to core 1, so
@@ -13,7 +14,9 @@ round), so all of them see the same background load. The floors (``sbs_floor``) 
 a websocket-client loop with no threads (``raw``) and the same with one reader thread
 waking each waiting caller (``threaded``). Results go to
 ``benchmarks/results/`` as ``side_by_side.md``, ``side_by_side.json`` and
-``side_by_side.png``. See benchmarks/RESULTS.md for how to read them.
+``side_by_side.png`` (``side_by_side-single.*`` with ``--server-writes single``, where
+the server writes each frame with a send of its own instead of a socket's queued frames
+in one go). See benchmarks/RESULTS.md for how to read them.
 """
 
 from __future__ import annotations
@@ -31,19 +34,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import sbs_report  # noqa: E402
-from sbs_server import ServerProcess, pin, stat_pair  # noqa: E402
+from sbs_server import WRITES, ServerProcess, pin, stat_pair  # noqa: E402
 
 CLIENTS = ("relaysync", "official", "raw", "threaded")
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8")
 #: The workloads each floor takes part in (the clients themselves run every one).
 FLOOR_WORKLOADS = {"raw": ("W1", "W2", "W4"), "threaded": ("W1", "W2", "W3", "W7")}
 SIZES: Dict[str, Dict[str, int]] = {
-    "full": {"W1": 2000, "W2": 3200, "W3": 200, "W4": 20000, "W5": 1000, "W6": 1, "W7": 500},
-    "quick": {"W1": 500, "W2": 960, "W3": 100, "W4": 5000, "W5": 300, "W6": 1, "W7": 200},
-    "tiny": {"W1": 20, "W2": 64, "W3": 4, "W4": 50, "W5": 10, "W6": 1, "W7": 4},
+    "full": {
+        "W1": 2000,
+        "W2": 3200,
+        "W3": 200,
+        "W4": 20000,
+        "W5": 1000,
+        "W6": 1,
+        "W7": 500,
+        "W8": 1000,
+    },
+    "quick": {
+        "W1": 500,
+        "W2": 960,
+        "W3": 100,
+        "W4": 5000,
+        "W5": 300,
+        "W6": 1,
+        "W7": 200,
+        "W8": 1000,
+    },
+    "tiny": {"W1": 20, "W2": 64, "W3": 4, "W4": 50, "W5": 10, "W6": 1, "W7": 4, "W8": 8},
 }
 WIDTH = 32
 W7_PROCESSES = 10
+PRESS_SECONDS = 2.0  # W8: the caller presses this long after the prompt
 
 
 class Sampler:
@@ -133,6 +155,10 @@ class Worker:
             return self._server.command(
                 "push", message["call_id"], message["node_id"], message["n"], 200, 5000
             )
+        if want == "press":
+            return self._server.command(
+                "press", message["count"], self._prefix, message["digit"], message["seconds"]
+            )
         if want == "drop":
             return self._server.command("drop")
         raise ValueError(f"unknown request {want!r}")
@@ -146,10 +172,12 @@ def run_one(
     n: int,
     tag: str,
     processes: int = W7_PROCESSES,
+    press_seconds: float = PRESS_SECONDS,
 ) -> Dict[str, Any]:
     """One measured run of ``client`` on ``workload`` (W7: ``processes`` at once)."""
     base = {
         "processes": processes,
+        "press_seconds": press_seconds,
         "client": client,
         "workload": workload,
         "n": n,
@@ -229,12 +257,18 @@ def run_suite(
     log: Any = print,
     w7_processes: int = W7_PROCESSES,
     lean: bool = True,
+    server_writes: str = "burst",
+    press_seconds: float = PRESS_SECONDS,
 ) -> Dict[str, Any]:
-    """Run ``workloads`` ``repeat`` times each, clients alternating; return every run."""
+    """Run ``workloads`` ``repeat`` times each, clients alternating; return every run.
+
+    ``server_writes`` is ``"burst"`` or ``"single"`` (see ``sbs_server``); W8's callers
+    press their digit ``press_seconds`` after the prompt.
+    """
     pinned = pin(0)
     runs: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
     load: Dict[str, Any] = {"before": os.getloadavg()}
-    with ServerProcess(lean=lean) as server:
+    with ServerProcess(lean=lean, writes=server_writes) as server:
         sampler = Sampler(server.pid)
         try:
             for workload in workloads:
@@ -247,7 +281,14 @@ def run_suite(
                     for client in order:
                         tag = f"{WORKLOADS.index(workload) + 1}{round_}{CLIENTS.index(client)}"
                         outcome = run_one(
-                            server, sampler, client, workload, sizes[workload], tag, w7_processes
+                            server,
+                            sampler,
+                            client,
+                            workload,
+                            sizes[workload],
+                            tag,
+                            w7_processes,
+                            press_seconds,
                         )
                         runs[workload][client].append(outcome)
                         log(sbs_report.describe_run(workload, client, round_, outcome))
@@ -260,6 +301,8 @@ def run_suite(
         "load": load,
         "server_pinned": server.pinned,
         "server_lean": lean,
+        "server_writes": server_writes,
+        "press_seconds": press_seconds,
         "orchestrator_pinned": pinned,
     }
 
@@ -281,6 +324,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         action="store_true",
         help="run the simulator with its journal and permessage-deflate (not lean)",
     )
+    parser.add_argument(
+        "--server-writes",
+        choices=WRITES,
+        default="burst",
+        help="burst: a socket's queued frames in one write (default); single: one per frame",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -295,6 +344,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.clients,
         log=lambda line: print(f"  {line}", flush=True),
         lean=not args.full_server,
+        server_writes=args.server_writes,
     )
     data["environment"] = env
     data["sizes"] = SIZES[mode]

@@ -28,7 +28,7 @@ from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
 from .transport import build_sslopt, is_secure, redact_url, url_from
-from .workers import SerialQueue, WorkerPool
+from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]
 StateCallback = Callable[[str], Any]
@@ -77,7 +77,12 @@ class RelayClient(DialMixin, MessagingMixin):
             full URL, same rules), else ``SIGNALWIRE_SPACE`` (a host).
         contexts: contexts to receive inbound calls and messages on.
         request_timeout: default timeout of one request, in seconds.
-        max_workers: threads for handlers and callbacks.
+        max_workers: the most threads running handlers and callbacks at once (default
+            1,000). The pool grows with demand: a handler or callback that finds no idle
+            worker starts one, so every inbound call of a busy line gets its handler at
+            once, up to this many; beyond it they wait for a free worker. A worker idle
+            for 30 seconds ends. Workers have a 4 MiB stack: room to recurse to the
+            default recursion limit and get ``RecursionError``.
         call_history: how many of its latest events each call keeps, so that a
             ``call.events()`` iterator started late still sees them from the call's
             first event (older ones are dropped first; an iterator that missed some
@@ -120,7 +125,7 @@ class RelayClient(DialMixin, MessagingMixin):
         url: Optional[str] = None,
         contexts: Sequence[str] = (),
         request_timeout: float = 10.0,
-        max_workers: int = 64,
+        max_workers: int = DEFAULT_MAX_WORKERS,
         call_history: int = DEFAULT_CALL_HISTORY,
         busy_policy: str = "wait",
         reconnect: bool = True,

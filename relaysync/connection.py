@@ -22,6 +22,7 @@ import websocket
 
 from . import constants as C
 from ._log import LimitedLog, logger
+from ._threads import LIBRARY_STACK_SIZE, start_thread
 from .errors import RelayConnectionError, RelayError, timeout_error
 from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
@@ -166,10 +167,9 @@ class Connection(SessionOpening):
                 self._closing.clear()
                 self._fatal = None
                 self._set_state(C.CONNECTING)
-                self._thread = threading.Thread(
-                    target=self._run, args=(timeout,), name="relaysync-io", daemon=True
+                self._thread = start_thread(
+                    self._run, "relaysync-io", LIBRARY_STACK_SIZE, args=(timeout,)
                 )
-                self._thread.start()
             done = self._cond.wait_for(
                 lambda: (
                     self._state == C.CONNECTED or self._fatal is not None or self._closing.is_set()

@@ -1,8 +1,11 @@
-"""The write side of the connection: the current socket, its generation, one send lock.
+"""The write side of the connection: the current socket, its generation, one writer.
 
-Frames are encoded here (:func:`relaysync.wire.encode_text`) and written with one
-``sendall`` each; the acks of a burst are queued by the reader and written together by
-:meth:`Link.flush`, in one write.
+Frames are encoded here (:func:`relaysync.wire.encode_text`) and written with
+``sendall``; the acks of a burst are queued by the reader and written together by
+:meth:`Link.flush`, in one write. One thread writes to a socket at a time: a thread
+that has a frame to send while another one writes hands the frame to the writer, which
+sends it (with everything else handed over meanwhile, in one write) before it stops,
+so no thread sleeps waiting for its turn to write.
 """
 
 from __future__ import annotations
@@ -29,8 +32,19 @@ class NotSent(Exception):
     """Nothing was written: no socket, or not the expected one (safe to retry)."""
 
 
+class _Outbox:
+    """One socket's writer state (guarded by the link's lock)."""
+
+    __slots__ = ("busy", "frames", "ws")
+
+    def __init__(self, ws: websocket.WebSocket) -> None:
+        self.ws = ws
+        self.busy = False  # a thread is writing to ws
+        self.frames: List[bytes] = []  # handed to that thread, in order
+
+
 class Link:
-    """Holds the socket the reader attached and writes frames to it under one lock.
+    """Holds the socket the reader attached and writes frames to it, one writer at a time.
 
     Each attached socket gets a new *generation* number, so a request can be sent only
     on the socket it was registered for, and failed with exactly that socket.
@@ -46,6 +60,7 @@ class Link:
         self.trace = trace
         self._lock = threading.Lock()
         self._ws: Optional[websocket.WebSocket] = None
+        self._out: Optional[_Outbox] = None  # the writer state of _ws
         self._opening: Optional[Transport] = None
         self._generation = 0
         self._acks: List[bytes] = []  # reader thread only
@@ -65,6 +80,7 @@ class Link:
         with self._lock:
             self._generation += 1
             self._ws = ws
+            self._out = _Outbox(ws)
             self._opening = None
             self._acks = []
             return self._generation
@@ -76,6 +92,7 @@ class Link:
             if current is None or (ws is not None and current is not ws):
                 return None
             self._ws = None
+            self._out = None
             self._acks = []
             return current
 
@@ -147,24 +164,56 @@ class Link:
         self._write_bytes(encode_text(text.encode()), generation)
 
     def _write_bytes(self, data: bytes, generation: Optional[int]) -> None:
-        """Write encoded frames under the send lock (and websocket-client's own lock).
+        """Write encoded frames, or hand them to the thread writing to the socket now.
+
+        Frames handed over count as written: if that thread's write fails, the socket
+        is shut, and the requests they carry fail with it (as any request written on a
+        socket that dies).
 
         Raises:
             NotSent: no socket, or not the socket of ``generation``.
             RelayConnectionError: the write failed.
         """
         with self._lock:
-            ws = self._ws
-            if ws is None or (generation is not None and generation != self._generation):
+            out = self._out
+            if out is None or (generation is not None and generation != self._generation):
                 raise NotSent()
-            sock = ws.sock
+            if out.busy:
+                out.frames.append(data)
+                return
+            sock = out.ws.sock
             if sock is None:
                 raise RelayConnectionError(-1, "send failed: the socket is closed")
+            out.busy = True
+        try:
+            _send(out.ws, sock, data)
+        except BaseException:
+            if self._stop_writing(out):
+                shutdown(out.ws)  # frames handed over count as written: fail them
+            raise
+        while True:
+            with self._lock:
+                if not out.frames or out is not self._out:
+                    out.busy = False
+                    out.frames = []  # a detached socket's: its requests are failed
+                    return
+                batch, out.frames = out.frames, []
             try:
-                with ws.lock:  # the same lock websocket-client's own writes take
-                    sock.sendall(data)
-            except OSError as exc:
-                raise RelayConnectionError(-1, f"send failed: {exc}") from exc
+                _send(out.ws, sock, b"".join(batch))
+            except BaseException as exc:
+                self._stop_writing(out)
+                shutdown(out.ws)  # the frames' requests fail with the socket
+                if not isinstance(exc, RelayConnectionError):
+                    raise
+                logger.debug("relaysync: could not send %d frame(s): %r", len(batch), exc)
+                return
+
+    def _stop_writing(self, out: _Outbox) -> bool:
+        """End a write turn after a failure; returns whether frames were handed over."""
+        with self._lock:
+            out.busy = False
+            orphans, out.frames = out.frames, []
+        return bool(orphans)
 
     def send_quiet(self, frame: Mapping[str, Any]) -> None:
         """Write a frame, ignoring failures (replies; the reader notices broken sockets)."""
@@ -187,6 +236,19 @@ class Link:
             with contextlib.suppress(Exception):  # best effort; it may already be gone
                 ws.send_close(websocket.STATUS_NORMAL)
         shutdown(ws)
+
+
+def _send(ws: websocket.WebSocket, sock: Transport, data: bytes) -> None:
+    """Write ``data`` on ``ws``'s socket.
+
+    Raises:
+        RelayConnectionError: the write failed.
+    """
+    try:
+        with ws.lock:  # the same lock websocket-client's own writes take
+            sock.sendall(data)
+    except OSError as exc:
+        raise RelayConnectionError(-1, f"send failed: {exc}") from exc
 
 
 def shutdown(ws: websocket.WebSocket) -> None:

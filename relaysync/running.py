@@ -10,6 +10,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from ._log import logger
+from ._threads import LIBRARY_STACK_SIZE, start_thread
 
 # What the watcher and the drain write to the pipe; a signal's own byte (its number,
 # written by the interpreter because the pipe is the wakeup fd) is below 65.
@@ -67,8 +68,7 @@ def run_until_signalled(
         finally:
             wake(_DRAINED)
 
-    watcher = threading.Thread(target=watch, name="relaysync-run", daemon=True)
-    watcher.start()
+    watcher = start_thread(watch, "relaysync-run", LIBRARY_STACK_SIZE)
     drainer: Optional[threading.Thread] = None
     signals = 0
     try:
@@ -84,8 +84,7 @@ def run_until_signalled(
                 break
             if drainer is None:
                 logger.info("relaysync: draining on signal (a second Ctrl-C stops at once)")
-                drainer = threading.Thread(target=drain_then_wake, name="relaysync-drain")
-                drainer.start()
+                drainer = start_thread(drain_then_wake, "relaysync-drain", LIBRARY_STACK_SIZE)
     finally:
         signal.set_wakeup_fd(previous_fd)
         for signum, handler in previous.items():

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import logging
 import threading
-from typing import Any, Callable, Deque, Iterator, List, Optional
+from typing import Any, Callable, Deque, Iterator, List, Optional, Set
 
 from ._log import LimitedLog, logger
+from ._threads import WORKER_STACK_SIZE, start_thread
 
 Task = Callable[[], Any]
 MAX_SERIAL_TASKS = 10_000
+#: Default cap on worker threads: every inbound call of a busy line gets its own
+#: handler thread at once, up to this many at a time.
+DEFAULT_MAX_WORKERS = 1_000
+#: Seconds a worker waits for a task before it ends (the pool starts one again on demand).
+IDLE_SECONDS = 30.0
 _full_log = LimitedLog()
 
 
@@ -20,25 +27,49 @@ class QueueFullError(RuntimeError):
 
 
 class WorkerPool:
-    """A bounded pool of named daemon threads fed from one FIFO queue.
+    """A pool of named daemon threads fed from one FIFO queue, growing with demand.
 
-    Threads start lazily, up to ``max_workers``. ``shutdown()`` joins them all (except the
-    calling thread, if it is one of them). A task's exception is logged with its label.
-    Inside :meth:`deferred`, the tasks one thread submits are queued at once but wake
-    the workers only when the block ends (one wake-up per burst of events).
+    A task that finds no idle worker starts a new one, up to ``max_workers``; beyond that
+    it waits in the queue for the next free worker. A worker that finds no task for
+    ``idle_timeout`` seconds ends. ``shutdown()`` joins every thread (except the calling
+    thread, if it is one of them). A task's exception is logged with its label. Inside
+    :meth:`deferred`, the tasks one thread submits are queued at once but wake the
+    workers only when the block ends (one wake-up per burst of events).
+
+    Args:
+        max_workers: the most threads at once.
+        max_queue: the most tasks waiting for a worker.
+        name: prefix of the threads' names.
+        idle_timeout: seconds an idle worker waits for a task before it ends.
+        stack_size: bytes of stack of each worker thread.
+
+    Raises:
+        ValueError: ``max_workers`` below 1 or ``idle_timeout`` not positive.
     """
 
     def __init__(
-        self, max_workers: int, *, max_queue: int = 100_000, name: str = "relaysync-worker"
+        self,
+        max_workers: int,
+        *,
+        max_queue: int = 100_000,
+        name: str = "relaysync-worker",
+        idle_timeout: float = IDLE_SECONDS,
+        stack_size: int = WORKER_STACK_SIZE,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
+        if not idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be positive, got {idle_timeout!r}")
         self.max_workers = max_workers
         self._max_queue = max_queue
         self._name = name
+        self._idle_timeout = idle_timeout
+        self._stack_size = stack_size
+        self._numbers = itertools.count(1)
         self._cond = threading.Condition()
         self._queue: Deque[tuple[Task, str]] = collections.deque()
-        self._threads: List[threading.Thread] = []
+        self._threads: Set[threading.Thread] = set()  # live workers
+        self._retired: List[threading.Thread] = []  # ended workers, maybe still exiting
         self._idle = 0
         self._busy = 0
         self._stopping = False
@@ -50,6 +81,12 @@ class WorkerPool:
         """How many workers are running a task right now."""
         with self._cond:
             return self._busy
+
+    @property
+    def size(self) -> int:
+        """How many workers exist right now (busy or idle)."""
+        with self._cond:
+            return len(self._threads)
 
     def saturated(self) -> bool:
         """True when every worker is busy (or will be, given the queued tasks)."""
@@ -97,26 +134,44 @@ class WorkerPool:
         # Idle workers already woken for earlier tasks are not free for these ones.
         free = max(0, self._idle - (len(self._queue) - count))
         notify = min(count, free)
+        started = 0
         for _ in range(count - notify):
             if len(self._threads) >= self.max_workers:
                 notify += 1
                 continue
-            thread = threading.Thread(
-                target=self._run, daemon=True, name=f"{self._name}-{len(self._threads) + 1}"
-            )
-            self._threads.append(thread)
-            thread.start()
+            if not started:
+                self._retired = [t for t in self._retired if t.is_alive()]
+            started += 1
+            try:
+                thread = start_thread(
+                    self._run, f"{self._name}-{next(self._numbers)}", self._stack_size
+                )
+            except RuntimeError as exc:  # the system refuses more threads (ulimit, pids)
+                _full_log.log(
+                    logging.ERROR,
+                    "thread-start-failed",
+                    "relaysync: could not start a worker thread (%s); %d running, "
+                    "the task waits for a free one",
+                    exc,
+                    len(self._threads),
+                )
+                break  # the rest wait in the queue for a worker to finish its task
+            self._threads.add(thread)
         if notify:
             self._cond.notify(notify)
 
     def _run(self) -> None:
-        """Worker thread body: take tasks until shutdown."""
+        """Worker thread body: take tasks until shutdown, or until idle for too long."""
         while True:
             with self._cond:
                 self._idle += 1
-                self._cond.wait_for(lambda: self._queue or self._stopping)
+                self._cond.wait_for(lambda: self._queue or self._stopping, self._idle_timeout)
                 self._idle -= 1
                 if not self._queue:
+                    # shutdown, or idle for idle_timeout: shutdown() still joins it
+                    me = threading.current_thread()
+                    self._threads.discard(me)
+                    self._retired.append(me)
                     return
                 task, label = self._queue.popleft()
                 self._busy += 1
@@ -138,7 +193,7 @@ class WorkerPool:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-            threads = list(self._threads)
+            threads = [*self._threads, *self._retired]
         current = threading.current_thread()
         ok = True
         for thread in threads:

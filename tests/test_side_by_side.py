@@ -34,7 +34,13 @@ def test_every_workload_runs_once_for_every_client(suite: Any, tmp_path: Path) -
         clients.append("official")
     lines: List[str] = []
     data: Dict[str, Any] = suite.run_suite(
-        suite.WORKLOADS, suite.SIZES["tiny"], 1, clients, log=lines.append, w7_processes=2
+        suite.WORKLOADS,
+        suite.SIZES["tiny"],
+        1,
+        clients,
+        log=lines.append,
+        w7_processes=2,
+        press_seconds=0.2,
     )
     data.update(environment=sbs_report.environment("tiny", 1), sizes=suite.SIZES["tiny"])
     data["seconds"] = 0.0
@@ -55,3 +61,32 @@ def test_every_workload_runs_once_for_every_client(suite: Any, tmp_path: Path) -
     assert {t["workload"] for t in summary["targets"]} >= {"W1", "W2", "W5", "W6"}
     assert all(os.path.exists(p) for p in paths)
     assert len(lines) == sum(len(suite.clients_for(w, clients)) for w in suite.WORKLOADS)
+    w8 = data["runs"]["W8"]["relaysync"][0]
+    assert w8["live_threads"] >= 1 and len(w8["latencies_ms"]) == suite.SIZES["tiny"]["W8"]
+    assert "- W8 relaysync: 8/8 flows completed" in text
+
+
+@pytest.mark.timeout(120)
+def test_a_server_writing_one_frame_per_send_serves_the_flows(suite: Any, tmp_path: Path) -> None:
+    sbs_report: Any = importlib.import_module("sbs_report")
+
+    clients = ["relaysync", "threaded"]
+    data: Dict[str, Any] = suite.run_suite(
+        ["W2", "W3", "W8"],
+        suite.SIZES["tiny"],
+        1,
+        clients,
+        log=lambda line: None,
+        server_writes="single",
+        press_seconds=0.2,
+    )
+    data.update(environment=sbs_report.environment("tiny", 1), sizes=suite.SIZES["tiny"])
+    data["seconds"] = 0.0
+    for workload in ("W2", "W3", "W8"):
+        for client in suite.clients_for(workload, clients):
+            (run,) = data["runs"][workload][client]
+            assert run["ops"] >= 1 and run.get("failures", 0) == 0, (workload, client, run)
+    paths = sbs_report.write(data, sbs_report.summarise(data), str(tmp_path))
+    assert {os.path.basename(p) for p in paths} >= {"side_by_side-single.md"}
+    text = (tmp_path / "side_by_side-single.md").read_text(encoding="utf-8")
+    assert "writes: single" in text

@@ -464,6 +464,36 @@ def test_frames_queued_together_arrive_whole_in_order_and_before_a_close(
     assert int.from_bytes(data[:2], "big") == 4000
 
 
+def test_one_frame_per_send_when_bursts_are_off(sim: RelaySimulator) -> None:
+    """``burst_frames = 1`` (set before the socket opens): each queued frame is its own
+    transport write, whole and in order."""
+    assert sim._server is not None
+    sim._server.burst_frames = 1
+    raw = Raw(sim)
+    raw.session()
+    count = 40
+    writes: List[int] = []
+
+    def queue() -> None:
+        (conn,) = sim._core.target_connections(None)
+        transport = conn.ws.transport
+        original = transport.write
+
+        def counted(data: Any) -> None:
+            writes.append(len(data))
+            original(data)
+
+        transport.write = counted  # type: ignore[method-assign]
+        for index in range(count):
+            sim._core.write(conn, f"frame-{index}")
+
+    sim._core.run_sync(queue)
+    for index in range(count):
+        assert raw.ws.recv() == f"frame-{index}"
+    assert len(writes) == count
+    raw.close()
+
+
 # -- journal, lifecycle, TLS, plugin -------------------------------------------------------
 
 

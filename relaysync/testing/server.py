@@ -260,10 +260,16 @@ class Connection(Generic[S]):
         ping_timer: the timer of the next server ping.
     """
 
-    def __init__(self, ws: ServerConnection, conn_id: int) -> None:
-        """Wrap ``ws``; call :meth:`write_loop` in a task to start writing."""
+    def __init__(
+        self, ws: ServerConnection, conn_id: int, burst_frames: int = BURST_FRAMES
+    ) -> None:
+        """Wrap ``ws``; call :meth:`write_loop` in a task to start writing.
+
+        ``burst_frames`` caps the frames written in one go (1: one send per frame).
+        """
         self.ws = ws
         self.id = conn_id
+        self.burst_frames = burst_frames
         self.session: Optional[S] = None
         self.silent = False
         self.closed = False
@@ -319,10 +325,10 @@ class Connection(Generic[S]):
             self.abort()
 
     async def _write_burst(self, first: Union[str, bytes]) -> Optional[_Close]:
-        """Write ``first`` and the frames queued behind it (up to :data:`BURST_FRAMES`)
+        """Write ``first`` and the frames queued behind it (up to ``burst_frames``)
         with one transport write; returns a close marker met on the way, else ``None``."""
         frames, stop = [first], None
-        while len(frames) < BURST_FRAMES and not self._queue.empty():
+        while len(frames) < self.burst_frames and not self._queue.empty():
             following = self._queue.get_nowait()
             if isinstance(following, _Close):
                 stop = following
@@ -377,6 +383,9 @@ class WsServer:
         self._server: Optional[Server] = None
         self._ids = itertools.count(1)
         self.connections: Set[Connection[Any]] = set()
+        #: Frames a socket writes at most in one go, for sockets opened from now on
+        #: (1: one send per frame, as a server at moderate load writes).
+        self.burst_frames = BURST_FRAMES
 
     @property
     def port(self) -> int:
@@ -412,7 +421,7 @@ class WsServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         """Per-socket task: read frames and pass them on until the socket closes."""
-        conn: Connection[Any] = Connection(ws, next(self._ids))
+        conn: Connection[Any] = Connection(ws, next(self._ids), self.burst_frames)
         self.connections.add(conn)
         writer = asyncio.create_task(conn.write_loop())
         try:
