@@ -25,6 +25,7 @@ from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
+from .stats import ClientStats, ReconnectCounter
 from .transport import build_sslopt, build_url, is_secure, redact_url
 from .workers import SerialQueue, WorkerPool
 
@@ -160,6 +161,7 @@ class RelayClient(DialMixin, MessagingMixin):
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
+        self._reconnects = ReconnectCounter()
         self._registry = CallRegistry(lambda *args, **kw: Call(self._host, *args, **kw))
         self._host = CallHost(
             execute=self.execute,
@@ -333,6 +335,30 @@ class RelayClient(DialMixin, MessagingMixin):
         self._fork_guard.check("list calls")
         return self._registry.all()
 
+    def stats(self) -> ClientStats:
+        """A snapshot of what the client is doing, cheap to take (no lock held long).
+
+        Returns:
+            A frozen :class:`~relaysync.stats.ClientStats`; the request latency
+            percentiles are computed now, over the latest 1,000 answered requests.
+        """
+        counters = self._connection.counters
+        p50, p99 = counters.latencies.percentiles_ms(0.5, 0.99)
+        return ClientStats(
+            state=self._connection.state,
+            session_resumed=self._connection.session.resumed,
+            reconnects=self._reconnects.reconnects,
+            calls_active=self._registry.sizes()["calls"],
+            handlers_running=self._pool.busy,
+            handlers_queued=self._pool.queued,
+            requests_in_flight=self._connection.requests_in_flight,
+            events_received=counters.events_received,
+            events_deduplicated=counters.events_deduplicated,
+            callbacks_dropped=self._pool.dropped,
+            rpc_p50_ms=p50,
+            rpc_p99_ms=p99,
+        )
+
     def timeline(self, call_id: str) -> CallFlow:
         """The call flow of a call: its requests, replies and events, with timings.
 
@@ -461,6 +487,7 @@ class RelayClient(DialMixin, MessagingMixin):
 
     def _state_changed(self, state: str) -> None:
         """Connection state hook (I/O thread): queue the user callbacks."""
+        self._reconnects.state_changed(state)
         with self._lock:
             callbacks = list(self._state_callbacks)
         for callback in callbacks:

@@ -30,6 +30,7 @@ from .proxy import Proxy
 from .rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
 from .session import Closing, LoggedRequest, Session
 from .session_open import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
+from .stats import WireCounters
 from .transport import redact_url
 
 __all__ = ["AGENT", "AUTH_REJECTION_CODES", "STALE_RESUME_CODE", "Connection", "StateSink"]
@@ -142,6 +143,16 @@ class Connection(SessionOpening):
     def flows(self) -> FlowRecorder:
         """The frames of each call, recorded for call-flow diagrams."""
         return self._link.flows
+
+    @property
+    def counters(self) -> WireCounters:
+        """The reader's event and latency counters (for ``RelayClient.stats()``)."""
+        return self._frames.counters
+
+    @property
+    def requests_in_flight(self) -> int:
+        """How many requests are written and not yet answered."""
+        return len(self._pending)
 
     @property
     def fatal_error(self) -> Optional[RelayError]:

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import logging
 import socket
+import time
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 import websocket
@@ -24,6 +25,7 @@ from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
+from .stats import WireCounters
 from .transport import MAX_FRAME_BYTES
 from .wire import FrameError, FrameReader
 
@@ -67,6 +69,8 @@ class FrameHandler:
         self._on_disconnect = on_disconnect
         self._batch = batch
         self.dedupe = EventDedupe()
+        #: events, redeliveries and request latencies, for ``RelayClient.stats()``
+        self.counters = WireCounters()
         self._log = log or LimitedLog()
         self._reader: Optional[FrameReader] = None
         self._reader_ws: Optional[websocket.WebSocket] = None
@@ -227,6 +231,8 @@ class FrameHandler:
             self._request(frame, method)
         elif "result" in frame or "error" in frame:
             pending = self._pending.pop(frame.get("id"))
+            if pending is not None:
+                self.counters.latencies.add(time.monotonic() - pending.sent_at)
             if pending is None:
                 logger.debug("relaysync: response for unknown id %r", frame.get("id"))
             elif "error" in frame:
@@ -268,7 +274,9 @@ class FrameHandler:
 
     def _event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Dedupe, keep the authorization state, and pass the event on."""
+        self.counters.events_received += 1
         if event_id is not None and self.dedupe.duplicate(event_id):
+            self.counters.events_deduplicated += 1
             logger.debug("relaysync: duplicate event %s ignored", event_id)
             return
         if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:
