@@ -23,9 +23,10 @@ from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
+from .observe import Observers, RecordPath
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
-from .stats import ClientStats, ReconnectCounter
+from .stats import ClientStats
 from .transport import build_sslopt, build_url, is_secure, redact_url
 from .workers import SerialQueue, WorkerPool
 
@@ -99,6 +100,9 @@ class RelayClient(DialMixin, MessagingMixin):
         trace: log every frame sent and received, secrets masked, as INFO records of
             the ``relaysync.trace`` logger (to stderr when the application has set up
             no logging). Default ``None``: on when ``RELAYSYNC_TRACE=1``.
+        record: a file to write a cassette to: every frame sent and received, secrets
+            masked, as JSON lines (see :mod:`relaysync.cassette`); buffered, flushed by
+            :meth:`close`. Replayed by ``RelaySimulator(replay=...)``.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -128,6 +132,7 @@ class RelayClient(DialMixin, MessagingMixin):
         backoff_max: float = 30.0,
         proxy: ProxySetting = None,
         trace: Optional[bool] = None,
+        record: RecordPath = None,
     ) -> None:
         self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
@@ -161,7 +166,6 @@ class RelayClient(DialMixin, MessagingMixin):
         self._call_handler: Optional[CallHandler] = None
         self._lock = threading.Lock()
         self._closed = False
-        self._reconnects = ReconnectCounter()
         self._registry = CallRegistry(lambda *args, **kw: Call(self._host, *args, **kw))
         self._host = CallHost(
             execute=self.execute,
@@ -205,6 +209,9 @@ class RelayClient(DialMixin, MessagingMixin):
         self._messaging = Messaging(
             self._pool, self._checked_execute, lambda: self.protocol or "default"
         )
+        self._observers = Observers(record)
+        for tap in self._observers.taps:
+            self._connection.add_tap(tap)
 
     def __repr__(self) -> str:
         state = "forked" if self._fork_guard.forked else self._connection.state
@@ -264,6 +271,7 @@ class RelayClient(DialMixin, MessagingMixin):
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
+        self._observers.close()
 
     def __enter__(self) -> RelayClient:
         return self.connect()
@@ -347,7 +355,7 @@ class RelayClient(DialMixin, MessagingMixin):
         return ClientStats(
             state=self._connection.state,
             session_resumed=self._connection.session.resumed,
-            reconnects=self._reconnects.reconnects,
+            reconnects=self._observers.reconnects.reconnects,
             calls_active=self._registry.sizes()["calls"],
             handlers_running=self._pool.busy,
             handlers_queued=self._pool.queued,
@@ -487,7 +495,7 @@ class RelayClient(DialMixin, MessagingMixin):
 
     def _state_changed(self, state: str) -> None:
         """Connection state hook (I/O thread): queue the user callbacks."""
-        self._reconnects.state_changed(state)
+        self._observers.state_changed(state)
         with self._lock:
             callbacks = list(self._state_callbacks)
         for callback in callbacks:

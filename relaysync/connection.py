@@ -25,7 +25,7 @@ from ._log import LimitedLog, logger
 from .errors import RelayConnectionError, RelayError, timeout_error
 from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
-from .link import Link, NotSent, shutdown
+from .link import FrameTap, Link, NotSent, shutdown
 from .proxy import Proxy
 from .rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
 from .session import Closing, LoggedRequest, Session
@@ -143,6 +143,10 @@ class Connection(SessionOpening):
     def flows(self) -> FlowRecorder:
         """The frames of each call, recorded for call-flow diagrams."""
         return self._link.flows
+
+    def add_tap(self, tap: FrameTap) -> None:
+        """Let ``tap`` see every frame sent and read from now on (before connecting)."""
+        self._link.taps = (*self._link.taps, tap)
 
     @property
     def counters(self) -> WireCounters:

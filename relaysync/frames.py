@@ -217,6 +217,8 @@ class FrameHandler:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
         self._link.flows.received(frame, data)
+        for tap in self._link.taps:
+            tap.received(frame)
         return frame
 
     def _ack(self, frame: Dict[str, Any]) -> None:
