@@ -55,6 +55,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import secrets
 import ssl
 import threading
@@ -62,6 +63,7 @@ import uuid
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
+from ..cassette import read_cassette
 from . import faults, redelivery
 from .calls import CallEngine
 from .control import install_control
@@ -69,6 +71,8 @@ from .core import SessionInfo, SimCore
 from .journal import Journal
 from .messaging import MessagingEngine
 from .messaging_scripting import MessagingScriptingMixin, install_messaging
+from .replay import ReplayServer
+from .replay_match import Divergence
 from .scripting import CallScriptingMixin
 from .server import WsServer
 from .tls import TlsMaterial
@@ -114,10 +118,16 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         lean: benchmark mode: the journal records nothing (its waits never see a
             frame) and permessage-deflate is refused, so the server spends its CPU on
             the protocol alone. Behaviour on the wire is otherwise the same.
+        replay: a cassette (``RelayClient(record=...)``) whose server side to play:
+            every client method is answered from it (see
+            :mod:`relaysync.testing.replay`); :meth:`replay_report` lists how the
+            client diverged from the recording.
 
     Raises:
         ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
-            ``unknown_protocol``, or a ``control_token`` equal to ``token``/``jwt_token``.
+            ``unknown_protocol``, or a ``control_token`` equal to ``token``/``jwt_token``,
+            or a ``replay`` file that is not a cassette.
+        OSError: the ``replay`` file cannot be read.
     """
 
     def __init__(
@@ -135,6 +145,7 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         unknown_protocol: str = "fresh",
         control_token: Optional[str] = None,
         lean: bool = False,
+        replay: Union[str, os.PathLike[str], None] = None,
     ) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
@@ -175,6 +186,28 @@ class RelaySimulator(CallScriptingMixin, MessagingScriptingMixin):
         install_control(self, self._core, self._engine)
         self._messaging = MessagingEngine(self._core)
         install_messaging(self, self._core, self._messaging)
+        self._replay: Optional[ReplayServer] = None
+        if replay is not None:
+            self._replay = ReplayServer(self._core, read_cassette(replay))
+            self._replay.install()
+
+    def replay_report(self) -> List[Divergence]:
+        """How the client diverged from the cassette given as ``replay=`` (so far).
+
+        Returns:
+            The divergences, in the order they happened, then the recorded requests
+            not made (yet); empty when the run followed the recording.
+            :func:`relaysync.testing.replay_match.describe` makes them one report.
+
+        Raises:
+            RuntimeError: the simulator is not replaying a cassette.
+        """
+        replay = self._replay
+        if replay is None:
+            raise RuntimeError("this RelaySimulator is not replaying a cassette (replay=...)")
+        if self._server is None:
+            return replay.report()
+        return self._core.run_sync(replay.report)
 
     # -- lifecycle --------------------------------------------------------------------
 
