@@ -251,12 +251,17 @@ class ReplayServer:
         live = comparable(params)
         call_id = params.get("call_id")
         same_call = [r for r in candidates if r.params.get("call_id") == call_id]
-        for group in (same_call, candidates):
-            for request in group:
-                if request.compared == live:
-                    return request, []
-        chosen = (same_call or candidates)[0]
-        return chosen, differences(chosen.compared, live) or ["params differ"]
+        for request in same_call:
+            if request.compared == live:
+                return request, []
+        if same_call:
+            chosen = same_call[0]
+            return chosen, differences(chosen.compared, live) or ["params differ"]
+        chosen = next((r for r in candidates if r.compared == live), candidates[0])
+        lines = differences(chosen.compared, live)
+        if isinstance(call_id, str):
+            lines.insert(0, f"params.call_id: no such request was recorded for call {call_id}")
+        return chosen, lines or ["params differ"]
 
     def _session_changed(self, session: Session, what: str) -> None:
         if what != "online" or session.control or self._started:
