@@ -8,16 +8,17 @@ offers, inbound messages) are sent at their recorded times after the client conn
 
 Matching: a request matches an unused recorded request of the same method whose params
 are equal once the ids that change from one session to the next are set aside
-(:data:`~relaysync.testing.replay_match.ID_KEYS`) and the secrets masked as the
-cassette masks them; a recorded request of the same call is preferred. When none is
-equal, the first unused one of the same method (of the same call, if any) is taken and
-the difference is reported, so the flow goes on and the report names what changed. The
+(:data:`~relaysync.testing.replay_match.ID_KEYS`), the recorded ids already replaced by
+this run's (the session's protocol, which is also the default messaging context), and
+the secrets masked as the cassette masks them; a recorded request of the same call is
+preferred. When none is equal, the first unused one of the same method (of the same
+call, if any) is taken and the difference is reported, so the flow goes on and the report names what changed. The
 client's own ids (``control_id``, ``tag``) in the recorded replies and events are
 replaced by the ones this run sends; RELAY's ids (``call_id``, ``node_id``,
 ``message_id``) are the recorded ones, which the client then uses.
 
 An event belongs to the latest earlier request that shares its ``control_id``, ``tag``,
-``message_id`` or ``call_id`` (in that order of preference); the connect handshake,
+``message_id`` or ``call_id``; the connect handshake,
 pings and the authorization state stay with the simulator's own session layer.
 
 :meth:`ReplayServer.report` lists the divergences: requests the cassette does not hold,
@@ -55,7 +56,7 @@ Timed = Tuple[float, Params]
 
 #: The client's own ids, mapped from the recorded ones to this run's.
 CLIENT_IDS = frozenset({"control_id", "tag"})
-# Preference order when attributing an event to a request.
+# The ids that attribute an event to a request.
 _EVENT_KEYS = ("control_id", "tag", "message_id", "call_id")
 _SESSION_METHODS = frozenset({C.METHOD_CONNECT, C.METHOD_PING})
 # Methods a client may send that no operation declaration names.
@@ -163,15 +164,18 @@ _HANDSHAKE = RecordedRequest(0.0, C.METHOD_CONNECT, {})
 
 
 def _owner(params: Params, latest: Dict[str, RecordedRequest]) -> Optional[RecordedRequest]:
-    """The request an event with these inner params follows, if any."""
+    """The request an event with these inner params follows, if any: the latest one
+    that carries one of its ids."""
+    owner: Optional[RecordedRequest] = None
     for key in _EVENT_KEYS:
         value = params.get(key)
         if key == "call_id" and not isinstance(value, str):
             call = params.get("call")
             value = call.get("call_id") if isinstance(call, dict) else None
-        if isinstance(value, str) and value in latest:
-            return latest[value]
-    return None
+        found = latest.get(value) if isinstance(value, str) else None
+        if found is not None and (owner is None or found.t > owner.t):
+            owner = found
+    return owner
 
 
 class ReplayServer:
@@ -250,15 +254,20 @@ class ReplayServer:
             return None, []
         live = comparable(params)
         call_id = params.get("call_id")
+
+        def compared(request: RecordedRequest) -> Any:
+            # recorded ids this run already replaced (protocol, tags) compare as equal
+            return comparable(remap(request.params, self._ids)) if self._ids else request.compared
+
         same_call = [r for r in candidates if r.params.get("call_id") == call_id]
         for request in same_call:
-            if request.compared == live:
+            if compared(request) == live:
                 return request, []
         if same_call:
             chosen = same_call[0]
-            return chosen, differences(chosen.compared, live) or ["params differ"]
-        chosen = next((r for r in candidates if r.compared == live), candidates[0])
-        lines = differences(chosen.compared, live)
+            return chosen, differences(compared(chosen), live) or ["params differ"]
+        chosen = next((r for r in candidates if compared(r) == live), candidates[0])
+        lines = differences(compared(chosen), live)
         if isinstance(call_id, str):
             lines.insert(0, f"params.call_id: no such request was recorded for call {call_id}")
         return chosen, lines or ["params differ"]
