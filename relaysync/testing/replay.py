@@ -12,14 +12,15 @@ are equal once the ids that change from one session to the next are set aside
 this run's (the session's protocol, which is also the default messaging context), and
 the secrets masked as the cassette masks them; a recorded request of the same call is
 preferred. When none is equal, the first unused one of the same method (of the same
-call, if any) is taken and the difference is reported, so the flow goes on and the report names what changed. The
-client's own ids (``control_id``, ``tag``) in the recorded replies and events are
-replaced by the ones this run sends; RELAY's ids (``call_id``, ``node_id``,
-``message_id``) are the recorded ones, which the client then uses.
+call, if any) is taken and the difference is reported, so the flow goes on and the
+report names what changed. The client's own ids (``control_id``, ``tag``) in the
+recorded replies and events are replaced by the ones this run sends; RELAY's ids
+(``call_id``, ``node_id``, ``message_id``) are the recorded ones, which the client
+then uses.
 
-An event belongs to the latest earlier request that shares its ``control_id``, ``tag``,
-``message_id`` or ``call_id``; the connect handshake,
-pings and the authorization state stay with the simulator's own session layer.
+An event belongs to the latest earlier request that shares its ``control_id``,
+``tag``, ``message_id`` or ``call_id``. The connect handshake, pings and the
+authorization state stay with the simulator's own session layer.
 
 :meth:`ReplayServer.report` lists the divergences: requests the cassette does not hold,
 params that differ (one line per difference), recorded requests never made.
