@@ -85,6 +85,10 @@ class CassetteWriter:
         """Record a frame the client read."""
         self._write(IN, frame)
 
+    def acked(self, request_id: Any) -> None:
+        """Record the client's empty answer to a server request."""
+        self._write(OUT, {"jsonrpc": "2.0", "id": request_id, "result": {}})
+
     def _write(self, direction: str, frame: Mapping[str, Any]) -> None:
         t = round(self._clock() - self._start, 6)
         line = json.dumps(

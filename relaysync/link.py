@@ -38,6 +38,9 @@ class FrameTap(Protocol):
     def received(self, frame: Mapping[str, Any]) -> None:
         """A frame the client read (parsed, before it is acted on)."""
 
+    def acked(self, request_id: Any) -> None:
+        """The client answered a server request (an event, a ping) with an empty result."""
+
 
 class NotSent(Exception):
     """Nothing was written: no socket, or not the expected one (safe to retry)."""
@@ -126,7 +129,7 @@ class Link:
         )
         text = '{"jsonrpc":"2.0","id":' + quoted + ',"result":{}}'
         for tap in self.taps:
-            tap.sent({"jsonrpc": "2.0", "id": request_id, "result": {}})
+            tap.acked(request_id)
         if self.trace:
             trace_frame("send", text)
         if logger.isEnabledFor(logging.DEBUG):

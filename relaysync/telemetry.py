@@ -223,6 +223,9 @@ class CallTracer:
             if isinstance(payload, dict):
                 self._event(payload)
 
+    def acked(self, request_id: Any) -> None:
+        """An event acked: nothing to trace."""
+
     def reconnected(self) -> None:
         """A session was re-established after a lost socket."""
         self._i.reconnects.add(1)
