@@ -13,7 +13,8 @@ reads (a :class:`CallTracer` is one of its link's frame taps):
   ``relay.calls.active`` (up-down counter) and ``relay.reconnects`` (counter).
 
 Spans and instruments come from the global tracer and meter providers, which are
-no-ops until the application configures an SDK; :func:`use_providers` points new
+no-ops until the application configures an SDK (until then the tracer skips its work
+altogether, so an installed API costs a type check per frame); :func:`use_providers` points new
 clients at other providers instead (tests, or an application that keeps its own).
 Without ``opentelemetry-api``, :func:`call_tracer` returns ``None``, nothing of
 OpenTelemetry is imported, and the client carries no tap at all.
@@ -97,6 +98,10 @@ class Instruments:
 
     def __init__(self, trace: Any, metrics: Any, tracer_provider: Any, meter_provider: Any):
         self.trace = trace
+        self._metrics = metrics
+        # Given providers are used at once; the global ones once an SDK replaced the
+        # API's proxies (until then every span and measurement would be a no-op).
+        self._live = tracer_provider is not None or meter_provider is not None
         self.tracer = trace.get_tracer("relaysync", __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter("relaysync", __version__, meter_provider=meter_provider)
         self.rpc_duration = meter.create_histogram(
@@ -108,6 +113,18 @@ class Instruments:
         self.reconnects = meter.create_counter(
             "relay.reconnects", unit="{reconnect}", description="Sessions re-established"
         )
+
+    def live(self) -> bool:
+        """Whether spans and measurements go anywhere: providers were given, or the
+        application configured an SDK (the global providers are no longer the API's
+        proxies). Until then the tracer does no work at all."""
+        if not self._live:
+            tracer_provider = self.trace.get_tracer_provider()
+            meter_provider = self._metrics.get_meter_provider()
+            self._live = not isinstance(tracer_provider, self.trace.ProxyTracerProvider) or (
+                "Proxy" not in type(meter_provider).__name__
+            )
+        return self._live
 
 
 def _instruments_now() -> Optional[Instruments]:
@@ -176,6 +193,8 @@ class CallTracer:
         request_id = frame.get("id")
         if not isinstance(method, str) or not isinstance(request_id, str):
             return
+        if not self._i.live():
+            return
         if method == C.METHOD_PING:
             return
         params = frame.get("params")
@@ -213,6 +232,8 @@ class CallTracer:
 
     def received(self, frame: Mapping[str, Any]) -> None:
         """A frame the client read: a reply ends its request's span, events move calls."""
+        if not self._i.live():
+            return
         method = frame.get("method")
         if method is None:
             request_id = frame.get("id")
@@ -228,7 +249,8 @@ class CallTracer:
 
     def reconnected(self) -> None:
         """A session was re-established after a lost socket."""
-        self._i.reconnects.add(1)
+        if self._i.live():
+            self._i.reconnects.add(1)
 
     def close(self) -> None:
         """End every span still open (the client is closing)."""

@@ -151,12 +151,40 @@ def test_reconnects_are_counted(sim: RelaySimulator, otel: Otel) -> None:
     assert reconnects.value == 1
 
 
-def test_with_the_api_and_no_sdk_spans_are_no_ops(sim: RelaySimulator) -> None:
-    tracer = telemetry.call_tracer()
-    assert tracer is not None  # the API is installed in the test environment
-    with make_client(sim) as client:
-        client.execute("signalwire.ping", {}, timeout=30)
-        assert client.stats().state == "connected"
+GLOBAL = textwrap.dedent(
+    """
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from relaysync import RelayClient, telemetry
+    from relaysync.testing import RelaySimulator
+
+    with RelaySimulator() as sim:
+        with RelayClient(sim.project, sim.token, url=sim.url) as client:
+            tracer = telemetry.call_tracer()
+            assert tracer is not None and not tracer._i.live()  # the API's proxies
+            client.receive(["before"])
+            exporter = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            trace.set_tracer_provider(provider)  # the application configures an SDK
+            client.receive(["after"])
+    spans = exporter.get_finished_spans()
+    assert [s.name for s in spans] == ["signalwire.receive"], spans
+    assert spans[0].attributes["relay.outcome"] == "200"
+    print("global providers followed")
+    """
+)
+
+
+def test_the_global_providers_are_followed_once_an_sdk_is_set() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", GLOBAL], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "global providers followed" in result.stdout
 
 
 BLOCKED = textwrap.dedent(
