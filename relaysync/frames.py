@@ -233,11 +233,11 @@ class FrameHandler:
             self._request(frame, method)
         elif "result" in frame or "error" in frame:
             pending = self._pending.pop(frame.get("id"))
-            if pending is not None:
-                self.counters.latencies.add(time.monotonic() - pending.sent_at)
             if pending is None:
                 logger.debug("relaysync: response for unknown id %r", frame.get("id"))
-            elif "error" in frame:
+                return
+            self.counters.latencies.add(time.monotonic() - pending.sent_at)
+            if "error" in frame:
                 pending.set_error(error_from_response(frame["error"]))
             else:
                 pending.set_result(frame["result"])

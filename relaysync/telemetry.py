@@ -31,6 +31,8 @@ from ._version import __version__
 from .operations import OPERATIONS
 
 METHOD_DIAL = "calling.dial"
+#: Seconds between two looks at the global providers while they are the API's no-ops.
+PROVIDER_CHECK_INTERVAL = 1.0
 #: Requests, calls and actions followed at once at most (the oldest is ended first).
 MAX_TRACKED = 10_000
 
@@ -102,6 +104,7 @@ class Instruments:
         # Given providers are used at once; the global ones once an SDK replaced the
         # API's proxies (until then every span and measurement would be a no-op).
         self._live = tracer_provider is not None or meter_provider is not None
+        self._next_check = 0.0  # looking the providers up costs microseconds: once a second
         self.tracer = trace.get_tracer("relaysync", __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter("relaysync", __version__, meter_provider=meter_provider)
         self.rpc_duration = meter.create_histogram(
@@ -117,8 +120,12 @@ class Instruments:
     def live(self) -> bool:
         """Whether spans and measurements go anywhere: providers were given, or the
         application configured an SDK (the global providers are no longer the API's
-        proxies). Until then the tracer does no work at all."""
+        proxies; looked at once a second at most). Until then the tracer does no work."""
         if not self._live:
+            now = time.monotonic()
+            if now < self._next_check:
+                return False
+            self._next_check = now + PROVIDER_CHECK_INTERVAL
             tracer_provider = self.trace.get_tracer_provider()
             meter_provider = self._metrics.get_meter_provider()
             self._live = not isinstance(tracer_provider, self.trace.ProxyTracerProvider) or (

@@ -161,6 +161,7 @@ GLOBAL = textwrap.dedent(
     from relaysync import RelayClient, telemetry
     from relaysync.testing import RelaySimulator
 
+    telemetry.PROVIDER_CHECK_INTERVAL = 0.0  # look at the providers at every frame
     with RelaySimulator() as sim:
         with RelayClient(sim.project, sim.token, url=sim.url) as client:
             tracer = telemetry.call_tracer()
