@@ -110,7 +110,7 @@ class Script:
                     by_frame_id[frame["id"]] = _HANDSHAKE
                 if method in _SESSION_METHODS:
                     continue
-                if method in ("signalwire.receive",):
+                if method == "signalwire.receive":
                     self._add_contexts(params.get("contexts"))
                 request = RecordedRequest(entry.t, method, params)
                 self.requests.append(request)
