@@ -9,6 +9,13 @@ callers (needs the ``sim`` extra: ``python -m pip install "relaysync[sim]"``)::
 With SIGNALWIRE_PROJECT_ID, SIGNALWIRE_API_TOKEN and SIGNALWIRE_SPACE set, it answers real
 calls arriving on the contexts named in RELAY_CONTEXT (comma-separated, default
 ``office``) until Ctrl-C.
+
+``examples/cassettes/ivr.jsonl`` is a recording of the simulator flow (``RelayClient(...,
+record=...)``); replay it against this file with::
+
+    relaysync replay examples/cassettes/ivr.jsonl --script examples/ivr.py
+
+which runs :func:`replay` and reports any way the flow left the recording.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Dict, List
+from typing import Callable, Dict, Optional
 
 from relaysync import Call, RelayClient, RelayError
 
@@ -28,6 +35,10 @@ DEPARTMENTS = {
     "2": "sip:support@example.com",
     "support": "sip:support@example.com",
 }
+MENU_DIGITS = {"max": 1, "digit_timeout": 5}
+CALLERS = ("+15550000001", "+15550000002", "+15550000003")
+REMINDER_TO = "+15559990000"
+OUR_NUMBER = "+15550002222"
 REMINDER = "Hello, this is a reminder of your appointment tomorrow at nine."
 SIGNALWIRE_VARIABLES = ("SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_SPACE")
 
@@ -54,7 +65,7 @@ def handle_call(call: Call) -> str:
         call.answer()
         menu = call.prompt_tts(
             MENU,
-            digits={"max": 1, "digit_timeout": 5},
+            digits=dict(MENU_DIGITS),
             speech={"end_silence_timeout": 1, "hints": ["sales", "support"]},
             initial_timeout=5,
         )
@@ -97,48 +108,87 @@ def run_on_signalwire() -> int:
     return 0
 
 
-def run_on_simulator() -> int:
-    """Three scripted callers and one reminder call against the embedded simulator."""
-    from relaysync.testing import RelaySimulator
+class Switchboard:
+    """The IVR's ``on_call`` handler: runs :func:`handle_call`, keeps each caller's outcome."""
 
-    outcomes: Dict[str, str] = {}
-    lock = threading.Lock()
-    done = threading.Semaphore(0)
+    def __init__(self) -> None:
+        self.outcomes: Dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Semaphore(0)
 
-    def on_call(call: Call) -> None:
+    def __call__(self, call: Call) -> None:
         try:
             outcome = handle_call(call)
-            with lock:
-                outcomes[call.from_number or "?"] = outcome
+            with self._lock:
+                self.outcomes[call.from_number or "?"] = outcome
         finally:
-            done.release()
+            self._done.release()
 
-    with RelaySimulator(time_scale=0.1) as sim:
-        sim.caller("+15550000001").press("1")
-        sim.caller("+15550000002").say("support please")
-        sim.caller("+15550000003").stay_silent()
-        sim.caller("+15550000003").leave_message(4.0, end="silence")
-        sim.on_dial("+15559990000", "answer")
-        sim.caller("+15559990000").answer_as("machine", greeting=3.0)
-        client = RelayClient(sim.project, sim.token, url=sim.url, contexts=["office"])
-        client.on_call(on_call)
-        with client:
-            print(f"connected to the RelaySimulator at {sim.url}", flush=True)
-            callers: List[str] = ["+15550000001", "+15550000002", "+15550000003"]
-            for number in callers:
-                sim.inbound_call("office", from_=number, to="+15550002222")
-            for _ in callers:
-                if not done.acquire(timeout=60.0):
-                    print("a call was not handled within 60 s", flush=True)
-                    return 1
-            reminder = leave_reminder(client, "+15559990000", "+15550002222")
-    expected = (
-        outcomes.get("+15550000001", "").startswith("referred sip:sales@example.com success")
-        and outcomes.get("+15550000002", "").startswith("referred sip:support@example.com")
-        and outcomes.get("+15550000003", "").startswith("voicemail https://")
+    def wait(self, count: int, timeout: float = 60.0) -> bool:
+        """Block until ``count`` calls were handled (``timeout`` seconds each at most)."""
+        return all(self._done.acquire(timeout=timeout) for _ in range(count))
+
+
+def serve_and_remind(client: RelayClient, place_calls: Callable[[], object] = list) -> bool:
+    """Connect, handle the three callers, then leave the reminder; close the client.
+
+    Args:
+        client: a client not yet connected.
+        place_calls: makes the callers call, once the client is connected (nothing
+            when RELAY, or a replayed cassette, brings them).
+
+    Returns:
+        True when every outcome is the expected one.
+    """
+    board = Switchboard()
+    client.on_call(board)
+    with client:
+        place_calls()
+        if not board.wait(len(CALLERS)):
+            print("a call was not handled within 60 s", flush=True)
+            return False
+        reminder = leave_reminder(client, REMINDER_TO, OUR_NUMBER)
+    outcomes = board.outcomes
+    return (
+        outcomes.get(CALLERS[0], "").startswith("referred sip:sales@example.com success")
+        and outcomes.get(CALLERS[1], "").startswith("referred sip:support@example.com")
+        and outcomes.get(CALLERS[2], "").startswith("voicemail https://")
         and reminder == "voicemail after the beep"
     )
-    return 0 if expected else 1
+
+
+def run_on_simulator(record: Optional[str] = None) -> int:
+    """Three scripted callers and one reminder call against the embedded simulator.
+
+    Args:
+        record: a cassette file to record the client's session to.
+    """
+    from relaysync.testing import RelaySimulator
+
+    with RelaySimulator(time_scale=0.1) as sim:
+        sim.caller(CALLERS[0]).press("1")
+        sim.caller(CALLERS[1]).say("support please")
+        sim.caller(CALLERS[2]).stay_silent()
+        sim.caller(CALLERS[2]).leave_message(4.0, end="silence")
+        sim.on_dial(REMINDER_TO, "answer")
+        sim.caller(REMINDER_TO).answer_as("machine", greeting=3.0)
+        client = RelayClient(
+            sim.project, sim.token, url=sim.url, contexts=["office"], record=record
+        )
+        print(f"connected to the RelaySimulator at {sim.url}", flush=True)
+
+        def place_calls() -> None:
+            for number in CALLERS:
+                sim.inbound_call("office", from_=number, to=OUR_NUMBER)
+
+        ok = serve_and_remind(client, place_calls)
+    return 0 if ok else 1
+
+
+def replay(client: RelayClient) -> int:
+    """The flow of :func:`run_on_simulator` with the callers brought by a cassette
+    (``relaysync replay examples/cassettes/ivr.jsonl --script examples/ivr.py``)."""
+    return 0 if serve_and_remind(client) else 1
 
 
 def main() -> int:

@@ -51,6 +51,7 @@ from .results import (
     TapResult,
     TranscribeResult,
 )
+from .stats import ClientStats
 
 __all__ = [
     "AIAction",
@@ -60,6 +61,7 @@ __all__ = [
     "AuthenticationError",
     "Call",
     "CallEndedError",
+    "ClientStats",
     "CollectAction",
     "CollectResult",
     "ConnectAction",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -28,27 +29,49 @@ SECRET_KEYS = frozenset(
     }
 )
 MASK = "***"
+# Any other key naming a password (``post_prompt_auth_password``, ``sip_password``, …).
+_SECRET_SUFFIX = "password"
+# Credentials inside a URL (``http://user:secret@proxy``, ``sip:user:secret@host``).
+_URL_CREDENTIALS = re.compile(r"(?i)\b((?:[a-z][a-z0-9+.-]*://|sips?:)[^/@:\s]*):[^/@\s]*@")
 # Deeper than any RELAY frame; a hostile frame nested further is cut here in logs, so
 # masking and rendering never recurse without bound.
 MAX_LOG_DEPTH = 32
 TOO_DEEP = "…"
 
 
+def is_secret_key(key: Any) -> bool:
+    """True for a key whose value is a secret: a token, JWT, authorization state or any
+    kind of password (SIP device passwords, callback passwords)."""
+    return key in SECRET_KEYS or (isinstance(key, str) and key.lower().endswith(_SECRET_SUFFIX))
+
+
+def mask_url_credentials(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` replaced by ``***``."""
+    if "@" not in text:
+        return text
+    return _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+
+
 def mask_secrets(value: Any, _depth: int = 0) -> Any:
     """Return a copy of ``value`` with every secret-bearing key's value replaced by ``***``.
 
-    Containers nested deeper than ``MAX_LOG_DEPTH`` levels are replaced by ``"…"``, so a
-    hostile frame cannot exhaust the stack (the copy is only ever used for logging).
+    Secret keys are those of :func:`is_secret_key`; a password inside a URL string
+    (``scheme://user:password@host``, as in a proxy URL) is masked too. Containers
+    nested deeper than ``MAX_LOG_DEPTH`` levels are replaced by ``"…"``, so a hostile
+    frame cannot exhaust the stack. Logs, the wire trace, timelines and cassettes
+    (:mod:`relaysync.cassette`) all mask with this one function.
     """
     if isinstance(value, (dict, list)) and _depth >= MAX_LOG_DEPTH:
         return TOO_DEEP
     if isinstance(value, dict):
         return {
-            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask_secrets(v, _depth + 1))
+            k: (MASK if is_secret_key(k) and v not in (None, "") else mask_secrets(v, _depth + 1))
             for k, v in value.items()
         }
     if isinstance(value, list):
         return [mask_secrets(v, _depth + 1) for v in value]
+    if isinstance(value, str):
+        return mask_url_credentials(value)
     return value
 
 

@@ -12,7 +12,10 @@ Subcommands:
 ``relaysync listen --context NAME [--json] [--url U --project P --token T]``
     Connect as a consumer of the contexts and print what RELAY delivers to it (call
     offers, passed on; inbound messages, taken) as one readable line each (or as
-    JSON), secrets masked, until Ctrl-C.
+    JSON), secrets masked, until Ctrl-C; ``--record FILE`` writes a cassette.
+``relaysync replay FILE --script APP.py [--entry NAME] [--time-scale S]``
+    Run an application against a cassette played by a RelaySimulator and report how
+    it diverged from the recording; exit 1 when it did.
 ``relaysync --version``
     Print the version.
 """
@@ -38,6 +41,7 @@ from .demo import (
 )
 from .diagram import check_diagram_path
 from .listen import add_listen_parser, run_listen
+from .replay_cli import add_replay_parser, run_replay
 from .running import run_until_signalled
 
 DEFAULT_SIM_PROJECT = "local-project"
@@ -184,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", "-v", action="store_true", help="log connections and calls to stderr"
     )
     add_listen_parser(commands, HelpFormatter)
+    add_replay_parser(commands, HelpFormatter)
     return parser
 
 
@@ -273,7 +278,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     Returns:
         The exit status: for ``demo``, 0 when the REFER succeeded and 1 when it did not;
         0 for ``simulate`` or ``listen`` stopped by Ctrl-C or SIGTERM; 1 when ``listen``
-        cannot connect; 2 for usage errors or a missing ``sim`` extra.
+        cannot connect or a ``replay`` run diverged from its cassette; 2 for usage
+        errors or a missing ``sim`` extra.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -286,6 +292,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _simulate(args)
     if args.command == "listen":
         return run_listen(args)
+    if args.command == "replay":
+        return run_replay(args)
     parser.print_help(sys.stderr)
     return 2
 

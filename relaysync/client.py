@@ -25,8 +25,10 @@ from .events import MessagingEvent, RelayEvent
 from .failures import guarded, warn_replaced
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
+from .observe import Observers, RecordPath
 from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
+from .stats import ClientStats
 from .transport import build_sslopt, is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
@@ -109,6 +111,9 @@ class RelayClient(DialMixin, MessagingMixin):
             ``on_call`` handler raised (the failure is reported either way: to the
             ``relaysync`` logger at ERROR, and on stderr when the application has
             configured no logging). ``False`` leaves the call up.
+        record: a file to write a cassette to: every frame sent and received, secrets
+            masked, as JSON lines (see :mod:`relaysync.cassette`); buffered, flushed by
+            :meth:`close`. Replayed by ``RelaySimulator(replay=...)``.
 
     Raises:
         ValueError: missing credentials (naming the argument and variable), a bad URL or
@@ -139,6 +144,7 @@ class RelayClient(DialMixin, MessagingMixin):
         proxy: ProxySetting = None,
         trace: Optional[bool] = None,
         hangup_on_handler_error: bool = True,
+        record: RecordPath = None,
     ) -> None:
         self._fork_guard = ForkGuard()
         authentication = _credentials(project, token, jwt_token)
@@ -223,6 +229,9 @@ class RelayClient(DialMixin, MessagingMixin):
         self._messaging = Messaging(
             self._pool, self._checked_execute, lambda: self.protocol or "default", self._handlers
         )
+        self._observers = Observers(record)
+        for tap in self._observers.taps:
+            self._connection.add_tap(tap)
 
     def __repr__(self) -> str:
         state = "forked" if self._fork_guard.forked else self._connection.state
@@ -304,6 +313,7 @@ class RelayClient(DialMixin, MessagingMixin):
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
+        self._observers.close()
 
     def __enter__(self) -> RelayClient:
         return self.connect()
@@ -453,6 +463,30 @@ class RelayClient(DialMixin, MessagingMixin):
         self._fork_guard.check("list calls")
         return self._registry.all()
 
+    def stats(self) -> ClientStats:
+        """A snapshot of what the client is doing, cheap to take (no lock held long).
+
+        Returns:
+            A frozen :class:`~relaysync.stats.ClientStats`; the request latency
+            percentiles are computed now, over the latest 1,000 answered requests.
+        """
+        counters = self._connection.counters
+        p50, p99 = counters.latencies.percentiles_ms(0.5, 0.99)
+        return ClientStats(
+            state=self._connection.state,
+            session_resumed=self._connection.session.resumed,
+            reconnects=self._observers.reconnects.reconnects,
+            calls_active=self._registry.sizes()["calls"],
+            handlers_running=self._pool.busy,
+            handlers_queued=self._pool.queued,
+            requests_in_flight=self._connection.requests_in_flight,
+            events_received=counters.events_received,
+            events_deduplicated=counters.events_deduplicated,
+            callbacks_dropped=self._pool.dropped,
+            rpc_p50_ms=p50,
+            rpc_p99_ms=p99,
+        )
+
     def timeline(self, call_id: str) -> CallFlow:
         """The call flow of a call: its requests, replies and events, with timings.
 
@@ -596,6 +630,7 @@ class RelayClient(DialMixin, MessagingMixin):
 
     def _state_changed(self, state: str) -> None:
         """Connection state hook (I/O thread): queue the user callbacks."""
+        self._observers.state_changed(state)
         with self._lock:
             callbacks = list(self._state_callbacks)
         for callback in callbacks:

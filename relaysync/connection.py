@@ -26,11 +26,12 @@ from ._threads import LIBRARY_STACK_SIZE, start_thread
 from .errors import RelayConnectionError, RelayError, timeout_error
 from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
-from .link import Link, NotSent, shutdown
+from .link import FrameTap, Link, NotSent, shutdown
 from .proxy import Proxy
 from .rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
 from .session import Closing, LoggedRequest, Session
 from .session_open import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
+from .stats import WireCounters
 from .transport import redact_url
 
 __all__ = ["AGENT", "AUTH_REJECTION_CODES", "STALE_RESUME_CODE", "Connection", "StateSink"]
@@ -143,6 +144,20 @@ class Connection(SessionOpening):
     def flows(self) -> FlowRecorder:
         """The frames of each call, recorded for call-flow diagrams."""
         return self._link.flows
+
+    def add_tap(self, tap: FrameTap) -> None:
+        """Let ``tap`` see every frame sent and read from now on (before connecting)."""
+        self._link.taps = (*self._link.taps, tap)
+
+    @property
+    def counters(self) -> WireCounters:
+        """The reader's event and latency counters (for ``RelayClient.stats()``)."""
+        return self._frames.counters
+
+    @property
+    def requests_in_flight(self) -> int:
+        """How many requests are written and not yet answered."""
+        return len(self._pending)
 
     @property
     def fatal_error(self) -> Optional[RelayError]:

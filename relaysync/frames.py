@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import logging
 import socket
+import time
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 import websocket
@@ -24,6 +25,7 @@ from .dedupe import EventDedupe
 from .errors import RelayConnectionError
 from .link import Link
 from .rpc import PendingMap, error_from_response
+from .stats import WireCounters
 from .transport import MAX_FRAME_BYTES
 from .wire import FrameError, FrameReader
 
@@ -67,6 +69,8 @@ class FrameHandler:
         self._on_disconnect = on_disconnect
         self._batch = batch
         self.dedupe = EventDedupe()
+        #: events, redeliveries and request latencies, for ``RelayClient.stats()``
+        self.counters = WireCounters()
         self._log = log or LimitedLog()
         self._reader: Optional[FrameReader] = None
         self._reader_ws: Optional[websocket.WebSocket] = None
@@ -213,6 +217,8 @@ class FrameHandler:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("recv %s", MaskedFrame(frame))
         self._link.flows.received(frame, data)
+        for tap in self._link.taps:
+            tap.received(frame)
         return frame
 
     def _ack(self, frame: Dict[str, Any]) -> None:
@@ -229,7 +235,9 @@ class FrameHandler:
             pending = self._pending.pop(frame.get("id"))
             if pending is None:
                 logger.debug("relaysync: response for unknown id %r", frame.get("id"))
-            elif "error" in frame:
+                return
+            self.counters.latencies.add(time.monotonic() - pending.sent_at)
+            if "error" in frame:
                 pending.set_error(error_from_response(frame["error"]))
             else:
                 pending.set_result(frame["result"])
@@ -268,7 +276,9 @@ class FrameHandler:
 
     def _event(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
         """Dedupe, keep the authorization state, and pass the event on."""
+        self.counters.events_received += 1
         if event_id is not None and self.dedupe.duplicate(event_id):
+            self.counters.events_deduplicated += 1
             logger.debug("relaysync: duplicate event %s ignored", event_id)
             return
         if payload.get("event_type") == C.EVENT_AUTHORIZATION_STATE:

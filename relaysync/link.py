@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 from json.encoder import encode_basestring_ascii  # what json.dumps uses for a str
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Protocol, Tuple
 
 import websocket
 
@@ -26,6 +26,23 @@ from .errors import RelayConnectionError
 from .flowlog import FlowRecorder
 from .tlspipe import Transport
 from .wire import encode_text, encode_texts
+
+
+class FrameTap(Protocol):
+    """Sees every JSON frame of the connection (a cassette, a tracer).
+
+    ``sent`` runs on the writing thread, ``received`` on the reader; neither may block
+    for long nor run user code.
+    """
+
+    def sent(self, frame: Mapping[str, Any]) -> None:
+        """A frame the client wrote."""
+
+    def received(self, frame: Mapping[str, Any]) -> None:
+        """A frame the client read (parsed, before it is acted on)."""
+
+    def acked(self, request_id: Any) -> None:
+        """The client answered a server request (an event, a ping) with an empty result."""
 
 
 class NotSent(Exception):
@@ -64,6 +81,8 @@ class Link:
         self._opening: Optional[Transport] = None
         self._generation = 0
         self._acks: List[bytes] = []  # reader thread only
+        #: frame taps; replaced, never changed in place (read without the lock)
+        self.taps: Tuple[FrameTap, ...] = ()
 
     @property
     def generation(self) -> int:
@@ -106,6 +125,8 @@ class Link:
         text = encode(frame)
         # Recorded first: the reply can be read before this thread returns from the write.
         entry = self.flows.sent(frame, text)
+        for tap in self.taps:
+            tap.sent(frame)
         try:
             self._write(text, frame, generation)
         except BaseException:
@@ -124,6 +145,8 @@ class Link:
             else json.dumps(request_id)
         )
         text = '{"jsonrpc":"2.0","id":' + quoted + ',"result":{}}'
+        for tap in self.taps:
+            tap.acked(request_id)
         if self.trace:
             trace_frame("send", text)
         if logger.isEnabledFor(logging.DEBUG):

@@ -117,8 +117,9 @@ def run_listen(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
             ca_file=args.ca_file,
             allow_insecure=args.insecure,
             proxy=args.proxy,
+            record=args.record,
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         print(f"relaysync listen: {exc}", file=err)
         return 2
     client._add_event_tap(Printer(out, args.json))
@@ -230,6 +231,12 @@ def add_listen_parser(commands: Any, formatter_class: Any = argparse.HelpFormatt
     )
     listen.add_argument(
         "--json", action="store_true", help="print each event frame as JSON instead"
+    )
+    listen.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write a cassette of every frame in and out to FILE (JSON lines, secrets "
+        "masked), to replay with `relaysync replay` or RelaySimulator(replay=FILE)",
     )
     listen.add_argument(
         "--keep-offers",

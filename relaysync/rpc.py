@@ -70,7 +70,17 @@ class PendingRequest:
     per-wait lock, and resolving a request nobody waits on costs one ``release``.
     """
 
-    __slots__ = ("_done", "_error", "_result", "_wake", "generation", "id", "method", "on_settle")
+    __slots__ = (
+        "_done",
+        "_error",
+        "_result",
+        "_wake",
+        "generation",
+        "id",
+        "method",
+        "on_settle",
+        "sent_at",
+    )
 
     def __init__(
         self,
@@ -86,6 +96,8 @@ class PendingRequest:
         #: resolving thread (the reader, or whoever fails the request): it may only
         #: wake waiters
         self.on_settle = on_settle
+        #: ``time.monotonic()`` when the request was registered (for latency figures)
+        self.sent_at = time.monotonic()
         self._wake = threading.Lock()
         self._wake.acquire()
         self._done = False

@@ -75,6 +75,7 @@ class WorkerPool:
         self._stopping = False
         self._deferring: Optional[int] = None  # ident of the thread inside deferred()
         self._held = 0  # tasks queued inside deferred() whose wake-up is held
+        self._dropped = 0  # callbacks dropped by full queues (SerialQueue reports them)
 
     @property
     def busy(self) -> int:
@@ -87,6 +88,23 @@ class WorkerPool:
         """How many workers exist right now (busy or idle)."""
         with self._cond:
             return len(self._threads)
+
+    @property
+    def queued(self) -> int:
+        """How many tasks wait for a worker."""
+        with self._cond:
+            return len(self._queue)
+
+    @property
+    def dropped(self) -> int:
+        """How many callbacks were dropped because a queue was full."""
+        with self._cond:
+            return self._dropped
+
+    def count_dropped(self, count: int = 1) -> None:
+        """Add ``count`` to :attr:`dropped` (a callback queue refused tasks)."""
+        with self._cond:
+            self._dropped += count
 
     def saturated(self) -> bool:
         """True when every worker is busy (or will be, given the queued tasks)."""
@@ -241,6 +259,7 @@ class SerialQueue:
                     return True
                 self._scheduled = True
         if full:
+            self._pool.count_dropped()
             _full_log.log(
                 logging.ERROR,
                 "serial-queue-full",
@@ -255,7 +274,9 @@ class SerialQueue:
         except QueueFullError:
             with self._lock:
                 self._scheduled = False
+                lost = len(self._tasks)
                 self._tasks.clear()
+            self._pool.count_dropped(lost)
             logger.error("worker queue full: callbacks for %s dropped", self._label)
             return False
         return True

@@ -266,3 +266,29 @@ def test_listen_goes_through_a_proxy(sim: RelaySimulator) -> None:
             assert proxy.wait_tunnels(1) == [f"{sim.host}:{sim.port}"]
         finally:
             assert listener.stop() == 0
+
+
+@pytest.mark.timeout(90)
+def test_listen_record_writes_a_cassette_without_the_token(
+    sim: RelaySimulator, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "listen.jsonl"
+    listener = ListenProcess(
+        *listen_args(sim, "-c", "office", "--record", str(cassette)), env=clean_env()
+    )
+    try:
+        listener.wait(listener.err, lambda line: line == "# connected")
+        sim.inbound_call(context="office")
+        listener.wait(listener.out, lambda line: "calling.call.receive" in line)
+    finally:
+        assert listener.stop(signal.SIGINT) == 0
+    text = cassette.read_text()
+    assert sim.token not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines[0]["dir"] == "out" and lines[0]["frame"]["method"] == "signalwire.connect"
+    events = [
+        x["frame"]["params"]["event_type"]
+        for x in lines
+        if x["dir"] == "in" and x["frame"].get("method") == "signalwire.event"
+    ]
+    assert "calling.call.receive" in events

@@ -33,6 +33,7 @@ SIMULATOR_ONLY = {
     "wait_until": "takes a predicate (code) over in-process state",
     "wait_for_call": "takes a predicate (code) over in-process handles",
     "wait_for_message": "takes a predicate (code) over in-process messages",
+    "replay_report": "a replay is set up where the simulator's process reads the cassette",
 }
 #: Public names of RemoteSimulator with no in-process method of the same name.
 REMOTE_ONLY = {"close", "journal_requests", "set_strict"}

@@ -1,5 +1,11 @@
-"""pytest plugin (entry point ``relaysync``): ``relay_simulator``, ``relay_client`` and
-``relay_peer`` fixtures.
+"""pytest plugin (entry point ``relaysync``): ``relay_simulator``, ``relay_client``,
+``relay_peer`` and ``relay_replay`` fixtures, and the ``relay_cassette`` marker.
+
+A test marked ``@pytest.mark.relay_cassette("cassettes/flow.jsonl")`` that uses the
+``relay_replay`` fixture gets a ``RelaySimulator`` playing that cassette (a relative
+path is taken from the test file's directory; ``time_scale=`` in the marker scales the
+recorded gaps, 0.01 by default); when the test body has run, any divergence from the
+cassette fails the test with the report.
 
 Strict mode: the simulator accepts params no RELAY document names (as RELAY does) and
 lists them in ``sim.lint``. To refuse them instead (``-32602`` naming the param), mark a
@@ -13,7 +19,8 @@ heavy at module level: the simulator and the client are imported inside the fixt
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generator, Iterator
 
 import pytest
 
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
 
 
 STRICT_MARKER = "relay_strict"
+CASSETTE_MARKER = "relay_cassette"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,11 +42,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``relay_strict`` marker."""
+    """Register the ``relay_strict`` and ``relay_cassette`` markers."""
     config.addinivalue_line(
         "markers",
         f"{STRICT_MARKER}: the relay_simulator fixture refuses params no RELAY document "
         "names (RelaySimulator(strict=True))",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{CASSETTE_MARKER}(path, time_scale=0.01): the cassette the relay_replay fixture "
+        "replays; a divergence from it fails the test",
     )
 
 
@@ -88,3 +101,48 @@ def relay_peer(relay_simulator: RelaySimulator) -> Iterator[RawPeer]:
         yield peer
     finally:
         peer.close()
+
+
+@pytest.fixture
+def relay_replay(request: pytest.FixtureRequest) -> Iterator[RelaySimulator]:
+    """A started ``RelaySimulator`` replaying the cassette of the test's
+    ``@pytest.mark.relay_cassette(path)`` marker, stopped after the test.
+
+    The test fails when its run diverged from the cassette (see
+    :meth:`RelaySimulator.replay_report`).
+    """
+    from relaysync.testing import RelaySimulator
+
+    marker = request.node.get_closest_marker(CASSETTE_MARKER)
+    if marker is None or not marker.args:
+        raise pytest.UsageError(
+            f"relay_replay needs the cassette: @pytest.mark.{CASSETTE_MARKER}(path)"
+        )
+    path = Path(marker.args[0])
+    if not path.is_absolute():
+        path = Path(request.node.path).parent / path
+    time_scale = marker.kwargs.get("time_scale", 0.01)
+    with RelaySimulator(replay=path, time_scale=time_scale) as sim:
+        yield sim
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Turn a passed test that used ``relay_replay`` into a failure when its run
+    diverged from the cassette (the report is the failure's text)."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or not report.passed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    sim = funcargs.get("relay_replay") if isinstance(funcargs, dict) else None
+    if sim is None:
+        return
+    from relaysync.testing.replay_match import describe
+
+    divergences = sim.replay_report()
+    if divergences:
+        report.outcome = "failed"
+        report.longrepr = describe(divergences)

@@ -64,6 +64,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import secrets
 import ssl
 import threading
@@ -73,6 +74,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Type, Union
 
 from relaysync.errors import timeout_error
 
+from ..cassette import read_cassette
 from . import faults, redelivery
 from .calls import CallEngine
 from .control import install_control
@@ -80,6 +82,8 @@ from .core import SimCore
 from .handle import CallerScript, SimCall
 from .journal import Journal
 from .lint import LintEntry
+from .replay import ReplayServer
+from .replay_match import Divergence
 from .scripts import Scripts
 from .server import WsServer
 from .sessions import SessionInfo
@@ -138,10 +142,16 @@ class RelaySimulator:
             the protocol alone. Behaviour on the wire is otherwise the same.
         strict: refuse a param no RELAY document names with ``-32602`` naming its path,
             instead of accepting it (as RELAY does) and recording it in :attr:`lint`.
+        replay: a cassette (``RelayClient(record=...)``) whose server side to play:
+            every client method is answered from it (see
+            :mod:`relaysync.testing.replay`); :meth:`replay_report` lists how the
+            client diverged from the recording.
 
     Raises:
         ValueError: a bad ``time_scale``, ``ping_interval``, ``resume_window`` or
-            ``unknown_protocol``, or a ``control_token`` equal to ``token``/``jwt_token``.
+            ``unknown_protocol``, or a ``control_token`` equal to ``token``/``jwt_token``,
+            or a ``replay`` file that is not a cassette.
+        OSError: the ``replay`` file cannot be read.
     """
 
     def __init__(
@@ -160,6 +170,7 @@ class RelaySimulator:
         control_token: Optional[str] = None,
         lean: bool = False,
         strict: bool = False,
+        replay: Union[str, os.PathLike[str], None] = None,
     ) -> None:
         if unknown_protocol not in UNKNOWN_PROTOCOL_MODES:
             raise ValueError(f"unknown_protocol must be one of {UNKNOWN_PROTOCOL_MODES}")
@@ -201,6 +212,28 @@ class RelaySimulator:
         self._messaging = MessagingEngine(self._core)
         self._messaging.install()
         install_control(self, self._core, self._engine)
+        self._replay: Optional[ReplayServer] = None
+        if replay is not None:
+            self._replay = ReplayServer(self._core, read_cassette(replay))
+            self._replay.install()
+
+    def replay_report(self) -> List[Divergence]:
+        """How the client diverged from the cassette given as ``replay=`` (so far).
+
+        Returns:
+            The divergences, in the order they happened, then the recorded requests
+            not made (yet); empty when the run followed the recording.
+            :func:`relaysync.testing.replay_match.describe` makes them one report.
+
+        Raises:
+            RuntimeError: the simulator is not replaying a cassette.
+        """
+        replay = self._replay
+        if replay is None:
+            raise RuntimeError("this RelaySimulator is not replaying a cassette (replay=...)")
+        if self._server is None:
+            return replay.report()
+        return self._core.run_sync(replay.report)
 
     # -- lifecycle --------------------------------------------------------------------
 

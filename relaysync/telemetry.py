@@ -1,0 +1,418 @@
+"""OpenTelemetry instrumentation, active only when ``opentelemetry-api`` is installed.
+
+With the ``otel`` extra, every client follows its calls through the frames it sends and
+reads (a :class:`CallTracer` is one of its link's frame taps):
+
+- a ``relay.call`` span per call, from the offer (``calling.call.receive``) or the
+  ``calling.dial`` request to the call's ``ended`` state (or the dial's failure);
+- a child span per RELAY method sent, named by the method, with ``relay.method``,
+  ``relay.call_id``, ``relay.control_id`` and ``relay.outcome`` (the reply's code, or
+  for a method that starts an action, the action's final state; a REFER adds its SIP
+  codes ``relay.sip_refer_response_code`` and ``relay.sip_notify_response_code``);
+- the metrics ``relay.rpc.duration`` (histogram, ms, by ``relay.method``),
+  ``relay.calls.active`` (up-down counter) and ``relay.reconnects`` (counter).
+
+Spans and instruments come from the global tracer and meter providers, which are
+no-ops until the application configures an SDK (until then the tracer skips its work
+altogether, so an installed API costs a type check per frame); :func:`use_providers` points new
+clients at other providers instead (tests, or an application that keeps its own).
+Without ``opentelemetry-api``, :func:`call_tracer` returns ``None``, nothing of
+OpenTelemetry is imported, and the client carries no tap at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+
+from . import constants as C
+from ._version import __version__
+from .operations import OPERATIONS
+
+METHOD_DIAL = "calling.dial"
+#: Seconds between two looks at the global providers while they are the API's no-ops.
+PROVIDER_CHECK_INTERVAL = 1.0
+#: Requests, calls and actions followed at once at most (the oldest is ended first).
+MAX_TRACKED = 10_000
+
+# States after which an action's span ends (the outcome of the method that started it).
+FINAL_STATES = frozenset(
+    {
+        "finished",
+        "error",
+        "no_input",
+        "no_match",
+        "digit",
+        "speech",
+        "success",
+        "busy",
+        "noAnswer",
+        "cancel",
+        "failed",
+        "connected",
+        "disconnected",
+        "completed",
+        "stopped",
+    }
+)
+_REFER_CODES = ("sip_refer_to", "sip_refer_response_code", "sip_notify_response_code")
+_UNSET: Any = object()
+_state_lock = threading.Lock()
+_api: Any = _UNSET  # the opentelemetry modules (trace, metrics), or None without them
+_providers: Tuple[Any, Any] = (None, None)  # (tracer provider, meter provider) overrides
+_instruments: Optional[Instruments] = None
+
+
+def _load_api() -> Any:
+    """Import opentelemetry's trace and metrics API once; ``None`` when absent."""
+    global _api
+    with _state_lock:
+        if _api is _UNSET:
+            try:
+                from opentelemetry import metrics, trace
+            except ImportError:
+                _api = None
+            else:
+                _api = (trace, metrics)
+        return _api
+
+
+def use_providers(tracer_provider: Any = None, meter_provider: Any = None) -> None:
+    """Make clients created from now on use these providers instead of the global ones.
+
+    Useful in tests (OpenTelemetry's global providers can be set only once per process)
+    and in applications that keep their own providers. ``use_providers()`` with no
+    argument returns to the global providers.
+
+    Args:
+        tracer_provider: an OpenTelemetry ``TracerProvider``, or ``None`` for the global.
+        meter_provider: an OpenTelemetry ``MeterProvider``, or ``None`` for the global.
+    """
+    global _providers, _instruments
+    with _state_lock:
+        _providers = (tracer_provider, meter_provider)
+        _instruments = None
+
+
+class Instruments:
+    """The tracer and the three metric instruments, from one pair of providers."""
+
+    def __init__(self, trace: Any, metrics: Any, tracer_provider: Any, meter_provider: Any):
+        self.trace = trace
+        self._metrics = metrics
+        # Given providers are used at once; the global ones once an SDK replaced the
+        # API's proxies (until then every span and measurement would be a no-op).
+        self._live = tracer_provider is not None or meter_provider is not None
+        self._next_check = 0.0  # looking the providers up costs microseconds: once a second
+        self.tracer = trace.get_tracer("relaysync", __version__, tracer_provider=tracer_provider)
+        meter = metrics.get_meter("relaysync", __version__, meter_provider=meter_provider)
+        self.rpc_duration = meter.create_histogram(
+            "relay.rpc.duration", unit="ms", description="RELAY request round trip"
+        )
+        self.calls_active = meter.create_up_down_counter(
+            "relay.calls.active", unit="{call}", description="Calls in progress"
+        )
+        self.reconnects = meter.create_counter(
+            "relay.reconnects", unit="{reconnect}", description="Sessions re-established"
+        )
+
+    def live(self) -> bool:
+        """Whether spans and measurements go anywhere: providers were given, or the
+        application configured an SDK (the global providers are no longer the API's
+        proxies; looked at once a second at most). Until then the tracer does no work."""
+        if not self._live:
+            now = time.monotonic()
+            if now < self._next_check:
+                return False
+            self._next_check = now + PROVIDER_CHECK_INTERVAL
+            tracer_provider = self.trace.get_tracer_provider()
+            meter_provider = self._metrics.get_meter_provider()
+            self._live = not isinstance(tracer_provider, self.trace.ProxyTracerProvider) or (
+                "Proxy" not in type(meter_provider).__name__
+            )
+        return self._live
+
+
+def _instruments_now() -> Optional[Instruments]:
+    """The instruments for new clients (built once per provider setting), or ``None``."""
+    global _instruments
+    api = _load_api()
+    if api is None:
+        return None
+    with _state_lock:
+        if _instruments is None:
+            _instruments = Instruments(api[0], api[1], *_providers)
+        return _instruments
+
+
+def call_tracer() -> Optional[CallTracer]:
+    """A tap that traces one client's calls, or ``None`` without opentelemetry-api."""
+    instruments = _instruments_now()
+    return None if instruments is None else CallTracer(instruments)
+
+
+class _Request:
+    __slots__ = ("call_id", "control_id", "method", "span", "started")
+
+    def __init__(
+        self, span: Any, method: str, call_id: Optional[str], control_id: Optional[str]
+    ) -> None:
+        self.span = span
+        self.method = method
+        self.call_id = call_id
+        self.control_id = control_id
+        self.started = time.monotonic()
+
+
+def _str(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def _pop_oldest(items: Dict[str, Any]) -> Any:
+    """Remove and return the oldest entry of a dict kept at :data:`MAX_TRACKED`."""
+    return items.pop(next(iter(items)))
+
+
+class CallTracer:
+    """Spans and metrics of one client, derived from the frames it sends and reads.
+
+    :meth:`sent` runs on the thread that writes a request, :meth:`received` on the
+    reader; the maps are guarded by one lock, and spans are ended outside it.
+
+    Args:
+        instruments: where the spans and metrics go.
+    """
+
+    def __init__(self, instruments: Instruments) -> None:
+        self._i = instruments
+        self._lock = threading.Lock()
+        self._requests: Dict[str, _Request] = {}  # request id -> its span
+        self._calls: Dict[str, Any] = {}  # call_id -> relay.call span
+        self._dials: Dict[str, Any] = {}  # dial tag -> relay.call span, until answered
+        self._actions: Dict[str, _Request] = {}  # control_id -> the span that started it
+
+    # ------------------------------------------------------------------ frame taps
+
+    def sent(self, frame: Mapping[str, Any]) -> None:
+        """A frame the client wrote: a request gets a span (pings excepted)."""
+        method = frame.get("method")
+        request_id = frame.get("id")
+        if not isinstance(method, str) or not isinstance(request_id, str):
+            return
+        if not self._i.live():
+            return
+        if method == C.METHOD_PING:
+            return
+        params = frame.get("params")
+        params = params if isinstance(params, dict) else {}
+        call_id = _str(params.get("call_id"))
+        control_id = _str(params.get("control_id"))
+        tag = _str(params.get("tag"))
+        attributes: Dict[str, Any] = {"relay.method": method}
+        if call_id:
+            attributes["relay.call_id"] = call_id
+        if control_id:
+            attributes["relay.control_id"] = control_id
+        trace = self._i.trace
+        dial_span = None
+        if method == METHOD_DIAL and tag:
+            dial_span = self._i.tracer.start_span(
+                "relay.call", attributes={"relay.direction": "outbound", "relay.tag": tag}
+            )
+            self._i.calls_active.add(1)
+        ended: List[Any] = []
+        with self._lock:
+            if dial_span is not None:
+                self._dials[tag] = dial_span  # type: ignore[index]
+                if len(self._dials) > MAX_TRACKED:
+                    ended.append(_pop_oldest(self._dials))
+            parent = dial_span or (self._calls.get(call_id) if call_id else None)
+            context = trace.set_span_in_context(parent) if parent is not None else None
+            span = self._i.tracer.start_span(method, context=context, attributes=attributes)
+            self._requests[request_id] = _Request(span, method, call_id, control_id)
+            if len(self._requests) > MAX_TRACKED:
+                ended.append(_pop_oldest(self._requests).span)
+        for old in ended:
+            old.set_attribute("relay.outcome", "untracked")
+            old.end()
+
+    def received(self, frame: Mapping[str, Any]) -> None:
+        """A frame the client read: a reply ends its request's span, events move calls."""
+        if not self._i.live():
+            return
+        method = frame.get("method")
+        if method is None:
+            request_id = frame.get("id")
+            if isinstance(request_id, str) and self._requests:
+                self._reply(request_id, frame)
+        elif method == C.METHOD_EVENT:
+            payload = frame.get("params")
+            if isinstance(payload, dict):
+                self._event(payload)
+
+    def acked(self, request_id: Any) -> None:
+        """An event acked: nothing to trace."""
+
+    def reconnected(self) -> None:
+        """A session was re-established after a lost socket."""
+        if self._i.live():
+            self._i.reconnects.add(1)
+
+    def close(self) -> None:
+        """End every span still open (the client is closing)."""
+        with self._lock:
+            spans = [r.span for r in self._requests.values()]
+            spans += [r.span for r in self._actions.values()]
+            calls = [*self._calls.values(), *self._dials.values()]
+            self._requests.clear()
+            self._actions.clear()
+            self._calls.clear()
+            self._dials.clear()
+        for span in spans + calls:
+            span.set_attribute("relay.outcome", "closed")
+            span.end()
+        if calls:
+            self._i.calls_active.add(-len(calls))
+
+    # ------------------------------------------------------------------ internals
+
+    def _reply(self, request_id: str, frame: Mapping[str, Any]) -> None:
+        with self._lock:
+            request = self._requests.pop(request_id, None)
+        if request is None:
+            return
+        elapsed_ms = (time.monotonic() - request.started) * 1000.0
+        self._i.rpc_duration.record(elapsed_ms, {"relay.method": request.method})
+        error = frame.get("error")
+        result = frame.get("result")
+        if error is not None:
+            code = error.get("code") if isinstance(error, dict) else None
+            outcome = f"error {code}" if code is not None else "error"
+        else:
+            code = result.get("code") if isinstance(result, dict) else None
+            outcome = str(code) if code is not None else "ok"
+        succeeded = error is None and (code is None or str(code).startswith("2"))
+        key = _action_key(request) if succeeded else None
+        if key is not None:
+            with self._lock:
+                if key not in self._actions:  # a new action, not a sub-command of one
+                    self._actions[key] = request
+                    if len(self._actions) > MAX_TRACKED:
+                        _pop_oldest(self._actions).span.end()
+                    return
+        request.span.set_attribute("relay.outcome", outcome)
+        request.span.end()
+
+    def _event(self, payload: Mapping[str, Any]) -> None:
+        event_type = payload.get("event_type")
+        params = payload.get("params")
+        if not isinstance(params, dict):
+            return
+        if self._actions and isinstance(event_type, str):
+            control_id = _str(params.get("control_id"))
+            call_id = _str(params.get("call_id"))
+            key = control_id or (f"{call_id} {event_type}" if call_id else None)
+            if key is not None:
+                self._action_event(key, event_type, params)
+        if event_type == C.EVENT_CALL_RECEIVE:
+            call_id = _str(params.get("call_id"))
+            if call_id is not None:
+                self._start_call(call_id, "inbound")
+        elif event_type == C.EVENT_CALL_STATE:
+            if params.get("call_state") == C.CALL_ENDED:
+                call_id = _str(params.get("call_id"))
+                if call_id is not None:
+                    self._end_call(call_id, _str(params.get("end_reason")) or "ended")
+        elif event_type == C.EVENT_CALL_DIAL:
+            self._dial_event(params)
+
+    def _start_call(self, call_id: str, direction: str) -> None:
+        span = self._i.tracer.start_span(
+            "relay.call", attributes={"relay.call_id": call_id, "relay.direction": direction}
+        )
+        with self._lock:
+            old = self._calls.pop(call_id, None)
+            self._calls[call_id] = span
+            if old is None and len(self._calls) > MAX_TRACKED:
+                old = _pop_oldest(self._calls)
+        if old is not None:
+            old.end()
+        else:
+            self._i.calls_active.add(1)
+
+    def _end_call(self, call_id: str, outcome: str) -> None:
+        with self._lock:
+            span = self._calls.pop(call_id, None)
+            actions = [k for k, r in self._actions.items() if r.call_id == call_id]
+            requests = [self._actions.pop(k) for k in actions]
+        for request in requests:
+            request.span.set_attribute("relay.outcome", "call ended")
+            request.span.end()
+        if span is not None:
+            span.set_attribute("relay.outcome", outcome)
+            span.end()
+            self._i.calls_active.add(-1)
+
+    def _dial_event(self, params: Mapping[str, Any]) -> None:
+        tag = _str(params.get("tag"))
+        state = params.get("dial_state")
+        if tag is None or state not in (C.DIAL_ANSWERED, C.DIAL_FAILED):
+            return
+        call = params.get("call")
+        call_id = _str(call.get("call_id")) if isinstance(call, dict) else None
+        with self._lock:
+            span = self._dials.pop(tag, None)
+            if span is not None and state == C.DIAL_ANSWERED and call_id is not None:
+                self._calls[call_id] = span
+                span.set_attribute("relay.call_id", call_id)
+                return
+        if span is not None:
+            span.set_attribute("relay.outcome", str(state))
+            span.end()
+            self._i.calls_active.add(-1)
+
+    def _action_event(self, key: str, event_type: str, params: Mapping[str, Any]) -> None:
+        with self._lock:
+            request = self._actions.get(key)
+            operation = OPERATIONS.get(request.method) if request is not None else None
+            state = _final_state(params, operation.final_states if operation else frozenset())
+            if request is None or state is None:
+                return
+            del self._actions[key]
+        span = request.span
+        span.set_attribute("relay.outcome", state)
+        if event_type == C.EVENT_CALL_REFER:
+            for key in _REFER_CODES:
+                value = params.get(key)
+                if isinstance(value, (str, int)):
+                    span.set_attribute(f"relay.{key}", value)
+        span.end()
+
+
+def _action_key(request: _Request) -> Optional[str]:
+    """What the events of the action a request started are matched by, if it starts one:
+    its ``control_id``, or (REFER has none) its call and event type."""
+    operation = OPERATIONS.get(request.method)
+    if operation is None or operation.event_type is None:
+        return None
+    if request.control_id:
+        return request.control_id
+    return f"{request.call_id} {operation.event_type}" if request.call_id else None
+
+
+def _final_state(params: Mapping[str, Any], final: FrozenSet[str]) -> Optional[str]:
+    """The final state an action event carries (one of ``final``, or of
+    :data:`FINAL_STATES` when that is empty), or ``None`` if it is not final."""
+    final = final or FINAL_STATES
+    for key in ("state", "connect_state"):
+        value = params.get(key)
+        if isinstance(value, str) and value in final:
+            return value
+    for key in ("result", "detect"):
+        nested = params.get(key)
+        if isinstance(nested, dict):
+            value = nested.get("type") or nested.get("event")
+            if isinstance(value, str) and value in final:
+                return value
+    return None
