@@ -42,11 +42,12 @@ def _session_with_secrets(client: RelayClient, sim: RelaySimulator) -> None:
     def handle(call: Call) -> None:
         try:
             call.answer()
-            leg = {"type": "sip", "params": {"to": "sip:bob@example.com", "from": FROM_SIP}}
+            target = {"to": "sip:bob@example.com", "from": FROM_SIP}
+            leg = {"type": "sip", "params": target}
             # SIP credentials on a connect leg are no option relaysync declares: they go
             # out through extra_params, and must still be masked
-            secret_leg = {"type": "sip", "params": {**leg["params"], "username": "alice"}}
-            secret_leg["params"]["password"] = SIP_CONNECT_PASSWORD
+            secret = {**target, "username": "alice", "password": SIP_CONNECT_PASSWORD}
+            secret_leg = {"type": "sip", "params": secret}
             try:
                 call.connect([[leg]], timeout=30, extra_params={"devices": [[secret_leg]]})
             except RelayError as exc:
