@@ -5,7 +5,7 @@ State lives under the call's Condition. The reader thread applies events with
 ``Condition.wait_for``. Listeners and ``on_completed`` callbacks run on the client's
 worker pool, in order for this call. The methods RELAY offers on a call live in small
 groups beside this module, each built on the call's operation runner
-(:class:`relaysync.runner.Operations`) and the declarations of
+(:class:`relaysync.call_operations.Operations`) and the declarations of
 :mod:`relaysync.operations`.
 """
 
@@ -23,6 +23,7 @@ from ._validate import check_timeout
 from .call_control import CallControlMixin
 from .call_input import CallInputMixin
 from .call_media import CallMediaMixin
+from .call_operations import Operations
 from .call_rooms import CallRoomsMixin
 from .call_services import CallServicesMixin
 from .diagram import CallFlow
@@ -30,7 +31,6 @@ from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
 from .failures import guarded
 from .host import CallHost
-from .runner import Operations
 from .waiting import Deadline
 
 Listener = Callable[[RelayEvent], Any]
@@ -56,7 +56,7 @@ class Call(
         state, end_reason: the latest call state and, once ended, why.
         peer: the bridged :class:`Call` after a successful ``connect``.
         operations: the runner that sends this call's methods and tracks its actions
-            (:class:`relaysync.runner.Operations`).
+            (:class:`relaysync.call_operations.Operations`).
 
     Lifecycle and waiting: :meth:`answer`, :meth:`hangup`, :meth:`pass_`,
     :meth:`wait_for`, :meth:`on`, :meth:`events`. The method groups: control

@@ -38,7 +38,7 @@ from .demo import (
 )
 from .diagram import check_diagram_path
 from .listen import add_listen_parser, run_listen
-from .running import run_until_signalled
+from .signals import run_until_signalled
 
 DEFAULT_SIM_PROJECT = "local-project"
 

@@ -26,7 +26,7 @@ from .failures import guarded, warn_replaced
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
-from .running import run_until_signalled
+from .signals import run_until_signalled
 from .transport import build_sslopt, is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
