@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
 from . import constants as C
 from . import operations as ops
@@ -26,12 +26,14 @@ from .call_media import CallMediaMixin
 from .call_operations import Operations
 from .call_rooms import CallRoomsMixin
 from .call_services import CallServicesMixin
-from .diagram import CallFlow
 from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
 from .failures import guarded
 from .host import CallHost
 from .waiting import Deadline
+
+if TYPE_CHECKING:
+    from .diagram import CallFlow
 
 Listener = Callable[[RelayEvent], Any]
 _ORDER = {state: index for index, state in enumerate(C.CALL_STATES)}
@@ -454,7 +456,10 @@ class Call(
         Returns:
             A :class:`~relaysync.diagram.CallFlow` snapshot of the flow so far.
         """
-        return self._host.timeline(self.call_id)
+        from .diagram import CallFlow  # drawing only: calls do not load the renderer
+
+        entries = self._host.flow_entries(self.call_id)
+        return CallFlow.from_entries(entries, title=f"call {self.call_id}")
 
 
 adopt_method_names(Call)

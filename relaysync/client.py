@@ -23,7 +23,7 @@ from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
 from .failures import guarded, warn_replaced
-from .host import DEFAULT_CALL_HISTORY, CallHost
+from .host import DEFAULT_CALL_HISTORY, ClientHost
 from .messaging import Messaging, MessagingMixin
 from .proxy import ProxySetting, choose_proxy
 from .signals import run_until_signalled
@@ -179,35 +179,12 @@ class RelayClient(DialMixin, MessagingMixin):
         self._lock = threading.Lock()
         self._closed = False
         self._registry = CallRegistry(lambda *args, **kw: Call(self._host, *args, **kw))
-        self._host = CallHost(
-            execute=self.execute,
-            send_nowait=lambda method, params: self._connection.send_nowait(method, params),
-            submit=lambda method, params, timeout, on_settle: self._connection.submit(
-                method, params, timeout, on_settle
-            ),
-            pool=self._pool,
-            registry=self._registry,
-            request_timeout=self.request_timeout,
-            timeline=self.timeline,
-            fork_guard=self._fork_guard,
-            call_history=call_history,
-        )
-        self._router = Router(
-            self._host,
-            self._registry,
-            call_handler=lambda: self._call_handler,
-            busy_policy=busy_policy,
-            on_messaging=self._on_messaging_event,
-            on_event=self._tap_event,
-            handlers=self._handlers,
-            hangup_on_error=hangup_on_handler_error,
-        )
         self._connection = Connection(
             url=self.url,
             authentication=authentication,
             contexts=contexts,
             sslopt=build_sslopt(ca_file, ssl_context, secure=is_secure(self.url)),
-            on_event=self._router.route,
+            on_event=self._route,
             on_state=self._state_changed,
             request_timeout=self.request_timeout,
             reconnect=reconnect,
@@ -219,6 +196,19 @@ class RelayClient(DialMixin, MessagingMixin):
             proxy=choose_proxy(proxy, self.url),
             trace=tracing,
             on_fresh_session=self._session_lost,
+        )
+        self._host = ClientHost(
+            self._connection, self._pool, self._registry, self._fork_guard, call_history
+        )
+        self._router = Router(
+            self._host,
+            self._registry,
+            call_handler=lambda: self._call_handler,
+            busy_policy=busy_policy,
+            on_messaging=self._on_messaging_event,
+            on_event=self._tap_event,
+            handlers=self._handlers,
+            hangup_on_error=hangup_on_handler_error,
         )
         self._messaging = Messaging(
             self._pool, self._checked_execute, lambda: self.protocol or "default", self._handlers
@@ -470,7 +460,8 @@ class RelayClient(DialMixin, MessagingMixin):
         """
         if not isinstance(call_id, str):
             raise TypeError(f"call_id must be a string, got {call_id!r}")
-        return self._connection.flows.timeline(call_id)
+        entries = self._connection.flows.entries(call_id)
+        return CallFlow.from_entries(entries, title=f"call {call_id}")
 
     def on_connection_change(self, callback: StateCallback) -> StateCallback:
         """Register ``callback(state)`` for connection state changes (worker thread).
@@ -618,6 +609,10 @@ class RelayClient(DialMixin, MessagingMixin):
         why = "the RELAY session was lost on reconnect; its events can no longer arrive"
         self._registry.detach_all(CallEndedError(-1, why))
         self._messaging.registry.detach_all(RelayConnectionError(-1, why))
+
+    def _route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
+        """Hand one event payload to the router (reader thread)."""
+        self._router.route(payload, event_id)
 
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""
