@@ -304,10 +304,7 @@ class Call(
         """
         timeout = check_timeout("timeout", timeout)
         deadline = Deadline(self._host.request_timeout if timeout is None else timeout)
-        answered = _ORDER[C.CALL_ANSWERED]
-        self.operations.invoke_until(
-            ops.ANSWER, "answer", locals(), lambda: self._reached(answered), deadline
-        )
+        self.operations.invoke_within(ops.ANSWER, "answer", locals(), deadline)
         self._wait_state(C.CALL_ANSWERED, deadline.remaining())
 
     def hangup(

@@ -10,11 +10,10 @@ socket.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Protocol
 
 from ._fork import ForkGuard
 from .flowlog import FlowEntry
-from .rpc import InFlight, PendingRequest
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -73,15 +72,6 @@ class CallHost(Protocol):
             ForkedClientError: used in a child process forked after the client was made.
         """
 
-    def submit(
-        self,
-        method: str,
-        params: Mapping[str, Any],
-        timeout: Optional[float],
-        on_settle: Optional[Callable[[PendingRequest], None]],
-    ) -> InFlight:
-        """Send a request and return its :class:`~relaysync.rpc.InFlight` at once."""
-
     def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
         """Send a request without waiting for its answer (usable on the reader thread)."""
 
@@ -121,16 +111,6 @@ class ClientHost:
         """Send a request and block for its checked result (see :class:`CallHost`)."""
         self.fork_guard.check(method)
         return self._connection.execute(method, params, timeout)
-
-    def submit(
-        self,
-        method: str,
-        params: Mapping[str, Any],
-        timeout: Optional[float],
-        on_settle: Optional[Callable[[PendingRequest], None]],
-    ) -> InFlight:
-        """Send a request and return its :class:`~relaysync.rpc.InFlight` at once."""
-        return self._connection.submit(method, params, timeout, on_settle)
 
     def send_nowait(self, method: str, params: Mapping[str, Any]) -> None:
         """Send a request without waiting for its answer (usable on the reader thread)."""

@@ -1,11 +1,9 @@
 """The one blocking primitive and the one deadline helper.
 
-:class:`OneShot` is a value or an exception, set once, behind a Condition; dials
-and actions are built on it. (A pending request, the hot path, keeps the same
-set-once contract with a cheaper lock-based wake-up:
-:class:`relaysync.rpc.PendingRequest`.) :class:`Deadline` turns a ``timeout``
-into "how long is left", so an operation made of several steps (start request, then the
-outcome) is bounded as a whole.
+:class:`OneShot` is a value or an exception, set once, behind a Condition: requests
+(:class:`relaysync.rpc.PendingRequest`), actions, dials and messages all wait on one.
+:class:`Deadline` turns a ``timeout`` into "how long is left", so an operation made of
+several steps (start request, then the outcome) is bounded as a whole.
 """
 
 from __future__ import annotations
@@ -88,7 +86,8 @@ class OneShot(Generic[T]):
         """Set the value (``cond`` held); returns False if already settled."""
         if self._done:
             return False
-        self._done, self._value = True, value
+        self._value = value
+        self._done = True  # last: a waiter reads the value without the lock
         self._cond.notify_all()
         return True
 
@@ -96,7 +95,8 @@ class OneShot(Generic[T]):
         """Set the error (``cond`` held); returns False if already settled."""
         if self._done:
             return False
-        self._done, self._error = True, error
+        self._error = error
+        self._done = True
         self._cond.notify_all()
         return True
 
@@ -121,12 +121,13 @@ class OneShot(Generic[T]):
             RelayTimeoutError: not settled within ``timeout`` (the result stays usable).
             BaseException: the error it was settled with.
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._done, timeout):
-                raise timeout_error(what, timeout)
-            if self._error is not None:
-                raise self._error
-            return self._value  # type: ignore[return-value]
+        if not self._done:  # settled values are never changed: read them without the lock
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._done, timeout):
+                    raise timeout_error(what, timeout)
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 __all__ = ["Deadline", "OneShot"]
