@@ -70,7 +70,7 @@ class Message:
         on_completed: Optional[MessageCallback] = None,
         schedule: Optional[Scheduler] = None,
     ) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self.message_id = message_id
         self.direction = direction
         self.state = state
@@ -85,7 +85,7 @@ class Message:
         self.reason = reason
         self.event: Optional[MessagingEvent] = None
         #: settled with this message once final, or with the error that ended the wait
-        self._settled: OneShot[Message] = OneShot(self._cond)
+        self._settled: OneShot[Message] = OneShot(self._lock)
         if state in C.MESSAGE_FINAL_STATES:
             self._settled.set_result(self)
         self._on_completed = on_completed
@@ -125,7 +125,7 @@ class Message:
     @property
     def successful(self) -> bool:
         """True if the message was delivered (outbound) or received (inbound)."""
-        with self._cond:
+        with self._lock:
             return self.state in ("delivered", RECEIVED)
 
     def wait(self, timeout: Optional[float] = 60.0) -> Message:
@@ -158,7 +158,7 @@ class Message:
         States arriving after the final one are ignored. The on_completed callback is
         handed to the worker pool, never run here.
         """
-        with self._cond:
+        with self._lock:
             if self._settled.done:
                 return True
             if event.message_state:
@@ -176,7 +176,7 @@ class Message:
 
     def _detach(self, error: RelayError) -> None:
         """The client is gone: release waiters with ``error`` unless already final."""
-        with self._cond:
+        with self._lock:
             self._settled.fail_locked(error)
 
     def _completed(self) -> None:
