@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from . import constants as C
 from ._fork import ForkGuard
 from ._log import enable_trace, logger, trace_wanted
-from ._util import adopt_method_names, is_mapping
+from ._util import is_mapping
 from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
 from .client_dial import Dialer
@@ -780,5 +780,3 @@ class RelayClient:
         else:
             logger.debug("relaysync: %s ignored", event.event_type)
 
-
-adopt_method_names(RelayClient)
