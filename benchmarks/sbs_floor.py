@@ -20,7 +20,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from sbs_worker import REFER_TARGET, RING_TIMEOUT, Channel, Span, parallel, result, sequential
+from sbs_run import REFER_TARGET, RING_TIMEOUT, Channel, Span, parallel, result, sequential
 
 WORKERS = 64  # a fixed pool (relaysync's default before its pool grew with demand)
 

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any, Awaitable, Callable, Dict, List
 
-from sbs_worker import (
+from sbs_run import (
     PRESSED,
     PROMPT,
     REFER_TARGET,

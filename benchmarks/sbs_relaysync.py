@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List
 
-from sbs_worker import (
+from sbs_run import (
     PRESSED,
     PROMPT,
     REFER_TARGET,

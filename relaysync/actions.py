@@ -4,7 +4,7 @@ An :class:`Action` is created when a call method has been accepted by the server
 reader thread offers it the events of its operation (matched by ``control_id``, or for
 REFER by its target) under the call's Condition; the action settles once, on a final
 event or when the call ends. Waiting threads block on its
-:class:`~relaysync.waiting.OneShot`, which shares the call's Condition.
+:class:`~relaysync.waiting.OneShot`, which settles under the call's lock.
 
 What an operation sends and when it settles is declared in :mod:`relaysync.operations`;
 a class here only adds the sub-commands RELAY offers for it (pause, volume, …).

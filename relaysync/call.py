@@ -5,7 +5,7 @@ State lives under the call's Condition. The reader thread applies events with
 ``Condition.wait_for``. Listeners and ``on_completed`` callbacks run on the client's
 worker pool, in order for this call. The methods RELAY offers on a call live in small
 groups beside this module, each built on the call's operation runner
-(:class:`relaysync.runner.Operations`) and the declarations of
+(:class:`relaysync.call_operations.Operations`) and the declarations of
 :mod:`relaysync.operations`.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
 from . import constants as C
 from . import operations as ops
@@ -23,15 +23,17 @@ from ._validate import check_timeout
 from .call_control import CallControlMixin
 from .call_input import CallInputMixin
 from .call_media import CallMediaMixin
+from .call_operations import Operations
 from .call_rooms import CallRoomsMixin
 from .call_services import CallServicesMixin
-from .diagram import CallFlow
 from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
 from .failures import guarded
 from .host import CallHost
-from .runner import Operations
 from .waiting import Deadline
+
+if TYPE_CHECKING:
+    from .diagram import CallFlow
 
 Listener = Callable[[RelayEvent], Any]
 _ORDER = {state: index for index, state in enumerate(C.CALL_STATES)}
@@ -56,7 +58,7 @@ class Call(
         state, end_reason: the latest call state and, once ended, why.
         peer: the bridged :class:`Call` after a successful ``connect``.
         operations: the runner that sends this call's methods and tracks its actions
-            (:class:`relaysync.runner.Operations`).
+            (:class:`relaysync.call_operations.Operations`).
 
     Lifecycle and waiting: :meth:`answer`, :meth:`hangup`, :meth:`pass_`,
     :meth:`wait_for`, :meth:`on`, :meth:`events`. The method groups: control
@@ -302,10 +304,7 @@ class Call(
         """
         timeout = check_timeout("timeout", timeout)
         deadline = Deadline(self._host.request_timeout if timeout is None else timeout)
-        answered = _ORDER[C.CALL_ANSWERED]
-        self.operations.invoke_until(
-            ops.ANSWER, "answer", locals(), lambda: self._reached(answered), deadline
-        )
+        self.operations.invoke_within(ops.ANSWER, "answer", locals(), deadline)
         self._wait_state(C.CALL_ANSWERED, deadline.remaining())
 
     def hangup(
@@ -454,7 +453,10 @@ class Call(
         Returns:
             A :class:`~relaysync.diagram.CallFlow` snapshot of the flow so far.
         """
-        return self._host.timeline(self.call_id)
+        from .diagram import CallFlow  # drawing only: calls do not load the renderer
+
+        entries = self._host.flow_entries(self.call_id)
+        return CallFlow.from_entries(entries, title=f"call {self.call_id}")
 
 
 adopt_method_names(Call)

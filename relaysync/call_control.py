@@ -13,9 +13,9 @@ from ._entropy import new_id
 from ._log import logger
 from ._validate import check_line, check_timeout
 from .actions import ConnectAction, ReferAction
+from .call_operations import Operations
 from .devices import normalize_devices, normalize_refer_device, phone_device, sip_device
 from .results import ConnectResult, ReferResult
-from .runner import Operations
 from .shapes import named
 
 Device = Union[str, Mapping[str, Any]]

@@ -11,8 +11,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from . import constants as C
 from . import operations as ops
 from .actions import CollectAction, DetectAction, SendDigitsAction
+from .call_operations import Operations
 from .results import SendDigitsResult
-from .runner import Operations
 
 Media = Union[str, Mapping[str, Any], Sequence[Mapping[str, Any]]]
 Completion = Optional[Callable[[Any], Any]]

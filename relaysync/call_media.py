@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
 from .actions import PlayAction, RecordAction, StreamAction, TapAction, TranscribeAction
-from .runner import Operations
+from .call_operations import Operations
 
 Media = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 Completion = Optional[Callable[[Any], Any]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Optional, Union
 
 from . import operations as ops
-from .runner import Operations
+from .call_operations import Operations
 
 Action = Union[str, Mapping[str, Any]]
 Extra = Optional[Mapping[str, Any]]

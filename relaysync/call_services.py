@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
 from .actions import AIAction, FaxAction, PayAction
-from .runner import Operations
+from .call_operations import Operations
 
 Completion = Optional[Callable[[Any], Any]]
 Extra = Optional[Mapping[str, Any]]

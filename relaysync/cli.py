@@ -42,7 +42,7 @@ from .demo import (
 from .diagram import check_diagram_path
 from .listen import add_listen_parser, run_listen
 from .replay_cli import add_replay_parser, run_replay
-from .running import run_until_signalled
+from .signals import run_until_signalled
 
 DEFAULT_SIM_PROJECT = "local-project"
 

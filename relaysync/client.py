@@ -1,4 +1,8 @@
-"""RelayClient: the facade — connect, run, close, handlers (dial and messaging from mixins)."""
+"""RelayClient: the facade — connect, run, close, handlers, dial and messaging.
+
+Dialing is done by :class:`~relaysync.client_dial.Dialer` and messaging by
+:class:`~relaysync.messaging.Messaging`; the client hands them what they need.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,15 @@ import os
 import ssl
 import threading
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from . import constants as C
 from ._fork import ForkGuard
 from ._log import enable_trace, logger, trace_wanted
-from ._util import adopt_method_names, is_mapping
+from ._util import is_mapping
 from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
-from .client_dial import DialMixin
+from .client_dial import Dialer
 from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
@@ -23,11 +27,12 @@ from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
 from .failures import guarded, warn_replaced
-from .host import DEFAULT_CALL_HISTORY, CallHost
-from .messaging import Messaging, MessagingMixin
+from .host import DEFAULT_CALL_HISTORY, ClientHost
+from .message import Message, MessageCallback
+from .messaging import MessageHandler, Messaging
 from .observe import Observers, RecordPath
 from .proxy import ProxySetting, choose_proxy
-from .running import run_until_signalled
+from .signals import run_until_signalled
 from .stats import ClientStats
 from .transport import build_sslopt, is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
@@ -66,7 +71,7 @@ def _credentials(
     )
 
 
-class RelayClient(DialMixin, MessagingMixin):
+class RelayClient:
     """A synchronous RELAY client: blocking calls, one background reader thread.
 
     Args:
@@ -185,35 +190,12 @@ class RelayClient(DialMixin, MessagingMixin):
         self._lock = threading.Lock()
         self._closed = False
         self._registry = CallRegistry(lambda *args, **kw: Call(self._host, *args, **kw))
-        self._host = CallHost(
-            execute=self.execute,
-            send_nowait=lambda method, params: self._connection.send_nowait(method, params),
-            submit=lambda method, params, timeout, on_settle: self._connection.submit(
-                method, params, timeout, on_settle
-            ),
-            pool=self._pool,
-            registry=self._registry,
-            request_timeout=self.request_timeout,
-            timeline=self.timeline,
-            fork_guard=self._fork_guard,
-            call_history=call_history,
-        )
-        self._router = Router(
-            self._host,
-            self._registry,
-            call_handler=lambda: self._call_handler,
-            busy_policy=busy_policy,
-            on_messaging=self._on_messaging_event,
-            on_event=self._tap_event,
-            handlers=self._handlers,
-            hangup_on_error=hangup_on_handler_error,
-        )
         self._connection = Connection(
             url=self.url,
             authentication=authentication,
             contexts=contexts,
             sslopt=build_sslopt(ca_file, ssl_context, secure=is_secure(self.url)),
-            on_event=self._router.route,
+            on_event=self._route,
             on_state=self._state_changed,
             request_timeout=self.request_timeout,
             reconnect=reconnect,
@@ -226,8 +208,22 @@ class RelayClient(DialMixin, MessagingMixin):
             trace=tracing,
             on_fresh_session=self._session_lost,
         )
+        self._host = ClientHost(
+            self._connection, self._pool, self._registry, self._fork_guard, call_history
+        )
+        self._router = Router(
+            self._host,
+            self._registry,
+            call_handler=lambda: self._call_handler,
+            busy_policy=busy_policy,
+            on_messaging=self._on_messaging_event,
+            on_event=self._tap_event,
+            handlers=self._handlers,
+            hangup_on_error=hangup_on_handler_error,
+        )
+        self._dialer = Dialer(self._host, self._registry)
         self._messaging = Messaging(
-            self._pool, self._checked_execute, lambda: self.protocol or "default", self._handlers
+            self._pool, self._host.execute, lambda: self.protocol or "default", self._handlers
         )
         self._observers = Observers(record)
         for tap in self._observers.taps:
@@ -504,7 +500,8 @@ class RelayClient(DialMixin, MessagingMixin):
         """
         if not isinstance(call_id, str):
             raise TypeError(f"call_id must be a string, got {call_id!r}")
-        return self._connection.flows.timeline(call_id)
+        entries = self._connection.flows.entries(call_id)
+        return CallFlow.from_entries(entries, title=f"call {call_id}")
 
     def on_connection_change(self, callback: StateCallback) -> StateCallback:
         """Register ``callback(state)`` for connection state changes (worker thread).
@@ -594,13 +591,6 @@ class RelayClient(DialMixin, MessagingMixin):
         self._fork_guard.check(method)
         return self._connection.execute(method, params or {}, timeout)
 
-    def _checked_execute(
-        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
-    ) -> Dict[str, Any]:
-        """The connection's ``execute``, refused in a forked child (for messaging)."""
-        self._fork_guard.check(method)
-        return self._connection.execute(method, params, timeout)
-
     def receive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Start receiving inbound calls and messages on more contexts.
 
@@ -624,7 +614,167 @@ class RelayClient(DialMixin, MessagingMixin):
         self.execute(C.METHOD_UNRECEIVE, {"contexts": contexts}, timeout)
         self._connection.update_contexts(remove=contexts)
 
-    # ---------------------------------------------------------------- dialing
+    # ---------------------------------------------------------------- dialing and messaging
+
+    def dial(
+        self,
+        devices: Union[Mapping[str, Any], List[Any]],
+        *,
+        tag: Optional[str] = None,
+        region: Optional[str] = None,
+        max_price_per_minute: Optional[float] = None,
+        max_duration: Optional[int] = None,
+        timeout: float = 120.0,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> Call:
+        """Place an outbound call and block until a leg answers.
+
+        Args:
+            devices: a device, a list of devices (tried one after another), or a dial
+                plan (list of lists: outer tried in series, inner rung in parallel).
+            tag: correlation tag (generated if omitted).
+            region, max_price_per_minute, max_duration: passed to RELAY.
+            timeout: seconds to wait for an answer. A dial given up on keeps listening
+                for its tag and hangs up a call that is answered afterwards.
+            extra_params: params RELAY takes that this release does not know, merged
+                into the request as given, unchecked.
+
+        Returns:
+            The answered :class:`Call`.
+
+        Raises:
+            ValueError, TypeError: malformed devices, a tag already in use, or a
+                ``timeout`` that is not a positive, finite number.
+            DialError: no device answered.
+            RelayTimeoutError: no outcome within ``timeout``.
+        """
+        return self._dialer.dial(locals())
+
+    def dial_phone(
+        self,
+        to: str,
+        from_: str,
+        *,
+        timeout: float = 30.0,
+        dial_timeout: Optional[float] = None,
+        tag: Optional[str] = None,
+        region: Optional[str] = None,
+        max_price_per_minute: Optional[float] = None,
+        max_duration: Optional[int] = None,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> Call:
+        """Dial a phone number.
+
+        Args:
+            to, from_: E.164 numbers.
+            timeout: how long the phone may ring, in seconds (sent to RELAY).
+            dial_timeout: how long to wait for the outcome (default ``timeout + 10``).
+            tag, region, max_price_per_minute, max_duration, extra_params: as for
+                :meth:`dial`.
+
+        Raises:
+            ValueError, TypeError: a number that does not look like E.164, or a
+                ``timeout``/``dial_timeout`` that is not a positive, finite number.
+            DialError, RelayTimeoutError: as for :meth:`dial`.
+        """
+        return self._dialer.dial_phone(locals())
+
+    def dial_sip(
+        self,
+        to: str,
+        from_: str,
+        *,
+        headers: Optional[Any] = None,
+        tag: Optional[str] = None,
+        region: Optional[str] = None,
+        max_price_per_minute: Optional[float] = None,
+        max_duration: Optional[int] = None,
+        timeout: float = 120.0,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> Call:
+        """Dial a SIP URI, optionally with SIP ``headers``. See :meth:`dial`.
+
+        Raises:
+            ValueError, TypeError: a bad URI or header, or a bad ``timeout`` (as for
+                :meth:`dial`), before anything is sent.
+        """
+        return self._dialer.dial_sip(locals())
+
+    def on_message(self, handler: MessageHandler) -> MessageHandler:
+        """Register ``handler(message)`` for inbound SMS/MMS; usable as a decorator.
+
+        It runs on a worker thread for each ``messaging.receive`` on the client's
+        contexts, with a :class:`Message` whose direction is ``inbound`` and state
+        ``received``. An exception escaping it is reported once, with its traceback,
+        the handler's name and the message: to the ``relaysync`` logger at ERROR, and
+        on stderr when the application has configured no logging.
+
+        A client has one ``on_message`` handler: registering another replaces it,
+        with a warning.
+        """
+        return self._messaging.on_message(handler)
+
+    def send_message(
+        self,
+        to: str,
+        from_: str,
+        *,
+        body: Optional[str] = None,
+        media: Optional[Sequence[str]] = None,
+        context: Optional[str] = None,
+        tags: Optional[Sequence[str]] = None,
+        region: Optional[str] = None,
+        on_completed: Optional[MessageCallback] = None,
+        timeout: Optional[float] = None,
+        extra_params: Optional[Mapping[str, Any]] = None,
+    ) -> Message:
+        """Send an SMS (``body``) or MMS (``media``) and return once RELAY accepted it.
+
+        The returned :class:`Message` is in state ``queued``; ``message.wait(timeout)``
+        blocks until ``delivered``, ``undelivered`` or ``failed``. States RELAY sends
+        right behind its answer are never lost. Everything is checked before anything
+        is sent.
+
+        Args:
+            to: destination, an E.164 number (``+15551234567``).
+            from_: sender, an E.164 number of your project.
+            body: the text, up to 1,600 characters.
+            media: http(s) URLs of the media to attach (MMS).
+            context: context the message's state events are sent on; default: this
+                session's protocol, which this client always receives.
+            tags: strings to label the message with.
+            region: origination region.
+            on_completed: ``callback(message)`` run on a worker thread once the message
+                is final.
+            timeout: seconds to wait for RELAY's answer (default ``request_timeout``).
+            extra_params: params RELAY takes that this release does not know, merged
+                into the request as given, unchecked.
+
+        Returns:
+            The :class:`Message`, with ``message_id`` set.
+
+        Raises:
+            TypeError: an argument of the wrong kind.
+            ValueError: ``to``/``from_`` not E.164, neither body nor media, a media URL
+                that is not http(s), a body over 1,600 characters, an empty context,
+                tag or region, or a bad ``timeout``.
+            RelayError: RELAY refused the message.
+            RelayTimeoutError: no answer within ``timeout``.
+            RelayConnectionError: the connection was lost after sending, or the
+                client is closed.
+        """
+        return self._messaging.send(
+            to,
+            from_,
+            body=body,
+            media=media,
+            context=context,
+            tags=tags,
+            region=region,
+            on_completed=on_completed,
+            timeout=timeout,
+            extra_params=extra_params,
+        )
 
     # ---------------------------------------------------------------- internals
 
@@ -654,12 +804,13 @@ class RelayClient(DialMixin, MessagingMixin):
         self._registry.detach_all(CallEndedError(-1, why))
         self._messaging.registry.detach_all(RelayConnectionError(-1, why))
 
+    def _route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
+        """Hand one event payload to the router (reader thread)."""
+        self._router.route(payload, event_id)
+
     def _on_messaging_event(self, event: RelayEvent) -> None:
         """Messaging events (reader thread)."""
         if isinstance(event, MessagingEvent):
             self._messaging.route(event)
         else:
             logger.debug("relaysync: %s ignored", event.event_type)
-
-
-adopt_method_names(RelayClient)

@@ -28,7 +28,7 @@ from .flowlog import FlowRecorder
 from .frames import EventSink, FrameHandler
 from .link import FrameTap, Link, NotSent, shutdown
 from .proxy import Proxy
-from .rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
+from .rpc import PendingMap, PendingRequest, await_reply, request_frame
 from .session import Closing, LoggedRequest, Session
 from .session_open import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
 from .stats import WireCounters
@@ -260,40 +260,14 @@ class Connection(SessionOpening):
                 the client is closed.
             RelayTimeoutError: no result within ``timeout`` (default: request_timeout).
         """
-        pending, timeout, deadline = self._write_request(method, params, timeout, None)
+        pending, timeout, deadline = self._write_request(method, params, timeout)
         return await_reply(pending, deadline, timeout, self._pending.pop)
-
-    def submit(
-        self,
-        method: str,
-        params: Mapping[str, Any],
-        timeout: Optional[float] = None,
-        on_settle: Optional[Callable[[PendingRequest], None]] = None,
-    ) -> InFlight:
-        """Send a request and return without waiting for its answer.
-
-        As :meth:`execute`, which is this plus the wait: a request issued while the
-        connection is re-establishing waits for it (within ``timeout``); one written
-        when the socket dies is failed.
-
-        Args:
-            on_settle: ``on_settle(request)`` runs right after the answer (or the
-                failure) is in, on the thread that resolves it: for waking a caller that
-                waits for more than the answer. It must not block.
-
-        Raises:
-            RelayConnectionError: the client is closed, or the write failed.
-            RelayTimeoutError: not connected within ``timeout``.
-        """
-        pending, timeout, deadline = self._write_request(method, params, timeout, on_settle)
-        return InFlight(pending, timeout, deadline, self._pending.pop)
 
     def _write_request(
         self,
         method: str,
         params: Mapping[str, Any],
         timeout: Optional[float],
-        on_settle: Optional[Callable[[PendingRequest], None]],
     ) -> Tuple[PendingRequest, float, float]:
         """Register a request and write it, once connected, within ``timeout``.
 
@@ -305,7 +279,7 @@ class Connection(SessionOpening):
         frame = request_frame(method, params)
         while True:
             generation = self._wait_connected(method, deadline, timeout)
-            pending = PendingRequest(frame["id"], method, generation, on_settle)
+            pending = PendingRequest(frame["id"], method, generation)
             self._pending.add(pending)
             try:
                 self._link.send(frame, generation)

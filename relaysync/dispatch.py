@@ -50,7 +50,7 @@ class DialWaiter:
 
     def resolve(self, call: Call) -> bool:
         """Record the winner; returns True if nobody waits for it any more."""
-        with self._outcome.cond:
+        with self._outcome.guard:
             self._outcome.resolve_locked(call)
             return self.abandoned
 
@@ -60,7 +60,7 @@ class DialWaiter:
 
     def abandon(self) -> None:
         """Nobody waits any more; a late winner gets hung up."""
-        with self._outcome.cond:
+        with self._outcome.guard:
             self.abandoned = True
 
     def wait(self, timeout: Optional[float], what: str) -> Call:
@@ -73,7 +73,7 @@ class DialWaiter:
         try:
             return self._outcome.wait(timeout, what)
         except TimeoutError:
-            with self._outcome.cond:
+            with self._outcome.guard:
                 self.abandoned = True
             raise
 

@@ -3,10 +3,12 @@
 The connection feeds a :class:`FlowRecorder` with every request it writes and every
 frame it reads. Frames that belong to a call (its ``call_id``, or the ``tag`` of the dial
 that created it) are kept, in order, so :meth:`relaysync.call.Call.timeline` can draw
-that call's ladder diagram afterwards. Memory is bounded: at most :data:`MAX_CALLS` calls
-(least recently active forgotten first) and :data:`MAX_ENTRIES` frames per call (oldest
-dropped first). Frames are kept as their wire text, a few hundred bytes each, and parsed
-again only when a timeline is built; secrets are masked then
+that call's ladder diagram afterwards (the drawing code builds the
+:class:`~relaysync.diagram.CallFlow`; this module only records). Memory is bounded:
+at most :data:`MAX_CALLS` calls (least recently active forgotten first) and
+:data:`MAX_ENTRIES` frames per call (oldest dropped first). Frames are kept as their
+wire text, a few hundred bytes each, and parsed again only when a timeline is built;
+secrets are masked then
 (:func:`relaysync.timeline.build_timeline`). Connection-level frames (connect, pings,
 authorization state) carry no call id and are never kept.
 """
@@ -20,7 +22,6 @@ from typing import Any, Deque, Dict, List, Mapping, Optional, Union
 
 from . import constants as C
 from ._json import encode, parse
-from .diagram import CallFlow
 
 MAX_CALLS = 256
 MAX_ENTRIES = 500
@@ -193,20 +194,6 @@ class FlowRecorder:
         if not dial:
             return own
         return sorted(own + dial, key=lambda entry: entry.time)
-
-    def timeline(self, call_id: str, *, verbose: bool = False) -> CallFlow:
-        """The call flow of one call, ready to print or draw.
-
-        Args:
-            call_id: the call's id.
-            verbose: also show raw frames that are not JSON objects.
-
-        Returns:
-            A :class:`~relaysync.diagram.CallFlow` (empty for an unknown call).
-        """
-        return CallFlow.from_entries(
-            self.entries(call_id), title=f"call {call_id}", verbose=verbose
-        )
 
     def sizes(self) -> Dict[str, int]:
         """How many calls, frames and open requests are held (for leak checks)."""

@@ -3,7 +3,8 @@
 A :class:`Message` is created by :meth:`RelayClient.send_message` (outbound, state
 ``queued``) or for a ``messaging.receive`` event (inbound, state ``received``). Outbound
 messages are updated by ``messaging.state`` events on the reader thread, under the
-message's own Condition; :meth:`Message.wait` blocks on it.
+message's own lock; :meth:`Message.wait` blocks on a
+:class:`~relaysync.waiting.OneShot` settled, under that lock, with the final state.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any, Callable, Optional, Tuple
 
 from . import constants as C
 from ._validate import check_timeout
-from .errors import RelayError, timeout_error
+from .errors import RelayError
 from .events import MessagingEvent
 from .failures import guarded
+from .waiting import OneShot
 
 #: States after which an outbound message changes no more.
 OUTBOUND_FINAL_STATES = frozenset({"delivered", "undelivered", "failed"})
@@ -68,7 +70,7 @@ class Message:
         on_completed: Optional[MessageCallback] = None,
         schedule: Optional[Scheduler] = None,
     ) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self.message_id = message_id
         self.direction = direction
         self.state = state
@@ -82,7 +84,10 @@ class Message:
         self.region = region
         self.reason = reason
         self.event: Optional[MessagingEvent] = None
-        self._error: Optional[RelayError] = None
+        #: settled with this message once final, or with the error that ended the wait
+        self._settled: OneShot[Message] = OneShot(self._lock)
+        if state in C.MESSAGE_FINAL_STATES:
+            self._settled.set_result(self)
         self._on_completed = on_completed
         self._schedule = schedule
 
@@ -115,13 +120,12 @@ class Message:
     @property
     def done(self) -> bool:
         """True once the message is in a final state (or the client closed)."""
-        with self._cond:
-            return self._final()
+        return self._settled.done
 
     @property
     def successful(self) -> bool:
         """True if the message was delivered (outbound) or received (inbound)."""
-        with self._cond:
+        with self._lock:
             return self.state in ("delivered", RECEIVED)
 
     def wait(self, timeout: Optional[float] = 60.0) -> Message:
@@ -144,17 +148,9 @@ class Message:
             RelayConnectionError: the client was closed first.
         """
         seconds = check_timeout("timeout", timeout)
-        with self._cond:
-            if not self._cond.wait_for(self._final, seconds):
-                raise timeout_error(f"message {self.message_id}", seconds)
-            if self._error is not None:
-                raise self._error
-        return self
+        return self._settled.wait(seconds, f"message {self.message_id}")
 
     # ---------------------------------------------------------------- reader side
-
-    def _final(self) -> bool:
-        return self._error is not None or self.state in C.MESSAGE_FINAL_STATES
 
     def _apply(self, event: MessagingEvent) -> bool:
         """Apply a ``messaging.state`` event (reader thread); True once final.
@@ -162,8 +158,8 @@ class Message:
         States arriving after the final one are ignored. The on_completed callback is
         handed to the worker pool, never run here.
         """
-        with self._cond:
-            if self._final():
+        with self._lock:
+            if self._settled.done:
                 return True
             if event.message_state:
                 self.state = event.message_state
@@ -172,19 +168,16 @@ class Message:
             if event.segments is not None:
                 self.segments = event.segments
             self.event = event
-            final = self._final()
-            if final:
-                self._cond.notify_all()
-                self._completed()
-            return final
+            if self.state not in C.MESSAGE_FINAL_STATES:
+                return False
+            self._settled.resolve_locked(self)
+            self._completed()
+            return True
 
     def _detach(self, error: RelayError) -> None:
         """The client is gone: release waiters with ``error`` unless already final."""
-        with self._cond:
-            if self._final():
-                return
-            self._error = error
-            self._cond.notify_all()
+        with self._lock:
+            self._settled.fail_locked(error)
 
     def _completed(self) -> None:
         """Schedule on_completed (lock held)."""

@@ -239,6 +239,19 @@ class Messaging:
         self.registry = MessageRegistry()
         self.inbound = InboundMessages(pool, handlers)
 
+    def on_message(self, handler: MessageHandler) -> MessageHandler:
+        """Make ``handler`` the inbound handler (see :meth:`RelayClient.on_message`).
+
+        Raises:
+            TypeError: ``handler`` is not callable.
+        """
+        if not callable(handler):
+            raise TypeError(f"on_message handler must be callable, got {handler!r}")
+        previous, self.inbound.handler = self.inbound.handler, handler
+        if previous is not None and previous is not handler:
+            warn_replaced("on_message", previous, handler)
+        return handler
+
     def send(
         self,
         to: str,
@@ -311,93 +324,6 @@ class Messaging:
             logger.error("relaysync: worker queue full; %s dropped", label)
 
 
-class MessagingMixin:
-    """``send_message`` and ``on_message`` of :class:`~relaysync.RelayClient`."""
-
-    _messaging: Messaging
-
-    def on_message(self, handler: MessageHandler) -> MessageHandler:
-        """Register ``handler(message)`` for inbound SMS/MMS; usable as a decorator.
-
-        It runs on a worker thread for each ``messaging.receive`` on the client's
-        contexts, with a :class:`Message` whose direction is ``inbound`` and state
-        ``received``. An exception escaping it is reported once, with its traceback,
-        the handler's name and the message: to the ``relaysync`` logger at ERROR, and
-        on stderr when the application has configured no logging.
-
-        A client has one ``on_message`` handler: registering another replaces it,
-        with a warning.
-        """
-        if not callable(handler):
-            raise TypeError(f"on_message handler must be callable, got {handler!r}")
-        previous, self._messaging.inbound.handler = self._messaging.inbound.handler, handler
-        if previous is not None and previous is not handler:
-            warn_replaced("on_message", previous, handler)
-        return handler
-
-    def send_message(
-        self,
-        to: str,
-        from_: str,
-        *,
-        body: Optional[str] = None,
-        media: Optional[Sequence[str]] = None,
-        context: Optional[str] = None,
-        tags: Optional[Sequence[str]] = None,
-        region: Optional[str] = None,
-        on_completed: Optional[MessageCallback] = None,
-        timeout: Optional[float] = None,
-        extra_params: Optional[Mapping[str, Any]] = None,
-    ) -> Message:
-        """Send an SMS (``body``) or MMS (``media``) and return once RELAY accepted it.
-
-        The returned :class:`Message` is in state ``queued``; ``message.wait(timeout)``
-        blocks until ``delivered``, ``undelivered`` or ``failed``. States RELAY sends
-        right behind its answer are never lost. Everything is checked before anything
-        is sent.
-
-        Args:
-            to: destination, an E.164 number (``+15551234567``).
-            from_: sender, an E.164 number of your project.
-            body: the text, up to 1,600 characters.
-            media: http(s) URLs of the media to attach (MMS).
-            context: context the message's state events are sent on; default: this
-                session's protocol, which this client always receives.
-            tags: strings to label the message with.
-            region: origination region.
-            on_completed: ``callback(message)`` run on a worker thread once the message
-                is final.
-            timeout: seconds to wait for RELAY's answer (default ``request_timeout``).
-            extra_params: params RELAY takes that this release does not know, merged
-                into the request as given, unchecked.
-
-        Returns:
-            The :class:`Message`, with ``message_id`` set.
-
-        Raises:
-            TypeError: an argument of the wrong kind.
-            ValueError: ``to``/``from_`` not E.164, neither body nor media, a media URL
-                that is not http(s), a body over 1,600 characters, an empty context,
-                tag or region, or a bad ``timeout``.
-            RelayError: RELAY refused the message.
-            RelayTimeoutError: no answer within ``timeout``.
-            RelayConnectionError: the connection was lost after sending, or the
-                client is closed.
-        """
-        return self._messaging.send(
-            to,
-            from_,
-            body=body,
-            media=media,
-            context=context,
-            tags=tags,
-            region=region,
-            on_completed=on_completed,
-            timeout=timeout,
-            extra_params=extra_params,
-        )
-
-
 __all__ = [
     "MAX_BODY_CHARS",
     "MAX_HELD_IDS",
@@ -406,6 +332,5 @@ __all__ = [
     "MessageHandler",
     "MessageRegistry",
     "Messaging",
-    "MessagingMixin",
     "send_params",
 ]

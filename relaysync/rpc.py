@@ -1,4 +1,4 @@
-"""JSON-RPC plumbing: one-shot pending requests and result-code checking."""
+"""JSON-RPC plumbing: pending requests (one-shot results) and result-code checking."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 from ._entropy import new_id
 from .errors import RelayConnectionError, RelayError, RelayTimeoutError, timeout_error
+from .waiting import OneShot
 
 
 def request_frame(
@@ -58,150 +59,42 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
     raise return_error
 
 
-_SETTLE = threading.Lock()  # makes "first resolution wins" atomic; held for a few ns
+class PendingRequest(OneShot[Any]):
+    """A request waiting for its response: a :class:`~relaysync.waiting.OneShot`
+    with the request's id, method and socket generation.
 
+    Resolved once by the reader thread (or by a disconnect); waited on by the thread
+    that sent the request.
 
-class PendingRequest:
-    """A request waiting for its response: a value or an exception, and a wake-up.
-
-    Resolved exactly once by the reader thread (or by a disconnect); waited on by the
-    thread that sent the request. The wake-up is one lock, taken at creation and
-    released on resolution: the waiter blocks in ``acquire``, with no Condition and no
-    per-wait lock, and resolving a request nobody waits on costs one ``release``.
+    Args:
+        request_id: the JSON-RPC id.
+        method: the RELAY method (timeout and failure messages name it).
+        generation: the socket generation it was written on.
     """
 
-    __slots__ = (
-        "_done",
-        "_error",
-        "_result",
-        "_wake",
-        "generation",
-        "id",
-        "method",
-        "on_settle",
-        "sent_at",
-    )
+    __slots__ = ("generation", "id", "method", "sent_at")
 
-    def __init__(
-        self,
-        request_id: str,
-        method: str,
-        generation: int,
-        on_settle: Optional[Callable[[PendingRequest], None]] = None,
-    ) -> None:
+    def __init__(self, request_id: str, method: str, generation: int) -> None:
+        super().__init__()
         self.id = request_id
         self.method = method
         self.generation = generation
-        #: ``on_settle(request)`` runs once, right after the request is resolved, on the
-        #: resolving thread (the reader, or whoever fails the request): it may only
-        #: wake waiters
-        self.on_settle = on_settle
         #: ``time.monotonic()`` when the request was registered (for latency figures)
         self.sent_at = time.monotonic()
-        self._wake = threading.Lock()
-        self._wake.acquire()
-        self._done = False
-        self._result: Any = None
-        self._error: Optional[BaseException] = None
 
-    @property
-    def done(self) -> bool:
-        """True once resolved."""
-        return self._done
-
-    @property
-    def succeeded(self) -> bool:
-        """True once answered with success (no error; a 2xx code, or none)."""
-        if not self._done or self._error is not None:
-            return False
-        return not isinstance(self._result, dict) or _is_2xx(self._result)
-
-    def set_result(self, result: Any) -> None:
-        """Resolve with a result (first resolution wins)."""
-        self._settle(result, None)
-
-    def set_error(self, error: BaseException) -> None:
-        """Resolve with an exception (first resolution wins)."""
-        self._settle(None, error)
-
-    def _settle(self, result: Any, error: Optional[BaseException]) -> None:
-        with _SETTLE:
-            if self._done:
-                return
-            self._result, self._error, self._done = result, error, True
-        self._wake.release()
-        if self.on_settle is not None:
-            self.on_settle(self)
-
-    def wait(self, timeout: Optional[float]) -> Any:
+    def wait(self, timeout: Optional[float], what: str = "") -> Any:
         """Block until resolved; return the result or raise the error.
 
         Raises:
-            RelayTimeoutError: no response within ``timeout`` seconds.
+            RelayTimeoutError: no response within ``timeout`` seconds (naming the
+                request unless ``what`` says otherwise).
         """
-        if not self._done:
-            if timeout is None:
-                woken = self._wake.acquire()
-            elif timeout > 0:
-                woken = self._wake.acquire(True, timeout)
-            else:
-                woken = self._wake.acquire(False)
-            if woken:
-                self._wake.release()  # stays released: later waits return at once
-            elif not self._done:
-                raise timeout_error(f"request {self.method}", timeout)
-        if self._error is not None:
-            raise self._error
-        return self._result
+        return super().wait(timeout, what or f"request {self.method}")
 
 
 def _is_2xx(result: Dict[str, Any]) -> bool:
     code = str(result.get("code", "200"))
     return len(code) == 3 and code[0] == "2" and code.isdecimal()
-
-
-class InFlight:
-    """A request written to the socket whose answer is awaited later (or elsewhere).
-
-    Args:
-        pending: the registered request.
-        timeout: its timeout in seconds (for the error message).
-        deadline: when it times out (``time.monotonic()``).
-        forget: removes the request from the pending map (on timeout).
-    """
-
-    __slots__ = ("_forget", "deadline", "pending", "timeout")
-
-    def __init__(
-        self,
-        pending: PendingRequest,
-        timeout: float,
-        deadline: float,
-        forget: Callable[[str], Any],
-    ) -> None:
-        self.pending = pending
-        self.timeout = timeout
-        self.deadline = deadline
-        self._forget = forget
-
-    @property
-    def answered(self) -> bool:
-        """True once the server answered (or the request failed)."""
-        return self.pending.done
-
-    def time_left(self) -> float:
-        """Seconds until the request times out (never negative)."""
-        return max(0.0, self.deadline - time.monotonic())
-
-    def result(self) -> Dict[str, Any]:
-        """Block until answered (within the request's deadline); the checked result.
-
-        Raises:
-            RelayError: the server answered with an error or a non-2xx code.
-            RelayConnectionError: the socket was lost, or the client closed.
-            RelayTimeoutError: no answer before the deadline.
-        """
-        return await_reply(self.pending, self.deadline, self.timeout, self._forget)
 
 
 def await_reply(

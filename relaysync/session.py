@@ -27,10 +27,10 @@ class LoggedRequest(PendingRequest):
 
     __slots__ = ()
 
-    def set_error(self, error: BaseException) -> None:
-        """Log the error, then settle with it."""
+    def set_error(self, error: BaseException) -> bool:
+        """Log the error, then settle with it; returns False if already settled."""
         logger.warning("relaysync: %s failed: %s", self.method, error)
-        super().set_error(error)
+        return super().set_error(error)
 
 
 class Session:

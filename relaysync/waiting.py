@@ -1,18 +1,17 @@
 """The one blocking primitive and the one deadline helper.
 
-:class:`OneShot` is a value or an exception, set once, behind a Condition; dials
-and actions are built on it. (A pending request, the hot path, keeps the same
-set-once contract with a cheaper lock-based wake-up:
-:class:`relaysync.rpc.PendingRequest`.) :class:`Deadline` turns a ``timeout``
-into "how long is left", so an operation made of several steps (start request, then the
-outcome) is bounded as a whole.
+:class:`OneShot` is a value or an exception, set once, with a wait bounded by a
+deadline: requests (:class:`relaysync.rpc.PendingRequest`), actions, dials and messages
+all wait on one.
+:class:`Deadline` turns a ``timeout`` into "how long is left", so an operation made of
+several steps (start request, then the outcome) is bounded as a whole.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Generic, Optional, TypeVar
+from typing import Any, ContextManager, Generic, Optional, TypeVar
 
 from .errors import timeout_error
 
@@ -45,29 +44,34 @@ class Deadline:
 
 
 class OneShot(Generic[T]):
-    """A result that is set once: a value or an exception, behind a Condition.
+    """A result that is set once: a value or an exception, and a wait with a deadline.
 
     Args:
-        cond: the Condition to use; pass an owner's Condition so the result settles
-            under the owner's lock (an action settles under its call's lock). A
-            private one is created when omitted.
+        guard: the lock the result settles under; pass an owner's lock (or Condition)
+            so the result settles together with the owner's state (an action settles
+            under its call's lock). A private lock is created when omitted.
 
-    The ``*_locked`` methods are for callers that already hold ``cond``; the others take
-    it themselves. The first resolution wins.
+    The ``*_locked`` methods are for callers that already hold ``guard``; the others
+    take it themselves. The first resolution wins. Waiters block on a latch: a lock
+    taken at creation and released once, when the result settles; each woken waiter
+    releases it again for the next, so a settlement wakes every waiter. (A Condition's
+    wait made a request round trip about 20 us slower: ``benchmarks/RESULTS.md``.)
     """
 
-    __slots__ = ("_cond", "_done", "_error", "_value")
+    __slots__ = ("_done", "_error", "_guard", "_latch", "_value")
 
-    def __init__(self, cond: Optional[threading.Condition] = None) -> None:
-        self._cond = cond if cond is not None else threading.Condition(threading.Lock())
+    def __init__(self, guard: Optional[ContextManager[Any]] = None) -> None:
+        self._guard: ContextManager[Any] = guard if guard is not None else threading.Lock()
+        self._latch = threading.Lock()
+        self._latch.acquire()
         self._done = False
         self._value: Optional[T] = None
         self._error: Optional[BaseException] = None
 
     @property
-    def cond(self) -> threading.Condition:
-        """The Condition the result settles under."""
-        return self._cond
+    def guard(self) -> ContextManager[Any]:
+        """The lock the result settles under."""
+        return self._guard
 
     @property
     def done(self) -> bool:
@@ -85,29 +89,31 @@ class OneShot(Generic[T]):
         return self._error
 
     def resolve_locked(self, value: T) -> bool:
-        """Set the value (``cond`` held); returns False if already settled."""
+        """Set the value (``guard`` held); returns False if already settled."""
         if self._done:
             return False
-        self._done, self._value = True, value
-        self._cond.notify_all()
+        self._value = value
+        self._done = True  # after the value: a waiter reads it without the lock
+        self._latch.release()
         return True
 
     def fail_locked(self, error: BaseException) -> bool:
-        """Set the error (``cond`` held); returns False if already settled."""
+        """Set the error (``guard`` held); returns False if already settled."""
         if self._done:
             return False
-        self._done, self._error = True, error
-        self._cond.notify_all()
+        self._error = error
+        self._done = True
+        self._latch.release()
         return True
 
     def set_result(self, value: T) -> bool:
         """Set the value; returns False if already settled."""
-        with self._cond:
+        with self._guard:
             return self.resolve_locked(value)
 
     def set_error(self, error: BaseException) -> bool:
         """Set the error; returns False if already settled."""
-        with self._cond:
+        with self._guard:
             return self.fail_locked(error)
 
     def wait(self, timeout: Optional[float], what: str = "operation") -> T:
@@ -121,12 +127,20 @@ class OneShot(Generic[T]):
             RelayTimeoutError: not settled within ``timeout`` (the result stays usable).
             BaseException: the error it was settled with.
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._done, timeout):
+        if not self._done:
+            if timeout is None:
+                woken = self._latch.acquire()
+            elif timeout > 0:
+                woken = self._latch.acquire(True, timeout)
+            else:
+                woken = self._latch.acquire(False)
+            if woken:
+                self._latch.release()  # for the next waiter; later waits return at once
+            elif not self._done:
                 raise timeout_error(what, timeout)
-            if self._error is not None:
-                raise self._error
-            return self._value  # type: ignore[return-value]
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 __all__ = ["Deadline", "OneShot"]

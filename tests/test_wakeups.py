@@ -1,6 +1,6 @@
-"""Blocking call methods wake their caller once: an answer and the event it waits for
-do not cost two thread hand-offs, and events that change nothing a wait looks at do
-not wake it. Failures still wake the caller at once."""
+"""Blocking call methods wake their caller once per thing they wait for: the answer,
+then the outcome; events that change nothing a wait looks at do not wake it. Failures
+still wake the caller at once."""
 
 from __future__ import annotations
 
@@ -44,26 +44,27 @@ def offered(client: RelayClient, sim: RelaySimulator) -> Iterator[Call]:
     yield call
 
 
-def test_refer_wakes_its_caller_once(
+def test_refer_waits_for_its_answer_then_is_woken_once_by_its_outcome(
     client: RelayClient, sim: RelaySimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # inProgress comes right after the answer, the outcome 0.5 s later (media at 1/100)
     sim.on_refer(TARGET, delay=50.0)
     call = answered_call(client, sim)
-    blocked_on_answer: List[bool] = []
+    answer_waits: List[str] = []
     real_wait = PendingRequest.wait
 
-    def wait(self: PendingRequest, timeout: Optional[float]) -> Any:
+    def wait(self: PendingRequest, timeout: Optional[float], what: str = "") -> Any:
         if self.method == "calling.refer":
-            blocked_on_answer.append(not self.done)
-        return real_wait(self, timeout)
+            answer_waits.append(self.method)
+        return real_wait(self, timeout, what)
 
     monkeypatch.setattr(PendingRequest, "wait", wait)
     woken = count_wakeups(call)
     result = call.refer(TARGET, timeout=30.0)
     assert result.state == "success"
-    assert blocked_on_answer == [False]  # the answer alone woke no one
-    assert woken[0] <= 1, f"refer woke its caller {woken[0]} times"
+    assert answer_waits == ["calling.refer"]  # one wait for the answer, on its own
+    # the inProgress state arrives meanwhile and does not wake the outcome wait
+    assert woken[0] <= 1, f"refer's outcome wait was woken {woken[0]} times"
 
 
 def test_a_state_wait_is_not_woken_by_events_that_change_no_state(

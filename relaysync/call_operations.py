@@ -26,7 +26,6 @@ from .errors import CallEndedError, RelayError
 from .events import RelayEvent
 from .host import CallHost
 from .operations import Operation
-from .rpc import InFlight, PendingRequest
 from .waiting import Deadline
 from .workers import SerialQueue
 
@@ -143,61 +142,6 @@ class Operations:
             )
         return exc
 
-    def submit(
-        self,
-        method: str,
-        params: Mapping[str, Any],
-        timeout: Optional[float],
-        ready: Callable[[], bool],
-    ) -> InFlight:
-        """Send a call-level method whose answer :meth:`await_answer` waits for.
-
-        Args:
-            ready: whether what the caller waits for after the answer is already there
-                (read under the call's lock). A successful answer wakes the caller only
-                if it is; a failed one always does.
-        """
-        body = self._body(method, params)
-        cond = self._cond
-
-        def settled(request: PendingRequest) -> None:  # on the resolving thread
-            with cond:
-                if not request.succeeded or ready():
-                    cond.notify_all()
-
-        return self._host.submit(method, body, timeout, settled)
-
-    def await_answer(
-        self, flight: InFlight, ready: Callable[[], bool], deadline: Deadline
-    ) -> Dict[str, Any]:
-        """Block, with one wake-up, until ``flight`` is answered and ``ready()`` holds.
-
-        Returns as soon as the answer is a failure (raised), or when the answer is a
-        success and ``ready()`` holds, or when ``deadline`` passes after a successful
-        answer (the caller's own wait then reports what is missing). The request's own
-        timeout must not outlast ``deadline``.
-
-        Raises:
-            CallEndedError: the server answered 404/410.
-            RelayError: the server rejected the request.
-            RelayConnectionError: the socket was lost, or the client closed.
-            RelayTimeoutError: no answer within the request's timeout.
-        """
-        cond = self._cond
-        with cond:
-            while not (flight.answered and (not flight.pending.succeeded or ready())):
-                left = deadline.remaining()
-                if not flight.answered:
-                    request_left = flight.time_left()
-                    left = request_left if left is None else min(left, request_left)
-                if left is not None and left <= 0:
-                    break
-                cond.wait(left)
-        try:  # answered, or timed out: the request's deadline never outlasts ``deadline``
-            return flight.result()
-        except RelayError as exc:
-            raise self._gone_error(flight.pending.method, exc) from None
-
     def invoke(self, op: Operation, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
         """Run a one-shot method: check, send, return the server's result.
 
@@ -219,27 +163,19 @@ class Operations:
         timeout = _timeout(api, name, args.get(name))
         return self.execute(op.method, self._one_shot_body(op, api, args), timeout)
 
-    def invoke_until(
-        self,
-        op: Operation,
-        api: str,
-        args: Mapping[str, Any],
-        ready: Callable[[], bool],
-        deadline: Deadline,
+    def invoke_within(
+        self, op: Operation, api: str, args: Mapping[str, Any], deadline: Deadline
     ) -> Dict[str, Any]:
-        """:meth:`invoke`, returning once the answer is in and ``ready()`` holds.
+        """:meth:`invoke` for a method whose caller then waits for an event.
 
-        For a method whose caller then waits for an event (``answer`` waits for the
-        ``answered`` state): the answer and the event wake the caller once, not twice.
-        The request is bounded by the client's request timeout and ``deadline``.
+        The request is bounded by the client's request timeout and ``deadline``, so the
+        caller's own wait gets what is left (``answer`` then waits for ``answered``).
 
         Raises:
-            As :meth:`invoke`; RelayTimeoutError when the request times out (the
-            caller's own wait reports a missing event).
+            As :meth:`invoke`.
         """
         body = self._one_shot_body(op, api, args)
-        flight = self.submit(op.method, body, deadline.cap(self._host.request_timeout), ready)
-        return self.await_answer(flight, ready, deadline)
+        return self.execute(op.method, body, deadline.cap(self._host.request_timeout))
 
     @staticmethod
     def _one_shot_body(op: Operation, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
@@ -361,11 +297,8 @@ class Operations:
         timeout = _timeout(api, "timeout", timeout)
         deadline = Deadline(timeout)
         action, body = self._begin(op, action_class, api, args, **start_options)
-        request_timeout = deadline.cap(self._host.request_timeout)
-        ready = action.settled_locked
         try:
-            flight = self.submit(op.method, body, request_timeout, ready)
-            self.await_answer(flight, ready, deadline)
+            self.execute(op.method, body, deadline.cap(self._host.request_timeout))
         except BaseException:
             self._forget(action)
             raise
