@@ -16,7 +16,6 @@ from ._util import adopt_method_names, is_mapping
 from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
 from .client_dial import DialMixin
-from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .draining import HandlerTracker, drain
@@ -26,10 +25,11 @@ from .failures import guarded, warn_replaced
 from .host import DEFAULT_CALL_HISTORY, CallHost
 from .messaging import Messaging, MessagingMixin
 from .observe import Observers, RecordPath
-from .proxy import ProxySetting, choose_proxy
 from .running import run_until_signalled
 from .stats import ClientStats
-from .transport import build_sslopt, is_secure, redact_url, url_from
+from .wire.connection import Connection
+from .wire.proxy import ProxySetting, choose_proxy
+from .wire.sockets import build_sslopt, is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]

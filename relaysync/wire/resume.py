@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from ._log import logger
-from .constants import PROTOCOL_VERSION
-from .errors import RelayError
-from .rpc import PendingRequest
+from .._log import logger
+from ..constants import PROTOCOL_VERSION
+from ..errors import RelayError
+from ..rpc import PendingRequest
 
 
 class AuthRejected(RelayError):

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from .errors import RelayError
+from ..errors import RelayError
 
 _MAX_RESPONSE_HEAD = 16 * 1024
 _HINTS = {
@@ -125,7 +125,7 @@ def choose_proxy(
             break
     else:
         return None
-    from .transport import is_loopback  # transport imports this module
+    from .sockets import is_loopback  # sockets imports this module
 
     if is_loopback(host) or _bypassed(host, parts.port, env):
         return None

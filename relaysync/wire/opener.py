@@ -1,6 +1,6 @@
 """Opening a RELAY session: the retrying connect and the ``signalwire.connect`` handshake.
 
-:class:`SessionOpening` is the part of :class:`~relaysync.connection.Connection` that
+:class:`SessionOpening` is the part of :class:`~relaysync.wire.connection.Connection` that
 runs on the I/O thread each time a socket must be (re)opened: it retries with backoff
 (tenacity), opens the socket (through a proxy if one is set), sends
 ``signalwire.connect`` with the saved resume state, reads until the answer arrives, and
@@ -16,18 +16,18 @@ from typing import Any, Callable, Dict, Optional
 import tenacity
 import websocket
 
-from . import constants as C
-from ._log import LimitedLog, logger
-from ._version import __version__
+from .. import constants as C
+from .._log import LimitedLog, logger
+from .._version import __version__
+from ..errors import AuthenticationError, RelayConnectionError, RelayError, RelayTimeoutError
+from ..rpc import PendingMap, PendingRequest, request_frame
 from .backoff import backoff_policy
-from .errors import AuthenticationError, RelayConnectionError, RelayError, RelayTimeoutError
-from .frames import FrameHandler
-from .link import Link, shutdown
+from .inbound import FrameHandler
+from .outbound import Link, shutdown
 from .proxy import Proxy, ProxyRefused
-from .rpc import PendingMap, PendingRequest, request_frame
-from .session import AuthRejected, Closing, Session, StaleResume
+from .resume import AuthRejected, Closing, Session, StaleResume
+from .sockets import Unreachable, new_socket, open_socket
 from .tlspipe import Transport
-from .transport import Unreachable, new_socket, open_socket
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})

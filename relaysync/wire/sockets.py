@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import websocket
 
-from .errors import RelayConnectionError
+from ..errors import RelayConnectionError
 from .proxy import Proxy, ProxyRefused, open_tunnel
 from .tlspipe import TlsPipe, Transport
 

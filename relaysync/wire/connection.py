@@ -1,7 +1,7 @@
 """The RELAY connection: socket, reader thread, session, pings and reconnects.
 
 One I/O thread ("relaysync-io") owns reading the socket. It opens the socket and
-performs the ``signalwire.connect`` handshake (see :mod:`relaysync.session_open`), then
+performs the ``signalwire.connect`` handshake (see :mod:`relaysync.wire.opener`), then
 reads frames until the socket is lost, and starts over with backoff (tenacity) until
 :meth:`Connection.close`. It answers server pings, acks events before handing them to
 the ``on_event`` callback, resolves pending requests, and detects half-open sockets. It
@@ -20,19 +20,19 @@ from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, Seque
 
 import websocket
 
-from . import constants as C
-from ._log import LimitedLog, logger
-from ._threads import LIBRARY_STACK_SIZE, start_thread
-from .errors import RelayConnectionError, RelayError, timeout_error
-from .flowlog import FlowRecorder
-from .frames import EventSink, FrameHandler
-from .link import FrameTap, Link, NotSent, shutdown
+from .. import constants as C
+from .._log import LimitedLog, logger
+from .._threads import LIBRARY_STACK_SIZE, start_thread
+from ..errors import RelayConnectionError, RelayError, timeout_error
+from ..flowlog import FlowRecorder
+from ..rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
+from ..stats import WireCounters
+from .inbound import EventSink, FrameHandler
+from .opener import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
+from .outbound import FrameTap, Link, NotSent, shutdown
 from .proxy import Proxy
-from .rpc import InFlight, PendingMap, PendingRequest, await_reply, request_frame
-from .session import Closing, LoggedRequest, Session
-from .session_open import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
-from .stats import WireCounters
-from .transport import redact_url
+from .resume import Closing, LoggedRequest, Session
+from .sockets import redact_url
 
 __all__ = ["AGENT", "AUTH_REJECTION_CODES", "STALE_RESUME_CODE", "Connection", "StateSink"]
 
@@ -57,7 +57,7 @@ class Connection(SessionOpening):
         backoff_initial, backoff_max: reconnect backoff bounds in seconds.
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
         batch: the context each burst of frames is acted on in (see
-            :class:`~relaysync.frames.FrameHandler`).
+            :class:`~relaysync.wire.inbound.FrameHandler`).
         proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
         trace: log every frame sent and received on ``relaysync.trace``, masked.
         on_fresh_session: called on the I/O thread, before the state becomes

@@ -1,0 +1,1 @@
+"""The RELAY wire: the connection, its socket, framing, TLS and proxy tunnel."""
