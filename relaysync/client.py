@@ -29,7 +29,8 @@ from .running import run_until_signalled
 from .stats import ClientStats
 from .wire.connection import Connection
 from .wire.proxy import ProxySetting, choose_proxy
-from .wire.sockets import build_sslopt, is_secure, redact_url, url_from
+from .wire.sockets import build_sslopt
+from .wire.urls import is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]

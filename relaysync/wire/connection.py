@@ -32,7 +32,7 @@ from .opener import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpeni
 from .outbound import FrameTap, Link, NotSent, shutdown
 from .proxy import Proxy
 from .resume import Closing, LoggedRequest, Session
-from .sockets import redact_url
+from .urls import redact_url
 
 __all__ = ["AGENT", "AUTH_REJECTION_CODES", "STALE_RESUME_CODE", "Connection", "StateSink"]
 
