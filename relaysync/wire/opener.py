@@ -1,18 +1,20 @@
 """Opening a RELAY session: the retrying connect and the ``signalwire.connect`` handshake.
 
-:class:`SessionOpening` is the part of :class:`~relaysync.wire.connection.Connection` that
-runs on the I/O thread each time a socket must be (re)opened: it retries with backoff
-(tenacity), opens the socket (through a proxy if one is set), sends
-``signalwire.connect`` with the saved resume state, reads until the answer arrives, and
-records whether the session was resumed or started fresh.
+:class:`SessionOpener` runs on the I/O thread each time the connection needs a socket:
+it retries with backoff (tenacity), opens the socket (through a proxy if one is set),
+sends ``signalwire.connect`` with the session's resume state, reads until the answer
+arrives, and records in the :class:`~relaysync.wire.resume.Session` whether the session
+was resumed or started fresh. It returns an :class:`Opened`; what the connection does
+with it (its state, its callbacks) is the connection's.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Mapping, Optional
 
+import attrs
 import tenacity
 import websocket
 
@@ -25,51 +27,121 @@ from .backoff import backoff_policy
 from .inbound import FrameHandler
 from .outbound import Link, shutdown
 from .proxy import Proxy, ProxyRefused
-from .resume import AuthRejected, Closing, Session, StaleResume
+from .resume import Session
 from .sockets import Unreachable, new_socket, open_socket
 from .tlspipe import Transport
+from .urls import redact_url
 
 AGENT = f"relaysync/{__version__}"
 AUTH_REJECTION_CODES = frozenset({-32002, -32000, -32602, 401, 403})
 STALE_RESUME_CODE = -32003
 
 
-class SessionOpening:
-    """Opens and authenticates a socket, retrying; mixed into the Connection.
+class AuthRejected(RelayError):
+    """The server refused our credentials during the handshake."""
 
-    The attributes below are set by the Connection's constructor; the I/O thread alone
-    calls these methods.
+
+class StaleResume(RelayError):
+    """The server refused our saved protocol/authorization_state (-32003)."""
+
+
+class Closing(Exception):
+    """close() was called while connecting."""
+
+
+@attrs.frozen
+class Opened:
+    """A socket with a session on it.
+
+    Attributes:
+        ws: the socket, authenticated, its read timeout set.
+        resumed: the server resumed the session the socket before it had.
+        fresh: a session existed before and this one is new: the old one's events can
+            no longer arrive.
     """
 
-    url: str
-    proxy: Optional[Proxy]
-    request_timeout: float
-    session: Session
-    _shown_url: str
-    _authentication: Dict[str, str]
-    _sslopt: Dict[str, Any]
-    _on_fresh_session: Optional[Callable[[], None]]
-    _ping_interval: float
-    _ping_timeout: float
-    _backoff_initial: float
-    _backoff_max: float
-    _max_auth_attempts: int
-    _cond: threading.Condition
-    _closing: threading.Event
-    _ever_connected: bool
-    _link: Link
-    _pending: PendingMap
-    _log: LimitedLog
-    _frames: FrameHandler
-    _auth_failures: int
-    _last_error: Optional[str]
+    ws: websocket.WebSocket
+    resumed: bool
+    fresh: bool
 
-    def _set_state(self, state: str) -> None:
-        """Record a state change and report it (caller holds ``_cond``)."""
-        raise NotImplementedError
 
-    def _establish(self, first_timeout: Optional[float]) -> websocket.WebSocket:
-        """Open and authenticate a socket, retrying with backoff (tenacity)."""
+class SessionOpener:
+    """Opens and authenticates a socket, retrying (I/O thread only).
+
+    Args:
+        url: the WebSocket URL.
+        authentication: the ``authentication`` block of ``signalwire.connect``.
+        session: the resume state, read before each handshake and updated after it.
+        sslopt: websocket-client TLS options.
+        proxy: an HTTP proxy to tunnel through, or ``None``.
+        request_timeout: the limit for opening a socket (10 s at most) and for the
+            answer to ``signalwire.connect``.
+        read_timeout: the socket timeout once the session is open.
+        backoff_initial, backoff_max: reconnect backoff bounds in seconds.
+        max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
+        closing: set by ``close()``: cuts a backoff short and stops retrying.
+        link: the write side; a socket is attached to it for the handshake.
+        pending: where the ``signalwire.connect`` request waits for its answer.
+        frames: reads the socket until that answer arrives.
+        log: rate-limited warnings (one line per retry series).
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        authentication: Mapping[str, str],
+        session: Session,
+        sslopt: Dict[str, Any],
+        proxy: Optional[Proxy],
+        request_timeout: float,
+        read_timeout: float,
+        backoff_initial: float,
+        backoff_max: float,
+        max_auth_attempts: int,
+        closing: threading.Event,
+        link: Link,
+        pending: PendingMap,
+        frames: FrameHandler,
+        log: LimitedLog,
+    ) -> None:
+        self._url = url
+        self._shown_url = redact_url(url)  # for messages: no user info or query
+        self._authentication = dict(authentication)
+        self._session = session
+        self._sslopt = sslopt
+        self._proxy = proxy
+        self._request_timeout = request_timeout
+        self._read_timeout = read_timeout
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._max_auth_attempts = max_auth_attempts
+        self._closing = closing
+        self._link = link
+        self._pending = pending
+        self._frames = frames
+        self._log = log
+        project = self._authentication.get("project")
+        #: whose session this is, for messages: the project id, never a secret
+        self.who = f"project {project!r}" if project else "the JWT's project"
+        #: the failure of the latest attempt, for the message of a connect that gave up
+        self.last_error: Optional[str] = None
+        self._auth_failures = 0
+        self._ever_opened = False
+
+    def open(self, first_timeout: Optional[float]) -> Opened:
+        """Open and authenticate a socket, retrying with backoff (tenacity).
+
+        Args:
+            first_timeout: the limit of the very first connect, or ``None`` for a
+                reconnect (which retries until ``closing`` is set).
+
+        Raises:
+            Closing: ``close()`` was called meanwhile.
+            AuthenticationError: the credentials were rejected (too often).
+            RelayConnectionError: no session, for a reason retrying cannot fix or
+                within ``first_timeout``.
+        """
         # Wrong credentials, a name that does not resolve, a refused port or an untrusted
         # certificate on the very first connect cannot get better by retrying; after a
         # session existed, any of them may be a hiccup (a server restarting) and is
@@ -88,8 +160,7 @@ class SessionOpening:
             before_sleep=self._log_retry,
         )
         try:
-            ws: websocket.WebSocket = retrying(self._attempt)
-            return ws
+            opened: Opened = retrying(self._attempt)
         except AuthRejected as exc:
             if self._closing.is_set():
                 raise Closing() from None
@@ -112,17 +183,14 @@ class SessionOpening:
             raise RelayConnectionError(
                 -1, f"could not connect to {self._shown_url} for {self.who}: {exc}"
             ) from None
-
-    @property
-    def who(self) -> str:
-        """Whose session this is, for messages: the project id, never a secret."""
-        project = self._authentication.get("project")
-        return f"project {project!r}" if project else "the JWT's project"
+        self._auth_failures = 0
+        self._ever_opened = True
+        return opened
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""
         if retry_state.outcome is not None:
-            self._last_error = str(retry_state.outcome.exception())
+            self.last_error = str(retry_state.outcome.exception())
         if retry_state.outcome is None:
             return
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
@@ -134,7 +202,7 @@ class SessionOpening:
             wait,
         )
 
-    def _attempt(self) -> websocket.WebSocket:
+    def _attempt(self) -> Opened:
         """One connection attempt: socket + ``signalwire.connect``."""
         if self._closing.is_set():
             raise Closing()
@@ -148,32 +216,29 @@ class SessionOpening:
         try:
             open_socket(
                 ws,
-                self.url,
-                timeout=min(self.request_timeout, 10.0),
+                self._url,
+                timeout=min(self._request_timeout, 10.0),
                 sslopt=self._sslopt,
                 on_socket=opening,
-                proxy=self.proxy,
+                proxy=self._proxy,
             )
             if self._closing.is_set():
                 raise Closing()
-            self._handshake(ws)
+            return self._handshake(ws)
         except BaseException:
             shutdown(ws)
             raise
-        return ws
 
-    def _handshake(self, ws: websocket.WebSocket) -> None:
-        """Send ``signalwire.connect`` and read until its answer arrives."""
-        with self._cond:
-            session = self.session
-            params = session.connect_params(self._authentication, AGENT)
-            sent_protocol = session.protocol
+    def _handshake(self, ws: websocket.WebSocket) -> Opened:
+        """Send ``signalwire.connect``, read until its answer arrives, record the session."""
+        params = self._session.connect_params(self._authentication, AGENT)
+        sent_protocol = params.get("protocol")
         generation = self._link.attach(ws)
         frame = request_frame(C.METHOD_CONNECT, params)
         pending = PendingRequest(frame["id"], C.METHOD_CONNECT, generation)
         self._pending.add(pending)
         self._link.send(frame, generation)
-        deadline = time.monotonic() + self.request_timeout
+        deadline = time.monotonic() + self._request_timeout
         try:
             result = self._await_handshake(ws, pending, deadline)
         except RelayError as exc:
@@ -183,8 +248,7 @@ class SessionOpening:
                 raise
             if exc.code == STALE_RESUME_CODE and sent_protocol:
                 logger.warning("relaysync: server refused to resume the session; starting fresh")
-                with self._cond:
-                    self.session.forget()
+                self._session.forget()
                 raise StaleResume(exc.code, exc.message) from None
             if exc.code in AUTH_REJECTION_CODES:
                 self._auth_failures += 1
@@ -193,30 +257,25 @@ class SessionOpening:
         if not isinstance(result, dict) or not isinstance(result.get("protocol"), str):
             raise RelayConnectionError(-1, "signalwire.connect result has no protocol")
         try:
-            ws.settimeout(self._ping_interval + self._ping_timeout)
+            ws.settimeout(self._read_timeout)
         except (OSError, AttributeError) as exc:
             raise RelayConnectionError(-1, f"socket lost after connect: {exc}") from exc
-        with self._cond:
-            resumed = bool(sent_protocol) and (
-                bool(result.get("session_restored")) or result["protocol"] == sent_protocol
-            )
-            lost = self._ever_connected and not resumed
-            session.resumed = resumed if self._ever_connected else True
-            self._frames.dedupe.new_socket(resumed)
-            session.protocol = result["protocol"]
-            identity = result.get("identity")
-            session.identity = identity if isinstance(identity, str) else None
-        if lost and self._on_fresh_session is not None:
-            self._on_fresh_session()  # outside the lock: it takes the call locks
-        with self._cond:
-            self._auth_failures = 0
-            self._ever_connected = True
-            self._set_state(C.CONNECTED)
+        resumed = bool(sent_protocol) and (
+            bool(result.get("session_restored")) or result["protocol"] == sent_protocol
+        )
+        identity = result.get("identity")
+        self._session.opened(
+            result["protocol"],
+            identity if isinstance(identity, str) else None,
+            resumed=resumed if self._ever_opened else True,
+        )
+        self._frames.dedupe.new_socket(resumed)
         logger.info(
             "relaysync: connected to %s (%s session)",
             self._shown_url,
             "resumed" if resumed else "new",
         )
+        return Opened(ws, resumed, fresh=self._ever_opened and not resumed)
 
     def _await_handshake(
         self, ws: websocket.WebSocket, pending: PendingRequest, deadline: float
