@@ -161,31 +161,26 @@ class SessionOpener:
         )
         try:
             opened: Opened = retrying(self._attempt)
-        except AuthRejected as exc:
+        except (AuthRejected, ProxyRefused, RelayConnectionError, StaleResume) as exc:
             if self._closing.is_set():
                 raise Closing() from None
-            raise AuthenticationError(
-                exc.code, f"{self._shown_url} rejected the credentials of {self.who}: {exc.message}"
-            ) from None
-        except ProxyRefused as exc:
-            if self._closing.is_set():
-                raise Closing() from None
-            raise RelayConnectionError(exc.code, exc.message) from None
-        except Unreachable as exc:
-            if self._closing.is_set():
-                raise Closing() from None
-            raise RelayConnectionError(
-                -1, f"could not connect to {self._shown_url} for {self.who}: {exc.cause}"
-            ) from None
-        except (RelayConnectionError, StaleResume) as exc:
-            if self._closing.is_set():
-                raise Closing() from None
-            raise RelayConnectionError(
-                -1, f"could not connect to {self._shown_url} for {self.who}: {exc}"
-            ) from None
+            raise self._gave_up(exc) from None
         self._auth_failures = 0
         self._ever_opened = True
         return opened
+
+    def _gave_up(self, exc: RelayError) -> RelayError:
+        """The error a connect that stopped retrying raises, for the last failure ``exc``."""
+        if isinstance(exc, AuthRejected):
+            return AuthenticationError(
+                exc.code, f"{self._shown_url} rejected the credentials of {self.who}: {exc.message}"
+            )
+        if isinstance(exc, ProxyRefused):
+            return RelayConnectionError(exc.code, exc.message)
+        cause = exc.cause if isinstance(exc, Unreachable) else str(exc)
+        return RelayConnectionError(
+            -1, f"could not connect to {self._shown_url} for {self.who}: {cause}"
+        )
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""
