@@ -124,7 +124,7 @@ class Connection:
             link=self._link,
             pending=self._pending,
             on_event=on_event,
-            on_auth_state=self._auth_state,
+            on_auth_state=self.session.keep_authorization_state,
             on_disconnect=self._server_disconnect,
             batch=batch,
             log=self._log,
@@ -445,10 +445,6 @@ class Connection:
                 return
             last_rx = time.monotonic()
             ping_sent = None
-
-    def _auth_state(self, blob: str) -> None:
-        """Keep the latest authorization state (I/O thread)."""
-        self.session.keep_authorization_state(blob)
 
     def _server_disconnect(self, restart: bool) -> None:
         """The server asked us to go: reconnect once it closes (fresh if ``restart``)."""
