@@ -20,7 +20,6 @@ from ._util import is_mapping
 from ._validate import check_count, check_delay, check_names, check_timeout, require_timeout
 from .call import Call
 from .client_dial import Dialer
-from .connection import Connection
 from .diagram import CallFlow
 from .dispatch import CallRegistry, Router
 from .draining import HandlerTracker, drain
@@ -31,10 +30,12 @@ from .host import DEFAULT_CALL_HISTORY, ClientHost
 from .message import Message, MessageCallback
 from .messaging import MessageHandler, Messaging
 from .observe import Observers, RecordPath
-from .proxy import ProxySetting, choose_proxy
 from .signals import run_until_signalled
 from .stats import ClientStats
-from .transport import build_sslopt, is_secure, redact_url, url_from
+from .wire.connection import Connection
+from .wire.proxy import ProxySetting, choose_proxy
+from .wire.sockets import build_sslopt
+from .wire.urls import is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
 CallHandler = Callable[[Call], Any]

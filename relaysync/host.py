@@ -4,7 +4,7 @@ A :class:`~relaysync.call.Call` is given a :class:`CallHost` instead of the whol
 :class:`~relaysync.client.RelayClient`: a way to send requests, the worker pool for
 callbacks, the registry of live calls, the recorded frames of a call, and a few
 settings. :class:`ClientHost` is the client's implementation: each method is the named
-step from a call method to :class:`~relaysync.connection.Connection`, which writes the
+step from a call method to :class:`~relaysync.wire.connection.Connection`, which writes the
 socket.
 """
 
@@ -17,7 +17,7 @@ from .flowlog import FlowEntry
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
-    from .connection import Connection
+    from .wire.connection import Connection
 
 #: Events a call keeps for ``call.events()`` unless ``RelayClient(call_history=)`` says.
 DEFAULT_CALL_HISTORY = 1_000

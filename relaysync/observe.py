@@ -14,8 +14,8 @@ from typing import List, Union
 
 from . import telemetry
 from .cassette import CassetteWriter
-from .link import FrameTap
 from .stats import ReconnectCounter
+from .wire.outbound import FrameTap
 
 RecordPath = Union[None, str, "os.PathLike[str]"]
 

@@ -1,6 +1,6 @@
 """What a running client is doing: counters kept where the work already happens.
 
-:class:`WireCounters` lives with the reader (:class:`~relaysync.frames.FrameHandler`):
+:class:`WireCounters` lives with the reader (:class:`~relaysync.wire.inbound.FrameHandler`):
 plain int fields and a fixed ring of request latencies, written by the I/O thread
 alone, with no lock and no allocation per event. :meth:`relaysync.RelayClient.stats`
 reads them, with the pool's and registry's sizes, into one frozen

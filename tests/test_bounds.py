@@ -10,11 +10,11 @@ from typing import Any, Dict, List
 import pytest
 
 from relaysync import RelayClient, RelayTimeoutError
-from relaysync.dedupe import DEDUPE_WINDOW, EventDedupe
 from relaysync.events import RelayEvent
 from relaysync.host import DEFAULT_CALL_HISTORY as MAX_HISTORY
 from relaysync.rpc import PendingMap, PendingRequest
 from relaysync.testing import RelaySimulator
+from relaysync.wire.dedupe import DEDUPE_WINDOW, EventDedupe
 from relaysync.workers import MAX_SERIAL_TASKS
 
 from .helpers import Recorder, answered_call, make_client

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-import relaysync.transport
+import relaysync.wire.sockets
 from relaysync import Call, RelayClient, RelayConnectionError, RelayError, RelayTimeoutError
 from relaysync.devices import phone_device
 from relaysync.testing import RelaySimulator
@@ -255,13 +255,13 @@ def test_close_during_tcp_connect_leaves_no_thread(monkeypatch: pytest.MonkeyPat
     port = listener.getsockname()[1]
     filler = socket.create_connection(("127.0.0.1", port), timeout=2)
     opening = threading.Event()
-    original = relaysync.transport.open_socket
+    original = relaysync.wire.sockets.open_socket
 
     def open_socket(*args: Any, **kwargs: Any) -> Any:
         opening.set()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr("relaysync.session_open.open_socket", open_socket)
+    monkeypatch.setattr("relaysync.wire.opener.open_socket", open_socket)
     client = RelayClient("p", "t", url=f"ws://127.0.0.1:{port}")
     connector = threading.Thread(
         target=lambda: _swallow(lambda: client.connect(timeout=12)), daemon=True

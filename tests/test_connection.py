@@ -18,7 +18,7 @@ from relaysync import (
     RelayTimeoutError,
 )
 from relaysync.testing import RelaySimulator
-from relaysync.transport import build_sslopt
+from relaysync.wire.sockets import build_sslopt
 
 from .helpers import Recorder, make_client, relaysync_threads
 

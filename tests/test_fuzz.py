@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from relaysync import RelayClient, constants
 from relaysync._validate import check_timeout
-from relaysync.dedupe import DEDUPE_WINDOW
 from relaysync.host import DEFAULT_CALL_HISTORY as MAX_HISTORY
 from relaysync.testing import RelaySimulator
+from relaysync.wire.dedupe import DEDUPE_WINDOW
 
 from .helpers import make_client, relaysync_threads
 

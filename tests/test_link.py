@@ -10,7 +10,7 @@ import pytest
 import websocket
 
 from relaysync.errors import RelayConnectionError
-from relaysync.link import Link
+from relaysync.wire.outbound import Link
 
 pytestmark = pytest.mark.timeout(30)
 

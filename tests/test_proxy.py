@@ -10,8 +10,8 @@ from typing import Any, Dict
 import pytest
 
 from relaysync import RelayClient, RelayConnectionError
-from relaysync.proxy import Proxy, choose_proxy, parse_proxy
 from relaysync.testing import RelaySimulator
+from relaysync.wire.proxy import Proxy, choose_proxy, parse_proxy
 
 from .helpers import FAST, relaysync_threads
 from .proxy_support import ForbiddingProxy, PProxy

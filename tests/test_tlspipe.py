@@ -12,8 +12,8 @@ from typing import Callable, List, Tuple
 
 import pytest
 
-from relaysync.tlspipe import TlsPipe
-from relaysync.wire import FrameReader
+from relaysync.wire.framing import FrameReader
+from relaysync.wire.tlspipe import TlsPipe
 
 from .helpers import tls_contexts
 

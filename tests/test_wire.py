@@ -20,12 +20,9 @@ import pytest
 import websocket
 
 from relaysync import RelayClient, RelayTimeoutError
-from relaysync.frames import FrameHandler
-from relaysync.link import Link
 from relaysync.rpc import PendingMap, PendingRequest
 from relaysync.testing import RelaySimulator
-from relaysync.tlspipe import TlsPipe
-from relaysync.wire import (
+from relaysync.wire.framing import (
     OPCODE_BINARY,
     OPCODE_CONTINUATION,
     OPCODE_PING,
@@ -36,6 +33,9 @@ from relaysync.wire import (
     encode_text,
     encode_texts,
 )
+from relaysync.wire.inbound import FrameHandler
+from relaysync.wire.outbound import Link
+from relaysync.wire.tlspipe import TlsPipe
 
 from .helpers import tls_contexts
 

@@ -17,7 +17,7 @@ import json
 import logging
 from typing import Any, Callable, Dict, Optional, Union
 
-from .._json import encode
+from ..wire._json import encode
 from .journal import Journal
 from .method_faults import Failure, MethodFaults
 from .server import Connection

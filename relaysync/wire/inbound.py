@@ -17,17 +17,17 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 import websocket
 
-from . import constants as C
-from . import wire
+from .. import constants as C
+from .._log import LimitedLog, MaskedFrame, logger, trace_frame
+from ..errors import RelayConnectionError
+from ..rpc import PendingMap, error_from_response
+from ..stats import WireCounters
+from . import framing
 from ._json import parse
-from ._log import LimitedLog, MaskedFrame, logger, trace_frame
 from .dedupe import EventDedupe
-from .errors import RelayConnectionError
-from .link import Link
-from .rpc import PendingMap, error_from_response
-from .stats import WireCounters
-from .transport import MAX_FRAME_BYTES
-from .wire import FrameError, FrameReader
+from .framing import FrameError, FrameReader
+from .outbound import Link
+from .sockets import MAX_FRAME_BYTES
 
 BATCH = 512  # frames handled per read at most, so acks and routing interleave in bursts
 _ACKED = (C.METHOD_EVENT, C.METHOD_PING, C.METHOD_DISCONNECT)
@@ -78,7 +78,7 @@ class FrameHandler:
     def read(self, ws: websocket.WebSocket, wait: float) -> Optional[bool]:
         """Wait up to ``wait`` s for data, then handle every whole frame it completes.
 
-        Frames are cut out of one receive buffer (:class:`~relaysync.wire.FrameReader`),
+        Frames are cut out of one receive buffer (:class:`~relaysync.wire.framing.FrameReader`),
         so a burst costs one ``recv``; a frame over the size limit is refused from its
         header. The acks of a burst go out in one write, before any of its frames is
         acted on. The idle wait uses ``select``, so the socket keeps one long timeout
@@ -145,11 +145,11 @@ class FrameHandler:
         frames: List[Dict[str, Any]] = []
         requests = 0
         for opcode, data in batch:
-            if opcode == wire.OPCODE_CLOSE:
+            if opcode == framing.OPCODE_CLOSE:
                 return frames, requests, True
-            if opcode == wire.OPCODE_PING:
+            if opcode == framing.OPCODE_PING:
                 self._link.pong(data)
-            elif opcode in (wire.OPCODE_TEXT, wire.OPCODE_BINARY):
+            elif opcode in (framing.OPCODE_TEXT, framing.OPCODE_BINARY):
                 frame = self._guarded(self._parse, data, len(data))
                 if frame is not None:
                     if "method" in frame:

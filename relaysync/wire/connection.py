@@ -1,11 +1,12 @@
 """The RELAY connection: socket, reader thread, session, pings and reconnects.
 
-One I/O thread ("relaysync-io") owns reading the socket. It opens the socket and
-performs the ``signalwire.connect`` handshake (see :mod:`relaysync.session_open`), then
-reads frames until the socket is lost, and starts over with backoff (tenacity) until
-:meth:`Connection.close`. It answers server pings, acks events before handing them to
-the ``on_event`` callback, resolves pending requests, and detects half-open sockets. It
-never runs user code: ``on_event`` and ``on_state`` must only queue work.
+One I/O thread ("relaysync-io") owns reading the socket. A
+:class:`~relaysync.wire.opener.SessionOpener` opens the socket and performs the
+``signalwire.connect`` handshake; the thread then reads frames until the socket is
+lost, and starts over with backoff (tenacity) until :meth:`Connection.close`. It
+answers server pings, acks events before handing them to the ``on_event`` callback,
+resolves pending requests, and detects half-open sockets. It never runs user code:
+``on_event`` and ``on_state`` must only queue work.
 
 Writes from any thread go through one send lock.
 """
@@ -20,26 +21,37 @@ from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, Seque
 
 import websocket
 
-from . import constants as C
-from ._log import LimitedLog, logger
-from ._threads import LIBRARY_STACK_SIZE, start_thread
-from .errors import RelayConnectionError, RelayError, timeout_error
-from .flowlog import FlowRecorder
-from .frames import EventSink, FrameHandler
-from .link import FrameTap, Link, NotSent, shutdown
+from .. import constants as C
+from .._log import LimitedLog, logger
+from .._threads import LIBRARY_STACK_SIZE, start_thread
+from ..errors import RelayConnectionError, RelayError, timeout_error
+from ..flowlog import FlowRecorder
+from ..rpc import PendingMap, PendingRequest, await_reply, request_frame
+from ..stats import WireCounters
+from .inbound import EventSink, FrameHandler
+from .opener import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, Closing, Opened, SessionOpener
+from .outbound import FrameTap, Link, NotSent, shutdown
 from .proxy import Proxy
-from .rpc import PendingMap, PendingRequest, await_reply, request_frame
-from .session import Closing, LoggedRequest, Session
-from .session_open import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, SessionOpening
-from .stats import WireCounters
-from .transport import redact_url
+from .resume import Session
+from .urls import redact_url
 
 __all__ = ["AGENT", "AUTH_REJECTION_CODES", "STALE_RESUME_CODE", "Connection", "StateSink"]
 
 StateSink = Callable[[str], None]
 
 
-class Connection(SessionOpening):
+class LoggedRequest(PendingRequest):
+    """A request nobody waits for: an error answer is logged instead of raised."""
+
+    __slots__ = ()
+
+    def set_error(self, error: BaseException) -> bool:
+        """Log the error, then settle with it; returns False if already settled."""
+        logger.warning("relaysync: %s failed: %s", self.method, error)
+        return super().set_error(error)
+
+
+class Connection:
     """A self-healing RELAY session over one WebSocket at a time.
 
     Args:
@@ -57,7 +69,7 @@ class Connection(SessionOpening):
         backoff_initial, backoff_max: reconnect backoff bounds in seconds.
         max_auth_attempts: consecutive authentication rejections tolerated on reconnect.
         batch: the context each burst of frames is acted on in (see
-            :class:`~relaysync.frames.FrameHandler`).
+            :class:`~relaysync.wire.inbound.FrameHandler`).
         proxy: an HTTP proxy to tunnel every (re)connection through, or ``None``.
         trace: log every frame sent and received on ``relaysync.trace``, masked.
         on_fresh_session: called on the I/O thread, before the state becomes
@@ -88,9 +100,6 @@ class Connection(SessionOpening):
     ) -> None:
         self.url = url
         self._shown_url = redact_url(url)  # for messages: no user info or query
-        self._authentication = dict(authentication)
-        self._sslopt = sslopt
-        self._on_event = on_event
         self._on_state = on_state
         self._on_fresh_session = on_fresh_session
         self.request_timeout = request_timeout
@@ -98,15 +107,12 @@ class Connection(SessionOpening):
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._backoff_initial = backoff_initial
-        self._backoff_max = backoff_max
-        self._max_auth_attempts = max_auth_attempts
         self.proxy = proxy
         self.session = Session(contexts)
 
         self._cond = threading.Condition()
         self._state = C.CLOSED
         self._fatal: Optional[RelayError] = None
-        self._ever_connected = False
         self._closing = threading.Event()
         self._final = False  # close(final=True): no thread may start any more
         self._thread: Optional[threading.Thread] = None
@@ -118,14 +124,29 @@ class Connection(SessionOpening):
             link=self._link,
             pending=self._pending,
             on_event=on_event,
-            on_auth_state=self._auth_state,
+            on_auth_state=self.session.keep_authorization_state,
             on_disconnect=self._server_disconnect,
             batch=batch,
             log=self._log,
         )
-        self._auth_failures = 0
+        self._opener = SessionOpener(
+            url=url,
+            authentication=authentication,
+            session=self.session,
+            sslopt=sslopt,
+            proxy=proxy,
+            request_timeout=request_timeout,
+            read_timeout=ping_interval + ping_timeout,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            max_auth_attempts=max_auth_attempts,
+            closing=self._closing,
+            link=self._link,
+            pending=self._pending,
+            frames=self._frames,
+            log=self._log,
+        )
         self._disconnect_deadline: Optional[float] = None
-        self._last_error: Optional[str] = None
 
     # ------------------------------------------------------------------ public API
 
@@ -158,6 +179,11 @@ class Connection(SessionOpening):
     def requests_in_flight(self) -> int:
         """How many requests are written and not yet answered."""
         return len(self._pending)
+
+    @property
+    def who(self) -> str:
+        """Whose session this is, for messages: the project id, never a secret."""
+        return self._opener.who
 
     @property
     def fatal_error(self) -> Optional[RelayError]:
@@ -201,7 +227,7 @@ class Connection(SessionOpening):
             raise error
         if done:  # close() was called meanwhile
             raise RelayConnectionError(-1, "the client was closed while connecting")
-        last = self._last_error
+        last = self._opener.last_error
         detail = f" (last error: {last})" if last else ""
         if started:
             self.close()
@@ -309,9 +335,7 @@ class Connection(SessionOpening):
 
     def update_contexts(self, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Change the contexts subscribed on every future (re)connect, atomically."""
-        with self._cond:
-            kept = [c for c in self.session.contexts if c not in remove]
-            self.session.contexts = list(dict.fromkeys([*kept, *add]))
+        self.session.update_contexts(add, remove)
 
     # ------------------------------------------------------------------ I/O thread
 
@@ -321,7 +345,7 @@ class Connection(SessionOpening):
         try:
             while not self._closing.is_set():
                 try:
-                    ws = self._establish(first_timeout if first else None)
+                    opened = self._opener.open(first_timeout if first else None)
                 except Closing:
                     break
                 except RelayError as exc:
@@ -330,8 +354,9 @@ class Connection(SessionOpening):
                         self._cond.notify_all()
                     break
                 first = False
-                self._read_loop(ws)
-                self._lost(ws)
+                self._connected(opened)
+                self._read_loop(opened.ws)
+                self._lost(opened.ws)
                 if not self._reconnect and not self._closing.is_set():
                     with self._cond:
                         self._fatal = RelayConnectionError(-1, "connection lost")
@@ -345,6 +370,13 @@ class Connection(SessionOpening):
             self._pending.fail_all("connection closed")
             with self._cond:
                 self._set_state(C.CLOSED)
+
+    def _connected(self, opened: Opened) -> None:
+        """Report a session open on a new socket (I/O thread)."""
+        if opened.fresh and self._on_fresh_session is not None:
+            self._on_fresh_session()  # outside the lock: it takes the call locks
+        with self._cond:
+            self._set_state(C.CONNECTED)
 
     def _read_loop(self, ws: websocket.WebSocket) -> None:
         """Read frames until the socket is lost or close() is called."""
@@ -388,16 +420,11 @@ class Connection(SessionOpening):
             last_rx = time.monotonic()
             ping_sent = None
 
-    def _auth_state(self, blob: str) -> None:
-        """Keep the latest authorization state (I/O thread)."""
-        with self._cond:
-            self.session.authorization_state = blob
-
     def _server_disconnect(self, restart: bool) -> None:
         """The server asked us to go: reconnect once it closes (fresh if ``restart``)."""
+        if restart:
+            self.session.forget()
         with self._cond:
-            if restart:
-                self.session.forget()
             self._disconnect_deadline = time.monotonic() + 10.0
 
     def _lost(self, ws: websocket.WebSocket) -> None:

@@ -1,6 +1,6 @@
 """The write side of the connection: the current socket, its generation, one writer.
 
-Frames are encoded here (:func:`relaysync.wire.encode_text`) and written with
+Frames are encoded here (:func:`relaysync.wire.framing.encode_text`) and written with
 ``sendall``; the acks of a burst are queued by the reader and written together by
 :meth:`Link.flush`, in one write. One thread writes to a socket at a time: a thread
 that has a frame to send while another one writes hands the frame to the writer, which
@@ -20,12 +20,12 @@ from typing import Any, List, Mapping, Optional, Protocol, Tuple
 
 import websocket
 
+from .._log import MaskedFrame, logger, trace_frame
+from ..errors import RelayConnectionError
+from ..flowlog import FlowRecorder
 from ._json import encode
-from ._log import MaskedFrame, logger, trace_frame
-from .errors import RelayConnectionError
-from .flowlog import FlowRecorder
+from .framing import encode_text, encode_texts
 from .tlspipe import Transport
-from .wire import encode_text, encode_texts
 
 
 class FrameTap(Protocol):

@@ -15,7 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from .errors import RelayError
+from ..errors import RelayError
+from .urls import is_loopback
 
 _MAX_RESPONSE_HEAD = 16 * 1024
 _HINTS = {
@@ -125,8 +126,6 @@ def choose_proxy(
             break
     else:
         return None
-    from .transport import is_loopback  # transport imports this module
-
     if is_loopback(host) or _bypassed(host, parts.port, env):
         return None
     return parse_proxy(value, name)

@@ -3,7 +3,7 @@
 websocket-client reads each frame with three ``recv`` calls (header, length, payload)
 and holds a whole frame before anything can look at its size. :class:`FrameReader`
 reads whatever the socket has into one buffer (over TLS through a
-:class:`~relaysync.tlspipe.TlsPipe`, which decrypts every record of one read) and cuts
+:class:`~relaysync.wire.tlspipe.TlsPipe`, which decrypts every record of one read) and cuts
 frames out of it, so a burst of events costs one ``recv``; a frame whose *header*
 announces more than the limit is refused there, and its payload is read and thrown
 away chunk by chunk, never held.
@@ -20,8 +20,8 @@ import select
 import sys
 from typing import List, Optional, Sequence, Tuple
 
-from ._entropy import keys
-from ._log import LimitedLog
+from .._entropy import keys
+from .._log import LimitedLog
 from .tlspipe import TlsPipe, Transport
 
 OPCODE_CONTINUATION = 0x0
