@@ -1,0 +1,189 @@
+"""Declarative readers for the fields of events and results.
+
+A class declares each field once, as an attrs field; one reader per class, compiled
+the first time the class is read (at import for relaysync's own classes), pulls every
+field the class adds to its ``base`` out of a source. The vocabulary:
+
+- **name**: a field with no metadata reads the key (or attribute) of its own name.
+- **path**: ``read_at("id")`` reads another key; ``read_at("detect.params.event")``
+  walks nested mappings (``None`` as soon as a step is not a mapping).
+- **alternatives**: ``read_at("record.url", "url")`` takes the first path whose
+  converted value is not ``None``.
+- **converter**: the field's type picks it (``Optional[str]`` → :func:`as_str`,
+  ``int`` → :func:`as_int`, ``float`` → :func:`as_number`, ``bool`` → :func:`as_bool`,
+  ``Mapping[str, Any]`` → :func:`as_dict`, ``Tuple[str, ...]`` →
+  :func:`as_str_tuple`), unless ``read_at(..., convert=f)`` names another.
+- **default**: a converted ``None`` becomes the field's attrs default (or a fresh
+  value from its factory).
+- **not read**: ``not_read(default)`` marks a field the caller sets itself.
+
+Events read from the inner ``params`` mapping; results read from the event that
+settled them (``from_attributes``: the first step of a path is an attribute). Nothing
+here raises on a malformed source: every converter returns ``None`` for a wrong type.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import attrs
+
+from relaysync._util import (
+    as_bool,
+    as_dict,
+    as_int,
+    as_number,
+    as_str,
+    as_str_tuple,
+    is_mapping,
+)
+
+#: A compiled reader: source → the class's own field values (a tuple in declaration
+#: order, or a dict by name when reading attributes).
+Reader = Callable[[Any], Any]
+
+_KEY = "relaysync.read_at"
+_FACTORY: Any = type(attrs.Factory(dict))
+_BY_TYPE: Dict[Any, Callable[[Any], Any]] = {
+    str: as_str,
+    int: as_int,
+    float: as_number,
+    bool: as_bool,
+    typing.Mapping[str, Any]: as_dict,
+    Tuple[str, ...]: as_str_tuple,
+}
+
+
+def read_at(
+    *paths: str,
+    convert: Optional[Callable[[Any], Any]] = None,
+    default: Any = None,
+    factory: Optional[Callable[[], Any]] = None,
+    repr: bool = True,
+) -> Any:
+    """Declare an attrs field read from ``paths`` (dotted) rather than its own name.
+
+    Args:
+        paths: one or more paths; the first whose converted value is not ``None`` wins.
+            None: the field's own name.
+        convert: the converter, instead of the one the field's type picks.
+        default: the value when no path gives one.
+        factory: builds the default instead (e.g. ``dict``).
+        repr: whether the field appears in the ``repr``.
+
+    Returns:
+        The attrs field definition.
+    """
+    metadata = {_KEY: (paths, convert)}
+    if factory is not None:
+        return attrs.field(factory=factory, metadata=metadata, repr=repr)
+    return attrs.field(default=default, metadata=metadata, repr=repr)
+
+
+def not_read(default: Any = None) -> Any:
+    """Declare an attrs field that no reader fills (its caller sets it).
+
+    Args:
+        default: the field's default.
+
+    Returns:
+        The attrs field definition.
+    """
+    return attrs.field(default=default, metadata={_KEY: None})
+
+
+def _converter(field: attrs.Attribute[Any], hint: Any) -> Callable[[Any], Any]:
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is typing.Union and len(args) == 2 and type(None) in args:
+        hint = args[0] if args[1] is type(None) else args[1]
+    try:
+        return _BY_TYPE[hint]
+    except (KeyError, TypeError):
+        raise TypeError(f"no converter for field {field.name!r} of type {hint!r}") from None
+
+
+def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> Reader:
+    """Compile the reader of the fields ``cls`` declares beyond those of ``base``.
+
+    Args:
+        cls: an attrs class.
+        base: an attrs base of ``cls`` whose fields the caller fills itself.
+        from_attributes: read attributes of an object (the first step of each path)
+            and return a dict by field name; else read keys of a mapping and return a
+            tuple in field order.
+
+    Returns:
+        The reader: one generated function with no loop, one statement per step.
+
+    Raises:
+        TypeError: a read field has no ``convert`` and a type without a converter.
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # annotations that do not resolve: only explicit converters work
+        hints = {}
+    inherited = {field.name for field in attrs.fields(base)}
+    namespace: Dict[str, Any] = {"is_mapping": is_mapping}
+    body: List[str] = [] if from_attributes else ["    get = src.get"]
+    names: List[str] = []
+    for i, field in enumerate(attrs.fields(cls)):
+        if field.name in inherited:
+            continue
+        value = f"v{i}"
+        names.append(value)
+        spec = field.metadata.get(_KEY, ((), None))
+        default = None if field.default is attrs.NOTHING else field.default
+        if isinstance(default, _FACTORY):
+            namespace[f"d{i}"], default_expr = default.factory, f"d{i}()"
+        else:
+            namespace[f"d{i}"], default_expr = default, f"d{i}"
+        if spec is None:
+            body.append(f"    {value} = {default_expr}")
+            continue
+        paths, convert = spec
+        namespace[f"c{i}"] = convert or _converter(field, hints.get(field.name, field.type))
+        for n, path in enumerate(paths or (field.name,)):
+            indent = "    " if n == 0 else "        "
+            if n:
+                body.append(f"    if {value} is None:")
+            first, *rest = path.split(".")
+            step = f"getattr(src, {first!r}, None)" if from_attributes else f"get({first!r})"
+            for key in rest:
+                body.append(f"{indent}{value} = {step}")
+                step = f"{value}.get({key!r}) if is_mapping({value}) else None"
+            body.append(f"{indent}{value} = c{i}({step})")
+        if default is not None:
+            body.append(f"    if {value} is None:\n        {value} = {default_expr}")
+    if from_attributes:
+        own = [f.name for f in attrs.fields(cls) if f.name not in inherited]
+        result = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(own, names)) + "}"
+    else:
+        result = "(" + "".join(f"{v}, " for v in names) + ")"
+    source = "def read(src):\n" + "\n".join([*body, f"    return {result}"]) + "\n"
+    exec(compile(source, f"<fields of {cls.__qualname__}>", "exec"), namespace)
+    read: Reader = namespace["read"]
+    read.__qualname__ = f"{cls.__qualname__}.read"
+    return read
+
+
+class Readers(Dict[type, Reader]):
+    """Each class's reader, compiled the first time the class is looked up.
+
+    Lookups of a known class are plain dict lookups (the reader thread does one per
+    event); a miss compiles under the GIL-atomic ``setdefault``, so two threads that
+    miss together keep one reader.
+    """
+
+    def __init__(self, base: type, *, from_attributes: bool = False) -> None:
+        """Args: as for :func:`compile_reader`."""
+        super().__init__()
+        self._base = base
+        self._from_attributes = from_attributes
+
+    def __missing__(self, cls: type) -> Reader:
+        read = compile_reader(cls, self._base, from_attributes=self._from_attributes)
+        return self.setdefault(cls, read)
+
+
+__all__ = ["Reader", "Readers", "compile_reader", "not_read", "read_at"]
