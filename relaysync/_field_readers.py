@@ -25,6 +25,7 @@ here raises on a malformed source: every converter returns ``None`` for a wrong 
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import attrs
@@ -36,7 +37,6 @@ from relaysync._util import (
     as_number,
     as_str,
     as_str_tuple,
-    is_mapping,
 )
 
 #: A compiled reader: source → the class's own field values (a tuple in declaration
@@ -45,6 +45,12 @@ Reader = Callable[[Any], Any]
 
 _KEY = "relaysync.read_at"
 _FACTORY: Any = type(attrs.Factory(dict))
+#: Converters written out in the generated code (as the functions do) to save a call.
+_INLINE: Dict[Callable[[Any], Any], str] = {
+    as_str: "{v} if isinstance({v}, str) else None",
+    as_dict: "dict({v}) if type({v}) is dict or isinstance({v}, Mapping) else None",
+}
+_STEP = "{v}.get({key!r}) if type({v}) is dict or isinstance({v}, Mapping) else None"
 _BY_TYPE: Dict[Any, Callable[[Any], Any]] = {
     str: as_str,
     int: as_int,
@@ -124,7 +130,7 @@ def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> R
     except Exception:  # annotations that do not resolve: only explicit converters work
         hints = {}
     inherited = {field.name for field in attrs.fields(base)}
-    namespace: Dict[str, Any] = {"is_mapping": is_mapping}
+    namespace: Dict[str, Any] = {"Mapping": Mapping}
     body: List[str] = [] if from_attributes else ["    get = src.get"]
     names: List[str] = []
     for i, field in enumerate(attrs.fields(cls)):
@@ -142,17 +148,18 @@ def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> R
             body.append(f"    {value} = {default_expr}")
             continue
         paths, convert = spec
-        namespace[f"c{i}"] = convert or _converter(field, hints.get(field.name, field.type))
+        convert = convert or _converter(field, hints.get(field.name, field.type))
+        namespace[f"c{i}"] = convert
         for n, path in enumerate(paths or (field.name,)):
-            indent = "    " if n == 0 else "        "
+            indent = "        " if n else "    "
             if n:
                 body.append(f"    if {value} is None:")
             first, *rest = path.split(".")
             step = f"getattr(src, {first!r}, None)" if from_attributes else f"get({first!r})"
-            for key in rest:
-                body.append(f"{indent}{value} = {step}")
-                step = f"{value}.get({key!r}) if is_mapping({value}) else None"
-            body.append(f"{indent}{value} = c{i}({step})")
+            body.append(f"{indent}{value} = {step}")
+            body.extend(f"{indent}{value} = " + _STEP.format(v=value, key=key) for key in rest)
+            inline = _INLINE.get(convert, f"c{i}({{v}})").format(v=value)
+            body.append(f"{indent}{value} = {inline}")
         if default is not None:
             body.append(f"    if {value} is None:\n        {value} = {default_expr}")
     if from_attributes:
