@@ -30,14 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import attrs
 
-from relaysync._util import (
-    as_bool,
-    as_dict,
-    as_int,
-    as_number,
-    as_str,
-    as_str_tuple,
-)
+from relaysync._util import as_bool, as_dict, as_int, as_number, as_str, as_str_tuple
 
 #: A compiled reader: source → the class's own field values (a tuple in declaration
 #: order, or a dict by name when reading attributes).
@@ -109,6 +102,34 @@ def _converter(field: attrs.Attribute[Any], hint: Any) -> Callable[[Any], Any]:
         raise TypeError(f"no converter for field {field.name!r} of type {hint!r}") from None
 
 
+def _statements(
+    field: attrs.Attribute[Any], v: str, hint: Any, namespace: Dict[str, Any], from_attributes: bool
+) -> List[str]:
+    """The statements that leave ``field``'s value in the local ``v``."""
+    default = None if field.default is attrs.NOTHING else field.default
+    if isinstance(default, _FACTORY):
+        namespace[f"{v}_default"], fallback = default.factory, f"{v}_default()"
+    else:
+        namespace[f"{v}_default"], fallback = default, f"{v}_default"
+    spec = field.metadata.get(_KEY, ((), None))
+    if spec is None:
+        return [f"{v} = {fallback}"]
+    paths, convert = spec
+    convert = namespace[f"{v}_convert"] = convert or _converter(field, hint)
+    lines: List[str] = []
+    for n, path in enumerate(paths or (field.name,)):
+        first, *rest = path.split(".")
+        steps = [f"getattr(src, {first!r}, None)" if from_attributes else f"get({first!r})"]
+        steps += [_STEP.format(v=v, key=key) for key in rest]
+        steps.append(_INLINE.get(convert, f"{v}_convert({{v}})").format(v=v))
+        if n:
+            lines.append(f"if {v} is None:")
+        lines += [f"{'    ' if n else ''}{v} = {step}" for step in steps]
+    if default is not None:
+        lines += [f"if {v} is None:", f"    {v} = {fallback}"]
+    return lines
+
+
 def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> Reader:
     """Compile the reader of the fields ``cls`` declares beyond those of ``base``.
 
@@ -120,7 +141,7 @@ def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> R
             tuple in field order.
 
     Returns:
-        The reader: one generated function with no loop, one statement per step.
+        The reader: one generated function, straight-line code with no loop.
 
     Raises:
         TypeError: a read field has no ``convert`` and a type without a converter.
@@ -130,44 +151,18 @@ def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> R
     except Exception:  # annotations that do not resolve: only explicit converters work
         hints = {}
     inherited = {field.name for field in attrs.fields(base)}
+    own = [field for field in attrs.fields(cls) if field.name not in inherited]
     namespace: Dict[str, Any] = {"Mapping": Mapping}
-    body: List[str] = [] if from_attributes else ["    get = src.get"]
-    names: List[str] = []
-    for i, field in enumerate(attrs.fields(cls)):
-        if field.name in inherited:
-            continue
-        value = f"v{i}"
-        names.append(value)
-        spec = field.metadata.get(_KEY, ((), None))
-        default = None if field.default is attrs.NOTHING else field.default
-        if isinstance(default, _FACTORY):
-            namespace[f"d{i}"], default_expr = default.factory, f"d{i}()"
-        else:
-            namespace[f"d{i}"], default_expr = default, f"d{i}"
-        if spec is None:
-            body.append(f"    {value} = {default_expr}")
-            continue
-        paths, convert = spec
-        convert = convert or _converter(field, hints.get(field.name, field.type))
-        namespace[f"c{i}"] = convert
-        for n, path in enumerate(paths or (field.name,)):
-            indent = "        " if n else "    "
-            if n:
-                body.append(f"    if {value} is None:")
-            first, *rest = path.split(".")
-            step = f"getattr(src, {first!r}, None)" if from_attributes else f"get({first!r})"
-            body.append(f"{indent}{value} = {step}")
-            body.extend(f"{indent}{value} = " + _STEP.format(v=value, key=key) for key in rest)
-            inline = _INLINE.get(convert, f"c{i}({{v}})").format(v=value)
-            body.append(f"{indent}{value} = {inline}")
-        if default is not None:
-            body.append(f"    if {value} is None:\n        {value} = {default_expr}")
+    body = [] if from_attributes else ["get = src.get"]
+    for i, field in enumerate(own):
+        hint = hints.get(field.name, field.type)
+        body += _statements(field, f"v{i}", hint, namespace, from_attributes)
     if from_attributes:
-        own = [f.name for f in attrs.fields(cls) if f.name not in inherited]
-        result = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(own, names)) + "}"
+        result = "{" + "".join(f"{field.name!r}: v{i}, " for i, field in enumerate(own)) + "}"
     else:
-        result = "(" + "".join(f"{v}, " for v in names) + ")"
-    source = "def read(src):\n" + "\n".join([*body, f"    return {result}"]) + "\n"
+        result = "(" + "".join(f"v{i}, " for i in range(len(own))) + ")"
+    body.append(f"return {result}")
+    source = "def read(src):\n" + "".join(f"    {line}\n" for line in body)
     exec(compile(source, f"<fields of {cls.__qualname__}>", "exec"), namespace)
     read: Reader = namespace["read"]
     read.__qualname__ = f"{cls.__qualname__}.read"
@@ -177,13 +172,18 @@ def compile_reader(cls: type, base: type, *, from_attributes: bool = False) -> R
 class Readers(Dict[type, Reader]):
     """Each class's reader, compiled the first time the class is looked up.
 
-    Lookups of a known class are plain dict lookups (the reader thread does one per
-    event); a miss compiles under the GIL-atomic ``setdefault``, so two threads that
-    miss together keep one reader.
+    A known class costs one plain dict lookup (the reader thread does one per event);
+    when two threads miss together, both compile and the atomic ``setdefault`` keeps
+    the first reader stored.
     """
 
     def __init__(self, base: type, *, from_attributes: bool = False) -> None:
-        """Args: as for :func:`compile_reader`."""
+        """Start with no reader.
+
+        Args:
+            base: as for :func:`compile_reader`.
+            from_attributes: as for :func:`compile_reader`.
+        """
         super().__init__()
         self._base = base
         self._from_attributes = from_attributes
