@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import attrs
 
@@ -187,6 +187,18 @@ class Readers(Dict[type, Reader]):
         super().__init__()
         self._base = base
         self._from_attributes = from_attributes
+
+    def prepare(self, classes: Iterable[type]) -> None:
+        """Compile the readers of ``classes`` now (at import) rather than on first use.
+
+        Args:
+            classes: attrs subclasses of the base.
+
+        Raises:
+            TypeError: as for :func:`compile_reader`.
+        """
+        for cls in classes:
+            self[cls]
 
     def __missing__(self, cls: type) -> Reader:
         read = compile_reader(cls, self._base, from_attributes=self._from_attributes)

@@ -238,8 +238,7 @@ EVENT_CLASSES: Dict[str, Type[RelayEvent]] = {
     C.EVENT_MESSAGING_STATE: MessageStateEvent,
 }
 
-for _cls in EVENT_CLASSES.values():  # compiled at import, not on the first frame
-    EVENT_READERS[_cls]
+EVENT_READERS.prepare(EVENT_CLASSES.values())  # at import, not on the first frame
 
 
 def parse_event(payload: Any, event_id: Any = None) -> RelayEvent:

@@ -308,8 +308,7 @@ class ConnectResult(ActionResult):
 
 #: Each result class's reader of its own fields from the settling event.
 _READERS = Readers(ActionResult, from_attributes=True)
-for _cls in ActionResult.__subclasses__():  # compiled at import, not per result
-    _READERS[_cls]
+_READERS.prepare(ActionResult.__subclasses__())
 
 __all__ = [
     "AIResult",

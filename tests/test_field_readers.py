@@ -59,6 +59,7 @@ def test_wrong_shapes_give_defaults_and_never_raise() -> None:
 
 
 def test_a_subclass_reader_is_compiled_once_and_kept() -> None:
+    assert set(ev.EVENT_CLASSES.values()) <= set(EVENT_READERS)  # compiled at import
     first = EVENT_READERS[_Sample]
     _sample({})
     assert EVENT_READERS[_Sample] is first
