@@ -1,9 +1,10 @@
 """The base event class and the helpers every typed event uses.
 
 :meth:`RelayEvent.from_payload` takes the outer ``params`` of a ``signalwire.event``
-frame; :func:`common_fields` reads the fields every event shares, and each subclass
-reads only its own fields from the inner ``params`` in a small ``_own_fields`` hook.
-Nothing here raises on a malformed payload.
+frame; :func:`common_fields` reads the fields every event shares, and each subclass's
+own fields are read from the inner ``params`` by one reader compiled from their
+declarations (:mod:`relaysync._field_readers`). Nothing here raises on a malformed
+payload.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar
 
 import attrs
 
-from relaysync._util import as_code, as_dict, as_number, as_str, is_mapping
+from relaysync._field_readers import Readers
+from relaysync._util import as_code, as_number, is_mapping
 
 E = TypeVar("E", bound="RelayEvent")
 
@@ -51,11 +53,6 @@ def first_str(*values: Any) -> Optional[str]:
         if isinstance(value, str) and value:
             return value
     return None
-
-
-def sub_dict(mapping: Mapping[str, Any], key: str) -> Dict[str, Any]:
-    """Return ``mapping[key]`` as a dict copy, or ``{}`` when it is absent or not a mapping."""
-    return as_dict(mapping.get(key)) or {}
 
 
 def common_fields(payload: Any, event_id: Any) -> Tuple[Any, ...]:
@@ -144,17 +141,10 @@ class RelayEvent:
             :func:`parse_event` to pick the class from it).
         """
         common = common_fields(payload, event_id)
-        return cls(*common, **cls._own_fields(common[1]))
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        """Return this class's own fields read from the inner params ``p``."""
-        return {}
+        return cls(*common, *EVENT_READERS[cls](common[1]))
 
 
-def state_field(p: Mapping[str, Any]) -> Dict[str, Any]:
-    """Return ``{"state": ...}`` read from the inner params ``p`` (the common case)."""
-    return {"state": as_str(p.get("state"))}
+#: Each event class's reader of its own fields from the inner ``params``.
+EVENT_READERS = Readers(RelayEvent)
 
-
-__all__ = ["SECRET_KEYS", "RelayEvent", "common_fields", "first_str", "state_field", "sub_dict"]
+__all__ = ["EVENT_READERS", "SECRET_KEYS", "RelayEvent", "common_fields", "first_str"]

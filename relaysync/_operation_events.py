@@ -1,16 +1,19 @@
 """Events of long-running operations on a call: play, record, collect, detect, fax, ...
 
-Each class reads only its own fields; see :mod:`relaysync._event_base` for the shared ones.
+Each class declares only its own fields, where they are read from when that is not a
+key of their own name (see :mod:`relaysync._field_readers`); the shared ones are in
+:mod:`relaysync._event_base`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import attrs
 
-from relaysync._event_base import RelayEvent, state_field, sub_dict
-from relaysync._util import as_bool, as_code, as_dict, as_int, as_number, as_str
+from relaysync._event_base import RelayEvent
+from relaysync._field_readers import read_at
+from relaysync._util import as_code
 
 
 @attrs.frozen
@@ -18,10 +21,6 @@ class PlayEvent(RelayEvent):
     """``calling.call.play``. ``state``: playing, paused, finished or error."""
 
     state: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return state_field(p)
 
 
 @attrs.frozen
@@ -40,26 +39,10 @@ class RecordEvent(RelayEvent):
     """
 
     state: Optional[str] = None
-    url: Optional[str] = None
-    duration: Optional[float] = None
-    size: Optional[int] = None
-    format: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        nested = sub_dict(p, "record")
-
-        def pick(key: str, coerce: Callable[[Any], Any]) -> Any:
-            value = coerce(nested.get(key))
-            return value if value is not None else coerce(p.get(key))
-
-        return {
-            "state": as_str(p.get("state")),
-            "url": pick("url", as_str),
-            "duration": pick("duration", as_number),
-            "size": pick("size", as_int),
-            "format": pick("format", as_str),
-        }
+    url: Optional[str] = read_at("record.url", "url")
+    duration: Optional[float] = read_at("record.duration", "duration")
+    size: Optional[int] = read_at("record.size", "size")
+    format: Optional[str] = read_at("record.format", "format")
 
 
 @attrs.frozen
@@ -76,19 +59,9 @@ class CollectEvent(RelayEvent):
     """
 
     result: Mapping[str, Any] = attrs.field(factory=dict)
-    result_type: Optional[str] = None
+    result_type: Optional[str] = read_at("result.type")
     final: Optional[bool] = None
     state: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        result = sub_dict(p, "result")
-        return {
-            "result": result,
-            "result_type": as_str(result.get("type")),
-            "final": as_bool(p.get("final")),
-            "state": as_str(p.get("state")),
-        }
 
 
 @attrs.frozen
@@ -103,17 +76,8 @@ class DetectEvent(RelayEvent):
     """
 
     detect: Mapping[str, Any] = attrs.field(factory=dict)
-    detect_type: Optional[str] = None
-    detect_event: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        detect = sub_dict(p, "detect")
-        return {
-            "detect": detect,
-            "detect_type": as_str(detect.get("type")),
-            "detect_event": as_str(sub_dict(detect, "params").get("event")),
-        }
+    detect_type: Optional[str] = read_at("detect.type")
+    detect_event: Optional[str] = read_at("detect.params.event")
 
 
 @attrs.frozen
@@ -125,13 +89,8 @@ class FaxEvent(RelayEvent):
         fax_params: ``fax.params`` (``{}`` if absent), e.g. pages, success, document.
     """
 
-    fax_type: Optional[str] = None
-    fax_params: Mapping[str, Any] = attrs.field(factory=dict)
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        fax = sub_dict(p, "fax")
-        return {"fax_type": as_str(fax.get("type")), "fax_params": sub_dict(fax, "params")}
+    fax_type: Optional[str] = read_at("fax.type")
+    fax_params: Mapping[str, Any] = read_at("fax.params", factory=dict)
 
 
 @attrs.frozen
@@ -142,14 +101,6 @@ class TapEvent(RelayEvent):
     tap: Optional[Mapping[str, Any]] = None
     device: Optional[Mapping[str, Any]] = None
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "state": as_str(p.get("state")),
-            "tap": as_dict(p.get("tap")),
-            "device": as_dict(p.get("device")),
-        }
-
 
 @attrs.frozen
 class StreamEvent(RelayEvent):
@@ -159,24 +110,12 @@ class StreamEvent(RelayEvent):
     url: Optional[str] = None
     name: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "state": as_str(p.get("state")),
-            "url": as_str(p.get("url")),
-            "name": as_str(p.get("name")),
-        }
-
 
 @attrs.frozen
 class SendDigitsEvent(RelayEvent):
     """``calling.call.send_digits``. ``state``: finished."""
 
     state: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return state_field(p)
 
 
 @attrs.frozen
@@ -192,15 +131,7 @@ class PayEvent(RelayEvent):
 
     state: Optional[str] = None
     result: Optional[str] = None
-    for_: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "state": as_str(p.get("state")),
-            "result": as_str(p.get("result")),
-            "for_": as_str(p.get("for")),
-        }
+    for_: Optional[str] = read_at("for")
 
 
 @attrs.frozen
@@ -209,10 +140,6 @@ class TranscribeEvent(RelayEvent):
 
     state: Optional[str] = None
     url: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {"state": as_str(p.get("state")), "url": as_str(p.get("url"))}
 
 
 @attrs.frozen
@@ -228,20 +155,10 @@ class QueueEvent(RelayEvent):
     """
 
     status: Optional[str] = None
-    queue_id: Optional[str] = None
-    queue_name: Optional[str] = None
+    queue_id: Optional[str] = read_at("id", convert=as_code)
+    queue_name: Optional[str] = read_at("name")
     position: Optional[int] = None
     size: Optional[int] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "status": as_str(p.get("status")),
-            "queue_id": as_code(p.get("id")),
-            "queue_name": as_str(p.get("name")),
-            "position": as_int(p.get("position")),
-            "size": as_int(p.get("size")),
-        }
 
 
 @attrs.frozen
@@ -250,20 +167,12 @@ class EchoEvent(RelayEvent):
 
     state: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return state_field(p)
-
 
 @attrs.frozen
 class HoldEvent(RelayEvent):
     """``calling.call.hold``. ``state`` as sent (vocabulary not fixed by the protocol)."""
 
     state: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return state_field(p)
 
 
 @attrs.frozen
@@ -272,20 +181,12 @@ class DenoiseEvent(RelayEvent):
 
     denoised: bool = False
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {"denoised": bool(as_bool(p.get("denoised")))}
-
 
 @attrs.frozen
 class AIEvent(RelayEvent):
     """``calling.call.ai``. ``state`` as sent (finished/error end the AI session)."""
 
     state: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return state_field(p)
 
 
 __all__ = [

@@ -3,7 +3,8 @@
 A ``signalwire.event`` frame carries an outer ``params`` object
 (``{event_type, timestamp?, event_channel?, params: {...}}``).
 :meth:`RelayEvent.from_payload` takes that outer object; one helper reads the shared
-fields, and each subclass reads only its own fields from the inner ``params``.
+fields, and each subclass declares only its own fields, read from the inner ``params``
+by a reader compiled from the declarations (:mod:`relaysync._field_readers`).
 This module holds the call lifecycle, session and messaging events, the table
 :data:`EVENT_CLASSES` and :func:`parse_event`; the events of operations on a call
 (play, record, collect, ...) live in :mod:`relaysync._operation_events` and are
@@ -22,7 +23,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Type
 import attrs
 
 from relaysync import constants as C
-from relaysync._event_base import SECRET_KEYS, RelayEvent, first_str, sub_dict
+from relaysync._event_base import EVENT_READERS, SECRET_KEYS, RelayEvent, first_str
+from relaysync._field_readers import read_at
 from relaysync._operation_events import (
     AIEvent,
     CollectEvent,
@@ -40,7 +42,7 @@ from relaysync._operation_events import (
     TapEvent,
     TranscribeEvent,
 )
-from relaysync._util import as_bool, as_code, as_dict, as_int, as_str, as_str_tuple, is_mapping
+from relaysync._util import as_code, is_mapping
 
 log = logging.getLogger("relaysync")
 
@@ -63,16 +65,6 @@ class CallStateEvent(RelayEvent):
     device: Optional[Mapping[str, Any]] = None
     peer: Optional[Mapping[str, Any]] = None
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "call_state": as_str(p.get("call_state")),
-            "end_reason": as_str(p.get("end_reason")),
-            "direction": as_str(p.get("direction")),
-            "device": as_dict(p.get("device")),
-            "peer": as_dict(p.get("peer")),
-        }
-
 
 @attrs.frozen
 class CallReceiveEvent(RelayEvent):
@@ -90,22 +82,13 @@ class CallReceiveEvent(RelayEvent):
     call_state: Optional[str] = None
     direction: Optional[str] = None
     device: Optional[Mapping[str, Any]] = None
-    context: Optional[str] = None
-    from_number: Optional[str] = None
-    to_number: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        device = as_dict(p.get("device"))
-        dparams = sub_dict(device, "params") if device else {}
-        return {
-            "call_state": as_str(p.get("call_state")),
-            "direction": as_str(p.get("direction")),
-            "device": device,
-            "context": first_str(p.get("context"), p.get("protocol")),
-            "from_number": first_str(dparams.get("from_number"), dparams.get("from")),
-            "to_number": first_str(dparams.get("to_number"), dparams.get("to")),
-        }
+    context: Optional[str] = read_at("context", "protocol", convert=first_str)
+    from_number: Optional[str] = read_at(
+        "device.params.from_number", "device.params.from", convert=first_str
+    )
+    to_number: Optional[str] = read_at(
+        "device.params.to_number", "device.params.to", convert=first_str
+    )
 
 
 @attrs.frozen
@@ -122,14 +105,6 @@ class ConnectEvent(RelayEvent):
     peer: Optional[Mapping[str, Any]] = None
     failed_reason: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "connect_state": as_str(p.get("connect_state")),
-            "peer": as_dict(p.get("peer")),
-            "failed_reason": as_str(p.get("failed_reason")),
-        }
-
 
 @attrs.frozen
 class DialEvent(RelayEvent):
@@ -145,20 +120,7 @@ class DialEvent(RelayEvent):
     dial_state: Optional[str] = None
     call: Mapping[str, Any] = attrs.field(factory=dict)
     reason: Optional[str] = None
-    dial_winner: bool = False
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        call = sub_dict(p, "call")
-        winner = as_bool(call.get("dial_winner"))
-        if winner is None:
-            winner = as_bool(p.get("dial_winner"))
-        return {
-            "dial_state": as_str(p.get("dial_state")),
-            "call": call,
-            "reason": as_str(p.get("reason")),
-            "dial_winner": bool(winner),
-        }
+    dial_winner: bool = read_at("call.dial_winner", "dial_winner", default=False)
 
 
 @attrs.frozen
@@ -175,17 +137,8 @@ class ReferEvent(RelayEvent):
 
     state: Optional[str] = None
     sip_refer_to: Optional[str] = None
-    sip_refer_response_code: Optional[str] = None
-    sip_notify_response_code: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "state": as_str(p.get("state")),
-            "sip_refer_to": as_str(p.get("sip_refer_to")),
-            "sip_refer_response_code": as_code(p.get("sip_refer_response_code")),
-            "sip_notify_response_code": as_code(p.get("sip_notify_response_code")),
-        }
+    sip_refer_response_code: Optional[str] = read_at(convert=as_code)
+    sip_notify_response_code: Optional[str] = read_at(convert=as_code)
 
 
 @attrs.frozen
@@ -196,25 +149,13 @@ class ConferenceEvent(RelayEvent):
     name: Optional[str] = None
     status: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "conference_id": as_str(p.get("conference_id")),
-            "name": as_str(p.get("name")),
-            "status": as_str(p.get("status")),
-        }
-
 
 @attrs.frozen
 class CallingErrorEvent(RelayEvent):
     """``calling.error`` (informational): ``code`` (a string, e.g. ``"5001"``) and ``message``."""
 
-    code: Optional[str] = None
+    code: Optional[str] = read_at(convert=as_code)
     message: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {"code": as_code(p.get("code")), "message": as_str(p.get("message"))}
 
 
 @attrs.frozen
@@ -226,10 +167,6 @@ class AuthorizationStateEvent(RelayEvent):
     """
 
     authorization_state: Optional[str] = attrs.field(default=None, repr=False)
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        return {"authorization_state": as_str(p.get("authorization_state"))}
 
 
 @attrs.frozen
@@ -260,28 +197,6 @@ class MessagingEvent(RelayEvent):
     segments: Optional[int] = None
     context: Optional[str] = None
     reason: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, p: Mapping[str, Any]) -> Dict[str, Any]:
-        fields: Dict[str, Any] = {
-            key: as_str(p.get(key))
-            for key in (
-                "message_id",
-                "message_state",
-                "direction",
-                "from_number",
-                "to_number",
-                "body",
-                "context",
-                "reason",
-            )
-        }
-        fields.update(
-            media=as_str_tuple(p.get("media")),
-            tags=as_str_tuple(p.get("tags")),
-            segments=as_int(p.get("segments")),
-        )
-        return fields
 
 
 @attrs.frozen
@@ -322,6 +237,8 @@ EVENT_CLASSES: Dict[str, Type[RelayEvent]] = {
     C.EVENT_MESSAGING_RECEIVE: MessageReceiveEvent,
     C.EVENT_MESSAGING_STATE: MessageStateEvent,
 }
+
+EVENT_READERS.prepare(EVENT_CLASSES.values())  # at import, not on the first frame
 
 
 def parse_event(payload: Any, event_id: Any = None) -> RelayEvent:

@@ -1,6 +1,8 @@
 """Immutable outcomes of operations on a call (play, record, collect, refer, ...).
 
-Each result keeps the event that settled it, so nothing the server said is lost.
+Each result keeps the event that settled it, so nothing the server said is lost. A
+result class declares its own fields once; one reader compiled from the declarations
+reads them from the event's attributes (:mod:`relaysync._field_readers`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from typing import Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Type, Type
 
 import attrs
 
-from relaysync._util import as_bool, as_code, as_int, as_number, as_str, is_mapping
+from relaysync._field_readers import Readers, not_read, read_at
+from relaysync._util import as_code, as_str
 from relaysync.constants import (
     COLLECT_DIGIT,
     COLLECT_SPEECH,
@@ -75,17 +78,11 @@ class ActionResult:
             The result; ``successful`` as the class defines it (by default
             ``state in SUCCESS_STATES``).
         """
-        state = verdict(event)
-        fields: Dict[str, Any] = {"state": state, "event": event}
-        fields.update(cls._own_fields(event) if event is not None else {})
+        fields: Dict[str, Any] = _READERS[cls](event)
+        fields.update(state=verdict(event), event=event)
         fields.update(overrides)
         fields["successful"] = cls._successful(fields)
         return cls(**fields)
-
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        """This class's own fields, read from the settling event."""
-        return {}
 
     @classmethod
     def _successful(cls, fields: Mapping[str, Any]) -> bool:
@@ -120,10 +117,6 @@ class RecordResult(ActionResult):
     size: Optional[int] = None
     format: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        return {key: getattr(event, key, None) for key in ("url", "duration", "size", "format")}
-
 
 @attrs.frozen
 class CollectResult(ActionResult):
@@ -139,29 +132,20 @@ class CollectResult(ActionResult):
         text, confidence: what was said (speech results).
     """
 
-    type: Optional[str] = None
-    digits: Optional[str] = None
-    terminator: Optional[str] = None
-    text: Optional[str] = None
-    confidence: Optional[float] = None
-
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        result = getattr(event, "result", None)
-        result = result if is_mapping(result) else {}
-        params = result.get("params")
-        params = params if is_mapping(params) else {}
-        return {
-            "type": as_str(result.get("type")),
-            "digits": as_str(params.get("digits")),
-            "terminator": as_str(params.get("terminator")),
-            "text": as_str(params.get("text")),
-            "confidence": as_number(params.get("confidence")),
-        }
+    type: Optional[str] = read_at("result.type")
+    digits: Optional[str] = read_at("result.params.digits")
+    terminator: Optional[str] = read_at("result.params.terminator")
+    text: Optional[str] = read_at("result.params.text")
+    confidence: Optional[float] = read_at("result.params.confidence")
 
     @classmethod
     def _successful(cls, fields: Mapping[str, Any]) -> bool:
         return fields.get("type") in (COLLECT_DIGIT, COLLECT_SPEECH)
+
+
+def _detected(value: Any) -> Optional[str]:
+    """``detect.params.event`` as a detection: ``None`` for ``finished`` and ``error``."""
+    return None if value in (DETECT_FINISHED, DETECT_ERROR) else as_str(value)
 
 
 @attrs.frozen
@@ -179,17 +163,9 @@ class DetectResult(ActionResult):
         beep: ``True`` when it waited for, and got, the beep after ``MACHINE``.
     """
 
-    type: Optional[str] = None
-    result: Optional[str] = None
-    beep: bool = False
-
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        value = getattr(event, "detect_event", None)
-        return {
-            "type": getattr(event, "detect_type", None),
-            "result": None if value in (DETECT_FINISHED, DETECT_ERROR) else value,
-        }
+    type: Optional[str] = read_at("detect_type")
+    result: Optional[str] = read_at("detect_event", convert=_detected)
+    beep: bool = not_read(False)
 
     @classmethod
     def _successful(cls, fields: Mapping[str, Any]) -> bool:
@@ -208,10 +184,6 @@ class TapResult(ActionResult):
     tap: Optional[Mapping[str, Any]] = None
     device: Optional[Mapping[str, Any]] = None
 
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        return {"tap": getattr(event, "tap", None), "device": getattr(event, "device", None)}
-
 
 @attrs.frozen
 class StreamResult(ActionResult):
@@ -220,20 +192,12 @@ class StreamResult(ActionResult):
     url: Optional[str] = None
     name: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        return {"url": getattr(event, "url", None), "name": getattr(event, "name", None)}
-
 
 @attrs.frozen
 class TranscribeResult(ActionResult):
     """Outcome of ``transcribe``: ``state`` ``finished``; ``url`` of the transcription."""
 
     url: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        return {"url": getattr(event, "url", None)}
 
 
 @attrs.frozen
@@ -250,29 +214,14 @@ class FaxResult(ActionResult):
         result_code, result_text: the fax ``result`` (``"0"`` is OK) and its text.
     """
 
-    direction: Optional[str] = None
-    identity: Optional[str] = None
-    remote_identity: Optional[str] = None
-    document: Optional[str] = None
-    pages: Optional[int] = None
-    result_code: Optional[str] = None
-    result_text: Optional[str] = None
-    success: Optional[bool] = attrs.field(default=None, repr=False)
-
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        params = getattr(event, "fax_params", None)
-        params = params if is_mapping(params) else {}
-        return {
-            "direction": as_str(params.get("direction")),
-            "identity": as_str(params.get("identity")),
-            "remote_identity": as_str(params.get("remote_identity")),
-            "document": as_str(params.get("document")),
-            "pages": as_int(params.get("pages")),
-            "result_code": as_code(params.get("result")),
-            "result_text": as_str(params.get("result_text")),
-            "success": as_bool(params.get("success")),
-        }
+    direction: Optional[str] = read_at("fax_params.direction")
+    identity: Optional[str] = read_at("fax_params.identity")
+    remote_identity: Optional[str] = read_at("fax_params.remote_identity")
+    document: Optional[str] = read_at("fax_params.document")
+    pages: Optional[int] = read_at("fax_params.pages")
+    result_code: Optional[str] = read_at("fax_params.result", convert=as_code)
+    result_text: Optional[str] = read_at("fax_params.result_text")
+    success: Optional[bool] = read_at("fax_params.success", repr=False)
 
     @classmethod
     def _successful(cls, fields: Mapping[str, Any]) -> bool:
@@ -291,10 +240,6 @@ class PayResult(ActionResult):
     """
 
     result: Optional[str] = None
-
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        return {"result": getattr(event, "result", None)}
 
     @classmethod
     def _successful(cls, fields: Mapping[str, Any]) -> bool:
@@ -328,13 +273,6 @@ class ReferResult(ActionResult):
     sip_refer_response_code: Optional[str] = None
     sip_notify_response_code: Optional[str] = None
 
-    @classmethod
-    def _own_fields(cls, event: RelayEvent) -> Dict[str, Any]:
-        return {
-            key: getattr(event, key, None)
-            for key in ("sip_refer_to", "sip_refer_response_code", "sip_notify_response_code")
-        }
-
 
 @attrs.frozen
 class ConnectResult(ActionResult):
@@ -350,7 +288,7 @@ class ConnectResult(ActionResult):
 
     SUCCESS_STATES: ClassVar[FrozenSet[str]] = frozenset({CONNECT_CONNECTED})
 
-    peer: Optional[Any] = None
+    peer: Optional[Any] = not_read(None)  # noqa: RUF009 (an attrs field, as for the others)
 
     @classmethod
     def from_event(
@@ -367,6 +305,10 @@ class ConnectResult(ActionResult):
             overrides["peer"] = peer
         return super().from_event(event, **overrides)
 
+
+#: Each result class's reader of its own fields from the settling event.
+_READERS = Readers(ActionResult, from_attributes=True)
+_READERS.prepare(ActionResult.__subclasses__())
 
 __all__ = [
     "AIResult",
