@@ -446,7 +446,7 @@ class Call(
         """This call's flow: requests, replies and events with timings, as a ladder diagram.
 
         The frames are recorded by the client as they pass (a bounded number per call,
-        see :mod:`relaysync.flowlog`); an outbound call includes its dial. Print it for
+        see :mod:`relaysync.wire.flowlog`); an outbound call includes its dial. Print it for
         text, ``.to_svg()``/``.to_html()``/``.save(path)`` for the diagram; in Jupyter it
         shows inline.
 

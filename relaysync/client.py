@@ -487,7 +487,7 @@ class RelayClient:
     def timeline(self, call_id: str) -> CallFlow:
         """The call flow of a call: its requests, replies and events, with timings.
 
-        Kept for the :data:`~relaysync.flowlog.MAX_CALLS` most recently active calls,
+        Kept for the :data:`~relaysync.wire.flowlog.MAX_CALLS` most recently active calls,
         also after they end (see :meth:`relaysync.call.Call.timeline`).
 
         Args:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Protocol
 
 from ._fork import ForkGuard
-from .flowlog import FlowEntry
+from .wire.flowlog import FlowEntry
 from .workers import WorkerPool
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ import pytest
 
 from relaysync import Call, RelayClient
 from relaysync.diagram import CallFlow, check_diagram_path
-from relaysync.flowlog import FlowRecorder
 from relaysync.results import ReferResult
 from relaysync.testing import RelaySimulator
+from relaysync.wire.flowlog import FlowRecorder
 
 from .browser_support import require_browser
 

@@ -13,6 +13,8 @@ its parts, each a module with one job:
 - ``framing``: the WebSocket frame codec; ``inbound`` acts on the frames read,
   ``outbound`` writes them, one writer at a time; ``dedupe`` drops redelivered events.
 - ``backoff``: how often and on what to retry; ``_json``: the JSON codec.
+- ``flowlog``: each call's frames, both ways, as plain entries for its timeline (only
+  the code that draws builds a ``CallFlow`` from them).
 
 **What websocket-client still does**: the opening handshake (the HTTP upgrade and its
 checks, redirects refused) on a socket made here, and the ``WebSocket`` object whose

@@ -25,9 +25,9 @@ from .. import constants as C
 from .._log import LimitedLog, logger
 from .._threads import LIBRARY_STACK_SIZE, start_thread
 from ..errors import RelayConnectionError, RelayError, timeout_error
-from ..flowlog import FlowRecorder
 from ..rpc import PendingMap, PendingRequest, await_reply, request_frame
 from ..stats import WireCounters
+from .flowlog import FlowRecorder
 from .inbound import EventSink, FrameHandler
 from .opener import AGENT, AUTH_REJECTION_CODES, STALE_RESUME_CODE, Closing, Opened, SessionOpener
 from .outbound import FrameTap, Link, NotSent, shutdown

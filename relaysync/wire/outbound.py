@@ -22,8 +22,8 @@ import websocket
 
 from .._log import MaskedFrame, logger, trace_frame
 from ..errors import RelayConnectionError
-from ..flowlog import FlowRecorder
 from ._json import encode
+from .flowlog import FlowRecorder
 from .framing import encode_text, encode_texts
 from .tlspipe import Transport
 

@@ -20,8 +20,8 @@ import threading
 import time
 from typing import Any, Deque, Dict, List, Mapping, Optional, Union
 
-from . import constants as C
-from .wire._json import encode, parse
+from .. import constants as C
+from ._json import encode, parse
 
 MAX_CALLS = 256
 MAX_ENTRIES = 500
