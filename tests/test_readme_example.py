@@ -64,10 +64,12 @@ def test_the_first_flow_runs_unchanged_against_the_simulator() -> None:
             preexec_fn=die_with_parent(),
         )
         printed = Recorder()
-        reader = threading.Thread(
-            target=lambda: [printed(line.strip()) for line in child.stdout or ()], daemon=True
-        )
-        reader.start()
+
+        def read_stdout() -> None:
+            for line in child.stdout or ():
+                printed(line.strip())
+
+        threading.Thread(target=read_stdout, daemon=True).start()
         try:
             sim.wait_for_sessions(1, timeout=30)
             call = sim.inbound_call("office", from_="+15550001111", to="+15550002222")
