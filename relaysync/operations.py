@@ -43,24 +43,10 @@ from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Tuple, Typ
 import attrs
 
 from . import constants as C
+from . import results as res
 from .events import RelayEvent
 from .media import MEDIA
-from .results import (
-    ActionResult,
-    AIResult,
-    CollectResult,
-    ConnectResult,
-    DetectResult,
-    FaxResult,
-    PayResult,
-    PlayResult,
-    RecordResult,
-    ReferResult,
-    SendDigitsResult,
-    StreamResult,
-    TapResult,
-    TranscribeResult,
-)
+from .results import ActionResult
 from .settling import Progress, collect_settles, detect_settles, fax_settles, pay_settles
 from .shapes import (
     AnyDict,
@@ -309,7 +295,7 @@ CONNECT = declare(
     ),
     event_type=C.EVENT_CALL_CONNECT,
     final_states=frozenset({C.CONNECT_CONNECTED, C.CONNECT_FAILED}),
-    result_class=ConnectResult,
+    result_class=res.ConnectResult,
 )
 REFER = declare(
     "calling.refer",
@@ -321,7 +307,7 @@ REFER = declare(
     ),
     event_type=C.EVENT_CALL_REFER,
     final_states=C.REFER_FINAL_STATES,
-    result_class=ReferResult,
+    result_class=res.ReferResult,
     correlate="sip_refer_to",
 )
 
@@ -337,7 +323,7 @@ PLAY = declare(
     params=Obj(("play",), play=MEDIA, volume=_VOLUME, direction=Anything(), loop=Int(0), **_STATUS),
     event_type=C.EVENT_CALL_PLAY,
     final_states=C.PLAY_FINAL_STATES,
-    result_class=PlayResult,
+    result_class=res.PlayResult,
     subcommands=_subs("calling.play", "stop", "pause", "resume", "volume"),
     sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
     control_id=True,
@@ -359,7 +345,7 @@ RECORD = declare(
     params=Obj(("record",), record=Obj(("audio",), audio=RECORD_AUDIO), **_STATUS),
     event_type=C.EVENT_CALL_RECORD,
     final_states=C.RECORD_FINAL_STATES,
-    result_class=RecordResult,
+    result_class=res.RecordResult,
     subcommands=_subs("calling.record", "stop", "pause", "resume"),
     sub_params={"pause": Obj(behavior=Str(*C.RECORD_PAUSE_BEHAVIORS))},
     control_id=True,
@@ -370,7 +356,7 @@ COLLECT = declare(
     params=Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS, **_STATUS),
     event_type=C.EVENT_CALL_COLLECT,
     settles=collect_settles,
-    result_class=CollectResult,
+    result_class=res.CollectResult,
     subcommands=_subs("calling.collect", "stop", "start_input_timers"),
     control_id=True,
 )
@@ -382,7 +368,7 @@ PLAY_AND_COLLECT = declare(
     params=Obj(("play", "collect"), play=MEDIA, collect=COLLECT_OBJECT, volume=_VOLUME, **_STATUS),
     event_type=C.EVENT_CALL_COLLECT,
     settles=collect_settles,
-    result_class=CollectResult,
+    result_class=res.CollectResult,
     subcommands=_subs(
         "calling.play_and_collect",
         "stop",
@@ -414,7 +400,7 @@ DETECT = declare(
     params=Obj(("detect",), detect=Tagged(**DETECTORS), timeout=seconds(), **_STATUS),
     event_type=C.EVENT_CALL_DETECT,
     settles=detect_settles,
-    result_class=DetectResult,
+    result_class=res.DetectResult,
     subcommands=_subs("calling.detect", "stop"),
     control_id=True,
 )
@@ -424,7 +410,7 @@ SEND_DIGITS = declare(
     params=Obj(("digits",), digits=Str(alphabet=C.SEND_DIGITS_ALPHABET)),
     event_type=C.EVENT_CALL_SEND_DIGITS,
     final_states=C.FINISHED_STATES,
-    result_class=SendDigitsResult,
+    result_class=res.SendDigitsResult,
     control_id=True,
 )
 TAP = declare(
@@ -443,7 +429,7 @@ TAP = declare(
     ),
     event_type=C.EVENT_CALL_TAP,
     final_states=C.FINISHED_STATES,
-    result_class=TapResult,
+    result_class=res.TapResult,
     subcommands=_subs("calling.tap", "stop"),
     control_id=True,
 )
@@ -459,7 +445,7 @@ STREAM = declare(
     ),
     event_type=C.EVENT_CALL_STREAM,
     final_states=C.FINISHED_STATES,
-    result_class=StreamResult,
+    result_class=res.StreamResult,
     subcommands=_subs("calling.stream", "stop"),
     control_id=True,
 )
@@ -469,7 +455,7 @@ TRANSCRIBE = declare(
     params=Obj(**_STATUS),
     event_type=C.EVENT_CALL_TRANSCRIBE,
     final_states=C.FINISHED_STATES,
-    result_class=TranscribeResult,
+    result_class=res.TranscribeResult,
     subcommands=_subs("calling.transcribe", "stop"),
     control_id=True,
 )
@@ -482,7 +468,7 @@ SEND_FAX = declare(
     params=Obj(("document",), document=_NAME, identity=Str(), header_info=Str(), **_STATUS),
     event_type=C.EVENT_CALL_FAX,
     settles=fax_settles,
-    result_class=FaxResult,
+    result_class=res.FaxResult,
     subcommands=_subs("calling.send_fax", "stop"),
     control_id=True,
 )
@@ -492,7 +478,7 @@ RECEIVE_FAX = declare(
     params=Obj(**_STATUS),
     event_type=C.EVENT_CALL_FAX,
     settles=fax_settles,
-    result_class=FaxResult,
+    result_class=res.FaxResult,
     subcommands=_subs("calling.receive_fax", "stop"),
     control_id=True,
 )
@@ -514,7 +500,7 @@ PAY = declare(
     ),
     event_type=C.EVENT_CALL_PAY,
     settles=pay_settles,
-    result_class=PayResult,
+    result_class=res.PayResult,
     subcommands=_subs("calling.pay", "stop"),
     control_id=True,
 )
@@ -531,7 +517,7 @@ AI = declare(
     ),
     event_type=C.EVENT_CALL_AI,
     final_states=C.AI_FINAL_STATES,
-    result_class=AIResult,
+    result_class=res.AIResult,
     subcommands=_subs("calling.ai", "stop"),
     control_id=True,
 )
