@@ -89,11 +89,6 @@ class Operation:
     correlate: Optional[str] = None
 
     @property
-    def is_action(self) -> bool:
-        """True when the method starts an operation that settles on an event."""
-        return self.event_type is not None
-
-    @property
     def required(self) -> Tuple[str, ...]:
         """The names of the required params."""
         return self.params.required
