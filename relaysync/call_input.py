@@ -6,18 +6,16 @@ checks them against the method's declaration in :mod:`relaysync.operations`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import constants as C
 from . import operations as ops
 from .actions import CollectAction, DetectAction, SendDigitsAction
-from .call_operations import Operations
+from .call_operations import Completion, Extra, Operations
 from .operations import Operation
 from .results import SendDigitsResult
 
 Media = Union[str, Mapping[str, Any], Sequence[Mapping[str, Any]]]
-Completion = Optional[Callable[[Any], Any]]
-Extra = Optional[Mapping[str, Any]]
 
 
 def _prompt_media(media: Media) -> Any:

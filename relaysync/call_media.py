@@ -7,15 +7,13 @@ checks them against the method's declaration in :mod:`relaysync.operations`.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
 from .actions import PlayAction, RecordAction, StreamAction, TapAction, TranscribeAction
-from .call_operations import Operations
+from .call_operations import Completion, Extra, Operations
 
 Media = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
-Completion = Optional[Callable[[Any], Any]]
-Extra = Optional[Mapping[str, Any]]
 _UNSET: Any = object()
 
 

@@ -31,6 +31,10 @@ from .waiting import Deadline
 from .workers import SerialQueue
 
 A = TypeVar("A", bound=Action[Any])
+#: The ``on_completed`` argument of the call methods that start an action.
+Completion = Optional[Callable[[Any], Any]]
+#: The ``extra_params`` argument of every call method.
+Extra = Optional[Mapping[str, Any]]
 
 
 def _same_target(a: Any, b: Any) -> bool:
@@ -335,4 +339,4 @@ class Operations:
             return len(self._actions) + len(self._uncontrolled)
 
 
-__all__ = ["Operations"]
+__all__ = ["Completion", "Extra", "Operations"]

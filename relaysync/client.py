@@ -21,7 +21,7 @@ from ._validate import check_count, check_delay, check_names, check_timeout, req
 from .call import Call
 from .client_dial import Dialer
 from .diagram import CallFlow
-from .dispatch import CallRegistry, Router
+from .dispatch import CallHandler, CallRegistry, Router
 from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
@@ -38,7 +38,6 @@ from .wire.sockets import build_sslopt
 from .wire.urls import is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
-CallHandler = Callable[[Call], Any]
 StateCallback = Callable[[str], Any]
 EventCallback = Callable[[RelayEvent], Any]
 #: Internal event tap: (typed event, the frame's outer params as received).

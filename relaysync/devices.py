@@ -24,11 +24,10 @@ from relaysync._wireform import (
     show_value,
     split_item,
 )
-from relaysync.media import MEDIA_TYPES, audio, normalize_media, ringtone, silence, tts
+from relaysync.media import MEDIA_TYPES, Number, audio, normalize_media, ringtone, silence, tts
 
 _SIP_URI = re.compile(r"(?i)sips?:\S")
 
-Number = Union[int, float]
 Headers = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 
 
