@@ -186,7 +186,6 @@ class CallControlMixin:
 
     def _connect(self, api: str, args: Mapping[str, Any]) -> ConnectResult:
         """Run ``calling.connect`` with a wrapper's arguments; adopt the peer."""
-        timeout = named(f"Call.{api}()", check_timeout, "timeout", args["timeout"])
         tag = args["tag"] or new_id()
         args = {**args, "tag": tag}
         registry = self.operations.host.registry
@@ -197,7 +196,7 @@ class CallControlMixin:
                 ConnectAction,
                 api,
                 args,
-                timeout=timeout,
+                timeout=args["timeout"],
                 what=f"connect on call {self.call_id}",
                 adopt_peer=registry.adopt_peer,
             )
