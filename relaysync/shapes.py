@@ -54,16 +54,17 @@ class ParamError(Exception):
         self.reason = reason
         self.path: List[Union[str, int]] = [] if at is None else [at]
 
-    def where(self) -> str:
+    def where(self, root: str = "") -> str:
         """The path, as ``record.audio.beep`` or ``play[0].params.text``."""
-        text = ""
+        text = root
         for step in reversed(self.path):
             text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
         return text
 
-    def error(self, api: str) -> Exception:
-        """The exception to raise for the public method ``api`` (``"Call.play()"``)."""
-        where = self.where()
+    def error(self, api: str, root: str = "") -> Exception:
+        """The exception to raise for the public method ``api`` (``"Call.play()"``),
+        the path starting at ``root``."""
+        where = self.where(root)
         if self.kind is TypeError:  # an unknown key: path[0] is the key itself
             at = f" at {where}" if where != self.path[0] else ""
             return TypeError(f"{api}: unknown key {self.path[0]!r}{at}; {self.reason}")
