@@ -56,11 +56,11 @@ from .shapes import (
     ListOf,
     Num,
     Obj,
-    ParamError,
     Shape,
     Str,
     Tagged,
     merge_extra,
+    refused_as,
     seconds,
 )
 
@@ -127,10 +127,7 @@ class Operation:
         Raises:
             TypeError, ValueError: as :meth:`request`.
         """
-        try:
-            result: Dict[str, Any] = self.params.check(params)
-        except ParamError as exc:
-            raise exc.error(api or self.method) from None
+        result: Dict[str, Any] = refused_as(api or self.method, self.params.check, params)
         return result
 
     def settled_by(self, progress: Progress, event: RelayEvent, state: Optional[str]) -> bool:
@@ -146,10 +143,7 @@ def checked(shape: Obj, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
     Raises:
         TypeError, ValueError: as :meth:`Operation.request`, naming ``api``.
     """
-    try:
-        body = shape.pick(args)
-    except ParamError as exc:
-        raise exc.error(api) from None
+    body = refused_as(api, shape.pick, args)
     extra = args.get("extra_params")
     if extra is not None:
         merge_extra(body, extra)

@@ -436,6 +436,19 @@ def merge_extra(body: Dict[str, Any], extra: Mapping[str, Any]) -> None:
             body[key] = value
 
 
+def refused_as(api: str, check: Callable[[Any], R], value: Any, root: str = "") -> R:
+    """``check(value)`` (a shape's check or pick), a refusal raised as the TypeError or
+    ValueError the user sees, naming the public method ``api`` and the path from ``root``.
+
+    Raises:
+        TypeError, ValueError: see :meth:`ParamError.error`.
+    """
+    try:
+        return check(value)
+    except ParamError as exc:
+        raise exc.error(api, root) from None
+
+
 def named(api: str, build: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Run a client-side builder (a device plan, a refer target) so that its errors
     name the public method ``api`` (``"Call.connect()"``).
@@ -463,5 +476,6 @@ __all__ = [
     "Tagged",
     "merge_extra",
     "named",
+    "refused_as",
     "seconds",
 ]
