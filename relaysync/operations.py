@@ -21,7 +21,8 @@ are declared apart as :data:`DIAL` and :data:`SEND_MESSAGE`):
   or ``settles``: a rule from :mod:`relaysync.settling` for the ones that need more;
 * ``result_class``: the :class:`~relaysync.results.ActionResult` built from the
   settling event;
-* ``subcommands``: verb → RPC method of its sub-commands (``stop``, ``pause``, …);
+* ``subcommands``: verb → RPC method of its sub-commands (``stop``, ``pause``, …),
+  declared as ``verbs`` where the RPC is ``<method>.<verb>``;
 * ``correlate``: for an operation without ``control_id`` (REFER), the event field
   that must equal the request's target for the event to belong to it.
 
@@ -154,24 +155,24 @@ def checked(shape: Obj, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
 OPERATIONS: Dict[str, Operation] = {}
 
 
-def declare(method: str, *call_methods: str, **fields: Any) -> Operation:
+def declare(method: str, *call_methods: str, verbs: str = "", **fields: Any) -> Operation:
     """Declare one RELAY method and register it in :data:`OPERATIONS`.
 
     Args:
         method: the RPC name.
         call_methods: the public Call methods that wrap it.
+        verbs: its sub-commands named ``<method>.<verb>``, space-separated (added to
+            ``subcommands``, which holds any other).
         fields: the other :class:`Operation` fields.
 
     Returns:
         The declaration.
     """
-    op = Operation(method, tuple(call_methods), **fields)
+    subcommands = {verb: f"{method}.{verb}" for verb in verbs.split()}
+    subcommands.update(fields.pop("subcommands", {}))
+    op = Operation(method, tuple(call_methods), subcommands=subcommands, **fields)
     OPERATIONS[method] = op
     return op
-
-
-def _subs(prefix: str, *verbs: str, **extra: str) -> Dict[str, str]:
-    return {**{verb: f"{prefix}.{verb}" for verb in verbs}, **extra}
 
 
 # ---------------------------------------------------------------- shared shapes
@@ -256,6 +257,13 @@ _COLLECT_FIELDS: Dict[str, Shape] = {
     "initial_timeout": seconds(),
     **_each(Bool, "partial_results continuous send_start_of_input start_input_timers continue"),
 }
+#: What ``calling.collect`` and ``calling.play_and_collect`` share: how they settle.
+_COLLECTING: Dict[str, Any] = dict(
+    event_type=C.EVENT_CALL_COLLECT,
+    settles=collect_settles,
+    result_class=res.CollectResult,
+    control_id=True,
+)
 #: The wire's collect object (``play_and_collect``'s ``collect``).
 COLLECT_OBJECT = Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS)
 #: The keys of :data:`COLLECT_OBJECT`.
@@ -313,7 +321,7 @@ PLAY = declare(
     event_type=C.EVENT_CALL_PLAY,
     final_states=C.PLAY_FINAL_STATES,
     result_class=res.PlayResult,
-    subcommands=_subs("calling.play", "stop", "pause", "resume", "volume"),
+    verbs="stop pause resume volume",
     sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
     control_id=True,
 )
@@ -335,7 +343,7 @@ RECORD = declare(
     event_type=C.EVENT_CALL_RECORD,
     final_states=C.RECORD_FINAL_STATES,
     result_class=res.RecordResult,
-    subcommands=_subs("calling.record", "stop", "pause", "resume"),
+    verbs="stop pause resume",
     sub_params={"pause": Obj(behavior=Str(*C.RECORD_PAUSE_BEHAVIORS))},
     control_id=True,
 )
@@ -343,11 +351,8 @@ COLLECT = declare(
     "calling.collect",
     "collect",
     params=Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS, **_STATUS),
-    event_type=C.EVENT_CALL_COLLECT,
-    settles=collect_settles,
-    result_class=res.CollectResult,
-    subcommands=_subs("calling.collect", "stop", "start_input_timers"),
-    control_id=True,
+    **_COLLECTING,
+    verbs="stop start_input_timers",
 )
 PLAY_AND_COLLECT = declare(
     "calling.play_and_collect",
@@ -355,17 +360,10 @@ PLAY_AND_COLLECT = declare(
     "prompt_tts",
     "prompt_audio",
     params=Obj(("play", "collect"), play=MEDIA, collect=COLLECT_OBJECT, volume=_VOLUME, **_STATUS),
-    event_type=C.EVENT_CALL_COLLECT,
-    settles=collect_settles,
-    result_class=res.CollectResult,
-    subcommands=_subs(
-        "calling.play_and_collect",
-        "stop",
-        "volume",
-        start_input_timers="calling.collect.start_input_timers",
-    ),
+    **_COLLECTING,
+    verbs="stop volume",
+    subcommands={"start_input_timers": "calling.collect.start_input_timers"},
     sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
-    control_id=True,
 )
 #: The params of each detector type (``detect.params``).
 DETECTORS: Dict[str, Obj] = {
@@ -390,7 +388,7 @@ DETECT = declare(
     event_type=C.EVENT_CALL_DETECT,
     settles=detect_settles,
     result_class=res.DetectResult,
-    subcommands=_subs("calling.detect", "stop"),
+    verbs="stop",
     control_id=True,
 )
 SEND_DIGITS = declare(
@@ -419,7 +417,7 @@ TAP = declare(
     event_type=C.EVENT_CALL_TAP,
     final_states=C.FINISHED_STATES,
     result_class=res.TapResult,
-    subcommands=_subs("calling.tap", "stop"),
+    verbs="stop",
     control_id=True,
 )
 STREAM = declare(
@@ -435,7 +433,7 @@ STREAM = declare(
     event_type=C.EVENT_CALL_STREAM,
     final_states=C.FINISHED_STATES,
     result_class=res.StreamResult,
-    subcommands=_subs("calling.stream", "stop"),
+    verbs="stop",
     control_id=True,
 )
 TRANSCRIBE = declare(
@@ -445,32 +443,27 @@ TRANSCRIBE = declare(
     event_type=C.EVENT_CALL_TRANSCRIBE,
     final_states=C.FINISHED_STATES,
     result_class=res.TranscribeResult,
-    subcommands=_subs("calling.transcribe", "stop"),
+    verbs="stop",
     control_id=True,
 )
 
 # ---------------------------------------------------------------- fax, pay, AI
 
+#: What ``calling.send_fax`` and ``calling.receive_fax`` share: how they settle, ``stop``.
+_FAXING: Dict[str, Any] = dict(
+    event_type=C.EVENT_CALL_FAX,
+    settles=fax_settles,
+    result_class=res.FaxResult,
+    verbs="stop",
+    control_id=True,
+)
 SEND_FAX = declare(
     "calling.send_fax",
     "send_fax",
     params=Obj(("document",), document=_NAME, identity=Str(), header_info=Str(), **_STATUS),
-    event_type=C.EVENT_CALL_FAX,
-    settles=fax_settles,
-    result_class=res.FaxResult,
-    subcommands=_subs("calling.send_fax", "stop"),
-    control_id=True,
+    **_FAXING,
 )
-RECEIVE_FAX = declare(
-    "calling.receive_fax",
-    "receive_fax",
-    params=Obj(**_STATUS),
-    event_type=C.EVENT_CALL_FAX,
-    settles=fax_settles,
-    result_class=res.FaxResult,
-    subcommands=_subs("calling.receive_fax", "stop"),
-    control_id=True,
-)
+RECEIVE_FAX = declare("calling.receive_fax", "receive_fax", params=Obj(**_STATUS), **_FAXING)
 PAY = declare(
     "calling.pay",
     "pay",
@@ -490,7 +483,7 @@ PAY = declare(
     event_type=C.EVENT_CALL_PAY,
     settles=pay_settles,
     result_class=res.PayResult,
-    subcommands=_subs("calling.pay", "stop"),
+    verbs="stop",
     control_id=True,
 )
 AI = declare(
@@ -507,7 +500,7 @@ AI = declare(
     event_type=C.EVENT_CALL_AI,
     final_states=C.AI_FINAL_STATES,
     result_class=res.AIResult,
-    subcommands=_subs("calling.ai", "stop"),
+    verbs="stop",
     control_id=True,
 )
 AMAZON_BEDROCK = declare(
