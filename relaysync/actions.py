@@ -16,29 +16,14 @@ import threading
 from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Protocol, TypeVar
 
 from . import constants as C
+from . import results as res
 from ._fork import check_owner
 from ._validate import check_timeout
 from .errors import RelayError, timeout_error
 from .events import RelayEvent
 from .failures import guarded
 from .operations import NO_PARAMS, Operation, checked
-from .results import (
-    ActionResult,
-    AIResult,
-    CollectResult,
-    ConnectResult,
-    DetectResult,
-    FaxResult,
-    PayResult,
-    PlayResult,
-    RecordResult,
-    ReferResult,
-    SendDigitsResult,
-    StreamResult,
-    TapResult,
-    TranscribeResult,
-    verdict,
-)
+from .results import ActionResult, verdict
 from .settling import Progress
 from .waiting import OneShot
 
@@ -222,7 +207,7 @@ class Action(Generic[R]):
         self._host.execute(method, {"control_id": self.control_id, **params}, timeout)
 
 
-class PlayAction(Action[PlayResult]):
+class PlayAction(Action[res.PlayResult]):
     """A ``calling.play``: settles on ``finished`` or ``error``."""
 
     def pause(self, timeout: Optional[float] = None) -> None:
@@ -248,7 +233,7 @@ class PlayAction(Action[PlayResult]):
         self._sub("volume", timeout, volume=db, extra_params=extra_params)
 
 
-class RecordAction(Action[RecordResult]):
+class RecordAction(Action[res.RecordResult]):
     """A ``calling.record``: settles on ``finished``, ``no_input`` or ``error``.
 
     A caller who hangs up mid-recording still yields ``finished`` with the url: the
@@ -279,7 +264,7 @@ class RecordAction(Action[RecordResult]):
         self._sub("resume", timeout)
 
 
-class CollectAction(Action[CollectResult]):
+class CollectAction(Action[res.CollectResult]):
     """A ``calling.collect`` or ``calling.play_and_collect``.
 
     Settles on a final ``calling.call.collect`` result (never on partial results,
@@ -288,7 +273,7 @@ class CollectAction(Action[CollectResult]):
     """
 
     @property
-    def results(self) -> List[CollectResult]:
+    def results(self) -> List[res.CollectResult]:
         """Every final result received so far, in order."""
         with self._host.cond:
             return list(self._progress.results)
@@ -313,39 +298,39 @@ class CollectAction(Action[CollectResult]):
         self._sub("volume", timeout, volume=db, extra_params=extra_params)
 
 
-class DetectAction(Action[DetectResult]):
+class DetectAction(Action[res.DetectResult]):
     """A ``calling.detect``: settles on the first conclusive result, or finished/error.
 
     Settling does not stop the detector; :meth:`stop` does.
     """
 
 
-class SendDigitsAction(Action[SendDigitsResult]):
+class SendDigitsAction(Action[res.SendDigitsResult]):
     """A ``calling.send_digits`` (``Call.send_digits`` blocks on it)."""
 
 
-class TapAction(Action[TapResult]):
+class TapAction(Action[res.TapResult]):
     """A ``calling.tap``: settles on ``finished``."""
 
 
-class StreamAction(Action[StreamResult]):
+class StreamAction(Action[res.StreamResult]):
     """A ``calling.stream``: settles on ``finished``."""
 
 
-class TranscribeAction(Action[TranscribeResult]):
+class TranscribeAction(Action[res.TranscribeResult]):
     """A ``calling.transcribe``: settles on ``finished``."""
 
 
-class FaxAction(Action[FaxResult]):
+class FaxAction(Action[res.FaxResult]):
     """A ``calling.send_fax`` or ``calling.receive_fax``: settles on ``fax.type``
     finished or error (the events carry no ``state``)."""
 
 
-class PayAction(Action[PayResult]):
+class PayAction(Action[res.PayResult]):
     """A ``calling.pay``: settles on the event that carries a ``result``."""
 
 
-class AIAction(Action[AIResult]):
+class AIAction(Action[res.AIResult]):
     """A ``calling.ai`` session: settles on a final ``calling.call.ai`` event, when
     :meth:`stop` is accepted, or when the call ends."""
 
@@ -353,10 +338,10 @@ class AIAction(Action[AIResult]):
         """End the AI session (``calling.ai.stop``); the action settles ``finished``."""
         self._sub("stop", timeout)
         with self._host.cond:
-            self._complete(AIResult(state=C.FINISHED, successful=True, event=None), None)
+            self._complete(res.AIResult(state=C.FINISHED, successful=True, event=None), None)
 
 
-class ReferAction(Action[ReferResult]):
+class ReferAction(Action[res.ReferResult]):
     """A SIP REFER: settles on success, busy, noAnswer, cancel or error.
 
     REFER has no ``control_id``: its events are matched by ``sip_refer_to`` against
@@ -372,7 +357,7 @@ class ReferAction(Action[ReferResult]):
         raise NotImplementedError("RELAY has no way to stop a SIP REFER once it is sent")
 
 
-class ConnectAction(Action[ConnectResult]):
+class ConnectAction(Action[res.ConnectResult]):
     """A ``calling.connect``: settles on ``connected`` or ``failed``.
 
     The peer leg becomes a :class:`~relaysync.call.Call` on the reader thread, before

@@ -6,22 +6,20 @@ checks them against the method's declaration in :mod:`relaysync.operations`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union, overload
+from typing import Any, Dict, List, Literal, Mapping, Optional, Union, overload
 
 from . import operations as ops
 from ._entropy import new_id
 from ._log import logger
 from ._validate import check_line, check_timeout
 from .actions import ConnectAction, ReferAction
-from .call_operations import Operations
+from .call_operations import Completion, Extra, Operations
 from .devices import normalize_devices, normalize_refer_device, phone_device, sip_device
 from .results import ConnectResult, ReferResult
 from .shapes import named
 
 Device = Union[str, Mapping[str, Any]]
 DevicePlan = Union[Mapping[str, Any], List[Any]]
-Completion = Optional[Callable[[Any], Any]]
-Extra = Optional[Mapping[str, Any]]
 
 
 class CallControlMixin:
@@ -188,7 +186,6 @@ class CallControlMixin:
 
     def _connect(self, api: str, args: Mapping[str, Any]) -> ConnectResult:
         """Run ``calling.connect`` with a wrapper's arguments; adopt the peer."""
-        timeout = named(f"Call.{api}()", check_timeout, "timeout", args["timeout"])
         tag = args["tag"] or new_id()
         args = {**args, "tag": tag}
         registry = self.operations.host.registry
@@ -199,7 +196,7 @@ class CallControlMixin:
                 ConnectAction,
                 api,
                 args,
-                timeout=timeout,
+                timeout=args["timeout"],
                 what=f"connect on call {self.call_id}",
                 adopt_peer=registry.adopt_peer,
             )

@@ -6,17 +6,16 @@ checks them against the method's declaration in :mod:`relaysync.operations`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import constants as C
 from . import operations as ops
 from .actions import CollectAction, DetectAction, SendDigitsAction
-from .call_operations import Operations
+from .call_operations import Completion, Extra, Operations
+from .operations import Operation
 from .results import SendDigitsResult
 
 Media = Union[str, Mapping[str, Any], Sequence[Mapping[str, Any]]]
-Completion = Optional[Callable[[Any], Any]]
-Extra = Optional[Mapping[str, Any]]
 
 
 def _prompt_media(media: Media) -> Any:
@@ -72,13 +71,7 @@ class CallInputMixin:
                 bad timeout (nothing is sent).
             TypeError: an unknown key in ``digits`` or ``speech``.
         """
-        return self.operations.start(
-            ops.COLLECT,
-            CollectAction,
-            "collect",
-            locals(),
-            options={"continuous": bool(continuous)},
-        )
+        return self._collecting(ops.COLLECT, "collect", locals(), continuous)
 
     def play_and_collect(
         self,
@@ -112,14 +105,8 @@ class CallInputMixin:
             TypeError: an unknown key in ``collect`` or in a media item.
         """
         play = _prompt_media(media)
-        continuous = isinstance(collect, Mapping) and bool(collect.get("continuous"))
-        return self.operations.start(
-            ops.PLAY_AND_COLLECT,
-            CollectAction,
-            "play_and_collect",
-            locals(),
-            options={"continuous": continuous},
-        )
+        continuous = isinstance(collect, Mapping) and collect.get("continuous")
+        return self._collecting(ops.PLAY_AND_COLLECT, "play_and_collect", locals(), continuous)
 
     def prompt_tts(
         self,
@@ -146,17 +133,8 @@ class CallInputMixin:
         ``language``, ``gender`` and ``voice`` are the speech's; ``digits``, ``speech``
         and the other collect options go inside the wire's ``collect`` object.
         """
-        args = locals()
-        collect = {key: args[key] for key in ops.COLLECT_KEYS if key in args}
         params = {"text": text, "language": language, "gender": gender, "voice": voice}
-        play = {"type": "tts", "params": params}
-        return self.operations.start(
-            ops.PLAY_AND_COLLECT,
-            CollectAction,
-            "prompt_tts",
-            locals(),
-            options={"continuous": bool(continuous)},
-        )
+        return self._prompt("prompt_tts", {"type": "tts", "params": params}, locals())
 
     def prompt_audio(
         self,
@@ -176,16 +154,7 @@ class CallInputMixin:
         extra_params: Extra = None,
     ) -> CollectAction:
         """Play the audio at ``url`` and collect the answer. See :meth:`prompt_tts`."""
-        args = locals()
-        collect = {key: args[key] for key in ops.COLLECT_KEYS if key in args}
-        play = {"type": "audio", "params": {"url": url}}
-        return self.operations.start(
-            ops.PLAY_AND_COLLECT,
-            CollectAction,
-            "prompt_audio",
-            locals(),
-            options={"continuous": bool(continuous)},
-        )
+        return self._prompt("prompt_audio", {"type": "audio", "params": {"url": url}}, locals())
 
     def detect(
         self,
@@ -217,13 +186,7 @@ class CallInputMixin:
                 (nothing is sent).
             TypeError: an unknown key in the detector's params.
         """
-        return self.operations.start(
-            ops.DETECT,
-            DetectAction,
-            "detect",
-            locals(),
-            options={"wait_for_beep": bool(wait_for_beep)},
-        )
+        return self._detecting("detect", locals())
 
     def detect_answering_machine(
         self,
@@ -247,13 +210,7 @@ class CallInputMixin:
         args = locals()
         params = {key: args[key] for key in ops.DETECTORS[C.DETECT_MACHINE].members}
         detect = {"type": C.DETECT_MACHINE, "params": params}
-        return self.operations.start(
-            ops.DETECT,
-            DetectAction,
-            "detect_answering_machine",
-            locals(),
-            options={"wait_for_beep": bool(wait_for_beep)},
-        )
+        return self._detecting("detect_answering_machine", locals())
 
     def detect_fax(
         self,
@@ -267,7 +224,7 @@ class CallInputMixin:
     ) -> DetectAction:
         """Detect a fax tone (``tone``: ``CED`` or ``CNG``). See :meth:`detect`."""
         detect = {"type": C.DETECT_FAX, "params": {"tone": tone}}
-        return self.operations.start(ops.DETECT, DetectAction, "detect_fax", locals())
+        return self._detecting("detect_fax", locals())
 
     def detect_digit(
         self,
@@ -281,7 +238,7 @@ class CallInputMixin:
     ) -> DetectAction:
         """Detect DTMF digits (``digits``: which ones, e.g. ``"123#"``). See :meth:`detect`."""
         detect = {"type": C.DETECT_DIGIT, "params": {"digits": digits}}
-        return self.operations.start(ops.DETECT, DetectAction, "detect_digit", locals())
+        return self._detecting("detect_digit", locals())
 
     def send_digits(
         self, digits: str, *, timeout: Optional[float] = None, extra_params: Extra = None
@@ -311,6 +268,24 @@ class CallInputMixin:
             what=f"send_digits on call {self.call_id}",
         )
         return result
+
+    def _collecting(
+        self, op: Operation, api: str, args: Mapping[str, Any], continuous: Any
+    ) -> CollectAction:
+        """Start a collect; ``continuous`` also tells the action when it settles."""
+        options = {"continuous": bool(continuous)}
+        return self.operations.start(op, CollectAction, api, args, options=options)
+
+    def _prompt(self, api: str, play: Any, args: Mapping[str, Any]) -> CollectAction:
+        """A prompt shorthand: its collect keywords go inside the wire's ``collect``."""
+        collect = {key: args[key] for key in ops.COLLECT_KEYS if key in args}
+        args = {**args, "play": play, "collect": collect}
+        return self._collecting(ops.PLAY_AND_COLLECT, api, args, args["continuous"])
+
+    def _detecting(self, api: str, args: Mapping[str, Any]) -> DetectAction:
+        """Start a detector; ``wait_for_beep`` (not sent) tells the action when it settles."""
+        options = {"wait_for_beep": bool(args.get("wait_for_beep"))}
+        return self.operations.start(ops.DETECT, DetectAction, api, args, options=options)
 
 
 __all__ = ["CallInputMixin"]

@@ -7,15 +7,13 @@ checks them against the method's declaration in :mod:`relaysync.operations`.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
 from .actions import PlayAction, RecordAction, StreamAction, TapAction, TranscribeAction
-from .call_operations import Operations
+from .call_operations import Completion, Extra, Operations
 
 Media = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
-Completion = Optional[Callable[[Any], Any]]
-Extra = Optional[Mapping[str, Any]]
 _UNSET: Any = object()
 
 
@@ -26,7 +24,7 @@ def _start_timeout(api: str, timeout: Any, request_timeout: Optional[float]) -> 
     warnings.warn(
         f"Call.{api}(timeout=...) is deprecated; use request_timeout=",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return timeout if request_timeout is None else request_timeout
 
@@ -69,9 +67,8 @@ class CallMediaMixin:
             TypeError: an unknown key in a media item.
             CallEndedError: the call is gone.
         """
-        request_timeout = _start_timeout("play", timeout, request_timeout)
         play = media
-        return self.operations.start(ops.PLAY, PlayAction, "play", locals())
+        return self._play("play", locals())
 
     def play_tts(
         self,
@@ -91,10 +88,9 @@ class CallMediaMixin:
     ) -> PlayAction:
         """Speak ``text`` (``language``, ``gender``, ``voice`` as for :func:`tts`).
         The other keyword arguments are those of :meth:`play`."""
-        request_timeout = _start_timeout("play_tts", timeout, request_timeout)
         params = {"text": text, "language": language, "gender": gender, "voice": voice}
         play = {"type": "tts", "params": params}
-        return self.operations.start(ops.PLAY, PlayAction, "play_tts", locals())
+        return self._play("play_tts", locals())
 
     def play_audio(
         self,
@@ -110,9 +106,8 @@ class CallMediaMixin:
         timeout: Any = _UNSET,
     ) -> PlayAction:
         """Play the audio file at ``url``. The keyword arguments are those of :meth:`play`."""
-        request_timeout = _start_timeout("play_audio", timeout, request_timeout)
         play = {"type": "audio", "params": {"url": url}}
-        return self.operations.start(ops.PLAY, PlayAction, "play_audio", locals())
+        return self._play("play_audio", locals())
 
     def play_silence(
         self,
@@ -129,9 +124,8 @@ class CallMediaMixin:
     ) -> PlayAction:
         """Play ``duration`` seconds of silence. The keyword arguments are those of
         :meth:`play`."""
-        request_timeout = _start_timeout("play_silence", timeout, request_timeout)
         play = {"type": "silence", "params": {"duration": duration}}
-        return self.operations.start(ops.PLAY, PlayAction, "play_silence", locals())
+        return self._play("play_silence", locals())
 
     def play_ringtone(
         self,
@@ -149,9 +143,8 @@ class CallMediaMixin:
     ) -> PlayAction:
         """Play a country's ringtone (``duration`` seconds; ``None`` until stopped).
         The other keyword arguments are those of :meth:`play`."""
-        request_timeout = _start_timeout("play_ringtone", timeout, request_timeout)
         play = {"type": "ringtone", "params": {"name": name, "duration": duration}}
-        return self.operations.start(ops.PLAY, PlayAction, "play_ringtone", locals())
+        return self._play("play_ringtone", locals())
 
     def record(
         self,
@@ -268,6 +261,12 @@ class CallMediaMixin:
             RelayError: 409 if a transcription is already running on the call.
         """
         return self.operations.start(ops.TRANSCRIBE, TranscribeAction, "transcribe", locals())
+
+    def _play(self, api: str, args: Mapping[str, Any]) -> PlayAction:
+        """Start ``calling.play`` (``args["play"]`` the media), honouring ``timeout=``."""
+        request_timeout = _start_timeout(api, args["timeout"], args["request_timeout"])
+        args = {**args, "request_timeout": request_timeout}
+        return self.operations.start(ops.PLAY, PlayAction, api, args)
 
 
 __all__ = ["CallMediaMixin"]

@@ -26,10 +26,15 @@ from .errors import CallEndedError, RelayError
 from .events import RelayEvent
 from .host import CallHost
 from .operations import Operation
+from .shapes import named
 from .waiting import Deadline
 from .workers import SerialQueue
 
 A = TypeVar("A", bound=Action[Any])
+#: The ``on_completed`` argument of the call methods that start an action.
+Completion = Optional[Callable[[Any], Any]]
+#: The ``extra_params`` argument of every call method.
+Extra = Optional[Mapping[str, Any]]
 
 
 def _same_target(a: Any, b: Any) -> bool:
@@ -41,10 +46,7 @@ def _same_target(a: Any, b: Any) -> bool:
 
 def _timeout(api: str, name: str, value: Any) -> Optional[float]:
     """``check_timeout`` whose errors name the public method ``Call.<api>()``."""
-    try:
-        return check_timeout(name, value)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"Call.{api}(): {exc}") from None
+    return named(f"Call.{api}()", check_timeout, name, value)
 
 
 class Operations:
@@ -221,25 +223,13 @@ class Operations:
         action, body = self._begin(
             op, action_class, api, args, options=options, correlation=correlation, **action_options
         )
-        try:
-            self.execute(op.method, body, request_timeout)
-        except BaseException:
-            self._forget(action)
-            raise
-        return action
+        return self._send(action, body, request_timeout)
 
     def _begin(
-        self,
-        op: Operation,
-        action_class: Type[A],
-        api: str,
-        args: Mapping[str, Any],
-        *,
-        options: Optional[Mapping[str, Any]] = None,
-        correlation: Optional[str] = None,
-        **action_options: Any,
+        self, op: Operation, action_class: Type[A], api: str, args: Mapping[str, Any], **kw: Any
     ) -> Tuple[A, Dict[str, Any]]:
-        """Check the params, create the action and register it: ready to send.
+        """Check the params, create the action (``kw``: its keyword arguments) and
+        register it: ready to send.
 
         Returns:
             The action and the request body (with its ``control_id``, if any).
@@ -252,16 +242,7 @@ class Operations:
             )
         body = op.request(f"Call.{api}()", args)
         control_id = new_id() if op.control_id else None
-        action = action_class(
-            self,
-            self._call,
-            op,
-            control_id,
-            on_completed,
-            options=options,
-            correlation=correlation,
-            **action_options,
-        )
+        action = action_class(self, self._call, op, control_id, on_completed, **kw)
         with self._cond:
             self._alive(action.call, op.method)
             if control_id is None:
@@ -297,12 +278,17 @@ class Operations:
         timeout = _timeout(api, "timeout", timeout)
         deadline = Deadline(timeout)
         action, body = self._begin(op, action_class, api, args, **start_options)
+        self._send(action, body, deadline.cap(self._host.request_timeout))
+        return action.wait_for_outcome(deadline.remaining(), what, timeout)
+
+    def _send(self, action: A, body: Dict[str, Any], timeout: Optional[float]) -> A:
+        """Send the request that starts ``action``; forget the action if it fails."""
         try:
-            self.execute(op.method, body, deadline.cap(self._host.request_timeout))
+            self.execute(action.operation.method, body, timeout)
         except BaseException:
             self._forget(action)
             raise
-        return action.wait_for_outcome(deadline.remaining(), what, timeout)
+        return action
 
     def _forget(self, action: Action[Any]) -> None:
         with self._cond:
@@ -353,4 +339,4 @@ class Operations:
             return len(self._actions) + len(self._uncontrolled)
 
 
-__all__ = ["Operations"]
+__all__ = ["Completion", "Extra", "Operations"]

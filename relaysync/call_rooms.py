@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Optional, Union
 
 from . import operations as ops
-from .call_operations import Operations
+from .call_operations import Extra, Operations
 
 Action = Union[str, Mapping[str, Any]]
-Extra = Optional[Mapping[str, Any]]
 
 
 class CallRoomsMixin:

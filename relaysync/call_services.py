@@ -6,14 +6,11 @@ checks them against the method's declaration in :mod:`relaysync.operations`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import operations as ops
 from .actions import AIAction, FaxAction, PayAction
-from .call_operations import Operations
-
-Completion = Optional[Callable[[Any], Any]]
-Extra = Optional[Mapping[str, Any]]
+from .call_operations import Completion, Extra, Operations
 
 
 class CallServicesMixin:

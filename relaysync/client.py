@@ -21,11 +21,11 @@ from ._validate import check_count, check_delay, check_names, check_timeout, req
 from .call import Call
 from .client_dial import Dialer
 from .diagram import CallFlow
-from .dispatch import CallRegistry, Router
+from .dispatch import CallHandler, CallRegistry, Router
 from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
 from .events import MessagingEvent, RelayEvent
-from .failures import guarded, warn_replaced
+from .failures import guarded, replace_handler
 from .host import DEFAULT_CALL_HISTORY, ClientHost
 from .message import Message, MessageCallback
 from .messaging import MessageHandler, Messaging
@@ -38,7 +38,6 @@ from .wire.sockets import build_sslopt
 from .wire.urls import is_secure, redact_url, url_from
 from .workers import DEFAULT_MAX_WORKERS, SerialQueue, WorkerPool
 
-CallHandler = Callable[[Call], Any]
 StateCallback = Callable[[str], Any]
 EventCallback = Callable[[RelayEvent], Any]
 #: Internal event tap: (typed event, the frame's outer params as received).
@@ -559,11 +558,7 @@ class RelayClient:
         A client has one ``on_call`` handler: registering another replaces it, with a
         warning.
         """
-        if not callable(handler):
-            raise TypeError(f"on_call handler must be callable, got {handler!r}")
-        previous, self._call_handler = self._call_handler, handler
-        if previous is not None and previous is not handler:
-            warn_replaced("on_call", previous, handler)
+        self._call_handler = replace_handler("on_call", self._call_handler, handler)
         return handler
 
     # ---------------------------------------------------------------- requests
@@ -598,22 +593,28 @@ class RelayClient:
         The contexts are remembered and subscribed again after every reconnect. After
         a :meth:`drain`, this takes calls again.
         """
-        contexts = check_names("contexts", contexts)
-        timeout = check_timeout("timeout", timeout)
-        if not contexts:
-            return
-        self.execute(C.METHOD_RECEIVE, {"contexts": contexts}, timeout)
-        self._connection.update_contexts(add=contexts)
-        self._handlers.stop_draining()
+        if self._subscription(C.METHOD_RECEIVE, contexts, timeout, "add"):
+            self._handlers.stop_draining()
 
     def unreceive(self, contexts: Sequence[str], timeout: Optional[float] = None) -> None:
         """Stop receiving on these contexts (remembered across reconnects)."""
+        self._subscription(C.METHOD_UNRECEIVE, contexts, timeout, "remove")
+
+    def _subscription(
+        self, method: str, contexts: Sequence[str], timeout: Optional[float], change: str
+    ) -> bool:
+        """Send ``signalwire.receive``/``unreceive``; remember the change (``add``/``remove``).
+
+        Returns:
+            False when ``contexts`` is empty (nothing sent).
+        """
         contexts = check_names("contexts", contexts)
         timeout = check_timeout("timeout", timeout)
         if not contexts:
-            return
-        self.execute(C.METHOD_UNRECEIVE, {"contexts": contexts}, timeout)
-        self._connection.update_contexts(remove=contexts)
+            return False
+        self.execute(method, {"contexts": contexts}, timeout)
+        self._connection.update_contexts(**{change: contexts})
+        return True
 
     # ---------------------------------------------------------------- dialing and messaging
 
@@ -764,18 +765,7 @@ class RelayClient:
             RelayConnectionError: the connection was lost after sending, or the
                 client is closed.
         """
-        return self._messaging.send(
-            to,
-            from_,
-            body=body,
-            media=media,
-            context=context,
-            tags=tags,
-            region=region,
-            on_completed=on_completed,
-            timeout=timeout,
-            extra_params=extra_params,
-        )
+        return self._messaging.send(locals())
 
     # ---------------------------------------------------------------- internals
 

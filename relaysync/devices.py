@@ -24,11 +24,10 @@ from relaysync._wireform import (
     show_value,
     split_item,
 )
-from relaysync.media import MEDIA_TYPES, audio, normalize_media, ringtone, silence, tts
+from relaysync.media import MEDIA_TYPES, Number, audio, normalize_media, ringtone, silence, tts
 
 _SIP_URI = re.compile(r"(?i)sips?:\S")
 
-Number = Union[int, float]
 Headers = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 
 
@@ -248,6 +247,12 @@ def normalize_refer_device(target: Any) -> Tuple[Dict[str, Any], bool]:
     return {"type": "sip", "params": params}, used_uri
 
 
+def _check_durations(timeout: Optional[Number], max_duration: Optional[Number]) -> None:
+    for name, value in (("timeout", timeout), ("max_duration", max_duration)):
+        if value is not None:
+            check_number(value, name)
+
+
 def phone_device(
     to: str,
     from_: str,
@@ -270,9 +275,7 @@ def phone_device(
         ValueError: ``to``/``from_`` not non-empty strings, or a negative/non-number
             ``timeout``/``max_duration``.
     """
-    for name, value in (("timeout", timeout), ("max_duration", max_duration)):
-        if value is not None:
-            check_number(value, name)
+    _check_durations(timeout, max_duration)
     return normalize_device(
         {
             "type": "phone",
@@ -312,9 +315,7 @@ def sip_device(
         ValueError: ``to``/``from_`` not non-empty strings, malformed headers or codecs,
             or a negative/non-number ``timeout``/``max_duration``.
     """
-    for name, value in (("timeout", timeout), ("max_duration", max_duration)):
-        if value is not None:
-            check_number(value, name)
+    _check_durations(timeout, max_duration)
     if not isinstance(from_, str) or not from_.strip():
         raise ValueError(f"sip device needs a non-empty string 'from', got {from_!r}")
     params = compact_kw(

@@ -7,7 +7,7 @@ ERROR with its traceback, and, when the application has configured no logging at
 also on stderr, the way :func:`threading.excepthook` prints an exception that ends a
 thread (so exactly one copy is seen either way). A handler that stops because its call
 ended (:class:`~relaysync.errors.CallEndedError`) is no bug: that is logged at INFO.
-A handler registered over another one is warned about (:func:`warn_replaced`).
+A handler registered over another one is warned about (:func:`replace_handler`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import functools
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from ._log import logger, logging_configured
 from .errors import CallEndedError, RelayConnectionError
+
+H = TypeVar("H")
 
 
 def callable_name(fn: Any) -> str:
@@ -119,11 +121,26 @@ def report_failure(
         pass
 
 
-def warn_replaced(kind: str, previous: Any, handler: Any) -> None:
-    """Log that a second ``on_call``/``on_message`` registration replaced the first.
+def replace_handler(kind: str, previous: Any, handler: H) -> H:
+    """Check an ``on_call``/``on_message`` handler; warn when it replaces another.
 
     A client has one handler of each kind; the latest registration wins.
+
+    Args:
+        kind: ``"on_call"`` or ``"on_message"``, for the messages.
+        previous: the handler registered so far, or ``None``.
+        handler: the new one.
+
+    Returns:
+        ``handler``, to be stored in place of ``previous``.
+
+    Raises:
+        TypeError: ``handler`` is not callable.
     """
+    if not callable(handler):
+        raise TypeError(f"{kind} handler must be callable, got {handler!r}")
+    if previous is None or previous is handler:
+        return handler
     logger.warning(
         "relaysync: %s handler %s replaces %s (a client has one %s handler; "
         "dispatch to several from one function if you need more)",
@@ -132,6 +149,7 @@ def warn_replaced(kind: str, previous: Any, handler: Any) -> None:
         callable_name(previous),
         kind,
     )
+    return handler
 
 
 def run_guarded(
@@ -168,7 +186,7 @@ __all__ = [
     "callable_name",
     "describe",
     "guarded",
+    "replace_handler",
     "report_failure",
     "run_guarded",
-    "warn_replaced",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Union
 
 from . import constants as C
-from .shapes import ListOf, Obj, ParamError, Str, Tagged, seconds
+from .shapes import ListOf, Obj, Str, Tagged, refused_as, seconds
 
 #: The media item types RELAY plays.
 MEDIA_TYPES = ("audio", "tts", "silence", "ringtone")
@@ -33,10 +33,7 @@ Number = Union[int, float]
 
 
 def _item(api: str, kind: str, **params: Any) -> Dict[str, Any]:
-    try:
-        item: Dict[str, Any] = MEDIA_ITEM.check({"type": kind, "params": params})
-    except ParamError as exc:
-        raise exc.error(api) from None
+    item: Dict[str, Any] = refused_as(api, MEDIA_ITEM.check, {"type": kind, "params": params})
     return item
 
 
@@ -60,10 +57,7 @@ def normalize_media(items: Any) -> List[Dict[str, Any]]:
             a key given both flat and in ``params`` with different values.
         TypeError: a key the item's type does not take.
     """
-    try:
-        media: List[Dict[str, Any]] = MEDIA.check(items)
-    except ParamError as exc:
-        raise exc.error("normalize_media()", root="media") from None
+    media: List[Dict[str, Any]] = refused_as("normalize_media()", MEDIA.check, items, "media")
     return media
 
 

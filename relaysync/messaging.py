@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional
 
 from ._log import logger
 from ._validate import check_e164, check_http_url, check_line, check_str_list, check_timeout
 from .draining import HandlerTracker
 from .errors import ProtocolError, RelayError
 from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
-from .failures import run_guarded, warn_replaced
-from .message import QUEUED, Message, MessageCallback
+from .failures import replace_handler, run_guarded
+from .message import QUEUED, Message
 from .operations import SEND_MESSAGE
 from .shapes import merge_extra
 from .workers import QueueFullError
@@ -245,43 +245,31 @@ class Messaging:
         Raises:
             TypeError: ``handler`` is not callable.
         """
-        if not callable(handler):
-            raise TypeError(f"on_message handler must be callable, got {handler!r}")
-        previous, self.inbound.handler = self.inbound.handler, handler
-        if previous is not None and previous is not handler:
-            warn_replaced("on_message", previous, handler)
+        self.inbound.handler = replace_handler("on_message", self.inbound.handler, handler)
         return handler
 
-    def send(
-        self,
-        to: str,
-        from_: str,
-        *,
-        body: Optional[str],
-        media: Optional[Sequence[str]],
-        context: Optional[str],
-        tags: Optional[Sequence[str]],
-        region: Optional[str],
-        on_completed: Optional[MessageCallback],
-        timeout: Optional[float],
-        extra_params: Optional[Mapping[str, Any]] = None,
-    ) -> Message:
-        """Validate, send ``messaging.send`` and return the tracked message (see
-        :meth:`RelayClient.send_message`)."""
+    def send(self, args: Mapping[str, Any]) -> Message:
+        """Validate, send ``messaging.send`` and return the tracked message.
+
+        Args:
+            args: the arguments of :meth:`RelayClient.send_message` (its ``locals()``).
+        """
+        to, from_, region = args["to"], args["from_"], args["region"]
+        on_completed, timeout, context = args["on_completed"], args["timeout"], args["context"]
         if on_completed is not None and not callable(on_completed):
             raise TypeError(f"on_completed must be callable, got {on_completed!r}")
         check_timeout("timeout", timeout)
         params = send_params(
             to,
             from_,
-            body=body,
-            media=media,
+            body=args["body"],
+            media=args["media"],
             context=self._default_context() if context is None else context,
-            tags=tags,
+            tags=args["tags"],
             region=region,
         )
-        if extra_params is not None:
-            merge_extra(params, extra_params)
+        if args["extra_params"] is not None:
+            merge_extra(params, args["extra_params"])
         message: Optional[Message] = None
         self.registry.begin_send()
         try:

@@ -21,7 +21,8 @@ are declared apart as :data:`DIAL` and :data:`SEND_MESSAGE`):
   or ``settles``: a rule from :mod:`relaysync.settling` for the ones that need more;
 * ``result_class``: the :class:`~relaysync.results.ActionResult` built from the
   settling event;
-* ``subcommands``: verb → RPC method of its sub-commands (``stop``, ``pause``, …);
+* ``subcommands``: verb → RPC method of its sub-commands (``stop``, ``pause``, …),
+  declared as ``verbs`` where the RPC is ``<method>.<verb>``;
 * ``correlate``: for an operation without ``control_id`` (REFER), the event field
   that must equal the request's target for the event to belong to it.
 
@@ -43,24 +44,10 @@ from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Tuple, Typ
 import attrs
 
 from . import constants as C
+from . import results as res
 from .events import RelayEvent
 from .media import MEDIA
-from .results import (
-    ActionResult,
-    AIResult,
-    CollectResult,
-    ConnectResult,
-    DetectResult,
-    FaxResult,
-    PayResult,
-    PlayResult,
-    RecordResult,
-    ReferResult,
-    SendDigitsResult,
-    StreamResult,
-    TapResult,
-    TranscribeResult,
-)
+from .results import ActionResult
 from .settling import Progress, collect_settles, detect_settles, fax_settles, pay_settles
 from .shapes import (
     AnyDict,
@@ -70,11 +57,11 @@ from .shapes import (
     ListOf,
     Num,
     Obj,
-    ParamError,
     Shape,
     Str,
     Tagged,
     merge_extra,
+    refused_as,
     seconds,
 )
 
@@ -101,11 +88,6 @@ class Operation:
     sub_params: Mapping[str, Obj] = attrs.field(factory=dict, converter=_frozen_map)
     control_id: bool = False
     correlate: Optional[str] = None
-
-    @property
-    def is_action(self) -> bool:
-        """True when the method starts an operation that settles on an event."""
-        return self.event_type is not None
 
     @property
     def required(self) -> Tuple[str, ...]:
@@ -146,10 +128,7 @@ class Operation:
         Raises:
             TypeError, ValueError: as :meth:`request`.
         """
-        try:
-            result: Dict[str, Any] = self.params.check(params)
-        except ParamError as exc:
-            raise exc.error(api or self.method) from None
+        result: Dict[str, Any] = refused_as(api or self.method, self.params.check, params)
         return result
 
     def settled_by(self, progress: Progress, event: RelayEvent, state: Optional[str]) -> bool:
@@ -165,10 +144,7 @@ def checked(shape: Obj, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
     Raises:
         TypeError, ValueError: as :meth:`Operation.request`, naming ``api``.
     """
-    try:
-        body = shape.pick(args)
-    except ParamError as exc:
-        raise exc.error(api) from None
+    body = refused_as(api, shape.pick, args)
     extra = args.get("extra_params")
     if extra is not None:
         merge_extra(body, extra)
@@ -179,24 +155,24 @@ def checked(shape: Obj, api: str, args: Mapping[str, Any]) -> Dict[str, Any]:
 OPERATIONS: Dict[str, Operation] = {}
 
 
-def declare(method: str, *call_methods: str, **fields: Any) -> Operation:
+def declare(method: str, *call_methods: str, verbs: str = "", **fields: Any) -> Operation:
     """Declare one RELAY method and register it in :data:`OPERATIONS`.
 
     Args:
         method: the RPC name.
         call_methods: the public Call methods that wrap it.
+        verbs: its sub-commands named ``<method>.<verb>``, space-separated (added to
+            ``subcommands``, which holds any other).
         fields: the other :class:`Operation` fields.
 
     Returns:
         The declaration.
     """
-    op = Operation(method, tuple(call_methods), **fields)
+    subcommands = {verb: f"{method}.{verb}" for verb in verbs.split()}
+    subcommands.update(fields.pop("subcommands", {}))
+    op = Operation(method, tuple(call_methods), subcommands=subcommands, **fields)
     OPERATIONS[method] = op
     return op
-
-
-def _subs(prefix: str, *verbs: str, **extra: str) -> Dict[str, str]:
-    return {**{verb: f"{prefix}.{verb}" for verb in verbs}, **extra}
 
 
 # ---------------------------------------------------------------- shared shapes
@@ -281,6 +257,13 @@ _COLLECT_FIELDS: Dict[str, Shape] = {
     "initial_timeout": seconds(),
     **_each(Bool, "partial_results continuous send_start_of_input start_input_timers continue"),
 }
+#: What ``calling.collect`` and ``calling.play_and_collect`` share: how they settle.
+_COLLECTING: Dict[str, Any] = dict(
+    event_type=C.EVENT_CALL_COLLECT,
+    settles=collect_settles,
+    result_class=res.CollectResult,
+    control_id=True,
+)
 #: The wire's collect object (``play_and_collect``'s ``collect``).
 COLLECT_OBJECT = Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS)
 #: The keys of :data:`COLLECT_OBJECT`.
@@ -309,7 +292,7 @@ CONNECT = declare(
     ),
     event_type=C.EVENT_CALL_CONNECT,
     final_states=frozenset({C.CONNECT_CONNECTED, C.CONNECT_FAILED}),
-    result_class=ConnectResult,
+    result_class=res.ConnectResult,
 )
 REFER = declare(
     "calling.refer",
@@ -321,7 +304,7 @@ REFER = declare(
     ),
     event_type=C.EVENT_CALL_REFER,
     final_states=C.REFER_FINAL_STATES,
-    result_class=ReferResult,
+    result_class=res.ReferResult,
     correlate="sip_refer_to",
 )
 
@@ -337,8 +320,8 @@ PLAY = declare(
     params=Obj(("play",), play=MEDIA, volume=_VOLUME, direction=Anything(), loop=Int(0), **_STATUS),
     event_type=C.EVENT_CALL_PLAY,
     final_states=C.PLAY_FINAL_STATES,
-    result_class=PlayResult,
-    subcommands=_subs("calling.play", "stop", "pause", "resume", "volume"),
+    result_class=res.PlayResult,
+    verbs="stop pause resume volume",
     sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
     control_id=True,
 )
@@ -359,8 +342,8 @@ RECORD = declare(
     params=Obj(("record",), record=Obj(("audio",), audio=RECORD_AUDIO), **_STATUS),
     event_type=C.EVENT_CALL_RECORD,
     final_states=C.RECORD_FINAL_STATES,
-    result_class=RecordResult,
-    subcommands=_subs("calling.record", "stop", "pause", "resume"),
+    result_class=res.RecordResult,
+    verbs="stop pause resume",
     sub_params={"pause": Obj(behavior=Str(*C.RECORD_PAUSE_BEHAVIORS))},
     control_id=True,
 )
@@ -368,11 +351,8 @@ COLLECT = declare(
     "calling.collect",
     "collect",
     params=Obj(one_of=("digits", "speech"), **_COLLECT_FIELDS, **_STATUS),
-    event_type=C.EVENT_CALL_COLLECT,
-    settles=collect_settles,
-    result_class=CollectResult,
-    subcommands=_subs("calling.collect", "stop", "start_input_timers"),
-    control_id=True,
+    **_COLLECTING,
+    verbs="stop start_input_timers",
 )
 PLAY_AND_COLLECT = declare(
     "calling.play_and_collect",
@@ -380,17 +360,10 @@ PLAY_AND_COLLECT = declare(
     "prompt_tts",
     "prompt_audio",
     params=Obj(("play", "collect"), play=MEDIA, collect=COLLECT_OBJECT, volume=_VOLUME, **_STATUS),
-    event_type=C.EVENT_CALL_COLLECT,
-    settles=collect_settles,
-    result_class=CollectResult,
-    subcommands=_subs(
-        "calling.play_and_collect",
-        "stop",
-        "volume",
-        start_input_timers="calling.collect.start_input_timers",
-    ),
+    **_COLLECTING,
+    verbs="stop volume",
+    subcommands={"start_input_timers": "calling.collect.start_input_timers"},
     sub_params={"volume": Obj(("volume",), volume=_VOLUME)},
-    control_id=True,
 )
 #: The params of each detector type (``detect.params``).
 DETECTORS: Dict[str, Obj] = {
@@ -414,8 +387,8 @@ DETECT = declare(
     params=Obj(("detect",), detect=Tagged(**DETECTORS), timeout=seconds(), **_STATUS),
     event_type=C.EVENT_CALL_DETECT,
     settles=detect_settles,
-    result_class=DetectResult,
-    subcommands=_subs("calling.detect", "stop"),
+    result_class=res.DetectResult,
+    verbs="stop",
     control_id=True,
 )
 SEND_DIGITS = declare(
@@ -424,7 +397,7 @@ SEND_DIGITS = declare(
     params=Obj(("digits",), digits=Str(alphabet=C.SEND_DIGITS_ALPHABET)),
     event_type=C.EVENT_CALL_SEND_DIGITS,
     final_states=C.FINISHED_STATES,
-    result_class=SendDigitsResult,
+    result_class=res.SendDigitsResult,
     control_id=True,
 )
 TAP = declare(
@@ -443,8 +416,8 @@ TAP = declare(
     ),
     event_type=C.EVENT_CALL_TAP,
     final_states=C.FINISHED_STATES,
-    result_class=TapResult,
-    subcommands=_subs("calling.tap", "stop"),
+    result_class=res.TapResult,
+    verbs="stop",
     control_id=True,
 )
 STREAM = declare(
@@ -459,8 +432,8 @@ STREAM = declare(
     ),
     event_type=C.EVENT_CALL_STREAM,
     final_states=C.FINISHED_STATES,
-    result_class=StreamResult,
-    subcommands=_subs("calling.stream", "stop"),
+    result_class=res.StreamResult,
+    verbs="stop",
     control_id=True,
 )
 TRANSCRIBE = declare(
@@ -469,33 +442,28 @@ TRANSCRIBE = declare(
     params=Obj(**_STATUS),
     event_type=C.EVENT_CALL_TRANSCRIBE,
     final_states=C.FINISHED_STATES,
-    result_class=TranscribeResult,
-    subcommands=_subs("calling.transcribe", "stop"),
+    result_class=res.TranscribeResult,
+    verbs="stop",
     control_id=True,
 )
 
 # ---------------------------------------------------------------- fax, pay, AI
 
+#: What ``calling.send_fax`` and ``calling.receive_fax`` share: how they settle, ``stop``.
+_FAXING: Dict[str, Any] = dict(
+    event_type=C.EVENT_CALL_FAX,
+    settles=fax_settles,
+    result_class=res.FaxResult,
+    verbs="stop",
+    control_id=True,
+)
 SEND_FAX = declare(
     "calling.send_fax",
     "send_fax",
     params=Obj(("document",), document=_NAME, identity=Str(), header_info=Str(), **_STATUS),
-    event_type=C.EVENT_CALL_FAX,
-    settles=fax_settles,
-    result_class=FaxResult,
-    subcommands=_subs("calling.send_fax", "stop"),
-    control_id=True,
+    **_FAXING,
 )
-RECEIVE_FAX = declare(
-    "calling.receive_fax",
-    "receive_fax",
-    params=Obj(**_STATUS),
-    event_type=C.EVENT_CALL_FAX,
-    settles=fax_settles,
-    result_class=FaxResult,
-    subcommands=_subs("calling.receive_fax", "stop"),
-    control_id=True,
-)
+RECEIVE_FAX = declare("calling.receive_fax", "receive_fax", params=Obj(**_STATUS), **_FAXING)
 PAY = declare(
     "calling.pay",
     "pay",
@@ -514,8 +482,8 @@ PAY = declare(
     ),
     event_type=C.EVENT_CALL_PAY,
     settles=pay_settles,
-    result_class=PayResult,
-    subcommands=_subs("calling.pay", "stop"),
+    result_class=res.PayResult,
+    verbs="stop",
     control_id=True,
 )
 AI = declare(
@@ -531,8 +499,8 @@ AI = declare(
     ),
     event_type=C.EVENT_CALL_AI,
     final_states=C.AI_FINAL_STATES,
-    result_class=AIResult,
-    subcommands=_subs("calling.ai", "stop"),
+    result_class=res.AIResult,
+    verbs="stop",
     control_id=True,
 )
 AMAZON_BEDROCK = declare(

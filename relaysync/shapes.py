@@ -44,14 +44,15 @@ class ParamError(Exception):
     Attributes:
         kind: ``TypeError`` (unknown key) or ``ValueError`` (anything else).
         reason: what is wrong, without the path.
-        path: the keys and list indexes from the params root, filled in on the way out.
+        path: the keys and list indexes from the params root, filled in on the way out
+            (starting with ``at``, the key refused, where given).
     """
 
-    def __init__(self, kind: Type[Exception], reason: str) -> None:
+    def __init__(self, kind: Type[Exception], reason: str, at: Optional[str] = None) -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
-        self.path: List[Union[str, int]] = []
+        self.path: List[Union[str, int]] = [] if at is None else [at]
 
     def where(self, root: str = "") -> str:
         """The path, as ``record.audio.beep`` or ``play[0].params.text``."""
@@ -68,6 +69,15 @@ class ParamError(Exception):
             at = f" at {where}" if where != self.path[0] else ""
             return TypeError(f"{api}: unknown key {self.path[0]!r}{at}; {self.reason}")
         return self.kind(f"{api}: {where + ' ' if where else ''}{self.reason}")
+
+
+def _member(step: Union[str, int], shape: Shape, value: Any) -> Any:
+    """``shape.check(value)``; a refusal's path gets ``step`` (a key or list index)."""
+    try:
+        return shape.check(value)
+    except ParamError as exc:
+        exc.path.append(step)
+        raise
 
 
 def _type_name(value: Any) -> str:
@@ -255,15 +265,7 @@ class ListOf(Shape):
                 raise ParamError(ValueError, f"must be {what}; got {_type_name(value)}")
         if self.nonempty and not value:
             raise ParamError(ValueError, "must not be an empty list")
-        item = self.item
-        out = []
-        for index, entry in enumerate(value):
-            try:
-                out.append(item.check(entry))
-            except ParamError as exc:
-                exc.path.append(index)
-                raise
-        return out
+        return [_member(index, self.item, entry) for index, entry in enumerate(value)]
 
     def facts(self, path: str, out: Dict[str, str]) -> None:
         """The list, then its items under ``path[]``."""
@@ -314,14 +316,8 @@ class Obj(Shape):
             if shape is None:
                 if self.exactly_one:  # the key is the choice: a value not allowed
                     raise ParamError(ValueError, f"must be one of {self.keys_text}; got {key!r}")
-                error = ParamError(TypeError, f"valid keys: {self.keys_text}")
-                error.path.append(key)
-                raise error
-            try:
-                out[key] = shape.check(entry)
-            except ParamError as exc:
-                exc.path.append(key)
-                raise
+                raise ParamError(TypeError, f"valid keys: {self.keys_text}", key)
+            out[key] = _member(key, shape, entry)
         return self._complete(out)
 
     def pick(self, args: Mapping[str, Any]) -> Dict[str, Any]:
@@ -333,11 +329,7 @@ class Obj(Shape):
         for key, shape in self.items:
             entry = args.get(key)
             if entry is not None:
-                try:
-                    out[key] = shape.check(entry)
-                except ParamError as exc:
-                    exc.path.append(key)
-                    raise
+                out[key] = _member(key, shape, entry)
         return self._complete(out)
 
     def _complete(self, out: Dict[str, Any]) -> Dict[str, Any]:
@@ -387,9 +379,7 @@ class Tagged(Shape):
         kind = value.get("type")
         shape = self.variants.get(kind) if isinstance(kind, str) else None
         if shape is None:
-            error = ParamError(ValueError, f"must be one of {self._types}; got {kind!r}")
-            error.path.append("type")
-            raise error
+            raise ParamError(ValueError, f"must be one of {self._types}; got {kind!r}", "type")
         params = value.get("params")
         if len(value) > 2 or (params is None and len(value) > 1):
             params = self._gather(value, params)
@@ -397,12 +387,7 @@ class Tagged(Shape):
             if self.params_required:
                 raise ParamError(ValueError, "needs 'params'; it is missing")
             params = {}
-        try:
-            checked = shape.check(params)
-        except ParamError as exc:
-            exc.path.append("params")
-            raise
-        return {"type": kind, "params": checked}
+        return {"type": kind, "params": _member("params", shape, params)}
 
     def _gather(self, value: Mapping[str, Any], params: Any) -> Any:
         """The params of an item with keys besides ``type`` and ``params``."""
@@ -410,16 +395,11 @@ class Tagged(Shape):
         if not extra:
             return params
         if not self.flat:
-            key = sorted(extra)[0]
-            error = ParamError(TypeError, "valid keys: params, type")
-            error.path.append(key)
-            raise error
+            raise ParamError(TypeError, "valid keys: params, type", sorted(extra)[0])
         merged = dict(params) if is_mapping(params) else {}
         for key, entry in extra.items():
             if merged.get(key, entry) != entry:
-                error = ParamError(ValueError, "is given both here and in 'params'")
-                error.path.append(key)
-                raise error
+                raise ParamError(ValueError, "is given both here and in 'params'", key)
             merged[key] = entry
         return merged
 
@@ -456,6 +436,19 @@ def merge_extra(body: Dict[str, Any], extra: Mapping[str, Any]) -> None:
             body[key] = value
 
 
+def refused_as(api: str, check: Callable[[Any], R], value: Any, root: str = "") -> R:
+    """``check(value)`` (a shape's check or pick), a refusal raised as the TypeError or
+    ValueError the user sees, naming the public method ``api`` and the path from ``root``.
+
+    Raises:
+        TypeError, ValueError: see :meth:`ParamError.error`.
+    """
+    try:
+        return check(value)
+    except ParamError as exc:
+        raise exc.error(api, root) from None
+
+
 def named(api: str, build: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Run a client-side builder (a device plan, a refer target) so that its errors
     name the public method ``api`` (``"Call.connect()"``).
@@ -483,5 +476,6 @@ __all__ = [
     "Tagged",
     "merge_extra",
     "named",
+    "refused_as",
     "seconds",
 ]

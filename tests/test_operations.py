@@ -137,8 +137,9 @@ def test_on_completed_must_be_callable(client: RelayClient, sim: RelaySimulator)
 
 def test_play_timeout_keyword_is_deprecated(client: RelayClient, sim: RelaySimulator) -> None:
     call, _ = answered_pair(client, sim)
-    with pytest.warns(DeprecationWarning, match="request_timeout"):
+    with pytest.warns(DeprecationWarning, match="request_timeout") as record:
         action = call.play_tts("hi", timeout=5)
+    assert record[0].filename == __file__  # the warning points at the caller's line
     assert action.wait(10).state == "finished"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
