@@ -12,10 +12,24 @@ reads (a :class:`CallTracer` is one of its link's frame taps):
 - the metrics ``relay.rpc.duration`` (histogram, ms, by ``relay.method``),
   ``relay.calls.active`` (up-down counter) and ``relay.reconnects`` (counter).
 
+The taps run on the thread that writes a frame and on the reader thread, which never
+runs application code; but ending a span runs the application's span processors and
+exporters, and recording a measurement its metric views. So once the tracer is live,
+the taps only stamp the time and copy the few fields they need onto a bounded queue
+(:data:`MAX_QUEUED` entries), and one ``relaysync-telemetry`` thread per client, started
+at the first frame traced, starts and ends the spans (with the stamped times, so
+durations stay exact) and records the metrics. When that thread falls behind (a slow
+exporter) and the queue is full, new entries are dropped, counted in
+:attr:`CallTracer.dropped` and reported by a rate-limited WARNING: the reader never
+waits. The client's ``close()`` lets the thread drain the queue, end the spans still
+open (outcome ``closed``) and joins it; :meth:`CallTracer.flush` waits for the queue
+to drain without closing.
+
 Spans and instruments come from the global tracer and meter providers, which are
 no-ops until the application configures an SDK (until then the tracer skips its work
-altogether, so an installed API costs a type check per frame); :func:`use_providers` points new
-clients at other providers instead (tests, or an application that keeps its own).
+altogether: no thread, no queue, and an installed API costs a type check per frame);
+:func:`use_providers` points new clients at other providers instead (tests, or an
+application that keeps its own).
 Without ``opentelemetry-api``, :func:`call_tracer` returns ``None``, nothing of
 OpenTelemetry is imported, and the client carries no tap at all.
 """
@@ -362,7 +376,7 @@ class CallTracer:
         with self._lock:
             self._closed = True
             entries, thread = self._queue, self._thread
-        if entries is None or thread is None:
+        if entries is None or thread is None or not thread.is_alive():
             return True
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
