@@ -155,6 +155,8 @@ def test_reconnects_are_counted(sim: RelaySimulator, otel: Otel) -> None:
 
 GLOBAL = textwrap.dedent(
     """
+    import threading
+
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -169,11 +171,15 @@ GLOBAL = textwrap.dedent(
             tracer = telemetry.call_tracer()
             assert tracer is not None and not tracer._i.live()  # the API's proxies
             client.receive(["before"])
+            names = [t.name for t in threading.enumerate()]
+            assert "relaysync-telemetry" not in names, names  # no SDK: no thread
             exporter = InMemorySpanExporter()
             provider = TracerProvider()
             provider.add_span_processor(SimpleSpanProcessor(exporter))
             trace.set_tracer_provider(provider)  # the application configures an SDK
             client.receive(["after"])
+            assert "relaysync-telemetry" in [t.name for t in threading.enumerate()]
+    assert "relaysync-telemetry" not in [t.name for t in threading.enumerate()]
     spans = exporter.get_finished_spans()
     assert [s.name for s in spans] == ["signalwire.receive"], spans
     assert spans[0].attributes["relay.outcome"] == "200"
