@@ -309,7 +309,7 @@ class RelayClient:
         self._registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._messaging.registry.detach_all(RelayConnectionError(-1, "the client was closed"))
         self._pool.shutdown(timeout)
-        self._observers.close()
+        self._observers.close(timeout)
 
     def __enter__(self) -> RelayClient:
         return self.connect()

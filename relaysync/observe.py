@@ -10,7 +10,7 @@ connection as frame taps.
 from __future__ import annotations
 
 import os
-from typing import List, Union
+from typing import List, Optional, Union
 
 from . import telemetry
 from .cassette import CassetteWriter
@@ -53,9 +53,14 @@ class Observers:
         if self.reconnects.state_changed(state) and self.tracer is not None:
             self.tracer.reconnected()
 
-    def close(self) -> None:
-        """End open spans and finish the cassette (the client closed)."""
+    def close(self, timeout: Optional[float] = None) -> None:
+        """End open spans, join the telemetry thread and finish the cassette (the
+        client closed).
+
+        Args:
+            timeout: the longest wait for the telemetry thread; ``None``: no limit.
+        """
         if self.tracer is not None:
-            self.tracer.close()
+            self.tracer.close(timeout)
         if self.cassette is not None:
             self.cassette.close()

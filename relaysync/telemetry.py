@@ -12,21 +12,39 @@ reads (a :class:`CallTracer` is one of its link's frame taps):
 - the metrics ``relay.rpc.duration`` (histogram, ms, by ``relay.method``),
   ``relay.calls.active`` (up-down counter) and ``relay.reconnects`` (counter).
 
+The taps run on the thread that writes a frame and on the reader thread, which never
+runs application code; but ending a span runs the application's span processors and
+exporters, and recording a measurement its metric views. So once the tracer is live,
+the taps only stamp the time and copy the few fields they need onto a bounded queue
+(:data:`MAX_QUEUED` entries), and one ``relaysync-telemetry`` thread per client, started
+at the first frame traced, starts and ends the spans (with the stamped times, so
+durations stay exact) and records the metrics. When that thread falls behind (a slow
+exporter) and the queue is full, new entries are dropped, counted in
+:attr:`CallTracer.dropped` and reported by a rate-limited WARNING: the reader never
+waits. The client's ``close()`` lets the thread drain the queue, end the spans still
+open (outcome ``closed``) and joins it; :meth:`CallTracer.flush` waits for the queue
+to drain without closing.
+
 Spans and instruments come from the global tracer and meter providers, which are
 no-ops until the application configures an SDK (until then the tracer skips its work
-altogether, so an installed API costs a type check per frame); :func:`use_providers` points new
-clients at other providers instead (tests, or an application that keeps its own).
+altogether: no thread, no queue, and an installed API costs a type check per frame);
+:func:`use_providers` points new clients at other providers instead (tests, or an
+application that keeps its own).
 Without ``opentelemetry-api``, :func:`call_tracer` returns ``None``, nothing of
 OpenTelemetry is imported, and the client carries no tap at all.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 import time
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 from . import constants as C
+from ._log import LimitedLog
+from ._threads import LIBRARY_STACK_SIZE, start_thread
 from ._version import __version__
 from .operations import OPERATIONS
 
@@ -35,6 +53,10 @@ METHOD_DIAL = "calling.dial"
 PROVIDER_CHECK_INTERVAL = 1.0
 #: Requests, calls and actions followed at once at most (the oldest is ended first).
 MAX_TRACKED = 10_000
+#: Entries waiting for a client's telemetry thread at most; beyond, new ones are dropped.
+MAX_QUEUED = 10_000
+#: The name of the thread that records a client's spans and metrics.
+THREAD_NAME = "relaysync-telemetry"
 
 # States after which an action's span ends (the outcome of the method that started it).
 FINAL_STATES = frozenset(
@@ -57,6 +79,26 @@ FINAL_STATES = frozenset(
     }
 )
 _REFER_CODES = ("sip_refer_to", "sip_refer_response_code", "sip_notify_response_code")
+# What an event's params are copied down to before they go on the queue.
+_EVENT_KEYS = (
+    "control_id",
+    "call_id",
+    "call_state",
+    "end_reason",
+    "tag",
+    "dial_state",
+    "state",
+    "connect_state",
+    *_REFER_CODES,
+)
+_NESTED_KEYS = (
+    ("call", ("call_id",)),
+    ("result", ("type", "event")),
+    ("detect", ("type", "event")),
+)
+# Kinds of queue entries.
+_SENT, _REPLY, _EVENT, _RECONNECT, _FLUSH = range(5)
+_limited = LimitedLog()
 _UNSET: Any = object()
 _state_lock = threading.Lock()
 _api: Any = _UNSET  # the opentelemetry modules (trace, metrics), or None without them
@@ -156,13 +198,18 @@ class _Request:
     __slots__ = ("call_id", "control_id", "method", "span", "started")
 
     def __init__(
-        self, span: Any, method: str, call_id: Optional[str], control_id: Optional[str]
+        self,
+        span: Any,
+        method: str,
+        call_id: Optional[str],
+        control_id: Optional[str],
+        started: int,
     ) -> None:
         self.span = span
         self.method = method
         self.call_id = call_id
         self.control_id = control_id
-        self.started = time.monotonic()
+        self.started = started  # time.monotonic_ns() when the request was written
 
 
 def _str(value: Any) -> Optional[str]:
@@ -174,11 +221,39 @@ def _pop_oldest(items: Dict[str, Any]) -> Any:
     return items.pop(next(iter(items)))
 
 
+def _event_facts(params: Mapping[str, Any]) -> Dict[str, Any]:
+    """The scalars of an event's params that the tracer reads, copied: the params go on
+    to the application, which may change them before the telemetry thread looks."""
+    facts: Dict[str, Any] = {}
+    for key in _EVENT_KEYS:
+        value = params.get(key)
+        if isinstance(value, (str, int)):
+            facts[key] = value
+    for key, inner in _NESTED_KEYS:
+        nested = params.get(key)
+        if isinstance(nested, dict):
+            copied = {}
+            for name in inner:
+                value = nested.get(name)
+                if isinstance(value, (str, int)):
+                    copied[name] = value
+            facts[key] = copied
+    return facts
+
+
+Entry = Tuple[Any, ...]
+
+
 class CallTracer:
     """Spans and metrics of one client, derived from the frames it sends and reads.
 
-    :meth:`sent` runs on the thread that writes a request, :meth:`received` on the
-    reader; the maps are guarded by one lock, and spans are ended outside it.
+    The frame taps (:meth:`sent` on the thread that writes a request, :meth:`received`
+    on the reader) only stamp the time and copy the few fields they need onto a bounded
+    queue; one ``relaysync-telemetry`` thread, started at the first frame once the
+    tracer is live, does the rest: spans, attributes, metrics, and so the application's
+    span processors, exporters and metric views. A full queue drops the entry (counted
+    in :attr:`dropped`, with a rate-limited WARNING) rather than block the reader.
+    :meth:`close` drains the queue and joins the thread.
 
     Args:
         instruments: where the spans and metrics go.
@@ -186,11 +261,22 @@ class CallTracer:
 
     def __init__(self, instruments: Instruments) -> None:
         self._i = instruments
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below up to _dropped
+        self._queue: Optional[queue.Queue[Optional[Entry]]] = None
+        self._thread: Optional[threading.Thread] = None
+        self._closed = False
+        self._dropped = 0
+        # Telemetry thread only:
         self._requests: Dict[str, _Request] = {}  # request id -> its span
         self._calls: Dict[str, Any] = {}  # call_id -> relay.call span
         self._dials: Dict[str, Any] = {}  # dial tag -> relay.call span, until answered
         self._actions: Dict[str, _Request] = {}  # control_id -> the span that started it
+
+    @property
+    def dropped(self) -> int:
+        """Entries dropped because the telemetry thread's queue was full."""
+        with self._lock:
+            return self._dropped
 
     # ------------------------------------------------------------------ frame taps
 
@@ -206,36 +292,18 @@ class CallTracer:
             return
         params = frame.get("params")
         params = params if isinstance(params, dict) else {}
-        call_id = _str(params.get("call_id"))
-        control_id = _str(params.get("control_id"))
-        tag = _str(params.get("tag"))
-        attributes: Dict[str, Any] = {"relay.method": method}
-        if call_id:
-            attributes["relay.call_id"] = call_id
-        if control_id:
-            attributes["relay.control_id"] = control_id
-        trace = self._i.trace
-        dial_span = None
-        if method == METHOD_DIAL and tag:
-            dial_span = self._i.tracer.start_span(
-                "relay.call", attributes={"relay.direction": "outbound", "relay.tag": tag}
+        self._put(
+            (
+                _SENT,
+                time.time_ns(),
+                time.monotonic_ns(),
+                method,
+                request_id,
+                _str(params.get("call_id")),
+                _str(params.get("control_id")),
+                _str(params.get("tag")),
             )
-            self._i.calls_active.add(1)
-        ended: List[Any] = []
-        with self._lock:
-            if dial_span is not None:
-                self._dials[tag] = dial_span  # type: ignore[index]
-                if len(self._dials) > MAX_TRACKED:
-                    ended.append(_pop_oldest(self._dials))
-            parent = dial_span or (self._calls.get(call_id) if call_id else None)
-            context = trace.set_span_in_context(parent) if parent is not None else None
-            span = self._i.tracer.start_span(method, context=context, attributes=attributes)
-            self._requests[request_id] = _Request(span, method, call_id, control_id)
-            if len(self._requests) > MAX_TRACKED:
-                ended.append(_pop_oldest(self._requests).span)
-        for old in ended:
-            old.set_attribute("relay.outcome", "untracked")
-            old.end()
+        )
 
     def received(self, frame: Mapping[str, Any]) -> None:
         """A frame the client read: a reply ends its request's span, events move calls."""
@@ -244,12 +312,26 @@ class CallTracer:
         method = frame.get("method")
         if method is None:
             request_id = frame.get("id")
-            if isinstance(request_id, str) and self._requests:
-                self._reply(request_id, frame)
+            if not isinstance(request_id, str):
+                return
+            error = frame.get("error")
+            if error is not None:
+                code = error.get("code") if isinstance(error, dict) else None
+            else:
+                result = frame.get("result")
+                code = result.get("code") if isinstance(result, dict) else None
+            code = None if code is None else str(code)
+            self._put(
+                (_REPLY, time.time_ns(), time.monotonic_ns(), request_id, error is not None, code)
+            )
         elif method == C.METHOD_EVENT:
             payload = frame.get("params")
-            if isinstance(payload, dict):
-                self._event(payload)
+            if not isinstance(payload, dict):
+                return
+            params = payload.get("params")
+            if isinstance(params, dict):
+                event_type = _str(payload.get("event_type"))
+                self._put((_EVENT, time.time_ns(), 0, event_type, _event_facts(params)))
 
     def acked(self, request_id: Any) -> None:
         """An event acked: nothing to trace."""
@@ -257,137 +339,284 @@ class CallTracer:
     def reconnected(self) -> None:
         """A session was re-established after a lost socket."""
         if self._i.live():
-            self._i.reconnects.add(1)
+            self._put((_RECONNECT,))
 
-    def close(self) -> None:
-        """End every span still open (the client is closing)."""
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Wait until the telemetry thread has handled every frame seen so far.
+
+        Args:
+            timeout: the longest wait in seconds; ``None`` waits as long as it takes.
+
+        Returns:
+            True when done (or nothing was ever queued), False on timeout.
+        """
         with self._lock:
-            spans = [r.span for r in self._requests.values()]
-            spans += [r.span for r in self._actions.values()]
-            calls = [*self._calls.values(), *self._dials.values()]
-            self._requests.clear()
-            self._actions.clear()
-            self._calls.clear()
-            self._dials.clear()
+            entries, thread = self._queue, self._thread
+        if entries is None or thread is None or not thread.is_alive():
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done = threading.Event()
+        try:
+            entries.put((_FLUSH, done), timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def close(self, timeout: Optional[float] = None) -> bool:
+        """Stop tracing: the telemetry thread handles what is queued, ends every span
+        still open (outcome ``closed``) and is joined.
+
+        Args:
+            timeout: the longest wait for the thread in seconds; ``None``: no limit.
+
+        Returns:
+            True when the thread ended (or never started), False if it is still busy
+            after ``timeout`` (an exporter that blocks); it then ends on its own later.
+        """
+        with self._lock:
+            self._closed = True
+            entries, thread = self._queue, self._thread
+        if entries is None or thread is None or not thread.is_alive():
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            entries.put(None, timeout=timeout)
+        except queue.Full:
+            pass
+        else:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            _limited.warning(
+                "telemetry_close",
+                "relaysync: the telemetry thread is still busy (a span exporter or metric "
+                "reader blocks); the client closed without it",
+            )
+            return False
+        return True
+
+    # ------------------------------------------------------------------ queue and thread
+
+    def _put(self, entry: Entry) -> None:
+        """Hand ``entry`` to the telemetry thread (started here the first time); never blocks."""
+        entries = self._queue
+        if entries is None:
+            entries = self._start()
+            if entries is None:
+                return
+        try:
+            entries.put_nowait(entry)
+        except queue.Full:
+            with self._lock:
+                self._dropped += 1
+                dropped = self._dropped
+            _limited.warning(
+                "telemetry_full",
+                "relaysync: the telemetry queue is full (%d entries), spans and metrics "
+                "are dropped (%d so far): a span exporter or metric reader is too slow",
+                MAX_QUEUED,
+                dropped,
+            )
+
+    def _start(self) -> Optional[queue.Queue[Optional[Entry]]]:
+        with self._lock:
+            if self._closed:
+                return None
+            if self._queue is None:
+                entries: queue.Queue[Optional[Entry]] = queue.Queue(MAX_QUEUED)
+                self._thread = start_thread(
+                    self._run, THREAD_NAME, LIBRARY_STACK_SIZE, args=(entries,)
+                )
+                self._queue = entries
+            return self._queue
+
+    def _run(self, entries: queue.Queue[Optional[Entry]]) -> None:
+        """The telemetry thread: handle entries until the ``None`` that :meth:`close` puts."""
+        while True:
+            entry = entries.get()
+            try:
+                if entry is None:
+                    self._end_all()
+                    return
+                self._handle(entry)
+            except Exception:  # an exporter's or a view's failure must not end the thread
+                _limited.log(
+                    logging.ERROR, "telemetry_error", "relaysync: telemetry failed", exc_info=True
+                )
+
+    def _handle(self, entry: Entry) -> None:
+        kind = entry[0]
+        if kind == _REPLY:
+            self._reply(*entry[1:])
+        elif kind == _EVENT:
+            self._event(entry[1], entry[3], entry[4])
+        elif kind == _SENT:
+            self._sent(*entry[1:])
+        elif kind == _RECONNECT:
+            self._i.reconnects.add(1)
+        elif kind == _FLUSH:
+            entry[1].set()
+
+    # ------------------------------------------------------------------ telemetry thread
+
+    def _end_all(self) -> None:
+        """End every span still open (the client is closing)."""
+        spans = [r.span for r in self._requests.values()]
+        spans += [r.span for r in self._actions.values()]
+        calls = [*self._calls.values(), *self._dials.values()]
+        self._requests.clear()
+        self._actions.clear()
+        self._calls.clear()
+        self._dials.clear()
         for span in spans + calls:
             span.set_attribute("relay.outcome", "closed")
             span.end()
         if calls:
             self._i.calls_active.add(-len(calls))
 
-    # ------------------------------------------------------------------ internals
+    def _sent(
+        self,
+        wall: int,
+        started: int,
+        method: str,
+        request_id: str,
+        call_id: Optional[str],
+        control_id: Optional[str],
+        tag: Optional[str],
+    ) -> None:
+        attributes: Dict[str, Any] = {"relay.method": method}
+        if call_id:
+            attributes["relay.call_id"] = call_id
+        if control_id:
+            attributes["relay.control_id"] = control_id
+        tracer = self._i.tracer
+        dial_span = None
+        if method == METHOD_DIAL and tag:
+            dial_span = tracer.start_span(
+                "relay.call",
+                attributes={"relay.direction": "outbound", "relay.tag": tag},
+                start_time=wall,
+            )
+            self._i.calls_active.add(1)
+            self._dials[tag] = dial_span
+            if len(self._dials) > MAX_TRACKED:
+                self._end_untracked(_pop_oldest(self._dials), wall)
+        parent = dial_span or (self._calls.get(call_id) if call_id else None)
+        context = self._i.trace.set_span_in_context(parent) if parent is not None else None
+        span = tracer.start_span(method, context=context, attributes=attributes, start_time=wall)
+        self._requests[request_id] = _Request(span, method, call_id, control_id, started)
+        if len(self._requests) > MAX_TRACKED:
+            self._end_untracked(_pop_oldest(self._requests).span, wall)
 
-    def _reply(self, request_id: str, frame: Mapping[str, Any]) -> None:
-        with self._lock:
-            request = self._requests.pop(request_id, None)
+    @staticmethod
+    def _end_untracked(span: Any, wall: int) -> None:
+        span.set_attribute("relay.outcome", "untracked")
+        span.end(end_time=wall)
+
+    def _reply(
+        self, wall: int, ended: int, request_id: str, failed: bool, code: Optional[str]
+    ) -> None:
+        request = self._requests.pop(request_id, None)
         if request is None:
             return
-        elapsed_ms = (time.monotonic() - request.started) * 1000.0
+        elapsed_ms = (ended - request.started) / 1e6
         self._i.rpc_duration.record(elapsed_ms, {"relay.method": request.method})
-        error = frame.get("error")
-        result = frame.get("result")
-        if error is not None:
-            code = error.get("code") if isinstance(error, dict) else None
+        if failed:
             outcome = f"error {code}" if code is not None else "error"
         else:
-            code = result.get("code") if isinstance(result, dict) else None
-            outcome = str(code) if code is not None else "ok"
-        succeeded = error is None and (code is None or str(code).startswith("2"))
+            outcome = code if code is not None else "ok"
+        succeeded = not failed and (code is None or code.startswith("2"))
         key = _action_key(request) if succeeded else None
-        if key is not None:
-            with self._lock:
-                if key not in self._actions:  # a new action, not a sub-command of one
-                    self._actions[key] = request
-                    if len(self._actions) > MAX_TRACKED:
-                        _pop_oldest(self._actions).span.end()
-                    return
-        request.span.set_attribute("relay.outcome", outcome)
-        request.span.end()
-
-    def _event(self, payload: Mapping[str, Any]) -> None:
-        event_type = payload.get("event_type")
-        params = payload.get("params")
-        if not isinstance(params, dict):
+        if key is not None and key not in self._actions:  # a new action, not a sub-command
+            self._actions[key] = request
+            if len(self._actions) > MAX_TRACKED:
+                _pop_oldest(self._actions).span.end(end_time=wall)
             return
-        if self._actions and isinstance(event_type, str):
+        request.span.set_attribute("relay.outcome", outcome)
+        request.span.end(end_time=wall)
+
+    def _event(self, wall: int, event_type: Optional[str], params: Mapping[str, Any]) -> None:
+        if self._actions and event_type is not None:
             control_id = _str(params.get("control_id"))
             call_id = _str(params.get("call_id"))
             key = control_id or (f"{call_id} {event_type}" if call_id else None)
             if key is not None:
-                self._action_event(key, event_type, params)
+                self._action_event(wall, key, event_type, params)
         if event_type == C.EVENT_CALL_RECEIVE:
             call_id = _str(params.get("call_id"))
             if call_id is not None:
-                self._start_call(call_id, "inbound")
+                self._start_call(wall, call_id, "inbound")
         elif event_type == C.EVENT_CALL_STATE:
             if params.get("call_state") == C.CALL_ENDED:
                 call_id = _str(params.get("call_id"))
                 if call_id is not None:
-                    self._end_call(call_id, _str(params.get("end_reason")) or "ended")
+                    self._end_call(wall, call_id, _str(params.get("end_reason")) or "ended")
         elif event_type == C.EVENT_CALL_DIAL:
-            self._dial_event(params)
+            self._dial_event(wall, params)
 
-    def _start_call(self, call_id: str, direction: str) -> None:
+    def _start_call(self, wall: int, call_id: str, direction: str) -> None:
         span = self._i.tracer.start_span(
-            "relay.call", attributes={"relay.call_id": call_id, "relay.direction": direction}
+            "relay.call",
+            attributes={"relay.call_id": call_id, "relay.direction": direction},
+            start_time=wall,
         )
-        with self._lock:
-            old = self._calls.pop(call_id, None)
-            self._calls[call_id] = span
-            if old is None and len(self._calls) > MAX_TRACKED:
-                old = _pop_oldest(self._calls)
+        old = self._calls.pop(call_id, None)
+        self._calls[call_id] = span
+        if old is None and len(self._calls) > MAX_TRACKED:
+            old = _pop_oldest(self._calls)
         if old is not None:
-            old.end()
+            old.end(end_time=wall)
         else:
             self._i.calls_active.add(1)
 
-    def _end_call(self, call_id: str, outcome: str) -> None:
-        with self._lock:
-            span = self._calls.pop(call_id, None)
-            actions = [k for k, r in self._actions.items() if r.call_id == call_id]
-            requests = [self._actions.pop(k) for k in actions]
-        for request in requests:
+    def _end_call(self, wall: int, call_id: str, outcome: str) -> None:
+        span = self._calls.pop(call_id, None)
+        keys = [k for k, r in self._actions.items() if r.call_id == call_id]
+        for key in keys:
+            request = self._actions.pop(key)
             request.span.set_attribute("relay.outcome", "call ended")
-            request.span.end()
+            request.span.end(end_time=wall)
         if span is not None:
             span.set_attribute("relay.outcome", outcome)
-            span.end()
+            span.end(end_time=wall)
             self._i.calls_active.add(-1)
 
-    def _dial_event(self, params: Mapping[str, Any]) -> None:
+    def _dial_event(self, wall: int, params: Mapping[str, Any]) -> None:
         tag = _str(params.get("tag"))
         state = params.get("dial_state")
         if tag is None or state not in (C.DIAL_ANSWERED, C.DIAL_FAILED):
             return
         call = params.get("call")
         call_id = _str(call.get("call_id")) if isinstance(call, dict) else None
-        with self._lock:
-            span = self._dials.pop(tag, None)
-            if span is not None and state == C.DIAL_ANSWERED and call_id is not None:
-                self._calls[call_id] = span
-                span.set_attribute("relay.call_id", call_id)
-                return
-        if span is not None:
-            span.set_attribute("relay.outcome", str(state))
-            span.end()
-            self._i.calls_active.add(-1)
+        span = self._dials.pop(tag, None)
+        if span is None:
+            return
+        if state == C.DIAL_ANSWERED and call_id is not None:
+            self._calls[call_id] = span
+            span.set_attribute("relay.call_id", call_id)
+            return
+        span.set_attribute("relay.outcome", str(state))
+        span.end(end_time=wall)
+        self._i.calls_active.add(-1)
 
-    def _action_event(self, key: str, event_type: str, params: Mapping[str, Any]) -> None:
-        with self._lock:
-            request = self._actions.get(key)
-            operation = OPERATIONS.get(request.method) if request is not None else None
-            state = _final_state(params, operation.final_states if operation else frozenset())
-            if request is None or state is None:
-                return
-            del self._actions[key]
+    def _action_event(
+        self, wall: int, key: str, event_type: str, params: Mapping[str, Any]
+    ) -> None:
+        request = self._actions.get(key)
+        if request is None:
+            return
+        operation = OPERATIONS.get(request.method)
+        state = _final_state(params, operation.final_states if operation else frozenset())
+        if state is None:
+            return
+        del self._actions[key]
         span = request.span
         span.set_attribute("relay.outcome", state)
         if event_type == C.EVENT_CALL_REFER:
-            for key in _REFER_CODES:
-                value = params.get(key)
+            for name in _REFER_CODES:
+                value = params.get(name)
                 if isinstance(value, (str, int)):
-                    span.set_attribute(f"relay.{key}", value)
-        span.end()
+                    span.set_attribute(f"relay.{name}", value)
+        span.end(end_time=wall)
 
 
 def _action_key(request: _Request) -> Optional[str]:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from typing import Any, Dict, Iterator, List, Tuple
+import threading
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+from opentelemetry.context import Context
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from relaysync import Call, telemetry
 from relaysync.testing import RelaySimulator
 
-from .helpers import Recorder, make_client
+from .helpers import Recorder, make_client, relaysync_threads
 
 Otel = Tuple[InMemorySpanExporter, InMemoryMetricReader]
 
@@ -153,6 +155,8 @@ def test_reconnects_are_counted(sim: RelaySimulator, otel: Otel) -> None:
 
 GLOBAL = textwrap.dedent(
     """
+    import threading
+
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -167,11 +171,15 @@ GLOBAL = textwrap.dedent(
             tracer = telemetry.call_tracer()
             assert tracer is not None and not tracer._i.live()  # the API's proxies
             client.receive(["before"])
+            names = [t.name for t in threading.enumerate()]
+            assert "relaysync-telemetry" not in names, names  # no SDK: no thread
             exporter = InMemorySpanExporter()
             provider = TracerProvider()
             provider.add_span_processor(SimpleSpanProcessor(exporter))
             trace.set_tracer_provider(provider)  # the application configures an SDK
             client.receive(["after"])
+            assert "relaysync-telemetry" in [t.name for t in threading.enumerate()]
+    assert "relaysync-telemetry" not in [t.name for t in threading.enumerate()]
     spans = exporter.get_finished_spans()
     assert [s.name for s in spans] == ["signalwire.receive"], spans
     assert spans[0].attributes["relay.outcome"] == "200"
@@ -248,11 +256,99 @@ def test_tracer_maps_stay_bounded(otel: Otel, monkeypatch: pytest.MonkeyPatch) -
     assert tracer is not None
     for n in range(10):
         tracer.sent({"id": f"r{n}", "method": "calling.answer", "params": {"call_id": "c"}})
+    assert tracer.flush(30)
     untracked = [
         s
         for s in exporter.get_finished_spans()
         if s.attributes is not None and s.attributes.get("relay.outcome") == "untracked"
     ]
     assert len(untracked) == 7
-    tracer.close()
+    assert tracer.close(30)
     assert len(exporter.get_finished_spans()) == 10
+    assert "relaysync-telemetry" not in relaysync_threads()
+
+
+class BlockingProcessor(SpanProcessor):
+    """A span processor whose ``on_end`` waits for ``release``, as a stuck exporter would."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.blocked = threading.Event()
+        self.threads: List[str] = []
+        self.ended = Recorder()
+
+    def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
+        """Nothing to do when a span starts."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Block until released, then record the span."""
+        self.threads.append(threading.current_thread().name)
+        self.blocked.set()
+        assert self.release.wait(60)
+        self.ended(span.name)
+
+
+def test_a_stuck_exporter_does_not_stall_calls(sim: RelaySimulator) -> None:
+    processor = BlockingProcessor()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(processor)
+    telemetry.use_providers(tracer_provider=tracer_provider)
+    sim.on_refer("sip:support@example.com", "success")
+    outcomes = Recorder()
+
+    def handle(call: Call) -> None:
+        call.answer()
+        outcomes(call.refer("sip:support@example.com").state)
+        call.hangup()
+        call.wait_for_ended(30)
+        outcomes("ended")
+
+    try:
+        client = make_client(sim)
+        client.on_call(handle)
+        with client:
+            sim.inbound_call(context="office")
+            assert processor.blocked.wait(30)  # the first span's end is stuck
+            outcomes.wait_for(lambda items: "ended" in items, timeout=30)
+            assert outcomes.items == ["success", "ended"]
+            assert processor.ended.items == []  # still stuck: the flow did not wait for it
+            processor.release.set()
+            processor.ended.wait_for(lambda items: "calling.refer" in items, timeout=30)
+        assert "relay.call" in processor.ended.items  # ended by close(), after draining
+        assert set(processor.threads) == {"relaysync-telemetry"}
+        assert relaysync_threads() == []
+    finally:
+        processor.release.set()
+        telemetry.use_providers()
+        tracer_provider.shutdown()
+
+
+def test_a_full_queue_drops_and_counts(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(telemetry, "MAX_QUEUED", 2)
+    processor = BlockingProcessor()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(processor)
+    telemetry.use_providers(tracer_provider=tracer_provider)
+    try:
+        tracer = telemetry.call_tracer()
+        assert tracer is not None
+        for n in range(2):
+            tracer.sent({"id": f"r{n}", "method": "calling.answer", "params": {}})
+            tracer.received({"jsonrpc": "2.0", "id": f"r{n}", "result": {"code": "200"}})
+            if n == 0:
+                assert processor.blocked.wait(30)  # r0's span is ending: the queue is empty
+        with caplog.at_level("WARNING", logger="relaysync"):
+            for n in range(2, 5):  # the queue holds r1's two entries: these are dropped
+                tracer.sent({"id": f"r{n}", "method": "calling.answer", "params": {}})
+        assert tracer.dropped == 3
+        assert "telemetry queue is full" in caplog.text
+        processor.release.set()
+        assert tracer.close(30)
+        assert processor.ended.items == ["calling.answer", "calling.answer"]
+        assert relaysync_threads() == []
+    finally:
+        processor.release.set()
+        telemetry.use_providers()
+        tracer_provider.shutdown()
