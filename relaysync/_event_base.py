@@ -27,7 +27,8 @@ SECRET_KEYS = frozenset(
 
 _MASK_DEPTH = 8
 _EMPTY: Mapping[str, Any] = {}
-_SHARED = ("call_id", "node_id", "control_id")
+_SHARE_DEPTH = 8
+_SHARE_MAX_CHARS = 256
 
 
 def _mask(value: Any, depth: int = 0) -> Any:
@@ -40,6 +41,18 @@ def _mask(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, (list, tuple)):
         return [_mask(item, depth + 1) for item in value]
+    return value
+
+
+def _share(value: Any, depth: int) -> Any:
+    """``value`` with its short strings interned; JSON dicts and lists copied likewise."""
+    kind = type(value)
+    if kind is str:
+        return intern(value) if len(value) <= _SHARE_MAX_CHARS else value
+    if kind is dict and depth:
+        return {intern(k) if type(k) is str else k: _share(v, depth - 1) for k, v in value.items()}
+    if kind is list and depth:
+        return [_share(item, depth - 1) for item in value]
     return value
 
 
@@ -67,17 +80,15 @@ def common_fields(payload: Any, event_id: Any) -> Tuple[Any, ...]:
     # first_str and as_code, with their function calls taken out of the common case.
     outer: Mapping[str, Any] = payload if is_mapping(payload) else _EMPTY
     raw = outer.get("params")
-    # The copy shares one string object per distinct key, and per distinct call, node
-    # and control id, across events (each parsed frame brings its own copies): a call's
-    # history keeps only what differs from event to event.
+    # The copy shares one string object per distinct key and short string value (ids,
+    # states, numbers), nested ones included, across events (each parsed frame brings
+    # its own copies): a call's history keeps only what differs from event to event.
     inner: Dict[str, Any] = (
-        {intern(k) if type(k) is str else k: v for k, v in raw.items()} if is_mapping(raw) else {}
+        {intern(k) if type(k) is str else k: _share(v, _SHARE_DEPTH) for k, v in raw.items()}
+        if is_mapping(raw)
+        else {}
     )
     get = inner.get
-    for key in _SHARED:
-        value = get(key)
-        if type(value) is str:
-            inner[key] = intern(value)
     timestamp = outer.get("timestamp")
     if type(timestamp) is not float or not isfinite(timestamp):
         timestamp = as_number(timestamp)

@@ -13,7 +13,18 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Deque,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Union,
+)
 
 from . import constants as C
 from . import operations as ops
@@ -100,8 +111,10 @@ class Call(
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
         self._state_events: Dict[str, CallStateEvent] = {}
-        # a deque: dropping the oldest of a full history must not shift every item
-        self._history: Deque[RelayEvent] = collections.deque()
+        # a list (a deque costs about 600 bytes even when nearly empty, and most calls
+        # have a few events), made a deque once full: dropping the oldest of a full
+        # history must not shift every item
+        self._history: Union[List[RelayEvent], Deque[RelayEvent]] = []
         self._history_limit = host.call_history
         self._dropped = 0
         self._listeners: Dict[str, List[Listener]] = {}
@@ -360,10 +373,13 @@ class Call(
         just_ended = False
         with self._cond:
             before = self._state
-            if len(self._history) >= self._history_limit:
-                self._history.popleft()
+            history = self._history
+            if len(history) >= self._history_limit:
+                if not isinstance(history, collections.deque):
+                    history = self._history = collections.deque(history)
+                history.popleft()
                 self._dropped += 1
-            self._history.append(event)
+            history.append(event)
             if isinstance(event, CallStateEvent) and event.call_state in _ORDER:
                 new = event.call_state
                 self._state_events[new] = event

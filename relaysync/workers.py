@@ -233,14 +233,16 @@ class SerialQueue:
         self._label = label
         self._max_tasks = max_tasks
         self._lock = threading.Lock()
-        self._tasks: Deque[Task] = collections.deque()
+        # made on the first task and let go of when drained: a deque costs about 600
+        # bytes, and most serial queues (one per call) never run a task
+        self._tasks: Optional[Deque[Task]] = None
         self._scheduled = False
         self.dropped = 0
 
     def __len__(self) -> int:
         """How many tasks wait."""
         with self._lock:
-            return len(self._tasks)
+            return len(self._tasks) if self._tasks is not None else 0
 
     def submit(self, task: Task) -> bool:
         """Append ``task``; schedule a drain on the pool if none is running.
@@ -249,12 +251,15 @@ class SerialQueue:
             False if the task was dropped because the queue is full.
         """
         with self._lock:
-            full = len(self._tasks) >= self._max_tasks
+            tasks = self._tasks
+            if tasks is None:
+                tasks = self._tasks = collections.deque()
+            full = len(tasks) >= self._max_tasks
             if full:
                 self.dropped += 1
                 dropped = self.dropped
             else:
-                self._tasks.append(task)
+                tasks.append(task)
                 if self._scheduled:
                     return True
                 self._scheduled = True
@@ -274,8 +279,8 @@ class SerialQueue:
         except QueueFullError:
             with self._lock:
                 self._scheduled = False
-                lost = len(self._tasks)
-                self._tasks.clear()
+                lost = len(self._tasks) if self._tasks is not None else 0
+                self._tasks = None
             self._pool.count_dropped(lost)
             logger.error("worker queue full: callbacks for %s dropped", self._label)
             return False
@@ -287,6 +292,7 @@ class SerialQueue:
             with self._lock:
                 if not self._tasks:
                     self._scheduled = False
+                    self._tasks = None
                     return
                 task = self._tasks.popleft()
             try:
