@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -181,6 +182,29 @@ def test_listen_json_prints_raw_frames_with_secrets_masked(sim: RelaySimulator) 
     assert frame["params"]["event_type"] == "calling.call.stream"
     assert frame["params"]["params"]["authorization_bearer_token"] == "***"
     assert "bearer-XYZ" not in "\n".join(listener.out + listener.err)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_listen_stops_cleanly_on_a_signal_while_still_connecting(signum: int) -> None:
+    # A server that takes the TCP connection and never answers the WebSocket handshake:
+    # the listener stays in connect() (up to its 10 s connect timeout) until signalled.
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(20)
+        url = f"ws://127.0.0.1:{server.getsockname()[1]}"
+        listener = ListenProcess(
+            "--url", url, "--project", "p", "--token", "t", "-c", "office", env=clean_env()
+        )
+        try:
+            listener.wait(listener.err, lambda line: line.startswith("# listening on office"))
+            conn, _ = server.accept()  # the listener is now inside connect()
+            with conn:
+                status = listener.stop(signum)
+        finally:
+            listener.stop()
+    assert status == 0, listener.err
+    assert listener.err[-1] == "# stopped"
+    assert not any("Traceback" in line for line in listener.err)
 
 
 @pytest.mark.timeout(60)
