@@ -64,7 +64,7 @@ def test_each_scripted_input_goes_to_one_collect_in_order(
     second = call.prompt_tts(menu, digits={"max": 1}, initial_timeout=5).wait(10)
     assert (second.type, second.digits, second.successful) == ("digit", "1", True)
     finals = [
-        e.frame["params"]["params"]["result"]["type"]  # type: ignore[index]
+        e.frame["params"]["params"]["result"]["type"]
         for e in sim.journal.entries
         if isinstance(e.frame, dict)
         and e.frame.get("method") == "signalwire.event"
