@@ -96,9 +96,10 @@ def test_continuous_collect_settles_on_finished(client: RelayClient, sim: RelayS
     call, handle = answered_pair(client, sim)
     handle.press("1")
     handle.press("2")
-    action = call.collect(digits={"max": 1}, continuous=True)
     seen = Recorder()
-    call.on("calling.call.collect", seen)
+    call.on("calling.call.collect", seen)  # before the collect starts: no event is missed
+    # initial_timeout 1000 is 10 s here: no no_input ends the collect before the stop
+    action = call.collect(digits={"max": 1}, continuous=True, initial_timeout=1000)
     seen.wait_for(lambda items: sum(1 for e in items if e.result_type == "digit") >= 2, timeout=10)
     assert not action.done
     action.stop()
