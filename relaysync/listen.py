@@ -26,6 +26,7 @@ from .client import RelayClient
 from .errors import CallEndedError, RelayError
 from .events import RelayEvent
 from .message import Message
+from .signals import sigterm_as_ctrl_c
 from .timeline import describe_event
 
 _MESSAGE_FIELDS = ("message_state", "from_number", "to_number", "reason")
@@ -141,25 +142,31 @@ def run_listen(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
             flush=True,
         )
 
+    # SIGTERM while connecting stops like Ctrl-C does; run() handles both once connected
+    with sigterm_as_ctrl_c():
+        try:
+            _announce(contexts, client.url, args.keep_offers, err)
+            client.run()
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM while still connecting
+            client.close()
+        except RelayError as exc:
+            print(f"relaysync listen: {exc}", file=err)
+            client.close()
+            return 1
+    print("# stopped", file=err, flush=True)
+    return 0
+
+
+def _announce(contexts: List[str], url: str, keep_offers: bool, err: TextIO) -> None:
     names = ", ".join(contexts)
-    print(f"# listening on {names} at {client.url}; Ctrl-C to stop", file=err, flush=True)
-    offers = "kept here (--keep-offers)" if args.keep_offers else "passed on to your application"
+    print(f"# listening on {names} at {url}; Ctrl-C to stop", file=err, flush=True)
+    offers = "kept here (--keep-offers)" if keep_offers else "passed on to your application"
     print(
         f"# call offers are {offers}; inbound messages RELAY delivers here are taken "
         "from your application (RELAY hands each to one consumer)",
         file=err,
         flush=True,
     )
-    try:
-        client.run()
-    except KeyboardInterrupt:  # Ctrl-C while still connecting
-        client.close()
-    except RelayError as exc:
-        print(f"relaysync listen: {exc}", file=err)
-        client.close()
-        return 1
-    print("# stopped", file=err, flush=True)
-    return 0
 
 
 def _pass_on(call: Call) -> None:

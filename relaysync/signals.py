@@ -7,7 +7,7 @@ import os
 import select
 import signal
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ._log import logger
 from ._threads import LIBRARY_STACK_SIZE, start_thread
@@ -99,10 +99,38 @@ def run_until_signalled(
         os.close(wake_write)
 
 
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """While the block runs on the main thread, SIGTERM raises ``KeyboardInterrupt``.
+
+    A command that says "Ctrl-C to stop" before it connects then stops the same way on
+    SIGTERM (a supervisor, ``kill``) instead of dying by the signal's default action.
+    :func:`run_until_signalled` takes SIGTERM over while it waits and puts this handler
+    back afterwards; the previous handler is restored when the block ends. Elsewhere
+    than on the main thread it does nothing (Python runs handlers on the main thread).
+
+    Yields:
+        Nothing; the handler is in place for the body of the ``with`` block.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt()
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        # None: the previous handler was not set from Python; the default is the nearest
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
 def _read_ready(fd: int) -> bytes:
     """Wait until ``fd`` is readable, then read what it holds."""
     select.select([fd], [], [])
     return os.read(fd, 512)
 
 
-__all__ = ["run_until_signalled"]
+__all__ = ["run_until_signalled", "sigterm_as_ctrl_c"]

@@ -49,6 +49,31 @@ def test_collect_no_input_and_no_match(client: RelayClient, sim: RelaySimulator)
     assert result.type == "no_match" and not result.successful
 
 
+def test_each_scripted_input_goes_to_one_collect_in_order(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
+    # An IVR menu: the caller says nothing to the first prompt, then presses 1 when
+    # asked again. The silence belongs to the first collect alone.
+    call, handle = answered_pair(client, sim)
+    handle.stay_silent()
+    handle.press("1")
+    menu = "Press 1 for sales."
+    first = call.prompt_tts(menu, digits={"max": 1}, initial_timeout=5).wait(10)
+    assert (first.type, first.digits, first.successful) == ("no_input", None, False)
+    call.play_tts("Sorry, I didn't hear anything.").wait(10)
+    second = call.prompt_tts(menu, digits={"max": 1}, initial_timeout=5).wait(10)
+    assert (second.type, second.digits, second.successful) == ("digit", "1", True)
+    finals = [
+        e.frame["params"]["params"]["result"]["type"]
+        for e in sim.journal.entries
+        if isinstance(e.frame, dict)
+        and e.frame.get("method") == "signalwire.event"
+        and e.frame["params"]["event_type"] == "calling.call.collect"
+        and e.frame["params"]["params"].get("final")
+    ]
+    assert finals == ["no_input", "digit"]
+
+
 def test_partial_results_and_start_of_input_never_settle(
     client: RelayClient, sim: RelaySimulator
 ) -> None:
@@ -71,9 +96,10 @@ def test_continuous_collect_settles_on_finished(client: RelayClient, sim: RelayS
     call, handle = answered_pair(client, sim)
     handle.press("1")
     handle.press("2")
-    action = call.collect(digits={"max": 1}, continuous=True)
     seen = Recorder()
-    call.on("calling.call.collect", seen)
+    call.on("calling.call.collect", seen)  # before the collect starts: no event is missed
+    # initial_timeout 1000 is 10 s here: no no_input ends the collect before the stop
+    action = call.collect(digits={"max": 1}, continuous=True, initial_timeout=1000)
     seen.wait_for(lambda items: sum(1 for e in items if e.result_type == "digit") >= 2, timeout=10)
     assert not action.done
     action.stop()

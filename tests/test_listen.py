@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -117,11 +118,16 @@ def test_listen_prints_readable_lines_passes_offers_and_leaves_on_ctrl_c(
 
             other.on_call(answer)
             sim.wait_for_sessions(2)
+            # A ring of 5000 simulated seconds is 50 s at time_scale=0.01: the listener
+            # child passes each call on and the application answers it well within that,
+            # however loaded the machine is.
             for _ in range(2):
-                sim.inbound_call("office", from_="+15550001111", to="+15550002222")
+                sim.inbound_call(
+                    "office", from_="+15550001111", to="+15550002222", ring_timeout=5000
+                )
             offer = listener.wait(listener.out, lambda line: "calling.call.receive" in line)
             # Every call still reaches the application: the listener passed its offers.
-            answered.wait_for(lambda calls: len(calls) == 2, timeout=20)
+            answered.wait_for(lambda calls: len(calls) == 2, timeout=45)
         match = LINE.match(offer)
         assert match is not None, offer
         assert match.group(3) == (
@@ -181,6 +187,29 @@ def test_listen_json_prints_raw_frames_with_secrets_masked(sim: RelaySimulator) 
     assert frame["params"]["event_type"] == "calling.call.stream"
     assert frame["params"]["params"]["authorization_bearer_token"] == "***"
     assert "bearer-XYZ" not in "\n".join(listener.out + listener.err)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_listen_stops_cleanly_on_a_signal_while_still_connecting(signum: int) -> None:
+    # A server that takes the TCP connection and never answers the WebSocket handshake:
+    # the listener stays in connect() (up to its 10 s connect timeout) until signalled.
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(20)
+        url = f"ws://127.0.0.1:{server.getsockname()[1]}"
+        listener = ListenProcess(
+            "--url", url, "--project", "p", "--token", "t", "-c", "office", env=clean_env()
+        )
+        try:
+            listener.wait(listener.err, lambda line: line.startswith("# listening on office"))
+            conn, _ = server.accept()  # the listener is now inside connect()
+            with conn:
+                status = listener.stop(signum)
+        finally:
+            listener.stop()
+    assert status == 0, listener.err
+    assert listener.err[-1] == "# stopped"
+    assert not any("Traceback" in line for line in listener.err)
 
 
 @pytest.mark.timeout(60)

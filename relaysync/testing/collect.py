@@ -83,6 +83,7 @@ class _Collect(RunningOperation):
         self.playing = False
         self.listening = False
         self.busy = False
+        self.silent = False  # took a stay_silent(): hears nothing more until no_input
         self.initial: Any = None
         self.volume = 0.0
 
@@ -175,12 +176,15 @@ class Collector:
     # -- input --------------------------------------------------------------------------
 
     def _take(self, op: _Collect, item: Input) -> bool:
-        if not self.table.is_current(op) or not op.listening or op.busy:
+        if not self.table.is_current(op) or not op.listening or op.busy or op.silent:
             return False
         if item.kind == "message":
             return False
         if item.kind == "silence":
-            return True  # this collect hears nothing: its initial timer decides
+            # this collect hears nothing, so its initial timer decides; the caller's next
+            # input waits for the next operation
+            op.silent = True
+            return True
         op.busy = True
         if op.initial is not None:
             op.initial.cancel()
