@@ -47,7 +47,6 @@ EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 2
 
 
-#: Modules that the ``sim`` extra installs.
 @attrs.define
 class _Outcome:
     """What the on_call handler achieved (written on a worker, read after ``done``)."""

@@ -84,7 +84,7 @@ from relaysync.testing.caller import build
 from relaysync.testing.frame_dispatch import CONTROL_PREFIX, Handler
 from relaysync.testing.handle import SimCall
 from relaysync.testing.journal import Journal
-from relaysync.testing.replies import invalid_params
+from relaysync.testing.replies import as_fault, invalid_params
 from relaysync.testing.sessions import RpcFault, Session
 
 if TYPE_CHECKING:
@@ -291,14 +291,6 @@ def scrub(value: Any, secrets: Sequence[str]) -> Any:
     return replace(mask_secrets(value))
 
 
-def _call_faults(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; its ``ValueError``/``TypeError`` (a bad argument) becomes ``-32602``."""
-    try:
-        return fn()
-    except (ValueError, TypeError) as exc:
-        raise invalid_params(str(exc)) from None
-
-
 class Controller:
     """The ``simulator.*`` handlers of one simulator (loop thread only).
 
@@ -354,7 +346,7 @@ class Controller:
 
         def handler(_session: Session, params: Params) -> Params:
             kwargs = read_params(params, spec)
-            return answer(_call_faults(lambda: method(**kwargs)))
+            return answer(as_fault(lambda: method(**kwargs)))
 
         return handler
 
@@ -365,7 +357,7 @@ class Controller:
         def handler(_session: Session, params: Params) -> Params:
             kwargs = read_params(params, spec)
             call = self._engine.handle(self._record(kwargs.pop("call_id")))
-            return answer(_call_faults(lambda: getattr(call, name)(**kwargs)))
+            return answer(as_fault(lambda: getattr(call, name)(**kwargs)))
 
         return handler
 
@@ -461,7 +453,7 @@ class Controller:
         )
         if (kwargs["call_id"] is None) == (kwargs["number"] is None):
             raise invalid_params("give exactly one of call_id and number")
-        command = _call_faults(lambda: build(kwargs["action"], kwargs["params"]))
+        command = as_fault(lambda: build(kwargs["action"], kwargs["params"]))
         if kwargs["call_id"] is not None:
             self._engine.caller(self._record(kwargs["call_id"])).apply(command)
         else:

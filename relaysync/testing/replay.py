@@ -31,7 +31,7 @@ callers, who go through :meth:`~relaysync.testing.sessiontable.SessionTable.run_
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import constants as C
 from ..cassette import IN, OUT, CassetteEntry
@@ -194,10 +194,9 @@ class ReplayServer:
         self._divergences: List[Divergence] = []
         self._started = False
 
-    def install(self, extra_methods: Iterable[str] = ()) -> None:
+    def install(self) -> None:
         """Take over every method the client may send (loop thread, or before start)."""
         names: Set[str] = set(METHODS) | set(_OTHER_METHODS) | self.script.methods
-        names.update(extra_methods)
         for method in sorted(names - _SESSION_METHODS):
             self._core.register_method(method, self._handler(method))
         self._core.add_session_listener(self._session_changed)

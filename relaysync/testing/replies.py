@@ -30,6 +30,25 @@ def invalid_params(message: str) -> RpcFault:
     return RpcFault(-32602, message, {"signalwire_error_code": "INVALID_PARAMS"})
 
 
+def as_fault(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; turn its ``TypeError``/``ValueError`` (a bad argument) into an
+    ``INVALID_PARAMS`` fault.
+
+    Args:
+        fn: the call to make.
+
+    Returns:
+        What ``fn`` returned.
+
+    Raises:
+        RpcFault: ``-32602`` with the message of ``fn``'s ``TypeError``/``ValueError``.
+    """
+    try:
+        return fn()
+    except (TypeError, ValueError) as exc:
+        raise invalid_params(str(exc)) from None
+
+
 def result(code: str, message: str, **extra: Any) -> Params:
     """Build a method result ``{"code": code, "message": message, **extra}``."""
     return {"code": code, "message": message, **extra}

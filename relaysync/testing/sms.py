@@ -44,7 +44,7 @@ import attrs
 from relaysync._validate import check_e164, check_http_url, check_str_list
 from relaysync.constants import EVENT_MESSAGING_RECEIVE, EVENT_MESSAGING_STATE
 from relaysync.testing.methods import checked
-from relaysync.testing.replies import Params, invalid_params, require_str, result
+from relaysync.testing.replies import Params, as_fault, invalid_params, require_str, result
 from relaysync.testing.segments import count_segments
 
 if TYPE_CHECKING:
@@ -145,14 +145,6 @@ class SimMessage:
 def segments_of(body: Optional[str], media: Sequence[str]) -> int:
     """Segments billed for a message: 1 for an MMS, else the SMS count of the body."""
     return 1 if media else count_segments(body or "")
-
-
-def as_fault(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; turn its ``TypeError``/``ValueError`` into an ``INVALID_PARAMS`` fault."""
-    try:
-        return fn()
-    except (TypeError, ValueError) as exc:
-        raise invalid_params(str(exc)) from None
 
 
 def check_inbound(
