@@ -401,10 +401,10 @@ class Call(
                 if self._listeners
                 else ()
             )
-        for listener in listeners:
-            self.operations.schedule(
-                guarded(listener, (event,), f"call.on({event.event_type!r}) callback", self)
-            )
+        if listeners:
+            role = f"call.on({event.event_type!r}) callback"  # once per event, not per listener
+            for listener in listeners:
+                self.operations.schedule(guarded(listener, (event,), role, self))
         return just_ended
 
     def detach(self, error: RelayError) -> None:

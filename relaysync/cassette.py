@@ -91,8 +91,9 @@ class CassetteWriter:
 
     def _write(self, direction: str, frame: Mapping[str, Any]) -> None:
         t = round(self._clock() - self._start, 6)
+        masked = mask_secrets(frame if type(frame) is dict else dict(frame))  # a copy
         line = json.dumps(
-            {"t": t, "dir": direction, "frame": mask_secrets(dict(frame))},
+            {"t": t, "dir": direction, "frame": masked},
             separators=(",", ":"),
             default=str,
         )

@@ -188,11 +188,11 @@ class FrameHandler:
 
     def _parse(self, data: bytes) -> Optional[Dict[str, Any]]:
         """The frame as a JSON object, or ``None`` (logged) when it is not one."""
-        if self._link.trace:
-            trace_frame("recv", data)
         try:
             frame = parse(data)
         except RecursionError:
+            if self._link.trace:
+                trace_frame("recv", data)
             self._log.warning(
                 "nested-frame",
                 "relaysync: dropped a frame nested too deeply to parse (%d bytes)",
@@ -200,12 +200,16 @@ class FrameHandler:
             )
             return None
         except ValueError:
+            if self._link.trace:
+                trace_frame("recv", data)
             self._log.warning(
                 "non-json-frame",
                 "relaysync: dropped a frame that is not JSON (%d bytes)",
                 len(data),
             )
             return None
+        if self._link.trace:
+            trace_frame("recv", frame)  # the parsed frame: the trace need not parse it again
         if not isinstance(frame, dict):
             self._log.warning(
                 "non-object-frame",

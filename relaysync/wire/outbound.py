@@ -147,8 +147,8 @@ class Link:
         text = '{"jsonrpc":"2.0","id":' + quoted + ',"result":{}}'
         for tap in self.taps:
             tap.acked(request_id)
-        if self.trace:
-            trace_frame("send", text)
+        if self.trace:  # the frame, not its text: the trace would parse that again
+            trace_frame("send", {"jsonrpc": "2.0", "id": request_id, "result": {}})
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("send %s", text)
         self._acks.append(text.encode())
