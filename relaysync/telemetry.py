@@ -27,7 +27,7 @@ to drain without closing.
 
 Spans and instruments come from the global tracer and meter providers, which are
 no-ops until the application configures an SDK (until then the tracer skips its work
-altogether: no thread, no queue, and an installed API costs a type check per frame);
+altogether: no thread, no queue, and an installed API costs a clock read per frame);
 :func:`use_providers` points new clients at other providers instead (tests, or an
 application that keeps its own).
 Without ``opentelemetry-api``, :func:`call_tracer` returns ``None``, nothing of
