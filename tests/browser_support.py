@@ -103,11 +103,7 @@ class Browser:
                 "Target.attachToTarget", {"targetId": target, "flatten": True}
             )["sessionId"]
             self.command("Page.enable", session=True)
-            self.command(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                session=True,
-            )
+            self.resize(width, height)
         except BaseException:
             self.close()
             raise
@@ -160,6 +156,14 @@ class Browser:
             event = json.loads(self.socket.recv())
             if event.get("method") == name and event.get("sessionId") == self.session:
                 return
+
+    def resize(self, width: int, height: int = 900) -> None:
+        """Make the page's window ``width`` x ``height`` CSS pixels (scale 1, desktop)."""
+        self.command(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=True,
+        )
 
     def open(self, url: str) -> None:
         """Load ``url`` in the page and wait for its load event."""
