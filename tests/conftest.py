@@ -1,5 +1,5 @@
-"""Fixtures shared by the client tests: a fast simulator, a connected client, and a
-connected socket pair."""
+"""Fixtures shared by the client tests: a fast simulator, a connected client, a remote
+driver of that simulator, and a connected socket pair."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from relaysync import RelayClient
 from relaysync.testing import RelaySimulator
+from relaysync.testing.remote import RemoteSimulator
 
 from .helpers import make_client
 
@@ -27,6 +28,13 @@ def client(sim: RelaySimulator) -> Iterator[RelayClient]:
     c.connect()
     yield c
     c.close()
+
+
+@pytest.fixture
+def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
+    """A RemoteSimulator driving ``sim`` over its control API, closed after the test."""
+    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from types import SimpleNamespace
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -238,13 +238,6 @@ def test_strict_mode_from_marker_option_or_ini(
         ),
     )
     assert strict_requested(request) is strict  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
-    """A RemoteSimulator on the in-process ``sim``."""
-    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
-        yield driver
 
 
 def test_remote_control_reads_lint_and_sets_strict(
