@@ -18,6 +18,7 @@ from relaysync import AuthenticationError, RelayClient, RelayConnectionError
 from relaysync.testing import RelaySimulator
 
 from .helpers import FAST, relaysync_threads
+from .process_support import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What "at once" means here: far below the 10 s connect timeout, with room for load.
@@ -142,6 +143,7 @@ def test_ctrl_c_during_the_first_connect_is_clean() -> None:
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            preexec_fn=die_with_parent(),
         )
         try:
             held, _ = listener.accept()  # the child is now waiting for the handshake
