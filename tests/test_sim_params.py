@@ -34,12 +34,6 @@ WANTED = {
 }
 
 
-@pytest.fixture
-def peer(relay_peer: RawPeer) -> RawPeer:
-    """The plugin's raw RELAY peer, by a short name."""
-    return relay_peer
-
-
 def _nest(tokens: List[str], leaf: Any) -> Any:
     if not tokens:
         return leaf

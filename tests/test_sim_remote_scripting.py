@@ -17,12 +17,6 @@ Params = Dict[str, Any]
 CALLER = "+15557770000"
 
 
-@pytest.fixture
-def peer(relay_peer: RawPeer) -> RawPeer:
-    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
-    return relay_peer
-
-
 def remote_call(remote: RemoteSimulator, call: SimCall) -> RemoteCall:
     found = remote.get_call(call.call_id)
     assert found is not None
