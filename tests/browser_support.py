@@ -62,7 +62,6 @@ class Browser:
     """One headless Chromium with one page (tab), closed by :meth:`close`."""
 
     def __init__(self, executable: str, profile: Path, width: int = 1280, height: int = 900):
-        self.width, self.height = width, height
         command = [
             executable,
             "--headless",
