@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 import websocket
 
+from .process_support import die_with_parent
+
 #: Executable names tried in order.
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 #: Seconds to wait for the browser to start, a page to load, a command to answer.
@@ -83,7 +85,11 @@ class Browser:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses to sandbox as root
         self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent(),
         )
         self._lines: queue.Queue[str] = queue.Queue()
         self._stderr: List[str] = []
