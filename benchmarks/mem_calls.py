@@ -20,18 +20,10 @@ from typing import List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from common import rss_kib
 from simproc import SimProcess
 
 from relaysync import Call, RelayClient
-
-
-def rss_kib() -> int:
-    """The process's resident set size, in KiB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main(argv: List[str]) -> int:

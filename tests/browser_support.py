@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 import websocket
 
+from .process_support import die_with_parent
+
 #: Executable names tried in order.
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 #: Seconds to wait for the browser to start, a page to load, a command to answer.
@@ -62,7 +64,6 @@ class Browser:
     """One headless Chromium with one page (tab), closed by :meth:`close`."""
 
     def __init__(self, executable: str, profile: Path, width: int = 1280, height: int = 900):
-        self.width, self.height = width, height
         command = [
             executable,
             "--headless",
@@ -84,7 +85,11 @@ class Browser:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses to sandbox as root
         self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent(),
         )
         self._lines: queue.Queue[str] = queue.Queue()
         self._stderr: List[str] = []
@@ -103,11 +108,7 @@ class Browser:
                 "Target.attachToTarget", {"targetId": target, "flatten": True}
             )["sessionId"]
             self.command("Page.enable", session=True)
-            self.command(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                session=True,
-            )
+            self.resize(width, height)
         except BaseException:
             self.close()
             raise
@@ -160,6 +161,14 @@ class Browser:
             event = json.loads(self.socket.recv())
             if event.get("method") == name and event.get("sessionId") == self.session:
                 return
+
+    def resize(self, width: int, height: int = 900) -> None:
+        """Make the page's window ``width`` x ``height`` CSS pixels (scale 1, desktop)."""
+        self.command(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=True,
+        )
 
     def open(self, url: str) -> None:
         """Load ``url`` in the page and wait for its load event."""

@@ -1,5 +1,5 @@
-"""Fixtures shared by the client tests: a fast simulator, a connected client, and a
-connected socket pair."""
+"""Fixtures shared by the client tests: a fast simulator, a connected client, a raw
+peer and a remote driver of that simulator, and a connected socket pair."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 
 from relaysync import RelayClient
 from relaysync.testing import RelaySimulator
+from relaysync.testing.peer import RawPeer
+from relaysync.testing.remote import RemoteSimulator
 
 from .helpers import make_client
 
@@ -27,6 +29,19 @@ def client(sim: RelaySimulator) -> Iterator[RelayClient]:
     c.connect()
     yield c
     c.close()
+
+
+@pytest.fixture
+def peer(relay_peer: RawPeer) -> RawPeer:
+    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
+    return relay_peer
+
+
+@pytest.fixture
+def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
+    """A RemoteSimulator driving ``sim`` over its control API, closed after the test."""
+    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import trustme
 
 from relaysync import Call, RelayClient
 
-FAST = {"backoff_initial": 0.05, "backoff_max": 0.2}
+FAST: Dict[str, Any] = {"backoff_initial": 0.05, "backoff_max": 0.2}
 
 
 def make_client(sim: Any, **kwargs: Any) -> RelayClient:

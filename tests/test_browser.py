@@ -123,11 +123,7 @@ def pages(docs: DocsBuild) -> List[Path]:
 
 
 def check_pages(browser: Browser, docs: DocsBuild, width: int) -> List[Any]:
-    browser.command(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        session=True,
-    )
+    browser.resize(width)
     problems: List[str] = []
     measured: List[Any] = []
     for page in pages(docs):
@@ -167,11 +163,7 @@ def test_the_measure_catches_a_block_that_overflows(browser: Browser, tmp_path: 
         "</div></body></html>",
         encoding="utf-8",
     )
-    browser.command(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        session=True,
-    )
+    browser.resize(1280)
     browser.open(page.as_uri())
     facts = browser.evaluate(MEASURE)
     assert facts["pageWidth"] > 1280
@@ -194,11 +186,7 @@ def test_call_flow_diagram_shows_lanes_and_arrows(browser: Browser, tmp_path: Pa
     with RelaySimulator(project="p", token="t", time_scale=0.01) as sim:
         flow = refer_flow(sim).timeline()
     page = flow.save(tmp_path / "flow.html")
-    browser.command(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        session=True,
-    )
+    browser.resize(1280)
     browser.open(page.as_uri())
     seen = browser.evaluate(DIAGRAM)
     assert seen["pageWidth"] <= seen["view"], seen["pageWidth"]

@@ -17,7 +17,8 @@ import pytest
 from relaysync import AuthenticationError, RelayClient, RelayConnectionError
 from relaysync.testing import RelaySimulator
 
-from .helpers import relaysync_threads
+from .helpers import FAST, relaysync_threads
+from .process_support import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What "at once" means here: far below the 10 s connect timeout, with room for load.
@@ -42,13 +43,7 @@ def _connect_error(client: RelayClient) -> tuple[BaseException, float]:
 
 def test_refused_port_fails_at_once_naming_url_and_project() -> None:
     port = _closed_port()
-    client = RelayClient(
-        "proj-1",
-        "secret-token",
-        url=f"ws://127.0.0.1:{port}",
-        backoff_initial=0.05,
-        backoff_max=0.2,
-    )
+    client = RelayClient("proj-1", "secret-token", url=f"ws://127.0.0.1:{port}", **FAST)
     error, took = _connect_error(client)
     message = str(error)
     assert took < FAST_FAIL, took
@@ -59,13 +54,7 @@ def test_refused_port_fails_at_once_naming_url_and_project() -> None:
 
 
 def test_unknown_name_fails_at_once() -> None:
-    client = RelayClient(
-        "proj-1",
-        "secret-token",
-        url="wss://relaysync-test.invalid",
-        backoff_initial=0.05,
-        backoff_max=0.2,
-    )
+    client = RelayClient("proj-1", "secret-token", url="wss://relaysync-test.invalid", **FAST)
     error, took = _connect_error(client)
     assert took < FAST_FAIL, took
     message = str(error)
@@ -77,9 +66,7 @@ def test_unknown_name_fails_at_once() -> None:
 def test_untrusted_certificate_fails_at_once() -> None:
     with RelaySimulator(tls=True) as secure:
         url = secure.url
-        client = RelayClient(
-            secure.project, secure.token, url=url, backoff_initial=0.05, backoff_max=0.2
-        )
+        client = RelayClient(secure.project, secure.token, url=url, **FAST)
         error, took = _connect_error(client)
         assert secure.authentication_count == 0
     assert took < FAST_FAIL, took
@@ -90,9 +77,7 @@ def test_untrusted_certificate_fails_at_once() -> None:
 
 
 def test_bad_token_fails_at_once_naming_project_and_host(sim: RelaySimulator) -> None:
-    client = RelayClient(
-        sim.project, "wrong-token", url=sim.url, backoff_initial=0.05, backoff_max=0.2
-    )
+    client = RelayClient(sim.project, "wrong-token", url=sim.url, **FAST)
     error, took = _connect_error(client)
     assert took < FAST_FAIL, took
     assert isinstance(error, AuthenticationError)
@@ -104,7 +89,7 @@ def test_bad_token_fails_at_once_naming_project_and_host(sim: RelaySimulator) ->
 
 def test_transient_failures_are_still_retried(sim: RelaySimulator) -> None:
     sim.fail_method("signalwire.connect", 500, "try again", times=2)
-    client = RelayClient(sim.project, sim.token, url=sim.url, backoff_initial=0.05, backoff_max=0.2)
+    client = RelayClient(sim.project, sim.token, url=sim.url, **FAST)
     with client:
         assert client.connected
     assert sim.authentication_count >= 1
@@ -112,9 +97,7 @@ def test_transient_failures_are_still_retried(sim: RelaySimulator) -> None:
 
 def test_a_refused_reconnect_is_retried(caplog: pytest.LogCaptureFixture) -> None:
     server = RelaySimulator().start()
-    client = RelayClient(
-        server.project, server.token, url=server.url, backoff_initial=0.05, backoff_max=0.2
-    )
+    client = RelayClient(server.project, server.token, url=server.url, **FAST)
     try:
         with caplog.at_level(logging.WARNING, logger="relaysync"):
             client.connect()
@@ -160,6 +143,7 @@ def test_ctrl_c_during_the_first_connect_is_clean() -> None:
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            preexec_fn=die_with_parent(),
         )
         try:
             held, _ = listener.accept()  # the child is now waiting for the handshake

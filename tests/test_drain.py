@@ -3,6 +3,7 @@ real child process."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from relaysync import Call, RelayClient
 from relaysync.testing import RelaySimulator
 
 from .helpers import Recorder, make_client, relaysync_threads
+from .process_support import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,18 +135,26 @@ DRAIN_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _start_child(sim: RelaySimulator) -> subprocess.Popen[str]:
+@contextlib.contextmanager
+def _child(sim: RelaySimulator) -> Iterator[subprocess.Popen[str]]:
+    """The child running DRAIN_SCRIPT, once it is ready; killed on the way out if alive."""
     proc = subprocess.Popen(
         [sys.executable, "-c", DRAIN_SCRIPT, sim.url, sim.project, sim.token],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        preexec_fn=die_with_parent(),
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    assert line == "ready", (line, proc.stderr.read() if proc.stderr else "")
-    return proc
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line == "ready", (line, proc.stderr.read() if proc.stderr else "")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def _mid_call(sim: RelaySimulator, proc: subprocess.Popen[str]) -> str:
@@ -162,8 +172,7 @@ def _mid_call(sim: RelaySimulator, proc: subprocess.Popen[str]) -> str:
 
 def test_sigterm_drains_a_live_call_then_exits(slow_sim: RelaySimulator) -> None:
     sim = slow_sim
-    proc = _start_child(sim)
-    try:
+    with _child(sim) as proc:
         call_id = _mid_call(sim, proc)
         proc.send_signal(signal.SIGTERM)
         sim.journal.wait_for_request("signalwire.unreceive", timeout=30)
@@ -176,10 +185,6 @@ def test_sigterm_drains_a_live_call_then_exits(slow_sim: RelaySimulator) -> None
         assert handle is not None and handle.state == "answered"
         handle.press("5")
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err
     assert out.splitlines()[-2:] == ["handler done", "run returned"], (out, err)
     plays = [
@@ -195,8 +200,7 @@ def test_sigterm_drains_a_live_call_then_exits(slow_sim: RelaySimulator) -> None
 
 def test_a_second_ctrl_c_closes_at_once(slow_sim: RelaySimulator) -> None:
     sim = slow_sim
-    proc = _start_child(sim)
-    try:
+    with _child(sim) as proc:
         call_id = _mid_call(sim, proc)
         proc.send_signal(signal.SIGINT)
         sim.journal.wait_for_request("signalwire.unreceive", timeout=30)
@@ -207,10 +211,6 @@ def test_a_second_ctrl_c_closes_at_once(slow_sim: RelaySimulator) -> None:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
         took = time.monotonic() - began
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err
     assert took < 20  # the handler waits 30 s for a digit; the drain up to 60 s
     assert "run returned" in out and "handler done" not in out, (out, err)

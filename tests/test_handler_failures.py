@@ -17,6 +17,7 @@ from relaysync.errors import CallEndedError
 from relaysync.testing import RelaySimulator
 
 from .helpers import Recorder, make_client
+from .process_support import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,7 @@ def _run_typo_child(sim: RelaySimulator, *extra: str) -> tuple[str, str]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        preexec_fn=die_with_parent(),
     )
     try:
         assert proc.stdout is not None and proc.stdin is not None

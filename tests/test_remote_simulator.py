@@ -29,13 +29,6 @@ def served() -> Iterator[Dict[str, str]]:
         yield process.fields
 
 
-@pytest.fixture
-def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
-    """A RemoteSimulator on the in-process ``sim``."""
-    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
-        yield driver
-
-
 def _answer_and_refer(results: Recorder) -> Any:
     def handler(call: Call) -> None:
         call.answer()

@@ -15,12 +15,6 @@ Params = Dict[str, Any]
 TTS = [{"type": "tts", "params": {"text": "Press one for sales"}}]
 
 
-@pytest.fixture
-def peer(relay_peer: RawPeer) -> RawPeer:
-    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
-    return relay_peer
-
-
 def ctl(control_id: str) -> Callable[[Params], bool]:
     def match(params: Params) -> bool:
         return bool(params.get("control_id") == control_id)

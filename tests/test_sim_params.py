@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from types import SimpleNamespace
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -32,12 +32,6 @@ WANTED = {
     "dict": "an object",
     "list": "a list",
 }
-
-
-@pytest.fixture
-def peer(relay_peer: RawPeer) -> RawPeer:
-    """The plugin's raw RELAY peer, by a short name."""
-    return relay_peer
 
 
 def _nest(tokens: List[str], leaf: Any) -> Any:
@@ -238,13 +232,6 @@ def test_strict_mode_from_marker_option_or_ini(
         ),
     )
     assert strict_requested(request) is strict  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
-    """A RemoteSimulator on the in-process ``sim``."""
-    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
-        yield driver
 
 
 def test_remote_control_reads_lint_and_sets_strict(

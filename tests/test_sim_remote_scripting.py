@@ -3,7 +3,7 @@ RELAY peer as the application."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import pytest
 
@@ -15,18 +15,6 @@ pytestmark = pytest.mark.timeout(30)
 
 Params = Dict[str, Any]
 CALLER = "+15557770000"
-
-
-@pytest.fixture
-def peer(relay_peer: RawPeer) -> RawPeer:
-    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
-    return relay_peer
-
-
-@pytest.fixture
-def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
-    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
-        yield driver
 
 
 def remote_call(remote: RemoteSimulator, call: SimCall) -> RemoteCall:

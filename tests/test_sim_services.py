@@ -67,12 +67,6 @@ PROTOCOL_METHODS = {
 }
 
 
-@pytest.fixture
-def peer(relay_peer: RawPeer) -> RawPeer:
-    """The plugin's raw RELAY peer on the test's ``sim``, by a short name."""
-    return relay_peer
-
-
 def ctl(control_id: str, key: str = "", value: Any = None) -> Callable[[Params], bool]:
     def match(params: Params) -> bool:
         if params.get("control_id") != control_id:

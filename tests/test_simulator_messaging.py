@@ -4,7 +4,7 @@ states and their timing, SMS segment counting, inbound messages, remote control.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -238,13 +238,6 @@ def test_inbound_message_checks_its_arguments(sim: RelaySimulator) -> None:
 
 
 # ---------------------------------------------------------------- remote control
-
-
-@pytest.fixture
-def remote(sim: RelaySimulator) -> Iterator[RemoteSimulator]:
-    """A RemoteSimulator on the in-process ``sim``."""
-    with RemoteSimulator(sim.url, sim.project, sim.control_token) as driver:
-        yield driver
 
 
 def test_remote_scripts_outcomes_and_sends_inbound(
