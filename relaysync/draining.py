@@ -8,13 +8,11 @@ with ``calling.pass``). :func:`drain` is the procedure behind
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import threading
 from typing import Any, Callable, List, Mapping, Optional
 
 from . import constants as C
-from ._log import logger, logging_configured
+from ._log import logger, tell_unlogged
 from .errors import RelayError
 from .waiting import Deadline
 
@@ -135,10 +133,8 @@ def drain(
     if running:
         note = f"relaysync: draining: waiting up to {timeout:g} s for {running} handler(s)"
         logger.info("%s", note)
-        if announce and not logging_configured() and sys.stderr is not None:
-            with contextlib.suppress(OSError, ValueError):
-                sys.stderr.write(f"{note}; Ctrl-C again to stop at once\n")
-                sys.stderr.flush()
+        if announce:
+            tell_unlogged(f"{note}; Ctrl-C again to stop at once\n")
     left = tracker.wait_idle(deadline.remaining())
     if left:
         logger.warning("relaysync: drained for %.1f s; %d handler(s) still running", timeout, left)
