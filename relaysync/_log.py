@@ -181,6 +181,25 @@ def logging_configured() -> bool:
     return False
 
 
+def tell_unlogged(text: str) -> None:
+    """Write ``text`` on stderr when the application has configured no logging.
+
+    For what a person must see even then (a handler's traceback, a drain's wait): the
+    record logged alongside is otherwise seen by nobody. A missing (``pythonw``),
+    closed or broken stderr is ignored.
+    """
+    if logging_configured():
+        return
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def enable_trace() -> None:
     """Make sure trace records are seen: without any logging set up by the application,
     they go to stderr; otherwise they propagate to the application's handlers."""

@@ -71,7 +71,7 @@ class CallInputMixin:
                 bad timeout (nothing is sent).
             TypeError: an unknown key in ``digits`` or ``speech``.
         """
-        return self._collecting(ops.COLLECT, "collect", locals(), continuous)
+        return self._collecting(ops.COLLECT, "collect", locals())
 
     def play_and_collect(
         self,
@@ -106,7 +106,7 @@ class CallInputMixin:
         """
         play = _prompt_media(media)
         continuous = isinstance(collect, Mapping) and collect.get("continuous")
-        return self._collecting(ops.PLAY_AND_COLLECT, "play_and_collect", locals(), continuous)
+        return self._collecting(ops.PLAY_AND_COLLECT, "play_and_collect", locals())
 
     def prompt_tts(
         self,
@@ -269,18 +269,16 @@ class CallInputMixin:
         )
         return result
 
-    def _collecting(
-        self, op: Operation, api: str, args: Mapping[str, Any], continuous: Any
-    ) -> CollectAction:
-        """Start a collect; ``continuous`` also tells the action when it settles."""
-        options = {"continuous": bool(continuous)}
+    def _collecting(self, op: Operation, api: str, args: Mapping[str, Any]) -> CollectAction:
+        """Start a collect; ``args["continuous"]`` also tells the action when it settles."""
+        options = {"continuous": bool(args["continuous"])}
         return self.operations.start(op, CollectAction, api, args, options=options)
 
     def _prompt(self, api: str, play: Any, args: Mapping[str, Any]) -> CollectAction:
         """A prompt shorthand: its collect keywords go inside the wire's ``collect``."""
         collect = {key: args[key] for key in ops.COLLECT_KEYS if key in args}
         args = {**args, "play": play, "collect": collect}
-        return self._collecting(ops.PLAY_AND_COLLECT, api, args, args["continuous"])
+        return self._collecting(ops.PLAY_AND_COLLECT, api, args)
 
     def _detecting(self, api: str, args: Mapping[str, Any]) -> DetectAction:
         """Start a detector; ``wait_for_beep`` (not sent) tells the action when it settles."""

@@ -9,7 +9,6 @@ answered leg). Each method takes ``args``, the public wrapper's arguments as a m
 
 from __future__ import annotations
 
-import time
 from typing import Any, Mapping
 
 from . import operations as ops
@@ -21,6 +20,7 @@ from .dispatch import CallRegistry
 from .errors import RelayConnectionError, RelayTimeoutError
 from .host import CallHost
 from .shapes import named
+from .waiting import Deadline
 
 
 class Dialer:
@@ -68,11 +68,10 @@ class Dialer:
         self._host.fork_guard.check("dial")
         tag = args["tag"] or new_id()
         params = ops.DIAL.request(f"RelayClient.{api}()", {**args, "tag": tag})
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         waiter = self._registry.start_dial(tag)
-        request_timeout = min(self._host.request_timeout, timeout)
         try:
-            self._host.execute("calling.dial", params, request_timeout)
+            self._host.execute("calling.dial", params, deadline.cap(self._host.request_timeout))
         except (RelayTimeoutError, RelayConnectionError) as exc:
             if getattr(exc, "request_sent", True):
                 # The dial may have started anyway: keep listening, hang up a late answer.
@@ -83,7 +82,7 @@ class Dialer:
         except BaseException:
             self._registry.end_dial(tag)
             raise
-        return waiter.wait(max(0.0, deadline - time.monotonic()), f"dial {tag}")
+        return waiter.wait(deadline.remaining(), f"dial {tag}")
 
 
 __all__ = ["Dialer"]

@@ -20,7 +20,6 @@ from .events import CallReceiveEvent, DialEvent, RelayEvent, parse_event
 from .failures import report_failure
 from .host import CallHost
 from .waiting import OneShot
-from .workers import QueueFullError
 
 CallFactory = Callable[..., Call]
 CallHandler = Callable[[Call], Any]
@@ -314,11 +313,9 @@ class Router:
             )
             self._pass(call)
             return
-        self._handlers.enter()
-        try:
-            pool.submit(lambda: self._run_handler(handler, call), f"on_call for {call!r}")
-        except QueueFullError:
-            self._handlers.leave()
+        if not self._handlers.submit(
+            pool, lambda: self._run_handler(handler, call), f"on_call for {call!r}"
+        ):
             logger.error("relaysync: worker queue full; passing inbound call %s", call.call_id)
             self._pass(call)
 
@@ -349,8 +346,6 @@ class Router:
                         call.call_id,
                         error,
                     )
-        finally:
-            self._handlers.leave()
 
     def _still_up(self, call: Call) -> bool:
         """Whether ``call`` is still tracked (not passed, not detached) and not ended."""

@@ -8,15 +8,17 @@ with ``calling.pass``). :func:`drain` is the procedure behind
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import threading
-from typing import Any, Callable, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional
 
 from . import constants as C
-from ._log import logger, logging_configured
+from ._log import logger, tell_unlogged
 from .errors import RelayError
 from .waiting import Deadline
+from .workers import QueueFullError
+
+if TYPE_CHECKING:
+    from .workers import WorkerPool
 
 #: The longest one ``signalwire.unreceive`` may take during a drain, in seconds.
 UNRECEIVE_TIMEOUT = 10.0
@@ -72,6 +74,27 @@ class HandlerTracker:
             self._running -= 1
             if self._running <= 0:
                 self._cond.notify_all()
+
+    def submit(self, pool: WorkerPool, task: Callable[[], Any], label: str) -> bool:
+        """Queue handler ``task`` on ``pool``, counted from now until it returns.
+
+        Returns:
+            False when the pool's queue is full (nothing queued, nothing counted).
+        """
+        self.enter()
+
+        def run() -> None:
+            try:
+                task()
+            finally:
+                self.leave()
+
+        try:
+            pool.submit(run, label)
+        except QueueFullError:
+            self.leave()
+            return False
+        return True
 
     def close(self) -> None:
         """The client closed: release :meth:`wait_idle`."""
@@ -135,10 +158,8 @@ def drain(
     if running:
         note = f"relaysync: draining: waiting up to {timeout:g} s for {running} handler(s)"
         logger.info("%s", note)
-        if announce and not logging_configured() and sys.stderr is not None:
-            with contextlib.suppress(OSError, ValueError):
-                sys.stderr.write(f"{note}; Ctrl-C again to stop at once\n")
-                sys.stderr.flush()
+        if announce:
+            tell_unlogged(f"{note}; Ctrl-C again to stop at once\n")
     left = tracker.wait_idle(deadline.remaining())
     if left:
         logger.warning("relaysync: drained for %.1f s; %d handler(s) still running", timeout, left)

@@ -13,12 +13,11 @@ A handler registered over another one is warned about (:func:`replace_handler`).
 from __future__ import annotations
 
 import functools
-import sys
 import threading
 import traceback
 from typing import Any, Callable, Optional, Tuple, TypeVar
 
-from ._log import logger, logging_configured
+from ._log import logger, logging_configured, tell_unlogged
 from .errors import CallEndedError, RelayConnectionError
 
 H = TypeVar("H")
@@ -103,22 +102,16 @@ def report_failure(
         exc_info=(type(exc), exc, exc.__traceback__),
     )
     if logging_configured():
-        return
-    stream = sys.stderr
-    if stream is None:  # pythonw: nowhere to print
-        return
+        return  # the record above is seen; format no second copy
     thread = threading.current_thread().name
-    text = "".join(
-        [
-            f"Exception in {role} {name} for {what} (thread {thread}){consequence}:\n",
-            *traceback.format_exception(type(exc), exc, exc.__traceback__),
-        ]
+    tell_unlogged(
+        "".join(
+            [
+                f"Exception in {role} {name} for {what} (thread {thread}){consequence}:\n",
+                *traceback.format_exception(type(exc), exc, exc.__traceback__),
+            ]
+        )
     )
-    try:
-        stream.write(text)
-        stream.flush()
-    except (OSError, ValueError):  # a closed or broken stderr
-        pass
 
 
 def replace_handler(kind: str, previous: Any, handler: H) -> H:

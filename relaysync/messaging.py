@@ -14,6 +14,7 @@ applied out of order however the frames are timed.
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional
 
@@ -196,20 +197,10 @@ class InboundMessages:
             )
             return
         tracker = self._handlers
-        tracker.enter()
-
-        def run() -> None:
-            try:
-                run_guarded(
-                    handler, (message,), "on_message handler", message, lambda: tracker.closed
-                )
-            finally:
-                tracker.leave()
-
-        try:
-            self._pool.submit(run, f"on_message for message {message.message_id}")
-        except QueueFullError:
-            tracker.leave()
+        task = functools.partial(
+            run_guarded, handler, (message,), "on_message handler", message, lambda: tracker.closed
+        )
+        if not tracker.submit(self._pool, task, f"on_message for message {message.message_id}"):
             logger.error("relaysync: worker queue full; inbound message %s dropped", message)
 
 
