@@ -29,7 +29,7 @@ import shlex
 import sys
 import textwrap
 import threading
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from ._version import __version__
 from .demo import (
@@ -42,7 +42,7 @@ from .demo import (
 from .diagram import check_diagram_path
 from .listen import add_listen_parser, run_listen
 from .replay_cli import add_replay_parser, run_replay
-from .signals import run_until_signalled
+from .signals import run_until_signalled, sigterm_as_ctrl_c
 
 DEFAULT_SIM_PROJECT = "local-project"
 
@@ -200,57 +200,65 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.getLogger("relaysync").setLevel(logging.INFO)
     token = args.token or secrets.token_urlsafe(16)
+    sim: Any = None
     try:
-        sim = simulator_class(
-            project=args.project,
-            token=token,
-            host=args.host,
-            port=args.port,
-            tls=args.tls,
-            time_scale=args.time_scale,
-            strict=args.strict,
-        )
-        sim.start()
-    except (OSError, ValueError, ImportError) as exc:
-        print(f"relaysync simulate: cannot start: {exc}", file=sys.stderr)
-        return 1
-    try:
-        lines: List[str] = [
-            f"RelaySimulator listening on {sim.url}",
-            f"  url:     {sim.url}",
-            f"  project: {sim.project}",
-            f"  token:   {sim.token}",
-            f"  control_token: {sim.control_token}",
-            f"  strict:  {'on' if sim.strict else 'off'}",
-        ]
-        trust = ""
-        if sim.ca_file:
-            lines.append(f"  ca_file: {sim.ca_file}")
-            trust = f", ca_file={sim.ca_file!r}"
-        lines += [
-            "Connect a client with:",
-            f"  RelayClient({sim.project!r}, {sim.token!r}, url={sim.url!r}{trust}, "
-            'contexts=["office"])',
-            "or point a client that reads the environment at it "
-            '(RelayClient(contexts=["office"])):',
-            *export_lines(sim.project, sim.token, sim.url, sim.ca_file),
-            "Drive it from another process (from relaysync.testing.remote import "
-            "RemoteSimulator) with:",
-            f"  RemoteSimulator({sim.url!r}, {sim.project!r}, {sim.control_token!r}{trust})",
-            "Press Ctrl-C to stop.",
-        ]
-        print("\n".join(lines), flush=True)
-        stopped = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
-        else:
-            stopped.wait()
-    except KeyboardInterrupt:  # Ctrl-C before the handlers are in place
+        # SIGTERM stops it like Ctrl-C from the start, not only once it waits
+        with sigterm_as_ctrl_c():
+            try:
+                sim = simulator_class(
+                    project=args.project,
+                    token=token,
+                    host=args.host,
+                    port=args.port,
+                    tls=args.tls,
+                    time_scale=args.time_scale,
+                    strict=args.strict,
+                )
+                sim.start()
+            except (OSError, ValueError, ImportError) as exc:
+                print(f"relaysync simulate: cannot start: {exc}", file=sys.stderr)
+                return 1
+            print("\n".join(_banner(sim)), flush=True)
+            stopped = threading.Event()
+            if threading.current_thread() is threading.main_thread():
+                run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
+            else:
+                stopped.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before the handlers are in place
         pass
     finally:
-        sim.stop()
+        if sim is not None:
+            sim.stop()
     print("RelaySimulator stopped.", flush=True)
     return 0
+
+
+def _banner(sim: Any) -> List[str]:
+    """What ``relaysync simulate`` prints once it listens: where, and how to connect."""
+    lines: List[str] = [
+        f"RelaySimulator listening on {sim.url}",
+        f"  url:     {sim.url}",
+        f"  project: {sim.project}",
+        f"  token:   {sim.token}",
+        f"  control_token: {sim.control_token}",
+        f"  strict:  {'on' if sim.strict else 'off'}",
+    ]
+    trust = ""
+    if sim.ca_file:
+        lines.append(f"  ca_file: {sim.ca_file}")
+        trust = f", ca_file={sim.ca_file!r}"
+    return [
+        *lines,
+        "Connect a client with:",
+        f"  RelayClient({sim.project!r}, {sim.token!r}, url={sim.url!r}{trust}, "
+        'contexts=["office"])',
+        'or point a client that reads the environment at it (RelayClient(contexts=["office"])):',
+        *export_lines(sim.project, sim.token, sim.url, sim.ca_file),
+        "Drive it from another process (from relaysync.testing.remote import "
+        "RemoteSimulator) with:",
+        f"  RemoteSimulator({sim.url!r}, {sim.project!r}, {sim.control_token!r}{trust})",
+        "Press Ctrl-C to stop.",
+    ]
 
 
 def export_lines(project: str, token: str, url: str, ca_file: Optional[str]) -> List[str]:

@@ -162,3 +162,32 @@ def test_simulate_serves_until_sigterm() -> None:
             client.close()
         assert served.stop(signal.SIGTERM) == 0
     assert served.lines[-1].strip() == "RelaySimulator stopped."
+
+
+_SIGTERM_WHILE_STARTING = """
+import os, signal, sys
+from relaysync import cli
+from relaysync.testing import RelaySimulator
+
+class StoppedWhileStarting(RelaySimulator):
+    def start(self):
+        os.kill(os.getpid(), signal.SIGTERM)  # a supervisor stops it mid-start
+        return super().start()
+
+cli.load_simulator = lambda command: StoppedWhileStarting
+sys.exit(cli.main(["simulate"]))
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX")
+def test_simulate_stops_cleanly_on_sigterm_before_it_listens() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_WHILE_STARTING],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "RelaySimulator stopped."
+    assert "Traceback" not in proc.stderr
