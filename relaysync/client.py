@@ -24,7 +24,7 @@ from .diagram import CallFlow
 from .dispatch import CallHandler, CallRegistry, Router
 from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
-from .events import MessagingEvent, RelayEvent
+from .events import RelayEvent
 from .failures import guarded, replace_handler
 from .host import DEFAULT_CALL_HISTORY, ClientHost
 from .message import Message, MessageCallback
@@ -195,7 +195,7 @@ class RelayClient:
             authentication=authentication,
             contexts=contexts,
             sslopt=build_sslopt(ca_file, ssl_context, secure=is_secure(self.url)),
-            on_event=self._route,
+            on_event=lambda payload, event_id: self._router.route(payload, event_id),
             on_state=self._state_changed,
             request_timeout=self.request_timeout,
             reconnect=reconnect,
@@ -211,20 +211,20 @@ class RelayClient:
         self._host = ClientHost(
             self._connection, self._pool, self._registry, self._fork_guard, call_history
         )
+        self._messaging = Messaging(
+            self._pool, self._host.execute, lambda: self.protocol or "default", self._handlers
+        )
         self._router = Router(
             self._host,
             self._registry,
             call_handler=lambda: self._call_handler,
             busy_policy=busy_policy,
-            on_messaging=self._on_messaging_event,
+            on_messaging=self._messaging.route,
             on_event=self._tap_event,
             handlers=self._handlers,
             hangup_on_error=hangup_on_handler_error,
         )
         self._dialer = Dialer(self._host, self._registry)
-        self._messaging = Messaging(
-            self._pool, self._host.execute, lambda: self.protocol or "default", self._handlers
-        )
         self._observers = Observers(record)
         for tap in self._observers.taps:
             self._connection.add_tap(tap)
@@ -794,14 +794,3 @@ class RelayClient:
         why = "the RELAY session was lost on reconnect; its events can no longer arrive"
         self._registry.detach_all(CallEndedError(-1, why))
         self._messaging.registry.detach_all(RelayConnectionError(-1, why))
-
-    def _route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
-        """Hand one event payload to the router (reader thread)."""
-        self._router.route(payload, event_id)
-
-    def _on_messaging_event(self, event: RelayEvent) -> None:
-        """Messaging events (reader thread)."""
-        if isinstance(event, MessagingEvent):
-            self._messaging.route(event)
-        else:
-            logger.debug("relaysync: %s ignored", event.event_type)
