@@ -406,7 +406,7 @@ class RelayClient:
         return drain(
             self._handlers,
             lambda: list(self._connection.session.contexts),
-            lambda contexts: self._connection.update_contexts(remove=contexts),
+            lambda contexts: self._connection.session.update_contexts(remove=contexts),
             self._connection.execute,
             timeout,
             announce=announce,
@@ -613,7 +613,7 @@ class RelayClient:
         if not contexts:
             return False
         self.execute(method, {"contexts": contexts}, timeout)
-        self._connection.update_contexts(**{change: contexts})
+        self._connection.session.update_contexts(**{change: contexts})
         return True
 
     # ---------------------------------------------------------------- dialing and messaging
