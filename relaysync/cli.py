@@ -220,10 +220,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 return 1
             print("\n".join(_banner(sim)), flush=True)
             stopped = threading.Event()
-            if threading.current_thread() is threading.main_thread():
-                run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
-            else:
-                stopped.wait()
+            run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before the handlers are in place
         pass
     finally:

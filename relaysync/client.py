@@ -362,17 +362,11 @@ class RelayClient:
             )
         if self._connection.state == C.CLOSED:
             self.connect()
-        if threading.current_thread() is not threading.main_thread():
-            try:
-                self._connection.wait_closed()
-            finally:
-                self.close()
-        else:
-            run_until_signalled(
-                self._connection.wait_closed,
-                self.close,
-                (lambda: self._drain(drain_timeout, True)) if drain_timeout > 0 else None,
-            )
+        run_until_signalled(
+            self._connection.wait_closed,
+            self.close,
+            (lambda: self._drain(drain_timeout, True)) if drain_timeout > 0 else None,
+        )
         error = self._connection.fatal_error
         if error is not None:
             raise error
