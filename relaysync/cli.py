@@ -293,12 +293,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     if args.command == "demo":
         return run_demo(args.target, verbose=args.verbose, diagram=args.diagram)
-    if args.command == "simulate":
-        return _simulate(args)
-    if args.command == "listen":
-        return run_listen(args)
-    if args.command == "replay":
-        return run_replay(args)
+    run = {"simulate": _simulate, "listen": run_listen, "replay": run_replay}.get(args.command)
+    if run is not None:
+        return run(args)
     parser.print_help(sys.stderr)
     return 2
 
