@@ -53,13 +53,16 @@ class TimelineLine:
     frame: Any = None
 
 
-def _text(value: Any) -> str:
+def field_text(value: Any) -> str:
+    """A field's value as shown in a line: a string as it is, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _fields(params: Mapping[str, Any], *names: str) -> List[str]:
     """``name=value`` for each name present in ``params`` (and not empty)."""
-    return [f"{name}={_text(params[name])}" for name in names if params.get(name) not in (None, "")]
+    return [
+        f"{name}={field_text(params[name])}" for name in names if params.get(name) not in (None, "")
+    ]
 
 
 def _media(items: Any) -> str:
@@ -318,5 +321,6 @@ __all__ = [
     "describe_event",
     "describe_reply",
     "describe_request",
+    "field_text",
     "render_timeline",
 ]
