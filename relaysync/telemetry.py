@@ -47,6 +47,7 @@ from ._log import LimitedLog
 from ._threads import LIBRARY_STACK_SIZE, start_thread
 from ._version import __version__
 from .operations import OPERATIONS
+from .waiting import Deadline
 
 METHOD_DIAL = "calling.dial"
 #: Seconds between two looks at the global providers while they are the API's no-ops.
@@ -356,13 +357,13 @@ class CallTracer:
             entries, thread = self._queue, self._thread
         if entries is None or thread is None or not thread.is_alive():
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         done = threading.Event()
         try:
             entries.put((_FLUSH, done), timeout=timeout)
         except queue.Full:
             return False
-        return done.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return done.wait(deadline.remaining())
 
     def close(self, timeout: Optional[float] = None) -> bool:
         """Stop tracing: the telemetry thread handles what is queued, ends every span
@@ -380,13 +381,13 @@ class CallTracer:
             entries, thread = self._queue, self._thread
         if entries is None or thread is None or not thread.is_alive():
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         try:
             entries.put(None, timeout=timeout)
         except queue.Full:
             pass
         else:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            thread.join(deadline.remaining())
         if thread.is_alive():
             _limited.warning(
                 "telemetry_close",
