@@ -113,7 +113,8 @@ class Action(Generic[R]):
         """
         timeout = check_timeout("timeout", timeout)
         check_owner(self.call, f"wait for {type(self).__name__}")
-        return self._outcome.wait(timeout, f"{type(self).__name__} on call {self._call_id}")
+        call_id = getattr(self.call, "call_id", "?")
+        return self._outcome.wait(timeout, f"{type(self).__name__} on call {call_id}")
 
     def wait_for_outcome(
         self, remaining: Optional[float], what: str, timeout: Optional[float]
@@ -145,10 +146,6 @@ class Action(Generic[R]):
             CallEndedError: the call is gone.
         """
         self._sub("stop", timeout)
-
-    @property
-    def _call_id(self) -> str:
-        return str(getattr(self.call, "call_id", "?"))
 
     # ---------------------------------------------------------------- reader side
 

@@ -220,10 +220,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 return 1
             print("\n".join(_banner(sim)), flush=True)
             stopped = threading.Event()
-            if threading.current_thread() is threading.main_thread():
-                run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
-            else:
-                stopped.wait()
+            run_until_signalled(stopped.wait, stopped.set)  # SIGINT, SIGTERM
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before the handlers are in place
         pass
     finally:
@@ -296,12 +293,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     if args.command == "demo":
         return run_demo(args.target, verbose=args.verbose, diagram=args.diagram)
-    if args.command == "simulate":
-        return _simulate(args)
-    if args.command == "listen":
-        return run_listen(args)
-    if args.command == "replay":
-        return run_replay(args)
+    run = {"simulate": _simulate, "listen": run_listen, "replay": run_replay}.get(args.command)
+    if run is not None:
+        return run(args)
     parser.print_help(sys.stderr)
     return 2
 

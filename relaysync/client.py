@@ -24,7 +24,7 @@ from .diagram import CallFlow
 from .dispatch import CallHandler, CallRegistry, Router
 from .draining import HandlerTracker, drain
 from .errors import CallEndedError, RelayConnectionError
-from .events import MessagingEvent, RelayEvent
+from .events import RelayEvent
 from .failures import guarded, replace_handler
 from .host import DEFAULT_CALL_HISTORY, ClientHost
 from .message import Message, MessageCallback
@@ -195,7 +195,7 @@ class RelayClient:
             authentication=authentication,
             contexts=contexts,
             sslopt=build_sslopt(ca_file, ssl_context, secure=is_secure(self.url)),
-            on_event=self._route,
+            on_event=lambda payload, event_id: self._router.route(payload, event_id),
             on_state=self._state_changed,
             request_timeout=self.request_timeout,
             reconnect=reconnect,
@@ -211,20 +211,20 @@ class RelayClient:
         self._host = ClientHost(
             self._connection, self._pool, self._registry, self._fork_guard, call_history
         )
+        self._messaging = Messaging(
+            self._pool, self._host.execute, lambda: self.protocol or "default", self._handlers
+        )
         self._router = Router(
             self._host,
             self._registry,
             call_handler=lambda: self._call_handler,
             busy_policy=busy_policy,
-            on_messaging=self._on_messaging_event,
+            on_messaging=self._messaging.route,
             on_event=self._tap_event,
             handlers=self._handlers,
             hangup_on_error=hangup_on_handler_error,
         )
         self._dialer = Dialer(self._host, self._registry)
-        self._messaging = Messaging(
-            self._pool, self._host.execute, lambda: self.protocol or "default", self._handlers
-        )
         self._observers = Observers(record)
         for tap in self._observers.taps:
             self._connection.add_tap(tap)
@@ -362,17 +362,11 @@ class RelayClient:
             )
         if self._connection.state == C.CLOSED:
             self.connect()
-        if threading.current_thread() is not threading.main_thread():
-            try:
-                self._connection.wait_closed()
-            finally:
-                self.close()
-        else:
-            run_until_signalled(
-                self._connection.wait_closed,
-                self.close,
-                (lambda: self._drain(drain_timeout, True)) if drain_timeout > 0 else None,
-            )
+        run_until_signalled(
+            self._connection.wait_closed,
+            self.close,
+            (lambda: self._drain(drain_timeout, True)) if drain_timeout > 0 else None,
+        )
         error = self._connection.fatal_error
         if error is not None:
             raise error
@@ -406,7 +400,7 @@ class RelayClient:
         return drain(
             self._handlers,
             lambda: list(self._connection.session.contexts),
-            lambda contexts: self._connection.update_contexts(remove=contexts),
+            lambda contexts: self._connection.session.update_contexts(remove=contexts),
             self._connection.execute,
             timeout,
             announce=announce,
@@ -613,7 +607,7 @@ class RelayClient:
         if not contexts:
             return False
         self.execute(method, {"contexts": contexts}, timeout)
-        self._connection.update_contexts(**{change: contexts})
+        self._connection.session.update_contexts(**{change: contexts})
         return True
 
     # ---------------------------------------------------------------- dialing and messaging
@@ -794,14 +788,3 @@ class RelayClient:
         why = "the RELAY session was lost on reconnect; its events can no longer arrive"
         self._registry.detach_all(CallEndedError(-1, why))
         self._messaging.registry.detach_all(RelayConnectionError(-1, why))
-
-    def _route(self, payload: Dict[str, Any], event_id: Optional[str]) -> None:
-        """Hand one event payload to the router (reader thread)."""
-        self._router.route(payload, event_id)
-
-    def _on_messaging_event(self, event: RelayEvent) -> None:
-        """Messaging events (reader thread)."""
-        if isinstance(event, MessagingEvent):
-            self._messaging.route(event)
-        else:
-            logger.debug("relaysync: %s ignored", event.event_type)

@@ -72,15 +72,13 @@ class Dialer:
         waiter = self._registry.start_dial(tag)
         try:
             self._host.execute("calling.dial", params, deadline.cap(self._host.request_timeout))
-        except (RelayTimeoutError, RelayConnectionError) as exc:
-            if getattr(exc, "request_sent", True):
+        except BaseException as exc:
+            lost = isinstance(exc, (RelayTimeoutError, RelayConnectionError))
+            if lost and getattr(exc, "request_sent", True):
                 # The dial may have started anyway: keep listening, hang up a late answer.
                 waiter.abandon()
             else:
                 self._registry.end_dial(tag)
-            raise
-        except BaseException:
-            self._registry.end_dial(tag)
             raise
         return waiter.wait(deadline.remaining(), f"dial {tag}")
 

@@ -295,29 +295,25 @@ class Router:
         handler = self._call_handler()
         if self._handlers.draining:
             logger.info("relaysync: draining; passing inbound call %s", call.call_id)
-            self._pass(call)
-            return
-        if handler is None:
+        elif handler is None:
             logger.warning(
                 "relaysync: inbound call %s on %r but no on_call handler; passing it",
                 call.call_id,
                 event.context,
             )
-            self._pass(call)
-            return
-        if self._busy_policy == "pass" and pool.saturated():
+        elif self._busy_policy == "pass" and pool.saturated():
             logger.info(
                 "relaysync: all %d workers busy; passing inbound call %s",
                 pool.max_workers,
                 call.call_id,
             )
-            self._pass(call)
-            return
-        if not self._handlers.submit(
+        elif self._handlers.submit(
             pool, lambda: self._run_handler(handler, call), f"on_call for {call!r}"
         ):
+            return
+        else:
             logger.error("relaysync: worker queue full; passing inbound call %s", call.call_id)
-            self._pass(call)
+        self._pass(call)
 
     def _run_handler(self, handler: CallHandler, call: Call) -> None:
         """Run an on_call handler (worker thread); report a failure and hang up.

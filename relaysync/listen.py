@@ -27,7 +27,7 @@ from .errors import CallEndedError, RelayError
 from .events import RelayEvent
 from .message import Message
 from .signals import sigterm_as_ctrl_c
-from .timeline import describe_event
+from .timeline import describe_event, field_text
 
 _MESSAGE_FIELDS = ("message_state", "from_number", "to_number", "reason")
 _OPERATION_FIELDS = ("control_id", "tag")
@@ -51,15 +51,15 @@ def describe(event: RelayEvent) -> str:
     params: Mapping[str, Any] = mask_secrets(dict(event.params))
     stamp = event.timestamp or time.time()
     clock = time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp * 1000) % 1000:03d}"
-    subject = event.call_id or _text(params.get("message_id")) or "-"
+    subject = event.call_id or field_text(params.get("message_id")) or "-"
     if event.event_type.startswith("messaging."):
         details = " ".join(
-            f"{name}={_text(params[name])}" for name in _MESSAGE_FIELDS if params.get(name)
+            f"{name}={field_text(params[name])}" for name in _MESSAGE_FIELDS if params.get(name)
         )
     else:
         details = describe_event(event.event_type, params)
         extra = [
-            f"{name}={_text(params[name])}"
+            f"{name}={field_text(params[name])}"
             for name in _OPERATION_FIELDS
             if params.get(name) and f"{name}=" not in details
         ]
@@ -72,10 +72,6 @@ def raw_frame(event: RelayEvent, payload: Dict[str, Any]) -> str:
     frame: Dict[str, Any] = {"jsonrpc": "2.0", "id": event.event_id}
     frame.update(method="signalwire.event", params=payload)
     return json.dumps(mask_secrets(frame), separators=(",", ":"), default=str)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 class Printer:

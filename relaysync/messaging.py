@@ -22,7 +22,7 @@ from ._log import logger
 from ._validate import check_e164, check_http_url, check_line, check_str_list, check_timeout
 from .draining import HandlerTracker
 from .errors import ProtocolError, RelayError
-from .events import MessageReceiveEvent, MessageStateEvent, MessagingEvent
+from .events import MessageReceiveEvent, MessageStateEvent, RelayEvent
 from .failures import replace_handler, run_guarded
 from .message import QUEUED, Message
 from .operations import SEND_MESSAGE
@@ -286,8 +286,8 @@ class Messaging:
             self.registry.end_send(message)
         return message
 
-    def route(self, event: MessagingEvent) -> None:
-        """Deliver one ``messaging.*`` event (reader thread)."""
+    def route(self, event: RelayEvent) -> None:
+        """Deliver one ``messaging.*`` event (reader thread); other kinds are ignored."""
         if isinstance(event, MessageStateEvent):
             self.registry.route(event)
         elif isinstance(event, MessageReceiveEvent):

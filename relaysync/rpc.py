@@ -27,13 +27,17 @@ def request_frame(
 def error_from_response(error: Any) -> RelayError:
     """Turn a JSON-RPC ``error`` member into a :class:`RelayError`."""
     if isinstance(error, dict):
-        code = error.get("code", -1)
-        try:
-            code = int(code)
-        except (TypeError, ValueError):
-            code = -1
+        code = _numeric(error.get("code", -1))
         return RelayError(code, str(error.get("message", "")), error.get("data"))
     return RelayError(-1, str(error))
+
+
+def _numeric(code: Any) -> int:
+    """A wire code as an int, or ``-1`` when it is not a number."""
+    try:
+        return int(code)
+    except (TypeError, ValueError):
+        return -1
 
 
 def check_result(method: str, result: Any) -> Dict[str, Any]:
@@ -49,14 +53,8 @@ def check_result(method: str, result: Any) -> Dict[str, Any]:
         return {"raw": result}
     if _is_2xx(result):
         return result
-    code = str(result.get("code", "200"))
-    try:
-        numeric = int(code)
-    except ValueError:
-        numeric = -1
-    message = str(result.get("message") or f"{method} failed")
-    return_error = RelayError(numeric, message, result)
-    raise return_error
+    code = _numeric(str(result.get("code", "200")))
+    raise RelayError(code, str(result.get("message") or f"{method} failed"), result)
 
 
 class PendingRequest(OneShot[Any]):

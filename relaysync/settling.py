@@ -44,13 +44,9 @@ def collect_settles(progress: Progress, event: RelayEvent) -> bool:
     if not isinstance(event, CollectEvent):
         return False  # play_and_collect's play events never settle it
     kind = event.result_type
-    is_result = (
-        kind in C.COLLECT_RESULT_TYPES
-        and event.final is not False
-        and event.state != C.COLLECT_COLLECTING
-    )
+    final_result = kind in C.COLLECT_RESULT_TYPES and event.final is not False
     if progress.options.get("continuous"):
-        if kind in C.COLLECT_RESULT_TYPES and event.final is not False:
+        if final_result:
             result = CollectResult.from_event(event)
             progress.results.append(result)
             progress.overrides = {
@@ -58,7 +54,7 @@ def collect_settles(progress: Progress, event: RelayEvent) -> bool:
                 for key in ("type", "digits", "terminator", "text", "confidence")
             }
         return event.state in (C.COLLECT_FINISHED, C.COLLECT_ERROR)
-    if is_result:
+    if final_result and event.state != C.COLLECT_COLLECTING:
         progress.results.append(CollectResult.from_event(event))
         return True
     return kind is None and event.state in C.COLLECT_FINAL_STATES

@@ -26,13 +26,15 @@ def run_until_signalled(
 ) -> None:
     """Block until ``wait_closed`` returns or a signal arrives, then ``close()``.
 
-    Main thread only. The SIGINT and SIGTERM handlers do nothing themselves, so no
-    exception can fire in the middle of a lock operation; the previous handlers are
-    restored before ``close()`` runs. The pipe is the interpreter's wakeup fd meanwhile:
-    the interpreter writes each signal's number to it from whatever thread the kernel
-    handed the signal to, so the wait wakes even when that is not the main thread
-    (Python runs handlers on the main thread only, and that thread sleeps in
-    ``select`` until something wakes it), and each signal is counted once.
+    Signals are handled on the main thread only (Python runs handlers there); on any
+    other thread this just waits for ``wait_closed`` and then closes. The SIGINT and
+    SIGTERM handlers do nothing themselves, so no exception can fire in the middle of
+    a lock operation; the previous handlers are restored before ``close()`` runs. The
+    pipe is the interpreter's wakeup fd meanwhile: the interpreter writes each signal's
+    number to it from whatever thread the kernel handed the signal to, so the wait
+    wakes even when that is not the main thread (Python runs handlers on the main
+    thread only, and that thread sleeps in ``select`` until something wakes it), and
+    each signal is counted once.
 
     Args:
         wait_closed: blocks until the connection has closed (``None``: no bound); with
@@ -41,6 +43,12 @@ def run_until_signalled(
         drain: if given, the first SIGINT or SIGTERM runs it (on its own thread) and
             the client closes when it returns; a second signal closes at once.
     """
+    if threading.current_thread() is not threading.main_thread():
+        try:
+            wait_closed(None)
+        finally:
+            close()
+        return
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
 

@@ -47,6 +47,7 @@ from ._log import LimitedLog
 from ._threads import LIBRARY_STACK_SIZE, start_thread
 from ._version import __version__
 from .operations import OPERATIONS
+from .waiting import Deadline
 
 METHOD_DIAL = "calling.dial"
 #: Seconds between two looks at the global providers while they are the API's no-ops.
@@ -216,28 +217,30 @@ def _str(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+def _end_span(span: Any, outcome: str, wall: Optional[int] = None) -> None:
+    """End ``span`` (at ``wall`` ns, else now) with its ``relay.outcome``."""
+    span.set_attribute("relay.outcome", outcome)
+    span.end(end_time=wall)
+
+
 def _pop_oldest(items: Dict[str, Any]) -> Any:
     """Remove and return the oldest entry of a dict kept at :data:`MAX_TRACKED`."""
     return items.pop(next(iter(items)))
 
 
+def _scalars(params: Mapping[str, Any], keys: Tuple[str, ...]) -> Dict[str, Any]:
+    """The string and integer values of ``keys`` in ``params`` (others left out)."""
+    return {key: value for key in keys if isinstance(value := params.get(key), (str, int))}
+
+
 def _event_facts(params: Mapping[str, Any]) -> Dict[str, Any]:
     """The scalars of an event's params that the tracer reads, copied: the params go on
     to the application, which may change them before the telemetry thread looks."""
-    facts: Dict[str, Any] = {}
-    for key in _EVENT_KEYS:
-        value = params.get(key)
-        if isinstance(value, (str, int)):
-            facts[key] = value
+    facts = _scalars(params, _EVENT_KEYS)
     for key, inner in _NESTED_KEYS:
         nested = params.get(key)
         if isinstance(nested, dict):
-            copied = {}
-            for name in inner:
-                value = nested.get(name)
-                if isinstance(value, (str, int)):
-                    copied[name] = value
-            facts[key] = copied
+            facts[key] = _scalars(nested, inner)
     return facts
 
 
@@ -354,13 +357,13 @@ class CallTracer:
             entries, thread = self._queue, self._thread
         if entries is None or thread is None or not thread.is_alive():
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         done = threading.Event()
         try:
             entries.put((_FLUSH, done), timeout=timeout)
         except queue.Full:
             return False
-        return done.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return done.wait(deadline.remaining())
 
     def close(self, timeout: Optional[float] = None) -> bool:
         """Stop tracing: the telemetry thread handles what is queued, ends every span
@@ -378,13 +381,13 @@ class CallTracer:
             entries, thread = self._queue, self._thread
         if entries is None or thread is None or not thread.is_alive():
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         try:
             entries.put(None, timeout=timeout)
         except queue.Full:
             pass
         else:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            thread.join(deadline.remaining())
         if thread.is_alive():
             _limited.warning(
                 "telemetry_close",
@@ -468,8 +471,7 @@ class CallTracer:
         self._calls.clear()
         self._dials.clear()
         for span in spans + calls:
-            span.set_attribute("relay.outcome", "closed")
-            span.end()
+            _end_span(span, "closed")
         if calls:
             self._i.calls_active.add(-len(calls))
 
@@ -499,18 +501,13 @@ class CallTracer:
             self._i.calls_active.add(1)
             self._dials[tag] = dial_span
             if len(self._dials) > MAX_TRACKED:
-                self._end_untracked(_pop_oldest(self._dials), wall)
+                _end_span(_pop_oldest(self._dials), "untracked", wall)
         parent = dial_span or (self._calls.get(call_id) if call_id else None)
         context = self._i.trace.set_span_in_context(parent) if parent is not None else None
         span = tracer.start_span(method, context=context, attributes=attributes, start_time=wall)
         self._requests[request_id] = _Request(span, method, call_id, control_id, started)
         if len(self._requests) > MAX_TRACKED:
-            self._end_untracked(_pop_oldest(self._requests).span, wall)
-
-    @staticmethod
-    def _end_untracked(span: Any, wall: int) -> None:
-        span.set_attribute("relay.outcome", "untracked")
-        span.end(end_time=wall)
+            _end_span(_pop_oldest(self._requests).span, "untracked", wall)
 
     def _reply(
         self, wall: int, ended: int, request_id: str, failed: bool, code: Optional[str]
@@ -531,8 +528,7 @@ class CallTracer:
             if len(self._actions) > MAX_TRACKED:
                 _pop_oldest(self._actions).span.end(end_time=wall)
             return
-        request.span.set_attribute("relay.outcome", outcome)
-        request.span.end(end_time=wall)
+        _end_span(request.span, outcome, wall)
 
     def _event(self, wall: int, event_type: Optional[str], params: Mapping[str, Any]) -> None:
         if self._actions and event_type is not None:
@@ -572,12 +568,9 @@ class CallTracer:
         span = self._calls.pop(call_id, None)
         keys = [k for k, r in self._actions.items() if r.call_id == call_id]
         for key in keys:
-            request = self._actions.pop(key)
-            request.span.set_attribute("relay.outcome", "call ended")
-            request.span.end(end_time=wall)
+            _end_span(self._actions.pop(key).span, "call ended", wall)
         if span is not None:
-            span.set_attribute("relay.outcome", outcome)
-            span.end(end_time=wall)
+            _end_span(span, outcome, wall)
             self._i.calls_active.add(-1)
 
     def _dial_event(self, wall: int, params: Mapping[str, Any]) -> None:
@@ -594,8 +587,7 @@ class CallTracer:
             self._calls[call_id] = span
             span.set_attribute("relay.call_id", call_id)
             return
-        span.set_attribute("relay.outcome", str(state))
-        span.end(end_time=wall)
+        _end_span(span, str(state), wall)
         self._i.calls_active.add(-1)
 
     def _action_event(
@@ -612,10 +604,8 @@ class CallTracer:
         span = request.span
         span.set_attribute("relay.outcome", state)
         if event_type == C.EVENT_CALL_REFER:
-            for name in _REFER_CODES:
-                value = params.get(name)
-                if isinstance(value, (str, int)):
-                    span.set_attribute(f"relay.{name}", value)
+            for name, value in _scalars(params, _REFER_CODES).items():
+                span.set_attribute(f"relay.{name}", value)
         span.end(end_time=wall)
 
 

@@ -26,6 +26,12 @@ MAX_FRAME = 2000
 # Frames that are plumbing rather than conversation: shown only when verbose.
 _QUIET_METHODS = frozenset({C.METHOD_PING})
 _HIDDEN_EVENTS = frozenset({C.EVENT_AUTHORIZATION_STATE})
+# The fields shown for an event type (other types: its ``state``).
+_EVENT_FIELDS = {
+    C.EVENT_CALL_STATE: ("call_state", "end_reason"),
+    C.EVENT_CALL_DIAL: ("dial_state", "tag", "reason"),
+    C.EVENT_CALL_CONNECT: ("connect_state", "failed_reason"),
+}
 
 
 @attrs.frozen
@@ -47,13 +53,16 @@ class TimelineLine:
     frame: Any = None
 
 
-def _text(value: Any) -> str:
+def field_text(value: Any) -> str:
+    """A field's value as shown in a line: a string as it is, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _fields(params: Mapping[str, Any], *names: str) -> List[str]:
     """``name=value`` for each name present in ``params`` (and not empty)."""
-    return [f"{name}={_text(params[name])}" for name in names if params.get(name) not in (None, "")]
+    return [
+        f"{name}={field_text(params[name])}" for name in names if params.get(name) not in (None, "")
+    ]
 
 
 def _media(items: Any) -> str:
@@ -153,15 +162,9 @@ def describe_event(event_type: str, params: Mapping[str, Any]) -> str:
         parts += _fields(dev, "from_number", "to_number")
         parts += _fields(params, "context")
         return " ".join(parts)
-    if event_type == C.EVENT_CALL_STATE:
-        return " ".join(_fields(params, "call_state", "end_reason"))
     if event_type == C.EVENT_CALL_REFER:
         return " ".join(_fields(params, "state", "sip_refer_to") + _codes(params))
-    if event_type == C.EVENT_CALL_DIAL:
-        return " ".join(_fields(params, "dial_state", "tag", "reason"))
-    if event_type == C.EVENT_CALL_CONNECT:
-        return " ".join(_fields(params, "connect_state", "failed_reason"))
-    return " ".join(_fields(params, "state"))
+    return " ".join(_fields(params, *_EVENT_FIELDS.get(event_type, ("state",))))
 
 
 def describe_reply(method: str, frame: Mapping[str, Any]) -> str:
@@ -202,13 +205,9 @@ class _Builder:
 
     def line(self, direction: str, frame: Any) -> Optional[tuple[str, str, str]]:
         """``(arrow, name, details)`` for one frame, or ``None`` to leave it out."""
-        if not isinstance(frame, dict):
-            return (
-                (SEND if direction == "in" else RECV, "(raw frame)", _short(repr(frame)))
-                if self.verbose
-                else None
-            )
         arrow = SEND if direction == "in" else RECV
+        if not isinstance(frame, dict):
+            return (arrow, "(raw frame)", _short(repr(frame))) if self.verbose else None
         method = frame.get("method")
         params = frame.get("params")
         params = params if isinstance(params, dict) else {}
@@ -322,5 +321,6 @@ __all__ = [
     "describe_event",
     "describe_reply",
     "describe_request",
+    "field_text",
     "render_timeline",
 ]

@@ -333,10 +333,6 @@ class Connection:
             self._pending.pop(pending.id)
             logger.warning("relaysync: could not send %s: %r", method, exc)
 
-    def update_contexts(self, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
-        """Change the contexts subscribed on every future (re)connect, atomically."""
-        self.session.update_contexts(add, remove)
-
     # ------------------------------------------------------------------ I/O thread
 
     def _run(self, first_timeout: float) -> None:

@@ -121,11 +121,7 @@ class FrameHandler:
         except (OSError, ValueError, AttributeError) as exc:
             raise RelayConnectionError(-1, str(exc) or type(exc).__name__) from exc
         self._link.flush()
-        if requests:
-            with self._batch():
-                for frame in frames:
-                    self._guarded(self._act, frame, -1)
-        else:
+        with self._batch() if requests else contextlib.nullcontext():
             for frame in frames:
                 self._guarded(self._act, frame, -1)
         if closed:
@@ -190,23 +186,15 @@ class FrameHandler:
         """The frame as a JSON object, or ``None`` (logged) when it is not one."""
         try:
             frame = parse(data)
-        except RecursionError:
+        except (RecursionError, ValueError) as exc:
             if self._link.trace:
                 trace_frame("recv", data)
-            self._log.warning(
-                "nested-frame",
-                "relaysync: dropped a frame nested too deeply to parse (%d bytes)",
-                len(data),
+            kind, why = (
+                ("nested-frame", "nested too deeply to parse")
+                if isinstance(exc, RecursionError)
+                else ("non-json-frame", "that is not JSON")
             )
-            return None
-        except ValueError:
-            if self._link.trace:
-                trace_frame("recv", data)
-            self._log.warning(
-                "non-json-frame",
-                "relaysync: dropped a frame that is not JSON (%d bytes)",
-                len(data),
-            )
+            self._log.warning(kind, f"relaysync: dropped a frame {why} (%d bytes)", len(data))
             return None
         if self._link.trace:
             trace_frame("recv", frame)  # the parsed frame: the trace need not parse it again

@@ -184,16 +184,16 @@ class SessionOpener:
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         """before_sleep hook: one rate-limited line per retry series."""
-        if retry_state.outcome is not None:
-            self.last_error = str(retry_state.outcome.exception())
         if retry_state.outcome is None:
             return
+        error = retry_state.outcome.exception()
+        self.last_error = str(error)
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
         self._log.warning(
             "reconnect",
             "relaysync: connecting to %s failed (%s); retrying in %.1f s",
             self._shown_url,
-            retry_state.outcome.exception(),
+            error,
             wait,
         )
 

@@ -54,7 +54,7 @@ class Session:
         with self._lock:
             self.authorization_state = blob
 
-    def update_contexts(self, add: Sequence[str], remove: Sequence[str]) -> None:
+    def update_contexts(self, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Change the contexts subscribed on every future (re)connect, atomically."""
         with self._lock:
             kept = [c for c in self.contexts if c not in remove]

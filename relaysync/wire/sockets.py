@@ -137,12 +137,10 @@ def open_socket(
             raise
         via = f" through proxy {proxy.display}" if proxy is not None else ""
         lasting = lasting_cause(exc)
+        message = f"cannot connect to {redact_url(url)}{via}: {lasting or reason}"
         if lasting is not None:
-            message = f"cannot connect to {redact_url(url)}{via}: {lasting}"
             raise Unreachable(message, lasting) from exc
-        raise RelayConnectionError(
-            -1, f"cannot connect to {redact_url(url)}{via}: {reason}"
-        ) from exc
+        raise RelayConnectionError(-1, message) from exc
 
 
 def _redirect_refused(ws: websocket.WebSocket) -> Optional[str]:
