@@ -55,6 +55,17 @@ def test_call_state_example() -> None:
     assert e.timestamp == 1762966700.5 and e.event_id == "ev-1"
 
 
+def test_an_event_mapping_field_is_the_dict_its_params_hold_not_the_frame_s() -> None:
+    device: Dict[str, Any] = {"type": "phone", "params": {"from_number": "+15550001111"}}
+    frame = frame_params("calling.call.state", {"call_id": "c-1", "device": device})
+    e = parse_event(frame, "ev-1")
+    assert isinstance(e, ev.CallStateEvent)
+    assert e.device is e.params["device"]  # one object per event, not two
+    assert e.device == device and e.device is not device  # the event's own copy
+    device["params"]["from_number"] = "+15559999999"
+    assert e.device["params"]["from_number"] == "+15550001111"
+
+
 def test_call_state_peer() -> None:
     e = parse_event(
         frame_params(
