@@ -66,6 +66,27 @@ def test_an_event_mapping_field_is_the_dict_its_params_hold_not_the_frame_s() ->
     assert e.device["params"]["from_number"] == "+15550001111"
 
 
+def test_state_events_of_one_call_share_its_device_until_it_ends() -> None:
+    def state(call_id: str, call_state: str, device: Dict[str, Any]) -> RelayEvent:
+        payload = {"call_id": call_id, "call_state": call_state, "device": device}
+        return parse_event(frame_params("calling.call.state", payload), None)
+
+    phone: Dict[str, Any] = {"type": "phone", "params": {"from_number": "+15550001111"}}
+    ringing = state("c-share", "ringing", {**phone})
+    answered = state("c-share", "answered", {**phone})
+    other = state("c-other", "answered", {**phone})
+    moved = state("c-share", "ending", {"type": "phone", "params": {"from_number": "+1"}})
+    ended = state("c-share", "ended", {**phone})
+    again = state("c-share", "answered", {**phone})
+    assert answered.params["device"] is ringing.params["device"]
+    assert answered.device is ringing.device  # type: ignore[attr-defined]
+    assert other.params["device"] is not ringing.params["device"]  # another call's own
+    assert moved.params["device"] == {"type": "phone", "params": {"from_number": "+1"}}
+    assert ended.params["device"] is ringing.params["device"]  # shared, then forgotten
+    assert again.params["device"] is not ringing.params["device"]
+    assert again.params["device"] == phone
+
+
 def test_call_state_peer() -> None:
     e = parse_event(
         frame_params(
