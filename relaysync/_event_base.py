@@ -128,7 +128,8 @@ def common_fields(payload: Any, event_id: Any) -> Tuple[Any, ...]:
     )
     get = inner.get
     call_id = get("call_id")
-    _devices.share(inner, call_id)
+    if "device" in inner:
+        _devices.share(inner, call_id)
     timestamp = outer.get("timestamp")
     if type(timestamp) is not float or not isfinite(timestamp):
         timestamp = as_number(timestamp)
