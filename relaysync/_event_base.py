@@ -9,6 +9,7 @@ payload.
 
 from __future__ import annotations
 
+import os
 import threading
 from math import isfinite
 from sys import intern
@@ -72,6 +73,11 @@ class _DeviceMemo:
         self._lock = threading.Lock()
         self._devices: Dict[str, Any] = {}
 
+    def forget_all(self) -> None:
+        """Start empty with a new lock (a forked child: the parent's may be held)."""
+        self._lock = threading.Lock()
+        self._devices = {}
+
     def share(self, inner: Dict[str, Any], call_id: Any) -> None:
         """Put the remembered equal ``device`` of ``call_id`` into ``inner``."""
         device = inner.get("device")
@@ -90,6 +96,8 @@ class _DeviceMemo:
 
 
 _devices = _DeviceMemo(2048)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_devices.forget_all)
 
 
 def _params_repr(value: Any) -> str:

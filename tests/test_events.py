@@ -87,6 +87,31 @@ def test_state_events_of_one_call_share_its_device_until_it_ends() -> None:
     assert again.params["device"] == phone
 
 
+def test_the_device_memo_forgets_its_oldest_call_when_full() -> None:
+    from relaysync import _event_base
+
+    memo = _event_base._DeviceMemo(2)
+    for call_id in ("c-1", "c-2", "c-3"):
+        memo.share({"device": {"type": "phone", "call": call_id}}, call_id)
+    assert list(memo._devices) == ["c-2", "c-3"]
+
+
+def test_the_device_memo_starts_empty_in_a_forked_child() -> None:
+    from relaysync import _event_base
+
+    memo = _event_base._DeviceMemo(4)
+    memo.share({"device": {"type": "phone"}}, "c-fork")
+    held = memo._lock
+    held.acquire()  # as if another thread held it at the fork
+    try:
+        memo.forget_all()
+        inner: Dict[str, Any] = {"device": {"type": "phone"}}
+        memo.share(inner, "c-fork")  # a new lock: no deadlock, nothing remembered
+        assert memo._devices == {"c-fork": inner["device"]}
+    finally:
+        held.release()
+
+
 def test_call_state_peer() -> None:
     e = parse_event(
         frame_params(
