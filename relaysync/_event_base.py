@@ -9,6 +9,8 @@ payload.
 
 from __future__ import annotations
 
+import os
+import threading
 from math import isfinite
 from sys import intern
 from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar
@@ -56,6 +58,48 @@ def _share(value: Any, depth: int) -> Any:
     return value
 
 
+class _DeviceMemo:
+    """The ``device`` dict last seen for each call, so its later events share it.
+
+    Every state event of a call repeats the call's ``device`` (two nested dicts): an
+    event whose ``device`` equals the one remembered for its call gets that same dict.
+    A call is forgotten at its ``ended`` state; at most ``limit`` calls are remembered
+    (the oldest go first). Thread-safe (events are parsed on the reader thread, and by
+    anyone calling :meth:`RelayEvent.from_payload`).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._devices: Dict[str, Any] = {}
+
+    def forget_all(self) -> None:
+        """Start empty with a new lock (a forked child: the parent's may be held)."""
+        self._lock = threading.Lock()
+        self._devices = {}
+
+    def share(self, inner: Dict[str, Any], call_id: Any) -> None:
+        """Put the remembered equal ``device`` of ``call_id`` into ``inner``."""
+        device = inner.get("device")
+        if type(device) is not dict or type(call_id) is not str:
+            return
+        ended = inner.get("call_state") == "ended"
+        with self._lock:
+            devices = self._devices
+            known = devices.pop(call_id, None) if ended else devices.get(call_id)
+            if known is not None and known is not device and known == device:
+                inner["device"] = known
+            elif not ended and known is None:
+                if len(devices) >= self._limit:
+                    del devices[next(iter(devices))]
+                devices[call_id] = device
+
+
+_devices = _DeviceMemo(2048)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_devices.forget_all)
+
+
 def _params_repr(value: Any) -> str:
     return repr(_mask(value))
 
@@ -82,13 +126,18 @@ def common_fields(payload: Any, event_id: Any) -> Tuple[Any, ...]:
     raw = outer.get("params")
     # The copy shares one string object per distinct key and short string value (ids,
     # states, numbers), nested ones included, across events (each parsed frame brings
-    # its own copies): a call's history keeps only what differs from event to event.
+    # its own copies), and one device dict per call: a call's history keeps only what
+    # differs from event to event. Shared nested values are read-only (params is a
+    # Mapping).
     inner: Dict[str, Any] = (
         {intern(k) if type(k) is str else k: _share(v, _SHARE_DEPTH) for k, v in raw.items()}
         if is_mapping(raw)
         else {}
     )
     get = inner.get
+    call_id = get("call_id")
+    if "device" in inner:
+        _devices.share(inner, call_id)
     timestamp = outer.get("timestamp")
     if type(timestamp) is not float or not isfinite(timestamp):
         timestamp = as_number(timestamp)
@@ -97,7 +146,7 @@ def common_fields(payload: Any, event_id: Any) -> Tuple[Any, ...]:
     event_type = outer.get("event_type")
     if type(event_type) is str:
         event_type = intern(event_type)
-    call_id, control_id, tag = get("call_id"), get("control_id"), get("tag")
+    control_id, tag = get("control_id"), get("tag")
     node_id = get("node_id")
     if not (isinstance(node_id, str) and node_id):
         node_id = first_str(outer.get("node_id"))
@@ -119,7 +168,9 @@ class RelayEvent:
 
     Attributes:
         event_type: the ``event_type`` of the frame (``""`` if it had none).
-        params: a plain ``dict`` copy of the inner event body.
+        params: a plain ``dict`` copy of the inner event body (its nested values, such
+            as the ``device`` every state event of a call repeats, may be shared with
+            the call's other events: read them, do not change them).
         call_id: ``params.call_id``, if a string.
         node_id: ``params.node_id`` (else the outer ``node_id``), if a string.
         control_id: ``params.control_id`` of the operation this event belongs to.

@@ -18,8 +18,10 @@ field the class adds to its ``base`` out of a source. The vocabulary:
 - **not read**: ``not_read(default)`` marks a field the caller sets itself.
 
 Events read from the inner ``params`` mapping; results read from the event that
-settled them (``from_attributes``: the first step of a path is an attribute). Nothing
-here raises on a malformed source: every converter returns ``None`` for a wrong type.
+settled them (``from_attributes``: the first step of a path is an attribute). An
+event's ``Mapping`` field holds the very ``dict`` its ``params`` holds (that is already
+the event's own copy); a result's is a copy of the event's. Nothing here raises on a
+malformed source: every converter returns ``None`` for a wrong type.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ _INLINE: Dict[Callable[[Any], Any], str] = {
     as_str: "{v} if isinstance({v}, str) else None",
     as_dict: "dict({v}) if type({v}) is dict or isinstance({v}, Mapping) else None",
 }
+#: Reading keys, a nested ``dict`` is shared, not copied: the source is an event's own
+#: copy of its ``params`` (one object per ``device`` of every state event, not two).
+_SHARED_DICT = "{v} if type({v}) is dict else dict({v}) if isinstance({v}, Mapping) else None"
 _STEP = "{v}.get({key!r}) if type({v}) is dict or isinstance({v}, Mapping) else None"
 _BY_TYPE: Dict[Any, Callable[[Any], Any]] = {
     str: as_str,
@@ -121,7 +126,10 @@ def _statements(
         first, *rest = path.split(".")
         steps = [f"getattr(src, {first!r}, None)" if from_attributes else f"get({first!r})"]
         steps += [_STEP.format(v=v, key=key) for key in rest]
-        steps.append(_INLINE.get(convert, f"{v}_convert({{v}})").format(v=v))
+        inline = (
+            _SHARED_DICT if convert is as_dict and not from_attributes else _INLINE.get(convert)
+        )
+        steps.append((inline or f"{v}_convert({{v}})").format(v=v))
         if n:
             lines.append(f"if {v} is None:")
         lines += [f"{'    ' if n else ''}{v} = {step}" for step in steps]

@@ -41,7 +41,7 @@ from .errors import CallEndedError, RelayError, timeout_error
 from .events import CallStateEvent, RelayEvent
 from .failures import guarded
 from .host import CallHost
-from .waiting import Deadline
+from .waiting import Deadline, SlimCondition
 
 if TYPE_CHECKING:
     from .diagram import CallFlow
@@ -106,7 +106,7 @@ class Call(
         # every event, only ``events()`` iterators are (each wake-up is a thread switch).
         # The second is made by the first iterator: most calls never have one.
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
+        self._cond = SlimCondition(self._lock)
         self._arrivals: Optional[threading.Condition] = None
         self._state = state if state in _ORDER else C.CALL_CREATED
         self._end_reason: Optional[str] = None
@@ -268,7 +268,7 @@ class Call(
             index = cursor[0]
             with self._cond:
                 if self._arrivals is None:
-                    self._arrivals = threading.Condition(self._lock)
+                    self._arrivals = SlimCondition(self._lock)
                 ok = self._arrivals.wait_for(ready, timeout)
                 if not ok:
                     raise timeout_error(f"waiting for an event on call {self.call_id}", timeout)

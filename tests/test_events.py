@@ -55,6 +55,63 @@ def test_call_state_example() -> None:
     assert e.timestamp == 1762966700.5 and e.event_id == "ev-1"
 
 
+def test_an_event_mapping_field_is_the_dict_its_params_hold_not_the_frame_s() -> None:
+    device: Dict[str, Any] = {"type": "phone", "params": {"from_number": "+15550001111"}}
+    frame = frame_params("calling.call.state", {"call_id": "c-1", "device": device})
+    e = parse_event(frame, "ev-1")
+    assert isinstance(e, ev.CallStateEvent)
+    assert e.device is e.params["device"]  # one object per event, not two
+    assert e.device == device and e.device is not device  # the event's own copy
+    device["params"]["from_number"] = "+15559999999"
+    assert e.device["params"]["from_number"] == "+15550001111"
+
+
+def test_state_events_of_one_call_share_its_device_until_it_ends() -> None:
+    def state(call_id: str, call_state: str, device: Dict[str, Any]) -> RelayEvent:
+        payload = {"call_id": call_id, "call_state": call_state, "device": device}
+        return parse_event(frame_params("calling.call.state", payload), None)
+
+    phone: Dict[str, Any] = {"type": "phone", "params": {"from_number": "+15550001111"}}
+    ringing = state("c-share", "ringing", {**phone})
+    answered = state("c-share", "answered", {**phone})
+    other = state("c-other", "answered", {**phone})
+    moved = state("c-share", "ending", {"type": "phone", "params": {"from_number": "+1"}})
+    ended = state("c-share", "ended", {**phone})
+    again = state("c-share", "answered", {**phone})
+    assert answered.params["device"] is ringing.params["device"]
+    assert answered.device is ringing.device  # type: ignore[attr-defined]
+    assert other.params["device"] is not ringing.params["device"]  # another call's own
+    assert moved.params["device"] == {"type": "phone", "params": {"from_number": "+1"}}
+    assert ended.params["device"] is ringing.params["device"]  # shared, then forgotten
+    assert again.params["device"] is not ringing.params["device"]
+    assert again.params["device"] == phone
+
+
+def test_the_device_memo_forgets_its_oldest_call_when_full() -> None:
+    from relaysync import _event_base
+
+    memo = _event_base._DeviceMemo(2)
+    for call_id in ("c-1", "c-2", "c-3"):
+        memo.share({"device": {"type": "phone", "call": call_id}}, call_id)
+    assert list(memo._devices) == ["c-2", "c-3"]
+
+
+def test_the_device_memo_starts_empty_in_a_forked_child() -> None:
+    from relaysync import _event_base
+
+    memo = _event_base._DeviceMemo(4)
+    memo.share({"device": {"type": "phone"}}, "c-fork")
+    held = memo._lock
+    held.acquire()  # as if another thread held it at the fork
+    try:
+        memo.forget_all()
+        inner: Dict[str, Any] = {"device": {"type": "phone"}}
+        memo.share(inner, "c-fork")  # a new lock: no deadlock, nothing remembered
+        assert memo._devices == {"c-fork": inner["device"]}
+    finally:
+        held.release()
+
+
 def test_call_state_peer() -> None:
     e = parse_event(
         frame_params(
