@@ -127,6 +127,25 @@ def test_unanswered_call_ends_no_answer_after_ring_timeout(
     assert ended["end_reason"] == "noAnswer" and call.end_reason == "noAnswer"
 
 
+def test_a_call_without_ring_timeout_rings_in_real_time_whatever_the_time_scale(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
+    # A scaled 30 s would be 0.3 s here: a client stalled that long by a loaded machine
+    # would find the call gone. Default ring time is 30 real seconds instead.
+    peer = peers("office")
+    call = sim.inbound_call("office")
+    peer.wait_event("calling.call.receive", lambda p: p["call_id"] == call.call_id)
+    time.sleep(1.0)  # the stall itself is what is tested: longer than a scaled 30 s
+    assert call.state == "ringing"
+    assert peer.call("calling.answer", ids(call))["code"] == "200"
+    call.wait_for_state("answered")
+
+
+def test_a_negative_ring_timeout_is_refused(sim: RelaySimulator) -> None:
+    with pytest.raises(ValueError, match="ring_timeout"):
+        sim.inbound_call("office", ring_timeout=-1)
+
+
 def test_answer_and_end_emit_the_state_sequence(
     sim: RelaySimulator, peers: Callable[..., Peer]
 ) -> None:

@@ -273,20 +273,18 @@ class RemoteSimulator:
         from_: str = "+15550001111",
         to: str = "+15550002222",
         *,
-        ring_timeout: float = 30.0,
+        ring_timeout: Optional[float] = None,
     ) -> RemoteCall:
-        """Place an inbound phone call on ``context`` (see ``RelaySimulator.inbound_call``).
+        """Place an inbound phone call on ``context`` (see ``RelaySimulator.inbound_call``;
+        ``ring_timeout=None`` rings for 30 s of real time).
 
         Returns:
             The :class:`RemoteCall` handle.
         """
-        return RemoteCall(
-            self,
-            self._call(
-                "inbound_call",
-                {"context": context, "from_": from_, "to": to, "ring_timeout": ring_timeout},
-            ),
-        )
+        params: Dict[str, Any] = {"context": context, "from_": from_, "to": to}
+        if ring_timeout is not None:
+            params["ring_timeout"] = ring_timeout
+        return RemoteCall(self, self._call("inbound_call", params))
 
     def calls(self) -> List[RemoteCall]:
         """Handles of the live and recently ended calls, oldest first."""
