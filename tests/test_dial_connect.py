@@ -116,10 +116,12 @@ def test_concurrent_dials_each_get_their_own_call(client: RelayClient, sim: Rela
 
 
 def test_dial_timeout_hangs_up_a_late_answer(client: RelayClient, sim: RelaySimulator) -> None:
-    sim.on_dial("+15557770000", "answer", delay=40)  # 0.4 s at time_scale 0.01
+    # answered 2 s after ringing (at time_scale 0.01): long after the dial gave up, even
+    # on a loaded machine
+    sim.on_dial("+15557770000", "answer", delay=200)
     with pytest.raises(RelayTimeoutError, match="dial"):
         client.dial(phone("+15557770000"), timeout=0.1)
-    end = sim.journal.wait_for_request("calling.end")
+    end = sim.journal.wait_for_request("calling.end", timeout=20)
     late = sim.get_call(end["params"]["call_id"])
     assert late is not None and late.device["params"]["to_number"] == "+15557770000"
     late.wait_for_state("ended")
