@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any, List
 
@@ -134,9 +135,16 @@ def test_idle_workers_retire_and_the_pool_grows_again() -> None:
         assert not any(thread.is_alive() for thread in workers)
         assert pool.size == 0 and pool.busy == 0
         done = threading.Event()
-        pool.submit(done.set)  # a new task starts a new worker
+        hold = threading.Event()
+
+        def held() -> None:
+            done.set()
+            hold.wait(20)  # busy until counted: an idle worker may retire at any time
+
+        pool.submit(held)  # a new task starts a new worker
         assert done.wait(20)
         assert pool.size == 1
+        hold.set()
     finally:
         assert pool.shutdown(10)
     assert not [t for t in threading.enumerate() if t.name.startswith("relaysync-worker")]
@@ -148,8 +156,11 @@ def test_shutdown_joins_a_worker_that_is_retiring() -> None:
     ran = threading.Event()
     pool.submit(ran.set)
     assert ran.wait(20)
-    with pool._cond:  # the worker retires under the lock: stop it half-way
-        assert pool._cond.wait_for(lambda: pool._idle == 1, 20)
+    deadline = time.monotonic() + 20
+    with pool._cond:  # nothing notifies a retirement: look again every 10 ms
+        while pool._threads and time.monotonic() < deadline:
+            pool._cond.wait(0.01)
+        assert not pool._threads and pool._retired  # retired, maybe still exiting
     assert pool.shutdown(10)
     assert not [t for t in threading.enumerate() if t.name.startswith("relaysync-worker")]
 
