@@ -58,7 +58,7 @@ def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
         client.execute("signalwire.ping", {}, timeout=5)
     finally:
         client.close()
-    assert finished.wait(3), "connect() still blocked after close()"
+    assert finished.wait(10), "connect() still blocked after close()"
     assert outcome and isinstance(outcome[0], RelayError)
 
 
@@ -242,7 +242,7 @@ def test_close_releases_a_concurrent_connect(sim: RelaySimulator) -> None:
     sim.journal.wait_for_request("signalwire.connect")
     client.close()
     assert relaysync_threads() == []
-    assert finished.wait(3), "connect() kept waiting after close() ended the connection"
+    assert finished.wait(10), "connect() kept waiting after close() ended the connection"
     assert failures and isinstance(failures[0], RelayError)
 
 
