@@ -281,10 +281,13 @@ class RemoteSimulator:
         Returns:
             The :class:`RemoteCall` handle.
         """
-        params: Dict[str, Any] = {"context": context, "from_": from_, "to": to}
-        if ring_timeout is not None:
-            params["ring_timeout"] = ring_timeout
-        return RemoteCall(self, self._call("inbound_call", params))
+        return RemoteCall(
+            self,
+            self._call(
+                "inbound_call",
+                {"context": context, "from_": from_, "to": to, "ring_timeout": ring_timeout},
+            ),
+        )
 
     def calls(self) -> List[RemoteCall]:
         """Handles of the live and recently ended calls, oldest first."""
