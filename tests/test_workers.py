@@ -264,3 +264,43 @@ def test_a_thread_the_system_refuses_leaves_the_task_queued_for_a_running_worker
         assert ran == ["second"]
     finally:
         assert pool.shutdown(10)
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_while_a_worker_starts_leaves_it_on_record() -> None:
+    # SIGINT raised inside Thread.start() of a worker that the main thread starts: the
+    # KeyboardInterrupt comes once the pool has the worker, which shutdown() then joins.
+    code = textwrap.dedent(
+        """
+        import signal, threading
+        from relaysync.workers import WorkerPool
+
+        real_start = threading.Thread.start
+
+        def start(thread):
+            real_start(thread)
+            if thread.name.startswith("relaysync-worker"):
+                signal.raise_signal(signal.SIGINT)
+
+        threading.Thread.start = start
+        pool = WorkerPool(2)
+        ran = threading.Event()
+        try:
+            pool.submit(ran.set)
+        except KeyboardInterrupt:
+            print("interrupted", ran.wait(20), pool.size, flush=True)
+        print("joined", pool.shutdown(10), threading.active_count())
+        """
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert child.stdout.split("\n")[:2] == ["interrupted True 1", "joined True 1"], (
+        child.stdout,
+        child.stderr,
+    )
