@@ -15,6 +15,18 @@ import pytest
 from relaysync.workers import QueueFullError, SerialQueue, WorkerPool
 
 
+def run_child(code: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter from the repository root; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.mark.timeout(30)
 def test_deferred_tasks_start_no_worker_until_the_block_ends() -> None:
     pool = WorkerPool(4)
@@ -217,14 +229,7 @@ def test_a_handler_recursing_to_the_limit_gets_recursion_error_not_a_crash() -> 
         print(outcome)
         """
     )
-    child = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=100,
-        check=False,
-    )
+    child = run_child(code, timeout=100)
     assert child.returncode == 0, child.stderr
     assert "['RecursionError']" in child.stdout
 
@@ -292,14 +297,7 @@ def test_ctrl_c_while_a_worker_starts_leaves_it_on_record() -> None:
         print("joined", pool.shutdown(10), threading.active_count())
         """
     )
-    child = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=50,
-        check=False,
-    )
+    child = run_child(code, timeout=50)
     assert child.stdout.split("\n")[:2] == ["interrupted True 1", "joined True 1"], (
         child.stdout,
         child.stderr,
