@@ -280,6 +280,8 @@ def test_ctrl_c_while_a_worker_starts_leaves_it_on_record() -> None:
         import signal, threading
         from relaysync.workers import WorkerPool
 
+        # a suite run as a background job ignores SIGINT, and so would this child
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         real_start = threading.Thread.start
 
         def start(thread):
