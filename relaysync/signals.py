@@ -7,7 +7,8 @@ import os
 import select
 import signal
 import threading
-from typing import Any, Callable, Iterator, Optional
+from types import FrameType
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from ._log import logger
 from ._threads import LIBRARY_STACK_SIZE, start_thread
@@ -135,10 +136,50 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM on the main thread until the block ends, then handle them.
+
+    Python raises ``KeyboardInterrupt`` wherever the main thread happens to be: in
+    ``Thread.start()``, after the new thread runs but before the caller has it, nobody
+    would know of that thread, to stop it or to join it. A block that starts a thread
+    and records it runs under this: a signal arriving meanwhile is noted, and once the
+    block ends its previous handler runs (raising ``KeyboardInterrupt`` for Ctrl-C)
+    with the thread on record. Only handlers set from Python are held (the default
+    action of SIGTERM still ends the process at once). Elsewhere than on the main
+    thread it does nothing (Python runs handlers on the main thread only).
+
+    Yields:
+        Nothing; the signals are held for the body of the ``with`` block.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: Dict[int, Optional[FrameType]] = {}
+
+    def hold(signum: int, frame: Optional[FrameType]) -> None:
+        caught.setdefault(signum, frame)
+
+    previous: Dict[int, Callable[[int, Optional[FrameType]], Any]] = {}
+    try:
+        for signum in _STOPS:
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                signal.signal(signum, hold)
+                previous[signum] = handler
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        # called, not raised again: the wakeup fd already has this signal's byte
+        for signum, frame in caught.items():
+            previous[signum](signum, frame)
+
+
 def _read_ready(fd: int) -> bytes:
     """Wait until ``fd`` is readable, then read what it holds."""
     select.select([fd], [], [])
     return os.read(fd, 512)
 
 
-__all__ = ["run_until_signalled", "sigterm_as_ctrl_c"]
+__all__ = ["interrupts_held", "run_until_signalled", "sigterm_as_ctrl_c"]

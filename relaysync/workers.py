@@ -11,6 +11,7 @@ from typing import Any, Callable, Deque, Iterator, List, Optional, Set
 
 from ._log import LimitedLog, logger
 from ._threads import WORKER_STACK_SIZE, start_thread
+from .signals import interrupts_held
 
 Task = Callable[[], Any]
 MAX_SERIAL_TASKS = 10_000
@@ -152,8 +153,18 @@ class WorkerPool:
         # Idle workers already woken for earlier tasks are not free for these ones.
         free = max(0, self._idle - (len(self._queue) - count))
         notify = min(count, free)
+        if notify < count:
+            # a Ctrl-C in Thread.start() must not leave a worker out of self._threads
+            with interrupts_held():
+                self._start_workers_locked(count - notify, notify)
+        elif notify:
+            self._cond.notify(notify)
+
+    def _start_workers_locked(self, count: int, notify: int) -> None:
+        """Start up to ``count`` workers, then wake ``notify`` idle ones plus one per
+        worker the cap prevented (lock held)."""
         started = 0
-        for _ in range(count - notify):
+        for _ in range(count):
             if len(self._threads) >= self.max_workers:
                 notify += 1
                 continue

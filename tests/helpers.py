@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import queue
 import re
 import signal
@@ -62,6 +64,34 @@ class Recorder:
     def __iter__(self) -> Iterator[Any]:
         with self._cond:
             return iter(list(self.items))
+
+
+class _ToRecorder(logging.Handler):
+    """Hands every record to a :class:`Recorder`."""
+
+    def __init__(self, records: Recorder) -> None:
+        super().__init__(logging.NOTSET)
+        self._records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._records(record)
+
+
+@contextlib.contextmanager
+def logged_records() -> Iterator[Recorder]:
+    """The log records that reach the root logger while the block runs, to wait on.
+
+    Its handler goes after pytest's ``caplog`` one on the root logger, so a record seen
+    here is already in ``caplog.records``.
+    """
+    records = Recorder()
+    handler = _ToRecorder(records)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield records
+    finally:
+        root.removeHandler(handler)
 
 
 def answered_call(client: RelayClient, sim: Any) -> Call:

@@ -58,7 +58,7 @@ def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
         client.execute("signalwire.ping", {}, timeout=5)
     finally:
         client.close()
-    assert finished.wait(3), "connect() still blocked after close()"
+    assert finished.wait(10), "connect() still blocked after close()"
     assert outcome and isinstance(outcome[0], RelayError)
 
 
@@ -69,13 +69,14 @@ def test_close_releases_a_connect_in_progress(sim: RelaySimulator) -> None:
 def test_dial_whose_request_timed_out_hangs_up_a_late_answer(
     client: RelayClient, sim: RelaySimulator
 ) -> None:
-    sim.delay_method("calling.dial", 1.0, times=1)  # the dial starts after the RPC gave up
+    # the dial starts after the RPC gave up (2.5 s later: room for a loaded machine)
+    sim.delay_method("calling.dial", 3.0, times=1)
     with pytest.raises(RelayTimeoutError):
         client.dial(phone("+15557771111"), timeout=0.5)
-    late = sim.wait_for_call(lambda c: c.direction == "outbound", timeout=5)
-    late.wait_for_state("answered", timeout=5)
+    late = sim.wait_for_call(lambda c: c.direction == "outbound", timeout=10)
+    late.wait_for_state("answered", timeout=10)
     # The client gave up on this dial; the call answered afterwards must not stay up.
-    late.wait_for_state("ended", timeout=3)
+    late.wait_for_state("ended", timeout=10)
 
 
 @pytest.mark.timeout(30)
@@ -241,7 +242,7 @@ def test_close_releases_a_concurrent_connect(sim: RelaySimulator) -> None:
     sim.journal.wait_for_request("signalwire.connect")
     client.close()
     assert relaysync_threads() == []
-    assert finished.wait(3), "connect() kept waiting after close() ended the connection"
+    assert finished.wait(10), "connect() kept waiting after close() ended the connection"
     assert failures and isinstance(failures[0], RelayError)
 
 

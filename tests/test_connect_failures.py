@@ -158,3 +158,42 @@ def test_ctrl_c_during_the_first_connect_is_clean() -> None:
     assert err.count("Traceback") == 1 and err.rstrip().endswith("KeyboardInterrupt"), err
     assert "threading.py" not in err, err
     assert proc.returncode in (-signal.SIGINT, 128 + signal.SIGINT, 1), proc.returncode
+
+
+# Ctrl-C landing inside Thread.start(): the I/O thread already runs, but start() has not
+# returned it yet. The child makes that moment certain by raising SIGINT right there.
+CTRL_C_IN_THREAD_START = textwrap.dedent("""
+    import signal, sys, threading
+    from relaysync import RelayClient
+
+    real_start = threading.Thread.start
+
+    def start(thread):
+        real_start(thread)
+        if thread.name == "relaysync-io":
+            signal.raise_signal(signal.SIGINT)
+
+    threading.Thread.start = start
+    client = RelayClient("p", "t", url=sys.argv[1])
+    try:
+        client.connect(timeout=30)
+    except KeyboardInterrupt:
+        print("interrupted", sorted(t.name for t in threading.enumerate()), flush=True)
+""")
+
+
+def test_ctrl_c_while_the_io_thread_starts_leaves_no_thread() -> None:
+    with socket.socket() as listener:  # takes the TCP connection, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"ws://127.0.0.1:{listener.getsockname()[1]}"
+        child = subprocess.run(
+            [sys.executable, "-c", CTRL_C_IN_THREAD_START, url],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            preexec_fn=die_with_parent(),
+            check=False,
+        )
+    assert child.stdout.strip() == "interrupted ['MainThread']", (child.stdout, child.stderr)

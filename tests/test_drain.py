@@ -44,7 +44,7 @@ def test_drain_without_handlers_unsubscribes_and_returns_zero(sim: RelaySimulato
         assert client.draining
         assert _unreceives(sim) == [["office", "sales"]]
         handle = sim.inbound_call("office")
-        sim.wait_until(lambda: handle.state == "ended", timeout=20)
+        handle.wait_for_state("ended", timeout=20)
         assert handle.offered_to == []
         # receive() takes calls again
         client.receive(["office"])
@@ -178,7 +178,7 @@ def test_sigterm_drains_a_live_call_then_exits(slow_sim: RelaySimulator) -> None
         sim.journal.wait_for_request("signalwire.unreceive", timeout=30)
         # a new call is no longer offered to the draining client
         late = sim.inbound_call("office")
-        sim.wait_until(lambda: late.state == "ended", timeout=30)
+        late.wait_for_state("ended", timeout=30)
         assert late.offered_to == []
         # the call in progress goes on to its end
         handle = sim.get_call(call_id)

@@ -16,7 +16,7 @@ from relaysync import Call, Message
 from relaysync.errors import CallEndedError
 from relaysync.testing import RelaySimulator
 
-from .helpers import Recorder, make_client
+from .helpers import Recorder, logged_records, make_client
 from .process_support import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def _run_typo_child(sim: RelaySimulator, *extra: str) -> tuple[str, str]:
             predicate=lambda frame: frame["params"].get("call_id") == handle.call_id,
         )
         assert end["params"]["reason"] == "hangup"
-        sim.wait_until(lambda: handle.state == "ended", timeout=30)
+        handle.wait_for_state("ended", timeout=30)
         out, err = proc.communicate("\n", timeout=45)
     finally:
         if proc.poll() is None:
@@ -115,10 +115,10 @@ def test_hangup_on_handler_error_false_keeps_the_call_up(
         failed(call)
         raise RuntimeError("boom")
 
-    with client, caplog.at_level(logging.INFO, logger="relaysync"):
+    with client, caplog.at_level(logging.INFO, logger="relaysync"), logged_records() as logs:
         handle_ = sim.inbound_call("office")
         call = failed.wait_for(lambda items: len(items) == 1)[0]
-        sim.wait_until(lambda: any("boom" in r.getMessage() or r.exc_info for r in caplog.records))
+        logs.wait_for(lambda records: any("boom" in r.getMessage() or r.exc_info for r in records))
         assert not call.ended
         assert handle_.state == "answered"
         assert not any(
@@ -143,11 +143,11 @@ def test_handler_ending_with_call_ended_is_info(
         finally:
             done(call)
 
-    with caplog.at_level(logging.INFO, logger="relaysync"), client:
+    with caplog.at_level(logging.INFO, logger="relaysync"), client, logged_records() as logs:
         sim.inbound_call("office")
         done.wait_for(lambda items: len(items) == 1)
-        sim.wait_until(
-            lambda: any("stopped: the call ended" in r.getMessage() for r in caplog.records)
+        logs.wait_for(
+            lambda records: any("stopped: the call ended" in r.getMessage() for r in records)
         )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -178,14 +178,14 @@ def test_callbacks_are_reported_once_with_their_name(
         call.hangup()
 
     client.on_connection_change(on_state)
-    with caplog.at_level(logging.INFO, logger="relaysync"), client:
+    with caplog.at_level(logging.INFO, logger="relaysync"), client, logged_records() as logs:
         sim.inbound_call("office")
         seen.wait_for(lambda items: any(kind == "done" for kind, _ in items))
 
         def reported() -> List[str]:
             return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
 
-        sim.wait_until(lambda: len(reported()) >= 3, timeout=20)
+        logs.wait_for(lambda records: sum(r.levelno == logging.ERROR for r in records) >= 3)
     messages = reported()
     assert any("on_connection_change callback" in m and "on_state" in m for m in messages)
     assert any(
@@ -209,10 +209,10 @@ def test_on_message_failure_names_the_message(
         got(message)
         raise RuntimeError("sms bug")
 
-    with caplog.at_level(logging.INFO, logger="relaysync"), client:
+    with caplog.at_level(logging.INFO, logger="relaysync"), client, logged_records() as logs:
         sim.inbound_message("office", from_="+15550001111", to="+15550002222", body="hi")
         message = got.wait_for(lambda items: len(items) == 1)[0]
-        sim.wait_until(lambda: any(r.levelno == logging.ERROR for r in caplog.records))
+        logs.wait_for(lambda records: any(r.levelno == logging.ERROR for r in records))
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     name = f"{sms.__module__}.{sms.__qualname__}"
     assert (

@@ -227,7 +227,7 @@ def test_play_and_collect_plays_then_collects(sim: RelaySimulator, peer: RawPeer
 
 def test_play_and_collect_stop_ends_prompt_and_collect(sim: RelaySimulator, peer: RawPeer) -> None:
     call = peer.answered_call(sim)
-    long_prompt = [{"type": "silence", "params": {"duration": 100}}]
+    long_prompt = [{"type": "silence", "params": {"duration": 100_000}}]  # 1000 s scaled
     start(peer, call, "calling.play_and_collect", "pc", play=long_prompt, collect=DIGITS)
     peer.wait_event("calling.call.play", lambda p: p["state"] == "playing")
     assert (

@@ -127,6 +127,25 @@ def test_unanswered_call_ends_no_answer_after_ring_timeout(
     assert ended["end_reason"] == "noAnswer" and call.end_reason == "noAnswer"
 
 
+def test_a_call_without_ring_timeout_rings_in_real_time_whatever_the_time_scale(
+    sim: RelaySimulator, peers: Callable[..., Peer]
+) -> None:
+    # A scaled 30 s would be 0.3 s here: a client stalled that long by a loaded machine
+    # would find the call gone. Default ring time is 30 real seconds instead.
+    peer = peers("office")
+    call = sim.inbound_call("office")
+    peer.wait_event("calling.call.receive", lambda p: p["call_id"] == call.call_id)
+    time.sleep(1.0)  # sleep-ok: the stall is what is tested (longer than a scaled 30 s)
+    assert call.state == "ringing"
+    assert peer.call("calling.answer", ids(call))["code"] == "200"
+    call.wait_for_state("answered")
+
+
+def test_a_negative_ring_timeout_is_refused(sim: RelaySimulator) -> None:
+    with pytest.raises(ValueError, match="ring_timeout"):
+        sim.inbound_call("office", ring_timeout=-1)
+
+
 def test_answer_and_end_emit_the_state_sequence(
     sim: RelaySimulator, peers: Callable[..., Peer]
 ) -> None:
@@ -315,7 +334,7 @@ def test_play_finishes_after_the_scaled_duration(
     play_event(peer, "playing")
     started = time.monotonic()
     play_event(peer, "finished")
-    assert 0.2 <= time.monotonic() - started < 2.0
+    assert 0.2 <= time.monotonic() - started < 15.0  # unscaled it would take 30 s
     text = {"type": "tts", "params": {"text": "x" * 50}}  # 4 s -> 0.04 s
     play(peer, call, [text, {"type": "silence", "params": {"duration": 1}}], "p2")
     assert play_event(peer, "finished", "p2")["call_id"] == call.call_id
@@ -346,10 +365,11 @@ def test_play_pause_resume_and_stop(sim: RelaySimulator, peers: Callable[..., Pe
         "call_id": call.call_id,
         "control_id": "p1",
     }
-    play(peer, call, [{"type": "ringtone", "params": {"name": "us", "duration": 100}}], "p2")
+    # 1000 s scaled: "finished" within 10 s can only come from the stop
+    play(peer, call, [{"type": "ringtone", "params": {"name": "us", "duration": 100_000}}], "p2")
     play_event(peer, "playing", "p2")
     peer.call("calling.play.stop", {**ids(call), "control_id": "p2"})
-    play_event(peer, "finished", "p2", timeout=0.5)
+    play_event(peer, "finished", "p2", timeout=10.0)
 
 
 @pytest.mark.parametrize(
@@ -369,7 +389,7 @@ def test_unplayable_media_errors(
 def test_ending_a_call_finishes_its_plays(sim: RelaySimulator, peers: Callable[..., Peer]) -> None:
     peer = peers("office")
     call = answered_call(sim, peer)
-    play(peer, call, [{"type": "silence", "params": {"duration": 100}}])
+    play(peer, call, [{"type": "silence", "params": {"duration": 100_000}}])  # 1000 s scaled
     play_event(peer, "playing")
     call.hangup()
     peer.wait_trail(call.call_id, ["state:ending", "play:finished", "state:ended"])

@@ -6,12 +6,25 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any, List
 
 import pytest
 
 from relaysync.workers import QueueFullError, SerialQueue, WorkerPool
+
+
+def run_child(code: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter from the repository root; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.mark.timeout(30)
@@ -134,9 +147,16 @@ def test_idle_workers_retire_and_the_pool_grows_again() -> None:
         assert not any(thread.is_alive() for thread in workers)
         assert pool.size == 0 and pool.busy == 0
         done = threading.Event()
-        pool.submit(done.set)  # a new task starts a new worker
+        hold = threading.Event()
+
+        def held() -> None:
+            done.set()
+            hold.wait(20)  # busy until counted: an idle worker may retire at any time
+
+        pool.submit(held)  # a new task starts a new worker
         assert done.wait(20)
         assert pool.size == 1
+        hold.set()
     finally:
         assert pool.shutdown(10)
     assert not [t for t in threading.enumerate() if t.name.startswith("relaysync-worker")]
@@ -148,8 +168,11 @@ def test_shutdown_joins_a_worker_that_is_retiring() -> None:
     ran = threading.Event()
     pool.submit(ran.set)
     assert ran.wait(20)
-    with pool._cond:  # the worker retires under the lock: stop it half-way
-        assert pool._cond.wait_for(lambda: pool._idle == 1, 20)
+    deadline = time.monotonic() + 20
+    with pool._cond:  # nothing notifies a retirement: look again every 10 ms
+        while pool._threads and time.monotonic() < deadline:
+            pool._cond.wait(0.01)
+        assert not pool._threads and pool._retired  # retired, maybe still exiting
     assert pool.shutdown(10)
     assert not [t for t in threading.enumerate() if t.name.startswith("relaysync-worker")]
 
@@ -206,14 +229,7 @@ def test_a_handler_recursing_to_the_limit_gets_recursion_error_not_a_crash() -> 
         print(outcome)
         """
     )
-    child = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=100,
-        check=False,
-    )
+    child = run_child(code, timeout=100)
     assert child.returncode == 0, child.stderr
     assert "['RecursionError']" in child.stdout
 
@@ -253,3 +269,38 @@ def test_a_thread_the_system_refuses_leaves_the_task_queued_for_a_running_worker
         assert ran == ["second"]
     finally:
         assert pool.shutdown(10)
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_while_a_worker_starts_leaves_it_on_record() -> None:
+    # SIGINT raised inside Thread.start() of a worker that the main thread starts: the
+    # KeyboardInterrupt comes once the pool has the worker, which shutdown() then joins.
+    code = textwrap.dedent(
+        """
+        import signal, threading
+        from relaysync.workers import WorkerPool
+
+        # a suite run as a background job ignores SIGINT, and so would this child
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        real_start = threading.Thread.start
+
+        def start(thread):
+            real_start(thread)
+            if thread.name.startswith("relaysync-worker"):
+                signal.raise_signal(signal.SIGINT)
+
+        threading.Thread.start = start
+        pool = WorkerPool(2)
+        ran = threading.Event()
+        try:
+            pool.submit(ran.set)
+        except KeyboardInterrupt:
+            print("interrupted", ran.wait(20), pool.size, flush=True)
+        print("joined", pool.shutdown(10), threading.active_count())
+        """
+    )
+    child = run_child(code, timeout=50)
+    assert child.stdout.split("\n")[:2] == ["interrupted True 1", "joined True 1"], (
+        child.stdout,
+        child.stderr,
+    )

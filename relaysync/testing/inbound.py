@@ -27,6 +27,9 @@ log = logging.getLogger("relaysync.simulator.calls")
 NOBODY_LEFT = "abandoned"
 #: end_reason when nobody answered within the ring timeout.
 RING_TIMEOUT = "noAnswer"
+#: Real seconds an inbound call rings when no ring timeout is given (not scaled: the
+#: client must answer within it, however short the time_scale makes the media).
+DEFAULT_RING_SECONDS = 30.0
 
 
 class InboundOffers:
@@ -46,14 +49,15 @@ class InboundOffers:
         """Return the handlers this part implements (``calling.pass``)."""
         return {"calling.pass": self._engine.call_handler(self._pass)}
 
-    def start(self, context: str, from_: str, to: str, ring_timeout: float) -> CallRecord:
+    def start(self, context: str, from_: str, to: str, ring_timeout: Optional[float]) -> CallRecord:
         """Create an inbound call on ``context`` and offer it.
 
         Args:
             context: the context it arrives on.
             from_: caller number.
             to: called number.
-            ring_timeout: unscaled seconds until an unanswered call ends ``noAnswer``.
+            ring_timeout: unscaled seconds until an unanswered call ends ``noAnswer``
+                (``None``: :data:`DEFAULT_RING_SECONDS` of real time).
 
         Returns:
             The call record (it may already have ended ``abandoned``).
@@ -68,7 +72,11 @@ class InboundOffers:
             created_by="receive",
             context=context,
         )
-        self._ringing[call.call_id] = engine.later(ring_timeout, lambda: self._timed_out(call))
+        if ring_timeout is None:
+            timer = engine.core.call_later(DEFAULT_RING_SECONDS, lambda: self._timed_out(call))
+        else:
+            timer = engine.later(ring_timeout, lambda: self._timed_out(call))
+        self._ringing[call.call_id] = timer
         log.debug("inbound call %s on context %r from %s to %s", call.call_id, context, from_, to)
         self._offer_next(call)
         return call

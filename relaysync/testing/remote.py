@@ -273,9 +273,10 @@ class RemoteSimulator:
         from_: str = "+15550001111",
         to: str = "+15550002222",
         *,
-        ring_timeout: float = 30.0,
+        ring_timeout: Optional[float] = None,
     ) -> RemoteCall:
-        """Place an inbound phone call on ``context`` (see ``RelaySimulator.inbound_call``).
+        """Place an inbound phone call on ``context`` (see ``RelaySimulator.inbound_call``;
+        ``ring_timeout=None`` rings for 30 s of real time).
 
         Returns:
             The :class:`RemoteCall` handle.

@@ -505,25 +505,34 @@ class RelaySimulator:
         from_: str = "+15550001111",
         to: str = "+15550002222",
         *,
-        ring_timeout: float = 30.0,
+        ring_timeout: Optional[float] = None,
     ) -> SimCall:
         """Place an inbound phone call on ``context``.
 
         The call is offered to one subscribed session (round-robin per context) and
-        rings; it ends ``abandoned`` when nobody (left) can take it and ``noAnswer`` after
-        ``ring_timeout`` (scaled by ``time_scale``).
+        rings; it ends ``abandoned`` when nobody (left) can take it and ``noAnswer`` when
+        its ring timeout passes.
 
         Args:
             context: the context the call arrives on.
             from_: caller number (``device.params.from_number``).
             to: called number (``device.params.to_number``).
-            ring_timeout: unscaled seconds before an unanswered call ends.
+            ring_timeout: unscaled seconds before an unanswered call ends (scaled by
+                ``time_scale``). ``None``: 30 seconds of real time whatever the
+                ``time_scale``, since the client has to answer within it, and a
+                client on a loaded machine can take more than the 0.3 s that a scaled
+                30 s would leave at ``time_scale=0.01``.
 
         Returns:
             The :class:`SimCall` handle.
+
+        Raises:
+            ValueError: an empty ``context`` or a negative ``ring_timeout``.
         """
         if not isinstance(context, str) or not context:
             raise ValueError("context must be a non-empty string")
+        if ring_timeout is not None and not ring_timeout >= 0:
+            raise ValueError(f"ring_timeout must be >= 0, got {ring_timeout!r}")
         engine = self._engine
         record = self._core.run_sync(lambda: engine.inbound.start(context, from_, to, ring_timeout))
         return engine.handle(record)

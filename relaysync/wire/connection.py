@@ -26,6 +26,7 @@ from .._log import LimitedLog, logger
 from .._threads import LIBRARY_STACK_SIZE, start_thread
 from ..errors import RelayConnectionError, RelayError, timeout_error
 from ..rpc import PendingMap, PendingRequest, await_reply, request_frame
+from ..signals import interrupts_held
 from ..stats import WireCounters
 from .flowlog import FlowRecorder
 from .inbound import EventSink, FrameHandler
@@ -208,9 +209,10 @@ class Connection:
                 self._closing.clear()
                 self._fatal = None
                 self._set_state(C.CONNECTING)
-                self._thread = start_thread(
-                    self._run, "relaysync-io", LIBRARY_STACK_SIZE, args=(timeout,)
-                )
+                with interrupts_held():  # a Ctrl-C in start() must not hide the thread
+                    self._thread = start_thread(
+                        self._run, "relaysync-io", LIBRARY_STACK_SIZE, args=(timeout,)
+                    )
             done = self._cond.wait_for(
                 lambda: (
                     self._state == C.CONNECTED or self._fatal is not None or self._closing.is_set()
