@@ -63,7 +63,8 @@ class _DeviceMemo:
 
     Every state event of a call repeats the call's ``device`` (two nested dicts): an
     event whose ``device`` equals the one remembered for its call gets that same dict.
-    A call is forgotten at its ``ended`` state; at most ``limit`` calls are remembered
+    Only the device of a state or receive event (one with a ``call_state``) is
+    remembered. A call is forgotten at its ``ended`` state; at most ``limit`` calls are remembered
     (the oldest go first). Thread-safe (events are parsed on the reader thread, and by
     anyone calling :meth:`RelayEvent.from_payload`).
     """
@@ -89,7 +90,9 @@ class _DeviceMemo:
             known = devices.pop(call_id, None) if ended else devices.get(call_id)
             if known is not None and known is not device and known == device:
                 inner["device"] = known
-            elif not ended and known is None:
+            elif not ended and known is None and "call_state" in inner:
+                # only a state or receive event's device is the call's own (a tap
+                # event's is where the audio goes)
                 if len(devices) >= self._limit:
                     del devices[next(iter(devices))]
                 devices[call_id] = device

@@ -49,10 +49,11 @@ _shared_hook: Optional[Any] = None  # the first thread's exception-hook wrapper
 def _lighten(thread: threading.Thread) -> None:
     """Drop the per-thread objects ``thread`` can share (see the module docstring).
 
-    The wrapper a thread calls when its body raises only looks up
-    ``threading.excepthook`` at that moment; its fallbacks for a hook set to ``None``
-    during interpreter shutdown are the same for every thread. Python versions that
-    keep these objects otherwise are left alone.
+    The wrapper a thread calls when its body raises looks up ``threading.excepthook``
+    at that moment, so a hook set later (by the application, by pytest) is used; only
+    its fallbacks, for a hook set to ``None`` during interpreter shutdown, are the hooks
+    in place when the first thread was started here. Python versions that keep these
+    objects otherwise are left alone.
     """
     global _shared_hook
     slim_waiters(getattr(getattr(thread, "_started", None), "_cond", None))

@@ -63,7 +63,8 @@ class Call(
         call_id, node_id: the server's identifiers of the leg.
         tag: the client tag it was dialled with (outbound), if any.
         direction: ``inbound`` or ``outbound``.
-        device: the wire device ``{type, params}`` of the far end.
+        device: the wire device ``{type, params}`` of the far end (read it, do not
+            change it: its nested dicts are shared with the call's events).
         context: the context an inbound call arrived on.
         from_number, to_number: the numbers (or SIP URIs) of the device.
         state, end_reason: the latest call state and, once ended, why.

@@ -136,44 +136,87 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
-@contextlib.contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM on the main thread until the block ends, then handle them.
+Handler = Callable[[int, Optional[FrameType]], Any]
+
+
+class HeldSignals:
+    """SIGINT and SIGTERM held on the main thread while a thread starts, handled after.
 
     Python raises ``KeyboardInterrupt`` wherever the main thread happens to be: in
     ``Thread.start()``, after the new thread runs but before the caller has it, nobody
-    would know of that thread, to stop it or to join it. A block that starts a thread
-    and records it runs under this: a signal arriving meanwhile is noted, and once the
-    block ends its previous handler runs (raising ``KeyboardInterrupt`` for Ctrl-C)
-    with the thread on record. Only handlers set from Python are held (the default
-    action of SIGTERM still ends the process at once). Elsewhere than on the main
-    thread it does nothing (Python runs handlers on the main thread only).
+    would know of that thread, to stop it or to join it. The code that starts a thread
+    and records it runs inside ``with held:``; a signal arriving meanwhile is noted.
+    Once every lock is let go, :meth:`deliver` runs the previous handler of each noted
+    signal (raising ``KeyboardInterrupt`` for Ctrl-C), so a handler that closes the
+    client never runs under the pool's or the connection's lock. Only handlers set from
+    Python are held (the default action of SIGTERM still ends the process at once).
+    Elsewhere than on the main thread nothing is held (Python runs handlers there only).
 
-    Yields:
-        Nothing; the signals are held for the body of the ``with`` block.
+    Use::
+
+        held = HeldSignals()
+        try:
+            with lock:
+                with held:
+                    start and record the thread
+        finally:
+            held.deliver()
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: Dict[int, Optional[FrameType]] = {}
 
-    def hold(signum: int, frame: Optional[FrameType]) -> None:
-        caught.setdefault(signum, frame)
+    __slots__ = ("_caught", "_ended", "_previous", "_raised")
 
-    previous: Dict[int, Callable[[int, Optional[FrameType]], Any]] = {}
-    try:
-        for signum in _STOPS:
-            handler = signal.getsignal(signum)
-            if callable(handler):
-                signal.signal(signum, hold)
-                previous[signum] = handler
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        # called, not raised again: the wakeup fd already has this signal's byte
+    def __init__(self) -> None:
+        self._previous: Dict[int, Handler] = {}
+        self._caught: Dict[int, Optional[FrameType]] = {}
+        self._raised: Optional[BaseException] = None
+        self._ended = False
+
+    def __enter__(self) -> HeldSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in _STOPS:
+                handler = signal.getsignal(signum)
+                if callable(handler):
+                    self._previous[signum] = handler
+                    signal.signal(signum, self._hold)
+        return self
+
+    def _hold(self, signum: int, frame: Optional[FrameType]) -> None:
+        if self._ended:  # left in place by an interrupted restore: act as the old handler
+            self._previous[signum](signum, frame)
+        else:
+            self._caught.setdefault(signum, frame)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._ended = True
+        for signum, handler in self._previous.items():
+            # signal.signal() first runs the handlers of pending signals, which may
+            # raise: kept for deliver(), and the restore is tried again
+            for _ in range(3):
+                try:
+                    signal.signal(signum, handler)
+                    break
+                except BaseException as exc:
+                    if self._raised is None:
+                        self._raised = exc
+
+    def deliver(self) -> None:
+        """Run the previous handler of each signal held (call it with no lock held).
+
+        Every held signal's handler runs, even when one raises; the first exception
+        (``KeyboardInterrupt`` for Ctrl-C) is raised after the last handler ran. The
+        interpreter's wakeup fd already carried each signal: the handlers are called,
+        the signals are not raised again.
+        """
+        raised, self._raised = self._raised, None
+        caught, self._caught = self._caught, {}
         for signum, frame in caught.items():
-            previous[signum](signum, frame)
+            try:
+                self._previous[signum](signum, frame)
+            except BaseException as exc:
+                if raised is None:
+                    raised = exc
+        if raised is not None:
+            raise raised
 
 
 def _read_ready(fd: int) -> bytes:
@@ -182,4 +225,4 @@ def _read_ready(fd: int) -> bytes:
     return os.read(fd, 512)
 
 
-__all__ = ["interrupts_held", "run_until_signalled", "sigterm_as_ctrl_c"]
+__all__ = ["HeldSignals", "run_until_signalled", "sigterm_as_ctrl_c"]

@@ -11,7 +11,7 @@ from typing import Any, Callable, Deque, Iterator, List, Optional, Set
 
 from ._log import LimitedLog, logger
 from ._threads import WORKER_STACK_SIZE, start_thread
-from .signals import interrupts_held
+from .signals import HeldSignals
 
 Task = Callable[[], Any]
 MAX_SERIAL_TASKS = 10_000
@@ -117,6 +117,20 @@ class WorkerPool:
 
         Tasks submitted after shutdown are dropped with a log line.
         """
+        if threading.current_thread() is not threading.main_thread():
+            self._enqueue(task, label)
+            return
+        # a Ctrl-C in Thread.start() must not leave a worker out of self._threads: the
+        # signals are held while it starts and handled once the lock is let go
+        held = HeldSignals()
+        try:
+            with held:
+                self._enqueue(task, label)
+        finally:
+            held.deliver()
+
+    def _enqueue(self, task: Task, label: str) -> None:
+        """:meth:`submit`'s work, under the lock."""
         with self._cond:
             if self._stopping:
                 logger.debug("worker pool closed; dropping %s", label)
@@ -154,9 +168,7 @@ class WorkerPool:
         free = max(0, self._idle - (len(self._queue) - count))
         notify = min(count, free)
         if notify < count:
-            # a Ctrl-C in Thread.start() must not leave a worker out of self._threads
-            with interrupts_held():
-                self._start_workers_locked(count - notify, notify)
+            self._start_workers_locked(count - notify, notify)
         elif notify:
             self._cond.notify(notify)
 

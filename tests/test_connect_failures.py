@@ -192,7 +192,7 @@ def test_ctrl_c_while_the_io_thread_starts_leaves_no_thread() -> None:
             capture_output=True,
             text=True,
             cwd=ROOT,
-            timeout=60,
+            timeout=50,
             preexec_fn=die_with_parent(),
             check=False,
         )

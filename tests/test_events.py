@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import random
+import subprocess
+import sys
 from typing import Any, Dict, List, Type
 
 import attrs
@@ -92,7 +95,7 @@ def test_the_device_memo_forgets_its_oldest_call_when_full() -> None:
 
     memo = _event_base._DeviceMemo(2)
     for call_id in ("c-1", "c-2", "c-3"):
-        memo.share({"device": {"type": "phone", "call": call_id}}, call_id)
+        memo.share({"call_state": "ringing", "device": {"type": "phone", "n": call_id}}, call_id)
     assert list(memo._devices) == ["c-2", "c-3"]
 
 
@@ -100,16 +103,64 @@ def test_the_device_memo_starts_empty_in_a_forked_child() -> None:
     from relaysync import _event_base
 
     memo = _event_base._DeviceMemo(4)
-    memo.share({"device": {"type": "phone"}}, "c-fork")
+    memo.share({"call_state": "ringing", "device": {"type": "phone"}}, "c-fork")
     held = memo._lock
     held.acquire()  # as if another thread held it at the fork
     try:
         memo.forget_all()
-        inner: Dict[str, Any] = {"device": {"type": "phone"}}
+        inner: Dict[str, Any] = {"call_state": "ringing", "device": {"type": "phone"}}
         memo.share(inner, "c-fork")  # a new lock: no deadlock, nothing remembered
         assert memo._devices == {"c-fork": inner["device"]}
     finally:
         held.release()
+
+
+def test_the_device_memo_keeps_only_a_state_or_receive_events_device() -> None:
+    from relaysync import _event_base
+
+    memo = _event_base._DeviceMemo(4)
+    memo.share({"tap": {}, "device": {"type": "rtp", "params": {"addr": "h"}}}, "c-tap")
+    assert memo._devices == {}  # a tap's device is where the audio goes, not the call's
+    own = {"type": "phone", "params": {"to_number": "+1"}}
+    memo.share({"call_state": "ringing", "device": own}, "c-tap")
+    assert memo._devices == {"c-tap": own}
+
+
+_FORK_WHILE_HELD = """
+import os, sys, time
+from relaysync import _event_base
+from relaysync.events import parse_event
+
+_event_base._devices._lock.acquire()  # as if the reader held it at the fork
+pid = os.fork()
+if pid == 0:
+    frame = {"event_type": "calling.call.state", "params": {
+        "call_id": "c-f", "call_state": "ringing", "device": {"type": "phone"}}}
+    parse_event(frame)  # the child's memo has a lock of its own: no deadlock
+    os._exit(0)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        print("child", os.waitstatus_to_exitcode(status))
+        sys.exit(0)
+    time.sleep(0.05)
+os.kill(pid, 9)
+print("child stuck")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+@pytest.mark.timeout(60)
+def test_a_forked_child_parses_events_while_the_parent_held_the_device_memo() -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", _FORK_WHILE_HELD],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert child.stdout.strip() == "child 0", (child.stdout, child.stderr)
 
 
 def test_call_state_peer() -> None:

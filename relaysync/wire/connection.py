@@ -26,7 +26,7 @@ from .._log import LimitedLog, logger
 from .._threads import LIBRARY_STACK_SIZE, start_thread
 from ..errors import RelayConnectionError, RelayError, timeout_error
 from ..rpc import PendingMap, PendingRequest, await_reply, request_frame
-from ..signals import interrupts_held
+from ..signals import HeldSignals
 from ..stats import WireCounters
 from .flowlog import FlowRecorder
 from .inbound import EventSink, FrameHandler
@@ -199,20 +199,27 @@ class Connection:
             AuthenticationError: the credentials were rejected.
             RelayConnectionError: no session within ``timeout`` seconds.
         """
+        # a Ctrl-C in Thread.start() must not hide the thread from close(): the signals
+        # are held while it starts and handled once the lock is let go
+        held = HeldSignals()
+        try:
+            with self._cond:
+                if self._final:
+                    raise RelayConnectionError(-1, "the client was closed while connecting")
+                if self._state == C.CONNECTED:
+                    return
+                started = self._thread is None or not self._thread.is_alive()
+                if started:
+                    self._closing.clear()
+                    self._fatal = None
+                    self._set_state(C.CONNECTING)
+                    with held:
+                        self._thread = start_thread(
+                            self._run, "relaysync-io", LIBRARY_STACK_SIZE, args=(timeout,)
+                        )
+        finally:
+            held.deliver()
         with self._cond:
-            if self._final:
-                raise RelayConnectionError(-1, "the client was closed while connecting")
-            if self._state == C.CONNECTED:
-                return
-            started = self._thread is None or not self._thread.is_alive()
-            if started:
-                self._closing.clear()
-                self._fatal = None
-                self._set_state(C.CONNECTING)
-                with interrupts_held():  # a Ctrl-C in start() must not hide the thread
-                    self._thread = start_thread(
-                        self._run, "relaysync-io", LIBRARY_STACK_SIZE, args=(timeout,)
-                    )
             done = self._cond.wait_for(
                 lambda: (
                     self._state == C.CONNECTED or self._fatal is not None or self._closing.is_set()
