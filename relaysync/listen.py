@@ -51,7 +51,8 @@ def describe(event: RelayEvent) -> str:
     params: Mapping[str, Any] = mask_secrets(dict(event.params))
     stamp = event.timestamp or time.time()
     clock = time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp * 1000) % 1000:03d}"
-    subject = event.call_id or field_text(params.get("message_id")) or "-"
+    message_id = params.get("message_id")
+    subject = event.call_id or (field_text(message_id) if message_id else "-")
     if event.event_type.startswith("messaging."):
         details = " ".join(
             f"{name}={field_text(params[name])}" for name in _MESSAGE_FIELDS if params.get(name)

@@ -22,6 +22,7 @@ from typing import Any, Callable, TextIO
 
 from .client import RelayClient
 from .demo import EXIT_UNAVAILABLE, load_simulator
+from .listen import split_contexts
 
 DEFAULT_ENTRY = "replay"
 
@@ -70,7 +71,7 @@ def run_replay(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
     from .testing.replay_match import describe
 
     try:
-        contexts = args.context or Script(read_cassette(args.cassette)).contexts
+        contexts = split_contexts(args.context) or Script(read_cassette(args.cassette)).contexts
         entry = _load_entry(args.script, args.entry)
         sim = simulator_class(replay=args.cassette, time_scale=args.time_scale)
     except (OSError, ValueError) as exc:
@@ -129,7 +130,8 @@ def add_replay_parser(commands: Any, formatter_class: Any = argparse.HelpFormatt
         "-c",
         action="append",
         metavar="NAME",
-        help="context for the client (default: the ones the recorded client used)",
+        help="context for the client, repeated or comma-separated "
+        "(default: the ones the recorded client used)",
     )
 
 

@@ -260,6 +260,8 @@ def test_describe_and_split_contexts() -> None:
     assert line.endswith("message_state=delivered from_number=+1 to_number=+2")
     play = RelayEvent("calling.call.play", {"control_id": "ctl-1", "state": "playing"}, "c-1")
     assert describe(play).endswith("  c-1  calling.call.play  state=playing control_id=ctl-1")
+    nobody = RelayEvent("signalwire.authorization.state", {}, timestamp=1_700_000_000.0)
+    assert "  -  signalwire.authorization.state" in describe(nobody)
 
 
 @pytest.mark.parametrize("command", ["demo", "simulate", "listen"])

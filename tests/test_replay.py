@@ -361,3 +361,7 @@ def test_the_replay_command_runs_an_application(inbound_cassette: Path, tmp_path
     assert "this run sent 'sip:other@example.com'" in changed.stdout
     missing = run("--entry", "nothing")
     assert missing.returncode == 2 and "no function nothing(client)" in missing.stderr
+    # comma-separated contexts are split, as for listen: one subscription to "office"
+    listed = run("--context", "office,office")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "no divergence" in listed.stdout
