@@ -31,8 +31,9 @@ SECRET_KEYS = frozenset(
 MASK = "***"
 # Any other key naming a password (``post_prompt_auth_password``, ``sip_password``, …).
 _SECRET_SUFFIX = "password"
-# Credentials inside a URL (``http://user:secret@proxy``, ``sip:user:secret@host``).
-_URL_CREDENTIALS = re.compile(r"(?i)\b((?:[a-z][a-z0-9+.-]*://|sips?:)[^/@:\s]*):[^/@\s]*@")
+# Credentials inside a URL (``http://user:secret@proxy``, ``sip:user:secret@host``), up to
+# the last ``@`` of the address: a password with a raw ``@`` is masked whole.
+_URL_CREDENTIALS = re.compile(r"(?i)\b((?:[a-z][a-z0-9+.-]*://|sips?:)[^/@:\s]*):[^/\s]*@")
 # Deeper than any RELAY frame; a hostile frame nested further is cut here in logs, so
 # masking and rendering never recurse without bound.
 MAX_LOG_DEPTH = 32

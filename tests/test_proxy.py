@@ -10,6 +10,7 @@ from typing import Any, Dict
 import pytest
 
 from relaysync import RelayClient, RelayConnectionError
+from relaysync._log import mask_secrets
 from relaysync.testing import RelaySimulator
 from relaysync.wire.proxy import Proxy, choose_proxy, parse_proxy
 
@@ -128,6 +129,12 @@ def test_bad_proxy_urls_name_the_argument_and_mask_the_password() -> None:
         RelayClient("p", "t", url="ws://127.0.0.1:1", proxy=True)
     assert "hunter2" not in repr(parse_proxy("http://u:hunter2@h:1"))
     assert parse_proxy("http://u%40corp:p%3Aw@h").password == "p:w"
+    # a password with a raw "@" or ":" is masked whole, in errors and in logs alike
+    with pytest.raises(ValueError, match=r"u:\*\*\*@h:x'") as raw:
+        parse_proxy("http://u:hun@ter:2@h:x")
+    assert "hun" not in str(raw.value) and "ter" not in str(raw.value)
+    masked = mask_secrets({"note": "via http://u:hun@ter2@h:1 and sip:bob:pw@h"})
+    assert masked == {"note": "via http://u:***@h:1 and sip:bob:***@h"}
 
 
 @pytest.mark.timeout(60)

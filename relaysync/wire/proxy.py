@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
+from .._log import mask_url_credentials
 from ..errors import RelayError
 from .urls import is_loopback
 
@@ -73,7 +74,7 @@ def parse_proxy(url: str, name: str = "proxy") -> Proxy:
     if "://" not in url:
         url = "http://" + url  # the environment variables are often set without a scheme
     parts = urlsplit(url)
-    masked = _mask_url(url)
+    masked = mask_url_credentials(url)
     if parts.scheme != "http":
         raise ValueError(f"{name} must be an http:// proxy URL, got {masked!r}")
     try:
@@ -195,16 +196,6 @@ def open_tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int) -> None
             f"proxy {proxy.display} refused the tunnel to {authority}: {status} {reason}".rstrip()
             + (f" ({hint})" if hint else ""),
         )
-
-
-def _mask_url(url: str) -> str:
-    """``url`` with the password part of its credentials replaced by ``***``."""
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, hostpart = rest.rpartition("@")
-    if not at:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{hostpart}"
 
 
 __all__ = ["Proxy", "ProxyRefused", "ProxySetting", "choose_proxy", "open_tunnel", "parse_proxy"]
