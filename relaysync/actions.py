@@ -18,8 +18,9 @@ from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Protoc
 from . import constants as C
 from . import results as res
 from ._fork import check_owner
+from ._log import logger
 from ._validate import check_timeout
-from .errors import RelayError, timeout_error
+from .errors import CallEndedError, RelayError, timeout_error
 from .events import RelayEvent
 from .failures import guarded
 from .operations import NO_PARAMS, Operation, checked
@@ -41,10 +42,10 @@ class ActionHost(Protocol):
     def schedule(self, task: Callable[[], Any]) -> None:
         """Run ``task`` on a worker, in order with the call's other callbacks."""
 
-    def execute(
+    def control(
         self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
     ) -> Dict[str, Any]:
-        """Send a call-level method and block for its result."""
+        """Send a sub-command of a running operation and block for its result."""
 
 
 class Action(Generic[R]):
@@ -141,11 +142,22 @@ class Action(Generic[R]):
     def stop(self, timeout: Optional[float] = None) -> None:
         """Ask the server to stop the operation (``<method>.stop``).
 
+        An operation that ended by itself before the stop reached the server (which
+        then answers 404 or 410: no such running operation) has nothing left to stop:
+        that is not an error, and the call goes on.
+
         Raises:
             ValueError: bad ``timeout`` (nothing is sent).
-            CallEndedError: the call is gone.
+            CallEndedError: the call has ended.
         """
-        self._sub("stop", timeout)
+        try:
+            self._sub("stop", timeout)
+        except RelayError as exc:
+            if exc.code not in (404, 410) or isinstance(exc, CallEndedError):
+                raise
+            logger.debug(
+                "relaysync: %s %s had already ended", self.operation.method, self.control_id
+            )
 
     # ---------------------------------------------------------------- reader side
 
@@ -201,7 +213,7 @@ class Action(Generic[R]):
             raise NotImplementedError(f"RELAY has no {verb} for {self.operation.method}")
         shape = self.operation.sub_params.get(verb, NO_PARAMS)
         params = checked(shape, f"{type(self).__name__}.{verb}()", args)
-        self._host.execute(method, {"control_id": self.control_id, **params}, timeout)
+        self._host.control(method, {"control_id": self.control_id, **params}, timeout)
 
 
 class PlayAction(Action[res.PlayResult]):

@@ -140,6 +140,22 @@ class Operations:
         except RelayError as exc:
             raise self._gone_error(method, exc) from None
 
+    def control(
+        self, method: str, params: Mapping[str, Any], timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Send a sub-command of a running operation (``calling.play.stop``, ...).
+
+        Unlike :meth:`execute`, a 404/410 answer does not mark the call gone: it is
+        what a sub-command of an operation that has already ended gets, while the call
+        goes on; the call's own events say when it ends.
+
+        Raises:
+            CallEndedError: the call has ended (known here; nothing is sent).
+            RelayError: the server rejected the request (404/410: no such running
+                operation).
+        """
+        return self._host.execute(method, self._body(method, params), timeout)
+
     def _body(self, method: str, params: Mapping[str, Any]) -> Dict[str, Any]:
         """The checked request body of a call-level method (the call must be usable)."""
         self._host.fork_guard.check(method)

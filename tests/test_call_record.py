@@ -167,3 +167,19 @@ def test_media_actions_settle_when_the_caller_hangs_up(
     for action in actions:
         assert action.wait(10).state == "finished"
     call.wait_for_ended(10)
+
+
+def test_stopping_a_recording_that_already_ended_leaves_the_call_up(
+    client: RelayClient, sim: RelaySimulator
+) -> None:
+    call, handle = answered_pair(client, sim)
+    handle.stay_silent()
+    action = call.record(initial_timeout=1)
+    assert action.wait(10).state == "no_input"
+    action.stop()  # the server answers 404 (no such recording): nothing left to stop
+    assert sim.journal.requests("calling.record.stop")
+    with pytest.raises(RelayError) as info:
+        action.pause()
+    assert info.value.code == 404 and not isinstance(info.value, CallEndedError)
+    assert call.state == "answered"  # a sub-command's 404 does not end the call
+    assert call.play_tts("still here").wait(10).state == "finished"

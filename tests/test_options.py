@@ -211,8 +211,9 @@ def test_bad_options_are_refused_before_anything_is_sent(
 
 def test_action_sub_command_params_are_checked(client: RelayClient, sim: RelaySimulator) -> None:
     call, _ = answered_pair(client, sim)
-    music = call.play_silence(100)
-    recording = call.record(beep=False)
+    # both must still run when stopped, however slow the machine: 10 s of real time each
+    music = call.play_silence(1000)
+    recording = call.record(beep=False, initial_timeout=1000)
     before = _calling_sent(sim)
     with pytest.raises(ValueError, match=r"^PlayAction\.volume\(\): volume must be a number"):
         music.volume(99)
