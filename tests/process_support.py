@@ -5,7 +5,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import signal
+import subprocess
 import sys
+from pathlib import Path
 from typing import Callable, Optional
 
 _PR_SET_PDEATHSIG = 1
@@ -33,3 +35,19 @@ def die_with_parent() -> Optional[Callable[[], None]]:
         libc.signal(signal.SIGINT, _SIG_DFL)
 
     return preexec
+
+
+def python_child(code: str, *args: str, stdin: bool = False) -> subprocess.Popen[str]:
+    """``python -c code args...`` from the repository root, dying with the test process.
+
+    Its stdout and stderr are pipes (text), and its stdin too when ``stdin`` is true.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.PIPE if stdin else None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        preexec_fn=die_with_parent(),
+    )

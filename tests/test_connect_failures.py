@@ -18,7 +18,7 @@ from relaysync import AuthenticationError, RelayClient, RelayConnectionError
 from relaysync.testing import RelaySimulator
 
 from .helpers import FAST, relaysync_threads
-from .process_support import die_with_parent
+from .process_support import die_with_parent, python_child
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What "at once" means here: far below the 10 s connect timeout, with room for load.
@@ -137,14 +137,7 @@ def test_ctrl_c_during_the_first_connect_is_clean() -> None:
         listener.listen(1)
         listener.settimeout(30)
         url = f"ws://127.0.0.1:{listener.getsockname()[1]}"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", CTRL_C_SCRIPT, url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            preexec_fn=die_with_parent(),
-        )
+        proc = python_child(CTRL_C_SCRIPT, url)
         try:
             held, _ = listener.accept()  # the child is now waiting for the handshake
             with held:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -19,7 +18,7 @@ from relaysync import Call, RelayClient
 from relaysync.testing import RelaySimulator
 
 from .helpers import Recorder, make_client, relaysync_threads
-from .process_support import die_with_parent
+from .process_support import python_child
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,14 +137,7 @@ DRAIN_SCRIPT = textwrap.dedent("""
 @contextlib.contextmanager
 def _child(sim: RelaySimulator) -> Iterator[subprocess.Popen[str]]:
     """The child running DRAIN_SCRIPT, once it is ready; killed on the way out if alive."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", DRAIN_SCRIPT, sim.url, sim.project, sim.token],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=die_with_parent(),
-    )
+    proc = python_child(DRAIN_SCRIPT, sim.url, sim.project, sim.token)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()

@@ -4,8 +4,6 @@ the call of a failed on_call handler hung up."""
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any, List
@@ -17,7 +15,7 @@ from relaysync.errors import CallEndedError
 from relaysync.testing import RelaySimulator
 
 from .helpers import Recorder, logged_records, make_client
-from .process_support import die_with_parent
+from .process_support import python_child
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,15 +46,7 @@ TYPO_SCRIPT = textwrap.dedent("""
 
 def _run_typo_child(sim: RelaySimulator, *extra: str) -> tuple[str, str]:
     """Run TYPO_SCRIPT, place one call, wait for the simulator to see it hung up."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", TYPO_SCRIPT, sim.url, sim.project, sim.token, *extra],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=die_with_parent(),
-    )
+    proc = python_child(TYPO_SCRIPT, sim.url, sim.project, sim.token, *extra, stdin=True)
     try:
         assert proc.stdout is not None and proc.stdin is not None
         line = proc.stdout.readline().strip()
